@@ -1,0 +1,227 @@
+/// What a file is to the loader.
+public enum SourceRole: Sendable, Hashable {
+    /// A config file holding `selling_plans`.
+    case config
+    /// The `stoqctl.yaml` settings file at the root of the configuration directory.
+    case settings
+    /// A `stoqctl.yaml` found below the root: refused, since only the root one is read.
+    case misplacedSettings
+}
+
+/// Loads config and settings files into a ``DesiredState``, reporting every problem it finds.
+///
+/// Pure: the caller reads files; this never touches the file system. Loading never stops at the
+/// first problem: a bad value is reported and left out, and the rest of the file is still read.
+public enum ConfigLoader {
+    /// The configuration format version this stoqctl reads.
+    public static let supportedVersion: Int64 = 1
+
+    /// Keys of a config file's top level.
+    static let configTopLevel = ["version", "selling_plans"]
+    /// Keys of the settings file's top level.
+    static let settingsTopLevel = [
+        "version", "endpoint", "prune", "ignore_fields", "plans", "safety", "chunks",
+        "inventory_policy_source", "shopify_shop",
+    ]
+    /// Keys of one selling plan.
+    static let planKeys = ["internal_name", "id"] + PlanField.names + ["variants", "inventory_policy", "ignore_fields"]
+
+    /// Loads `files` (each with its role) under `limits`.
+    /// - Returns: the desired state (plans that loaded) and all diagnostics, in stable order.
+    public static func load(
+        _ files: [(SourceFile, SourceRole)], limits: LoadLimits = .standard
+    ) -> (DesiredState, [Diagnostic]) {
+        var state = DesiredState()
+        var diagnostics: [Diagnostic] = []
+        for (file, role) in files.sorted(by: { $0.0.path < $1.0.path }) {
+            state.files.append(file.path)
+            if role == .misplacedSettings {
+                diagnostics.append(Diagnostic(
+                    .misplacedSettingsFile,
+                    "`stoqctl.yaml` is read only at the root of the configuration directory; move its settings there",
+                    at: SourceLocation(file: file.path, line: 1, column: 1)))
+                continue
+            }
+            let parsed = YAMLParser.parse(file, limits: limits)
+            diagnostics += parsed.diagnostics
+            guard let document = parsed.document else { continue }
+            var reader = NodeReader(document: document, file: file)
+            switch role {
+            case .settings:
+                if let settings = loadSettings(&reader) { state.settings = settings }
+            default:
+                state.plans += loadConfig(&reader)
+            }
+            diagnostics += reader.diagnostics
+        }
+        var unique: [Diagnostic] = []
+        var seen = Set<Diagnostic>()
+        for d in diagnostics where seen.insert(d).inserted { unique.append(d) }
+        return (state, unique)
+    }
+
+    /// Checks the top level and `version`; returns the entries if the file should be read on.
+    static func topLevel(_ reader: inout NodeReader, allowed: [String], what: String, hint: @escaping (String) -> String?) -> [NodeReader.Entry]? {
+        let root = reader.document.root
+        guard case .mapping = root.content else {
+            reader.report(
+                .topLevelNotMapping,
+                "the top level of \(what) must be a mapping with `version: 1`, but this is \(reader.describe(root))",
+                at: root)
+            return nil
+        }
+        guard let entries = reader.entries(of: root, what: "the top level", allowed: allowed, allowExtension: true, unknownKeyHint: hint) else {
+            return nil
+        }
+        guard let version = entries.first(where: { $0.key == "version" }) else {
+            reader.report(.missingVersion, "\(what) has no `version`; add `version: 1` at the top", at: root)
+            return entries
+        }
+        if case .integer(let text)? = reader.resolve(version.value), Int64(text) == supportedVersion {
+            return entries
+        }
+        reader.report(
+            .unsupportedVersion,
+            "`version` must be 1 (the only configuration version this stoqctl reads), but is \(reader.describe(version.value))",
+            at: version.value)
+        return nil
+    }
+
+    static func loadConfig(_ reader: inout NodeReader) -> [SellingPlanSpec] {
+        let settingsKeys = Set(settingsTopLevel).subtracting(["version"])
+        guard let entries = topLevel(&reader, allowed: configTopLevel, what: "a config file", hint: { key in
+            settingsKeys.contains(key) ? "; `\(key)` is a setting and belongs in stoqctl.yaml at the root of the configuration directory" : nil
+        }) else { return [] }
+        guard let list = entries.first(where: { $0.key == "selling_plans" }) else { return [] }
+        guard case .sequence(let items) = list.value.content else {
+            if case .null? = reader.resolve(list.value) { return [] }
+            reader.report(.typeMismatch, "`selling_plans` must be a list of plans, but this is \(reader.describe(list.value))", at: list.value)
+            return []
+        }
+        return items.compactMap { plan(&reader, $0) }
+    }
+
+    static func plan(_ reader: inout NodeReader, _ node: YAMLNode) -> SellingPlanSpec? {
+        guard let entries = reader.entries(of: node, what: "a selling plan", allowed: planKeys) else { return nil }
+        var internalName: Located<String>?
+        var id: Located<String>?
+        var fields: [PlanField: DeclaredField] = [:]
+        var variants: [Located<Int64>]?
+        var variantsKey: SourceLocation?
+        var policy: [InventoryPolicy: [Located<Int64>]] = [:]
+        var ignore: [Located<PlanField>] = []
+        var rejected = Set<String>()
+        for entry in entries {
+            let before = reader.errorCount
+            defer { if reader.errorCount > before { rejected.insert(entry.key) } }
+            switch entry.key {
+            case "internal_name":
+                if let s = reader.string(entry, what: "internal_name", allowEmpty: false) {
+                    internalName = Located(s, at: reader.location(entry.value))
+                }
+            case "id":
+                if let s = reader.string(entry, what: "id", allowEmpty: false) {
+                    id = Located(s, at: reader.location(entry.value))
+                }
+            case "variants":
+                variantsKey = reader.location(entry.keyNode)
+                variants = reader.ids(entry.value, what: "variants", code: .invalidVariantID) ?? []
+            case "inventory_policy":
+                policy = inventoryPolicy(&reader, entry.value)
+            case "ignore_fields":
+                ignore = fieldNames(&reader, entry.value, what: "ignore_fields")
+            default:
+                guard let field = PlanField(rawValue: entry.key) else { continue }
+                if let value = fieldValue(&reader, field, entry) {
+                    fields[field] = DeclaredField(
+                        value: value, keyLocation: reader.location(entry.keyNode), valueLocation: reader.location(entry.value))
+                }
+            }
+        }
+        guard let internalName else {
+            if !entries.contains(where: { $0.key == "internal_name" }) {
+                reader.report(.missingRequiredKey, "a selling plan needs an `internal_name` (its identity, unique across all files)", at: node)
+            }
+            return nil
+        }
+        var spec = SellingPlanSpec(
+            internalName: internalName, id: id, fields: fields, variants: variants, variantsKeyLocation: variantsKey,
+            inventoryPolicy: policy, ignoreFields: ignore, location: reader.location(node))
+        spec.rejectedKeys = rejected
+        return spec
+    }
+
+    static func fieldValue(_ reader: inout NodeReader, _ field: PlanField, _ entry: NodeReader.Entry) -> FieldValue? {
+        let name = field.rawValue
+        switch field.type {
+        case .string:
+            return reader.string(entry, what: name).map(FieldValue.string)
+        case .bool:
+            return reader.bool(entry, what: name).map(FieldValue.bool)
+        case .integer(let range):
+            guard let v = reader.integer(entry.value, what: name, range: range, nullable: field.isNullable) else { return nil }
+            return v.map(FieldValue.integer) ?? .null
+        case .decimal(let min, let max):
+            guard let v = reader.decimal(entry.value, what: name, min: min, max: max, nullable: field.isNullable) else { return nil }
+            return v.map(FieldValue.decimal) ?? .null
+        case .datetime:
+            guard let v = reader.datetime(entry.value, what: name, nullable: field.isNullable) else { return nil }
+            return v.map(FieldValue.datetime) ?? .null
+        case .closedEnum(let values):
+            guard let s = reader.string(entry, what: name) else { return nil }
+            guard values.contains(s) else {
+                reader.report(
+                    .invalidEnumValue,
+                    "`\(s)` is not a valid `\(name)` (expected one of: \(values.joined(separator: ", ")))\(Suggest.hint(for: s, in: values))",
+                    at: entry.value)
+                return nil
+            }
+            return .string(s)
+        case .openEnum(let known):
+            guard let s = reader.string(entry, what: name, allowEmpty: false) else { return nil }
+            if !known.contains(s) {
+                reader.report(
+                    .unknownEnumValue,
+                    "`\(s)` is not a `\(name)` value stoqctl knows (\(known.joined(separator: ", ")))\(Suggest.hint(for: s, in: known)); STOQ documents this enum only in part, so it is sent as written",
+                    at: entry.value)
+            }
+            return .string(s)
+        case .idList:
+            return reader.ids(entry.value, what: name, code: .outOfRange).map { .ids($0.map(\.value)) }
+        }
+    }
+
+    static func inventoryPolicy(_ reader: inout NodeReader, _ node: YAMLNode) -> [InventoryPolicy: [Located<Int64>]] {
+        var result: [InventoryPolicy: [Located<Int64>]] = [:]
+        let names = InventoryPolicy.allCases.map(\.rawValue)
+        guard let entries = reader.entries(of: node, what: "`inventory_policy`", allowed: names) else { return [:] }
+        for entry in entries {
+            guard let policy = InventoryPolicy(rawValue: entry.key) else { continue }
+            result[policy] = reader.ids(entry.value, what: "inventory_policy.\(entry.key)", code: .invalidVariantID) ?? []
+        }
+        return result
+    }
+
+    static func fieldNames(_ reader: inout NodeReader, _ node: YAMLNode, what: String) -> [Located<PlanField>] {
+        guard case .sequence(let items) = node.content else {
+            reader.report(.typeMismatch, "`\(what)` must be a list of field names, but this is \(reader.describe(node))", at: node)
+            return []
+        }
+        var result: [Located<PlanField>] = []
+        for item in items {
+            guard case .string(let s)? = reader.resolve(item) else {
+                reader.report(.typeMismatch, "`\(what)` must list field names, but this is \(reader.describe(item))", at: item)
+                continue
+            }
+            guard let field = PlanField(rawValue: s) else {
+                let why = s == "internal_name" || s == "id"
+                    ? "`\(s)` is the plan's identity and cannot be ignored"
+                    : "`\(s)` is not a selling-plan field\(Suggest.hint(for: s, in: PlanField.names))"
+                reader.report(.unknownFieldName, "\(why) (in `\(what)`)", at: item)
+                continue
+            }
+            result.append(Located(field, at: reader.location(item)))
+        }
+        return result
+    }
+}

@@ -1,0 +1,360 @@
+/// Reads typed values out of a ``YAMLDocument``, collecting a located diagnostic for every problem.
+///
+/// Handles the YAML details the schema should not care about: `<<` merge keys, duplicate keys,
+/// unknown keys with suggestions, and YAML 1.2 scalar resolution.
+struct NodeReader {
+    /// One key of a mapping after merges: its text, key node and value node.
+    struct Entry {
+        var key: String
+        var keyNode: YAMLNode
+        var value: YAMLNode
+    }
+
+    let document: YAMLDocument
+    let file: SourceFile
+    var diagnostics: [Diagnostic] = []
+    /// Number of error-severity diagnostics reported so far.
+    private(set) var errorCount = 0
+
+    init(document: YAMLDocument, file: SourceFile) {
+        self.document = document
+        self.file = file
+    }
+
+    func location(_ node: YAMLNode) -> SourceLocation { document.location(of: node) }
+
+    mutating func report(
+        _ code: DiagnosticCode, _ message: String, at node: YAMLNode, notes: [DiagnosticNote] = []
+    ) {
+        let diagnostic = Diagnostic(code, message, at: location(node), notes: notes)
+        if diagnostic.severity == .error { errorCount += 1 }
+        diagnostics.append(diagnostic)
+    }
+
+    // MARK: Mappings
+
+    /// The entries of `node`, which must be a mapping. Merge keys are applied (explicit keys win,
+    /// then earlier merge sources); duplicates and keys outside `allowed` are reported and dropped.
+    /// `allowExtension` accepts keys starting with `x-` (ignored; a place for anchors).
+    mutating func entries(
+        of node: YAMLNode, what: String, allowed: [String], allowExtension: Bool = false,
+        unknownKeyHint: (String) -> String? = { _ in nil }
+    ) -> [Entry]? {
+        guard case .mapping = node.content else {
+            report(.typeMismatch, "\(what) must be a mapping, but this is \(describe(node))", at: node)
+            return nil
+        }
+        let allowedSet = Set(allowed)
+        var result: [Entry] = []
+        var seen: [String: RawEntry] = [:]
+        for raw in mergedEntries(of: node, depth: 0) {
+            if let first = seen[raw.key] {
+                // Within one mapping a repeated key is an error; a merged key under an explicit
+                // one (or an earlier merge source) is YAML's override rule, not a mistake.
+                if raw.origin == first.origin {
+                    report(
+                        .duplicateKey, "duplicate key `\(raw.key)` in \(what)", at: raw.keyNode,
+                        notes: [DiagnosticNote("`\(raw.key)` first appears here", at: location(first.keyNode))])
+                }
+                continue
+            }
+            seen[raw.key] = raw
+            if allowedSet.contains(raw.key) {
+                result.append(Entry(key: raw.key, keyNode: raw.keyNode, value: raw.value))
+            } else if !(allowExtension && raw.key.hasPrefix("x-")) {
+                let hint = unknownKeyHint(raw.key) ?? Suggest.hint(for: raw.key, in: allowed)
+                report(.unknownKey, "unknown key `\(raw.key)` in \(what)\(hint)", at: raw.keyNode)
+            }
+        }
+        return result
+    }
+
+    private struct RawEntry {
+        var key: String
+        var keyNode: YAMLNode
+        var value: YAMLNode
+        /// Position of the mapping the key is written in (tells explicit keys from merged ones).
+        var origin: SourceLocation
+    }
+
+    /// Explicit entries in order, then entries merged in through `<<`, in merge order.
+    private mutating func mergedEntries(of node: YAMLNode, depth: Int) -> [RawEntry] {
+        guard case .mapping(let pairs) = node.content else { return [] }
+        let origin = location(node)
+        var explicit: [RawEntry] = []
+        var merged: [RawEntry] = []
+        for pair in pairs {
+            let keyText = pair.key.scalar?.text ?? ""
+            if keyText == "<<", pair.key.scalar?.style == .plain, depth < 16 {
+                var sources: [YAMLNode] = []
+                switch pair.value.content {
+                case .mapping: sources = [pair.value]
+                case .sequence(let items):
+                    for item in items {
+                        guard case .mapping = item.content else {
+                            report(.invalidMerge, "a `<<` merge list may hold only mappings, but this is \(describe(item))", at: item)
+                            continue
+                        }
+                        sources.append(item)
+                    }
+                case .scalar:
+                    report(.invalidMerge, "`<<` merges a mapping (`<<: *anchor`), but its value is \(describe(pair.value))", at: pair.value)
+                }
+                for source in sources {
+                    merged += mergedEntries(of: source, depth: depth + 1)
+                }
+                continue
+            }
+            explicit.append(RawEntry(key: keyText, keyNode: pair.key, value: pair.value, origin: origin))
+        }
+        return explicit + merged
+    }
+
+    // MARK: Scalars
+
+    func resolve(_ node: YAMLNode) -> ResolvedScalar? {
+        guard let scalar = node.scalar else { return nil }
+        return ScalarResolver.resolve(scalar, tag: node.tag)
+    }
+
+    func describe(_ node: YAMLNode) -> String {
+        guard let scalar = node.scalar, let resolved = resolve(node) else { return node.kindName }
+        switch resolved {
+        case .null: return "null"
+        case .string:
+            let shown = scalar.text.count > 40 ? String(scalar.text.prefix(37)) + "…" : scalar.text
+            return "a string (`\(shown)`)"
+        default: return "\(resolved.typeName) (`\(scalar.text)`)"
+        }
+    }
+
+    /// True if the line holding `node`'s key has a `#` right after the colon, i.e. a value
+    /// that YAML read as a comment (an unquoted colour such as `#ff0000`).
+    func looksLikeCommentedValue(_ keyNode: YAMLNode) -> Bool {
+        guard let line = file.line(keyNode.line) else { return false }
+        let afterKey = line.unicodeScalars.dropFirst(keyNode.column - 1)
+        guard let colon = afterKey.firstIndex(of: ":") else { return false }
+        let rest = afterKey[afterKey.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
+        return rest.first == "#"
+    }
+
+    mutating func string(_ entry: Entry, what: String, allowEmpty: Bool = true) -> String? {
+        guard let resolved = resolve(entry.value) else {
+            report(.typeMismatch, "`\(what)` must be a string, but this is \(describe(entry.value))", at: entry.value)
+            return nil
+        }
+        switch resolved {
+        case .string(let s):
+            if !allowEmpty, s.trimmingSpaces.isEmpty {
+                report(.emptyValue, "`\(what)` must not be empty", at: entry.value)
+                return nil
+            }
+            return s
+        case .null:
+            var message = "`\(what)` cannot be null; remove the key to leave the field unmanaged"
+            if looksLikeCommentedValue(entry.keyNode) {
+                message += " (`#` starts a comment in YAML: quote the value, e.g. \"#ff0000\")"
+            }
+            report(.nullNotAllowed, message, at: entry.value)
+            return nil
+        default:
+            report(
+                .typeMismatch,
+                "`\(what)` must be a string, but this is \(describe(entry.value)); quote it to use it as text",
+                at: entry.value)
+            return nil
+        }
+    }
+
+    mutating func bool(_ entry: Entry, what: String) -> Bool? {
+        guard let resolved = resolve(entry.value) else {
+            report(.typeMismatch, "`\(what)` must be `true` or `false`, but this is \(describe(entry.value))", at: entry.value)
+            return nil
+        }
+        switch resolved {
+        case .bool(let b): return b
+        case .string(let s):
+            let lowered = s.lowercased()
+            if ["yes", "no", "on", "off", "y", "n", "true", "false"].contains(lowered) {
+                let meant = ["yes", "on", "y", "true"].contains(lowered) ? "true" : "false"
+                let quoted = entry.value.scalar?.style != .plain
+                let why = quoted ? "a quoted `\(s)` is a string" : "`\(s)` is not a boolean in YAML 1.2"
+                report(.invalidBoolean, "`\(what)`: \(why); write `\(meant)`", at: entry.value)
+            } else {
+                report(.typeMismatch, "`\(what)` must be `true` or `false`, but this is \(describe(entry.value))", at: entry.value)
+            }
+            return nil
+        case .null:
+            report(.nullNotAllowed, "`\(what)` cannot be null; remove the key to leave the field unmanaged", at: entry.value)
+            return nil
+        default:
+            report(.typeMismatch, "`\(what)` must be `true` or `false`, but this is \(describe(entry.value))", at: entry.value)
+            return nil
+        }
+    }
+
+    /// An integer within `range`; `null` is returned as `.some(nil)` when `nullable`.
+    mutating func integer(_ node: YAMLNode, what: String, range: ClosedRange<Int64>, nullable: Bool = false) -> Int64?? {
+        guard let resolved = resolve(node) else {
+            report(.typeMismatch, "`\(what)` must be a whole number, but this is \(describe(node))", at: node)
+            return nil
+        }
+        switch resolved {
+        case .integer(let text):
+            guard let value = Int64(text) else {
+                report(.outOfRange, "`\(what)` is out of range: \(text) does not fit in a 64-bit integer", at: node)
+                return nil
+            }
+            guard range.contains(value) else {
+                report(.outOfRange, "`\(what)` must be \(Self.describe(range)), but is \(value)", at: node)
+                return nil
+            }
+            return .some(value)
+        case .null where nullable: return .some(nil)
+        case .null:
+            report(.nullNotAllowed, "`\(what)` cannot be null; remove the key to leave it unmanaged", at: node)
+            return nil
+        case .string(let s) where s.hasPrefix("0x") || s.hasPrefix("0o"):
+            report(.typeMismatch, "`\(what)` must be a decimal whole number; hexadecimal and octal are not accepted", at: node)
+            return nil
+        default:
+            report(.typeMismatch, "`\(what)` must be a whole number, but this is \(describe(node))", at: node)
+            return nil
+        }
+    }
+
+    static func describe(_ range: ClosedRange<Int64>) -> String {
+        if range.upperBound == Int64.max { return "at least \(range.lowerBound)" }
+        return "between \(range.lowerBound) and \(range.upperBound)"
+    }
+
+    /// An exact decimal within bounds; `null` → `.some(nil)` when `nullable`.
+    mutating func decimal(
+        _ node: YAMLNode, what: String, min: DecimalNumber?, max: DecimalNumber?, nullable: Bool = false
+    ) -> DecimalNumber?? {
+        guard let resolved = resolve(node) else {
+            report(.typeMismatch, "`\(what)` must be a number, but this is \(describe(node))", at: node)
+            return nil
+        }
+        switch resolved {
+        case .integer(let text), .decimal(let text):
+            guard let value = DecimalNumber(text) else {
+                report(.outOfRange, "`\(what)` is out of range: \(text) has too large an exponent", at: node)
+                return nil
+            }
+            if let min, value < min {
+                report(.outOfRange, "`\(what)` must not be \(min.isZero ? "negative" : "below \(min)"), but is \(value)", at: node)
+                return nil
+            }
+            if let max, max < value {
+                report(.outOfRange, "`\(what)` must be at most \(max), but is \(value)", at: node)
+                return nil
+            }
+            return .some(value)
+        case .nonFinite(let text):
+            report(.outOfRange, "`\(what)` must be a finite number, but is \(text)", at: node)
+            return nil
+        case .null where nullable: return .some(nil)
+        case .null:
+            report(.nullNotAllowed, "`\(what)` cannot be null; remove the key to leave it unmanaged", at: node)
+            return nil
+        default:
+            report(.typeMismatch, "`\(what)` must be a number, but this is \(describe(node))", at: node)
+            return nil
+        }
+    }
+
+    /// A datetime with a zone; `null` → `.some(nil)` when `nullable`.
+    mutating func datetime(_ node: YAMLNode, what: String, nullable: Bool) -> Timestamp?? {
+        guard let resolved = resolve(node) else {
+            report(.typeMismatch, "`\(what)` must be a datetime, but this is \(describe(node))", at: node)
+            return nil
+        }
+        switch resolved {
+        case .string(let text):
+            switch Timestamp.parse(text) {
+            case .success(let t): return .some(t)
+            case .failure(.missingZone):
+                report(.datetimeWithoutZone, "`\(what)` has no time zone; add `Z` for UTC or an offset such as `+02:00` (e.g. \(Self.zoneExample(text)))", at: node)
+            case .failure(.malformed(let why)):
+                report(.invalidDatetime, "`\(what)` is not an ISO 8601 datetime: \(why)", at: node)
+            }
+            return nil
+        case .null where nullable: return .some(nil)
+        case .null:
+            report(.nullNotAllowed, "`\(what)` cannot be null", at: node)
+            return nil
+        default:
+            report(.typeMismatch, "`\(what)` must be a datetime such as 2026-10-01T09:00:00Z, but this is \(describe(node))", at: node)
+            return nil
+        }
+    }
+
+    static func zoneExample(_ text: String) -> String {
+        text.count == 10 ? "\(text)T00:00:00Z" : "\(text)Z"
+    }
+
+    /// A list of positive 64-bit ids. Every bad item is reported with `code`; duplicates warn.
+    mutating func ids(_ node: YAMLNode, what: String, code: DiagnosticCode) -> [Located<Int64>]? {
+        guard case .sequence(let items) = node.content else {
+            if case .null? = resolve(node) {
+                report(.typeMismatch, "`\(what)` must be a list of ids; write `[]` for an empty list", at: node)
+            } else {
+                report(.typeMismatch, "`\(what)` must be a list of ids, but this is \(describe(node))", at: node)
+            }
+            return nil
+        }
+        var result: [Located<Int64>] = []
+        result.reserveCapacity(items.count)
+        var firstSeen: [Int64: YAMLNode] = [:]
+        firstSeen.reserveCapacity(items.count)
+        for item in items {
+            guard let value = id(item, what: what, code: code) else { continue }
+            if let first = firstSeen[value] {
+                report(
+                    .duplicateVariant, "id \(value) appears twice in `\(what)`", at: item,
+                    notes: [DiagnosticNote("first listed here", at: location(first))])
+                continue
+            }
+            firstSeen[value] = item
+            result.append(Located(value, at: location(item)))
+        }
+        return result
+    }
+
+    /// One positive 64-bit id.
+    mutating func id(_ item: YAMLNode, what: String, code: DiagnosticCode) -> Int64? {
+        guard let resolved = resolve(item) else {
+            report(code, "`\(what)` holds \(describe(item)); ids are positive whole numbers", at: item)
+            return nil
+        }
+        switch resolved {
+        case .integer(let text):
+            guard let v = Int64(text) else {
+                report(code, "\(text) in `\(what)` does not fit in a 64-bit id", at: item)
+                return nil
+            }
+            guard v > 0 else {
+                report(code, "\(text) in `\(what)` is not a positive id", at: item)
+                return nil
+            }
+            return v
+        case .string(let s) where item.scalar?.style != .plain && Int64(s) != nil:
+            report(code, "\"\(s)\" in `\(what)` is quoted; write ids as bare numbers", at: item)
+            return nil
+        default:
+            report(code, "`\(what)` holds \(describe(item)); ids are positive whole numbers", at: item)
+            return nil
+        }
+    }
+}
+
+extension String {
+    var trimmingSpaces: Substring {
+        let scalars = unicodeScalars
+        guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+              let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
+        return Substring(scalars[start...end])
+    }
+}

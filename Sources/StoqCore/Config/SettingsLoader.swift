@@ -1,0 +1,105 @@
+extension ConfigLoader {
+    /// Reads `stoqctl.yaml`.
+    static func loadSettings(_ reader: inout NodeReader) -> Settings? {
+        guard let entries = topLevel(&reader, allowed: settingsTopLevel, what: "stoqctl.yaml", hint: { key in
+            key == "selling_plans" ? "; plans belong in config files next to stoqctl.yaml, not in it" : nil
+        }) else { return nil }
+        var settings = Settings()
+        settings.path = reader.document.path
+        var shopifyShop: String?
+        var wantsShopify = false
+        for entry in entries {
+            switch entry.key {
+            case "endpoint":
+                guard let url = reader.string(entry, what: "endpoint", allowEmpty: false) else { continue }
+                if url.hasPrefix("https://") || url.hasPrefix("http://") || url.hasPrefix("emulator:") {
+                    settings.endpoint = Located(url, at: reader.location(entry.value))
+                } else {
+                    reader.report(
+                        .invalidURL, "`endpoint` must start with https:// (or http:// for loopback, or emulator:FILE), but is `\(url)`",
+                        at: entry.value)
+                }
+            case "prune":
+                if let b = reader.bool(entry, what: "prune") { settings.prune = b }
+            case "ignore_fields":
+                settings.ignoreFields = fieldNames(&reader, entry.value, what: "ignore_fields")
+            case "plans":
+                settings.plans = planSettings(&reader, entry.value)
+            case "safety":
+                settings.safety = safety(&reader, entry.value)
+            case "chunks":
+                settings.chunks = chunks(&reader, entry.value)
+            case "inventory_policy_source":
+                guard let s = reader.string(entry, what: "inventory_policy_source") else { continue }
+                switch s {
+                case "declared": wantsShopify = false
+                case "shopify": wantsShopify = true
+                default:
+                    reader.report(
+                        .invalidEnumValue,
+                        "`\(s)` is not a valid `inventory_policy_source` (expected one of: declared, shopify)\(Suggest.hint(for: s, in: ["declared", "shopify"]))",
+                        at: entry.value)
+                }
+            case "shopify_shop":
+                shopifyShop = reader.string(entry, what: "shopify_shop", allowEmpty: false)
+            default: break
+            }
+        }
+        if wantsShopify { settings.policySource = .shopify(shop: shopifyShop ?? "") }
+        return settings
+    }
+
+    static func planSettings(_ reader: inout NodeReader, _ node: YAMLNode) -> [String: PlanSettings] {
+        guard case .mapping(let pairs) = node.content else {
+            reader.report(.typeMismatch, "`plans` must map internal names to settings, but this is \(reader.describe(node))", at: node)
+            return [:]
+        }
+        let names = pairs.compactMap { $0.key.scalar?.text }
+        guard let entries = reader.entries(of: node, what: "`plans`", allowed: names) else { return [:] }
+        var result: [String: PlanSettings] = [:]
+        for entry in entries {
+            var planSettings = PlanSettings(reference: reader.location(entry.keyNode))
+            let inner = reader.entries(of: entry.value, what: "the settings of plan `\(entry.key)`", allowed: ["ignore_fields"])
+            for setting in inner ?? [] {
+                planSettings.ignoreFields = fieldNames(&reader, setting.value, what: "plans.\(entry.key).ignore_fields")
+            }
+            result[entry.key] = planSettings
+        }
+        return result
+    }
+
+    static func safety(_ reader: inout NodeReader, _ node: YAMLNode) -> SafetySettings {
+        var s = SafetySettings()
+        let keys = ["max_update_percent", "max_delete_percent", "max_policy_flips", "min_managed_plans"]
+        let hundred = DecimalNumber(100)
+        for entry in reader.entries(of: node, what: "`safety`", allowed: keys) ?? [] {
+            let what = "safety.\(entry.key)"
+            switch entry.key {
+            case "max_update_percent":
+                if case .some(.some(let v)) = reader.decimal(entry.value, what: what, min: DecimalNumber(0), max: hundred) { s.maxUpdatePercent = v }
+            case "max_delete_percent":
+                if case .some(.some(let v)) = reader.decimal(entry.value, what: what, min: DecimalNumber(0), max: hundred) { s.maxDeletePercent = v }
+            case "max_policy_flips":
+                if case .some(.some(let v)) = reader.integer(entry.value, what: what, range: 0...Int64.max) { s.maxPolicyFlips = v }
+            case "min_managed_plans":
+                if case .some(.some(let v)) = reader.integer(entry.value, what: what, range: 0...Int64.max) { s.minManagedPlans = v }
+            default: break
+            }
+        }
+        return s
+    }
+
+    static func chunks(_ reader: inout NodeReader, _ node: YAMLNode) -> ChunkSettings {
+        var c = ChunkSettings()
+        let keys = ["add_variant", "remove_variant", "policy_toggle"]
+        for entry in reader.entries(of: node, what: "`chunks`", allowed: keys) ?? [] {
+            guard case .some(.some(let v)) = reader.integer(entry.value, what: "chunks.\(entry.key)", range: 1...1_000) else { continue }
+            switch entry.key {
+            case "add_variant": c.addVariant = v
+            case "remove_variant": c.removeVariant = v
+            default: c.policyToggle = v
+            }
+        }
+        return c
+    }
+}

@@ -1,0 +1,169 @@
+/// A value together with the place in the config that declared it.
+public struct Located<Value: Sendable & Hashable>: Sendable, Hashable {
+    /// The value.
+    public var value: Value
+    /// Where the value is written.
+    public var location: SourceLocation
+
+    /// Creates a located value.
+    public init(_ value: Value, at location: SourceLocation) {
+        self.value = value
+        self.location = location
+    }
+}
+
+/// The typed value of a declared field.
+public enum FieldValue: Sendable, Hashable {
+    /// Explicit `null`: clear the field.
+    case null
+    /// Text (also enum values).
+    case string(String)
+    /// A boolean.
+    case bool(Bool)
+    /// A whole number.
+    case integer(Int64)
+    /// An exact decimal.
+    case decimal(DecimalNumber)
+    /// An instant.
+    case datetime(Timestamp)
+    /// A list of ids.
+    case ids([Int64])
+
+    /// The text of a string value.
+    public var string: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+}
+
+/// A field declared on a plan: its value, and where its key and value are written.
+public struct DeclaredField: Sendable, Hashable {
+    /// The typed value.
+    public var value: FieldValue
+    /// Location of the key (`name:`).
+    public var keyLocation: SourceLocation
+    /// Location of the value.
+    public var valueLocation: SourceLocation
+}
+
+/// One selling plan as the config declares it.
+///
+/// Invariants: `internalName` is non-empty; `fields` holds only fields the file declares (an
+/// absent field is unmanaged); `variants`, when present, is membership for a custom-source plan.
+public struct SellingPlanSpec: Sendable, Hashable {
+    /// Identity, unique across all files.
+    public var internalName: Located<String>
+    /// Optional pin to a remote plan id.
+    public var id: Located<String>?
+    /// Declared writable fields.
+    public var fields: [PlanField: DeclaredField]
+    /// Declared membership (`variants:`), with the key's location; ids keep their own locations.
+    public var variants: [Located<Int64>]?
+    /// Location of the `variants` key, when declared.
+    public var variantsKeyLocation: SourceLocation?
+    /// Declared Shopify inventory policies per variant.
+    public var inventoryPolicy: [InventoryPolicy: [Located<Int64>]]
+    /// Fields this plan never diffs or sends.
+    public var ignoreFields: [Located<PlanField>]
+    /// Location of the plan's first key (the `-` item of the list).
+    public var location: SourceLocation
+    /// Keys written in the file whose values were refused; rules about them are skipped so one
+    /// mistake is reported once, not again as a missing field.
+    public var rejectedKeys: Set<String> = []
+
+    /// The declared field, if any.
+    public subscript(field: PlanField) -> DeclaredField? { fields[field] }
+}
+
+/// Where the truth about variants' inventory policies comes from.
+public enum PolicySource: Sendable, Hashable {
+    /// Declared policies cannot be read back: they are unverified assertions (product.md §5).
+    case declared
+    /// Read policies from the Shopify Admin API of this shop.
+    case shopify(shop: String)
+}
+
+/// Thresholds that stop an apply that changes too much at once.
+public struct SafetySettings: Sendable, Hashable {
+    /// Highest share of managed plans one apply may update, in percent.
+    public var maxUpdatePercent: DecimalNumber = DecimalNumber(30)
+    /// Highest share of managed plans one apply may delete, in percent.
+    public var maxDeletePercent: DecimalNumber = DecimalNumber(10)
+    /// Most variants whose policy one apply may flip.
+    public var maxPolicyFlips: Int64 = 1_000
+    /// Below this many managed plans the percentage gates do not apply.
+    public var minManagedPlans: Int64 = 10
+
+    /// Defaults.
+    public init() {}
+}
+
+/// How many ids go into one membership or policy call.
+public struct ChunkSettings: Sendable, Hashable {
+    /// Ids per `add_variant` call.
+    public var addVariant: Int64 = 100
+    /// Ids per `remove_variant` call.
+    public var removeVariant: Int64 = 100
+    /// Ids per `bulk_toggle_inventory_policy` call (STOQ's maximum is 1000).
+    public var policyToggle: Int64 = 1_000
+
+    /// Defaults.
+    public init() {}
+}
+
+/// Settings for one plan, from the `plans:` section of `stoqctl.yaml`.
+public struct PlanSettings: Sendable, Hashable {
+    /// Where the plan's name is written in the settings file.
+    public var reference: SourceLocation
+    /// Fields this plan never diffs or sends (in addition to the plan's own `ignore_fields`).
+    public var ignoreFields: [Located<PlanField>] = []
+
+    /// Creates per-plan settings.
+    public init(reference: SourceLocation, ignoreFields: [Located<PlanField>] = []) {
+        self.reference = reference
+        self.ignoreFields = ignoreFields
+    }
+}
+
+/// The contents of `stoqctl.yaml` (all optional; defaults otherwise).
+public struct Settings: Sendable, Hashable {
+    /// STOQ API base URL, when set in the file.
+    public var endpoint: Located<String>?
+    /// Delete remote plans no file declares (still needs `--allow-deletes`).
+    public var prune = false
+    /// Fields no plan diffs or sends.
+    public var ignoreFields: [Located<PlanField>] = []
+    /// Per-plan settings, keyed by `internal_name`.
+    public var plans: [String: PlanSettings] = [:]
+    /// Safety thresholds.
+    public var safety = SafetySettings()
+    /// Chunk sizes.
+    public var chunks = ChunkSettings()
+    /// Where policy truth comes from.
+    public var policySource = PolicySource.declared
+    /// The settings file's path, when one was loaded.
+    public var path: String?
+
+    /// Defaults.
+    public init() {}
+}
+
+/// Everything the config declares: all plans from all files, plus settings.
+///
+/// Invariant after validation without errors: internal names and ids are unique; no variant has
+/// two policies.
+public struct DesiredState: Sendable, Hashable {
+    /// Plans in file order (files sorted by path).
+    public var plans: [SellingPlanSpec]
+    /// Settings from `stoqctl.yaml` (defaults when absent).
+    public var settings: Settings
+    /// The files that were read, by display path.
+    public var files: [String]
+
+    /// Creates a state.
+    public init(plans: [SellingPlanSpec] = [], settings: Settings = Settings(), files: [String] = []) {
+        self.plans = plans
+        self.settings = settings
+        self.files = files
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+
+/// Output formats shared by the commands.
+public enum OutputFormat: String, Sendable, CaseIterable {
+    case text, json, github, markdown
+}
+
+/// Renders diagnostics as text, JSON or GitHub workflow commands. Pure: sources come in as values.
+public struct DiagnosticRenderer: Sendable {
+    /// Files by display path, for the source line under each diagnostic.
+    public var sources: [String: SourceFile]
+    /// Use ANSI colour (text format only).
+    public var color: Bool
+
+    /// Creates a renderer.
+    public init(sources: [SourceFile], color: Bool) {
+        self.sources = Dictionary(sources.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+        self.color = color
+    }
+
+    /// Counts for the summary line.
+    public struct Summary: Sendable {
+        public var errors: Int
+        public var warnings: Int
+        public var files: Int
+        public var plans: Int
+
+        public init(errors: Int, warnings: Int, files: Int, plans: Int) {
+            self.errors = errors
+            self.warnings = warnings
+            self.files = files
+            self.plans = plans
+        }
+
+        /// Counts `diagnostics`.
+        public init(_ diagnostics: [Diagnostic], files: Int, plans: Int) {
+            self.init(
+                errors: diagnostics.filter { $0.severity == .error }.count,
+                warnings: diagnostics.filter { $0.severity == .warning }.count, files: files, plans: plans)
+        }
+    }
+
+    // MARK: text
+
+    private func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+
+    private func severityLabel(_ severity: Severity) -> String {
+        switch severity {
+        case .error: paint("error", "1;31")
+        case .warning: paint("warning", "1;33")
+        case .note: paint("note", "1;36")
+        }
+    }
+
+    /// `path:line:col: error: message [code]`, the source line and a caret, then the notes.
+    public func text(_ diagnostics: [Diagnostic], summary: Summary) -> String {
+        var out = ""
+        for d in diagnostics {
+            out += header(d.location, severityLabel(d.severity), d.message + " " + paint("[\(d.code.rawValue)]", "2"))
+            out += snippet(d.location)
+            for note in d.notes {
+                out += header(note.location, severityLabel(.note), note.message)
+                out += snippet(note.location)
+            }
+        }
+        out += summaryLine(summary) + "\n"
+        return out
+    }
+
+    private func header(_ location: SourceLocation?, _ label: String, _ message: String) -> String {
+        let place = location.map { paint("\($0.description):", "1") + " " } ?? ""
+        return "\(place)\(label): \(message)\n"
+    }
+
+    private func snippet(_ location: SourceLocation?) -> String {
+        guard let location, let file = sources[location.file], let line = file.line(location.line) else { return "" }
+        let number = String(location.line)
+        let gutter = String(repeating: " ", count: number.count)
+        // Keep tabs so the caret lines up under the same column in a terminal.
+        let lead = String(String.UnicodeScalarView(line.unicodeScalars.prefix(location.column - 1).map { $0 == "\t" ? "\t" : " " }))
+        let shown = line.count > 200 ? String(line.prefix(200)) + "…" : line
+        return " \(number) | \(shown)\n \(gutter) | \(lead)\(paint("^", "1;32"))\n"
+    }
+
+    /// `3 errors, 1 warning in 7 files (12 plans)` or `OK: 7 files, 12 plans`.
+    public func summaryLine(_ s: Summary) -> String {
+        let files = "\(s.files) file\(s.files == 1 ? "" : "s")"
+        let plans = "\(s.plans) plan\(s.plans == 1 ? "" : "s")"
+        if s.errors == 0, s.warnings == 0 { return "OK: \(files), \(plans), no problems" }
+        let e = "\(s.errors) error\(s.errors == 1 ? "" : "s")"
+        let w = "\(s.warnings) warning\(s.warnings == 1 ? "" : "s")"
+        return "\(e), \(w) in \(files) (\(plans))"
+    }
+
+    // MARK: json
+
+    static func locationMembers(_ location: SourceLocation?) -> [(String, JSONValue)] {
+        guard let l = location else { return [("file", .null), ("line", .null), ("column", .null)] }
+        return [("file", .string(l.file)), ("line", .integer(Int64(l.line))), ("column", .integer(Int64(l.column)))]
+    }
+
+    /// Diagnostics as a JSON document (`format_version` 1). Documented in Docs/ConfigReference.md.
+    public func json(_ diagnostics: [Diagnostic], summary: Summary) -> String {
+        let items: [JSONValue] = diagnostics.map { d in
+            .object(
+                [("severity", .string(d.severity.rawValue)), ("code", .string(d.code.rawValue)), ("message", .string(d.message))]
+                    + Self.locationMembers(d.location)
+                    + [("notes", .array(d.notes.map { .object([("message", .string($0.message))] + Self.locationMembers($0.location)) }))])
+        }
+        let doc = JSONValue.object([
+            ("format_version", .integer(1)),
+            ("diagnostics", .array(items)),
+            ("summary", .object([
+                ("errors", .integer(Int64(summary.errors))), ("warnings", .integer(Int64(summary.warnings))),
+                ("files", .integer(Int64(summary.files))), ("plans", .integer(Int64(summary.plans))),
+            ])),
+        ])
+        return doc.render() + "\n"
+    }
+
+    // MARK: github
+
+    /// GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=…::message`.
+    public func github(_ diagnostics: [Diagnostic], summary: Summary) -> String {
+        var out = ""
+        for d in diagnostics {
+            let command: String
+            switch d.severity {
+            case .error: command = "error"
+            case .warning: command = "warning"
+            case .note: command = "notice"
+            }
+            var message = d.message
+            for note in d.notes {
+                message += "\nnote: \(note.message)" + (note.location.map { " (\($0.description))" } ?? "")
+            }
+            out += Self.workflowCommand(command, location: d.location, title: "stoqctl \(d.code.rawValue)", message: message)
+        }
+        out += summaryLine(summary) + "\n"
+        return out
+    }
+
+    /// One workflow command line with GitHub's escaping of properties and data.
+    public static func workflowCommand(_ command: String, location: SourceLocation?, title: String, message: String) -> String {
+        var props: [String] = []
+        if let l = location {
+            props.append("file=\(escapeProperty(l.file))")
+            props.append("line=\(l.line)")
+            props.append("col=\(l.column)")
+        }
+        props.append("title=\(escapeProperty(title))")
+        return "::\(command) \(props.joined(separator: ","))::\(escapeData(message))\n"
+    }
+
+    static func escapeData(_ s: String) -> String {
+        s.replacingAll("%", "%25").replacingAll("\r", "%0D").replacingAll("\n", "%0A")
+    }
+
+    static func escapeProperty(_ s: String) -> String {
+        escapeData(s).replacingAll(":", "%3A").replacingAll(",", "%2C")
+    }
+}
+
+extension String {
+    /// Replaces every occurrence of `target` (no Foundation needed).
+    func replacingAll(_ target: String, _ replacement: String) -> String {
+        guard !target.isEmpty, contains(target) else { return self }
+        var out = ""
+        var rest = self[...]
+        while let range = rest.range(of: target) {
+            out += rest[..<range.lowerBound]
+            out += replacement
+            rest = rest[range.upperBound...]
+        }
+        return out + rest
+    }
+}

@@ -1,0 +1,89 @@
+/// A JSON value with object keys kept in the order they were written, so renderers control the
+/// exact output (stable key order is part of stoqctl's JSON contracts).
+public indirect enum JSONValue: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case integer(Int64)
+    /// A number written exactly as given (already valid JSON number text).
+    case number(String)
+    case string(String)
+    case array([JSONValue])
+    case object([(String, JSONValue)])
+
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool { lhs.render() == rhs.render() }
+    public func hash(into hasher: inout Hasher) { hasher.combine(render()) }
+
+    /// Pretty-printed JSON with two-space indentation and a trailing newline at top level.
+    public func render(indent: Int = 0) -> String {
+        var out = ""
+        write(into: &out, indent: indent, pretty: true)
+        return out
+    }
+
+    /// Compact JSON on one line.
+    public func renderCompact() -> String {
+        var out = ""
+        write(into: &out, indent: 0, pretty: false)
+        return out
+    }
+
+    private func write(into out: inout String, indent: Int, pretty: Bool) {
+        let pad = pretty ? String(repeating: "  ", count: indent + 1) : ""
+        let closePad = pretty ? String(repeating: "  ", count: indent) : ""
+        let newline = pretty ? "\n" : ""
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .integer(let i): out += String(i)
+        case .number(let n): out += n
+        case .string(let s): Self.escape(s, into: &out)
+        case .array(let items):
+            if items.isEmpty {
+                out += "[]"
+                return
+            }
+            out += "[" + newline
+            for (i, item) in items.enumerated() {
+                out += pad
+                item.write(into: &out, indent: indent + 1, pretty: pretty)
+                out += (i + 1 < items.count ? "," : "") + newline
+            }
+            out += closePad + "]"
+        case .object(let members):
+            if members.isEmpty {
+                out += "{}"
+                return
+            }
+            out += "{" + newline
+            for (i, (key, value)) in members.enumerated() {
+                out += pad
+                Self.escape(key, into: &out)
+                out += pretty ? ": " : ":"
+                value.write(into: &out, indent: indent + 1, pretty: pretty)
+                out += (i + 1 < members.count ? "," : "") + newline
+            }
+            out += closePad + "}"
+        }
+    }
+
+    static func escape(_ s: String, into out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x2028 || scalar.value == 0x2029 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+}

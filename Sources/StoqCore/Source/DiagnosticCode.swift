@@ -1,0 +1,110 @@
+/// Every diagnostic stoqctl can emit, with a stable code.
+///
+/// The raw value is the code printed in `[brackets]` and in JSON; it never changes once released.
+/// `Docs/ConfigReference.md` lists them all with an explanation.
+public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
+    // Files and YAML
+    case noConfigFiles = "no-config-files"
+    case unreadableFile = "unreadable-file"
+    case fileTooLarge = "file-too-large"
+    case invalidUTF8 = "invalid-utf8"
+    case emptyFile = "empty-file"
+    case yamlSyntax = "yaml-syntax"
+    case multipleDocuments = "multiple-documents"
+    case nestingTooDeep = "nesting-too-deep"
+    case tooManyNodes = "too-many-nodes"
+    case aliasBudgetExceeded = "alias-budget-exceeded"
+    case unsupportedTag = "unsupported-tag"
+    case invalidMerge = "invalid-merge"
+    case complexKey = "complex-key"
+    // Document shape
+    case topLevelNotMapping = "top-level-not-mapping"
+    case missingVersion = "missing-version"
+    case unsupportedVersion = "unsupported-version"
+    case misplacedSettingsFile = "misplaced-settings-file"
+    // Keys and values
+    case unknownKey = "unknown-key"
+    case duplicateKey = "duplicate-key"
+    case missingRequiredKey = "missing-required-key"
+    case typeMismatch = "type-mismatch"
+    case invalidBoolean = "invalid-boolean"
+    case nullNotAllowed = "null-not-allowed"
+    case emptyValue = "empty-value"
+    case invalidEnumValue = "invalid-enum-value"
+    case unknownEnumValue = "unknown-enum-value"
+    case outOfRange = "out-of-range"
+    case invalidVariantID = "invalid-variant-id"
+    case invalidDatetime = "invalid-datetime"
+    case datetimeWithoutZone = "datetime-without-zone"
+    case duplicateVariant = "duplicate-variant"
+    case unknownFieldName = "unknown-field-name"
+    case ignoredFieldDeclared = "ignored-field-declared"
+    case invalidURL = "invalid-url"
+    // Cross-field and cross-file rules
+    case fieldNotApplicable = "field-not-applicable"
+    case requiredByType = "required-by-type"
+    case duplicateInternalName = "duplicate-internal-name"
+    case duplicateID = "duplicate-id"
+    case policyBothContinueAndDeny = "policy-both-continue-and-deny"
+    case policyConflictAcrossPlans = "policy-conflict-across-plans"
+    case policyVariantNotInPlan = "policy-variant-not-in-plan"
+    case unknownPlanReference = "unknown-plan-reference"
+
+    /// The severity this code is reported with.
+    public var defaultSeverity: Severity {
+        switch self {
+        case .unknownEnumValue, .duplicateVariant, .ignoredFieldDeclared, .unknownPlanReference:
+            .warning
+        default:
+            .error
+        }
+    }
+
+    /// One line explaining the code, used by the docs and `--explain`-style output.
+    public var summary: String {
+        switch self {
+        case .noConfigFiles: "a path given holds no *.yaml or *.yml file"
+        case .unreadableFile: "a path does not exist or cannot be read"
+        case .fileTooLarge: "a file is larger than the size limit"
+        case .invalidUTF8: "a file is not valid UTF-8 text"
+        case .emptyFile: "a file holds no YAML document"
+        case .yamlSyntax: "the YAML parser rejected the text"
+        case .multipleDocuments: "a file holds more than one YAML document"
+        case .nestingTooDeep: "mappings and sequences are nested deeper than the limit"
+        case .tooManyNodes: "a file holds more YAML nodes than the limit"
+        case .aliasBudgetExceeded: "aliases expand to more nodes than the budget (an alias bomb)"
+        case .unsupportedTag: "a YAML tag other than the core schema's"
+        case .invalidMerge: "a `<<` merge key whose value is not a mapping or a list of mappings"
+        case .complexKey: "a mapping key that is not a plain scalar"
+        case .topLevelNotMapping: "the document is not a mapping"
+        case .missingVersion: "the file has no `version` key"
+        case .unsupportedVersion: "the `version` is not one this stoqctl reads"
+        case .misplacedSettingsFile: "a `stoqctl.yaml` below the root of the configuration directory"
+        case .unknownKey: "a key that is not part of the schema"
+        case .duplicateKey: "the same key twice in one mapping"
+        case .missingRequiredKey: "a required key is absent"
+        case .typeMismatch: "a value of the wrong type"
+        case .invalidBoolean: "a boolean written other than `true` or `false`"
+        case .nullNotAllowed: "`null` on a field that cannot be cleared"
+        case .emptyValue: "an empty string where a value is required"
+        case .invalidEnumValue: "a value outside a fully documented enum"
+        case .unknownEnumValue: "a value outside the known values of an enum STOQ documents only in part"
+        case .outOfRange: "a number outside its allowed range"
+        case .invalidVariantID: "a variant id that is not a positive 64-bit integer"
+        case .invalidDatetime: "a datetime that is not ISO 8601"
+        case .datetimeWithoutZone: "a datetime without a time zone"
+        case .duplicateVariant: "the same variant id twice in one list"
+        case .unknownFieldName: "`ignore_fields` names a field that does not exist"
+        case .ignoredFieldDeclared: "a field is both declared and listed in `ignore_fields`"
+        case .invalidURL: "`endpoint` is not an https://, loopback http:// or emulator: address"
+        case .fieldNotApplicable: "a field declared where its `*_type` or source makes it meaningless"
+        case .requiredByType: "a `*_type` value needs a companion field that is absent"
+        case .duplicateInternalName: "two plans declare the same `internal_name`"
+        case .duplicateID: "two plans declare the same `id`"
+        case .policyBothContinueAndDeny: "a variant is under both CONTINUE and DENY"
+        case .policyConflictAcrossPlans: "a variant has different policies in two plans"
+        case .policyVariantNotInPlan: "a custom-source plan sets a policy for a variant it does not list"
+        case .unknownPlanReference: "the settings file names a plan no file declares"
+        }
+    }
+}

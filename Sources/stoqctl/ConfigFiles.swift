@@ -1,0 +1,95 @@
+import Foundation
+import StoqCore
+
+/// Finds and reads config files for the commands: the only code that walks the file system for
+/// configuration. Paths are shown relative to the working directory.
+struct ConfigFiles {
+    /// Files read, with their roles.
+    var files: [(SourceFile, SourceRole)] = []
+    /// Problems with the paths themselves (missing path, empty directory, unreadable file).
+    var diagnostics: [Diagnostic] = []
+
+    /// Reads every `*.yaml`/`*.yml` under `paths` (directories recursively; hidden folders and
+    /// `.build` skipped). A `stoqctl.yaml` at the root of the first directory is the settings file.
+    init(paths: [String], limits: LoadLimits, workingDirectory: String = FileManager.default.currentDirectoryPath) {
+        let fm = FileManager.default
+        var settingsTaken = false
+        for path in paths {
+            let absolute = Self.absolute(path, cwd: workingDirectory)
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: absolute, isDirectory: &isDirectory) else {
+                diagnostics.append(Diagnostic(.unreadableFile, "\(path): no such file or directory", at: nil))
+                continue
+            }
+            if isDirectory.boolValue {
+                let found = Self.yamlFiles(under: absolute)
+                if found.isEmpty {
+                    diagnostics.append(Diagnostic(.noConfigFiles, "\(Self.display(absolute, cwd: workingDirectory)): no *.yaml or *.yml files here", at: nil))
+                }
+                for file in found {
+                    let isSettings = (file as NSString).lastPathComponent == "stoqctl.yaml"
+                    let atRoot = (file as NSString).deletingLastPathComponent == (absolute as NSString).standardizingPath
+                    var role = SourceRole.config
+                    if isSettings {
+                        role = atRoot && !settingsTaken ? .settings : .misplacedSettings
+                        if role == .settings { settingsTaken = true }
+                    }
+                    read(file, role: role, limits: limits, cwd: workingDirectory)
+                }
+            } else {
+                var role = SourceRole.config
+                if (absolute as NSString).lastPathComponent == "stoqctl.yaml" {
+                    role = settingsTaken ? .misplacedSettings : .settings
+                    settingsTaken = true
+                }
+                read(absolute, role: role, limits: limits, cwd: workingDirectory)
+            }
+        }
+    }
+
+    private mutating func read(_ absolute: String, role: SourceRole, limits: LoadLimits, cwd: String) {
+        let display = Self.display(absolute, cwd: cwd)
+        guard let handle = FileHandle(forReadingAtPath: absolute) else {
+            diagnostics.append(Diagnostic(.unreadableFile, "\(display): cannot be read", at: nil))
+            return
+        }
+        defer { try? handle.close() }
+        // Read at most one byte past the limit: enough to know the file is too large.
+        let data = (try? handle.read(upToCount: limits.maxFileBytes + 1)) ?? Data()
+        let truncated = data.count > limits.maxFileBytes
+        files.append((SourceFile(path: display, bytes: Array(truncated ? data.prefix(limits.maxFileBytes) : data), truncated: truncated), role))
+    }
+
+    static func absolute(_ path: String, cwd: String) -> String {
+        let joined = path.hasPrefix("/") ? path : (cwd as NSString).appendingPathComponent(path)
+        return (joined as NSString).standardizingPath
+    }
+
+    /// `path` relative to `cwd` when it lies below it, else absolute.
+    static func display(_ absolute: String, cwd: String) -> String {
+        let base = (cwd as NSString).standardizingPath
+        if absolute == base { return "." }
+        let prefix = base.hasSuffix("/") ? base : base + "/"
+        return absolute.hasPrefix(prefix) ? String(absolute.dropFirst(prefix.count)) : absolute
+    }
+
+    static func yamlFiles(under root: String) -> [String] {
+        let fm = FileManager.default
+        var result: [String] = []
+        var stack = [(root as NSString).standardizingPath]
+        while let dir = stack.popLast() {
+            guard let names = try? fm.contentsOfDirectory(atPath: dir) else { continue }
+            for name in names where !name.hasPrefix(".") {
+                let full = (dir as NSString).appendingPathComponent(name)
+                var isDir: ObjCBool = false
+                guard fm.fileExists(atPath: full, isDirectory: &isDir) else { continue }
+                if isDir.boolValue {
+                    stack.append(full)
+                } else if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+                    result.append(full)
+                }
+            }
+        }
+        return result.sorted()
+    }
+}
