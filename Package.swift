@@ -33,7 +33,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "stoqctl-bench", dependencies: ["StoqCore"], swiftSettings: strict),
-        .testTarget(name: "StoqCoreTests", dependencies: ["StoqCore"], swiftSettings: strict),
-        .testTarget(name: "EndToEndTests", dependencies: ["StoqCore"], swiftSettings: strict),
+        .target(name: "StoqTestSupport", path: "Tests/Support", swiftSettings: strict),
+        .testTarget(name: "StoqCoreTests", dependencies: ["StoqCore", "StoqTestSupport"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["StoqCore", "StoqTestSupport"], swiftSettings: strict),
     ]
 )

@@ -82,10 +82,15 @@ struct ConfigFiles {
             for name in names where !name.hasPrefix(".") {
                 let full = (dir as NSString).appendingPathComponent(name)
                 var isDir: ObjCBool = false
-                guard fm.fileExists(atPath: full, isDirectory: &isDir) else { continue }
+                let isYAML = name.hasSuffix(".yaml") || name.hasSuffix(".yml")
+                guard fm.fileExists(atPath: full, isDirectory: &isDir) else {
+                    // A dangling link named like a config file: read() reports it as unreadable.
+                    if isYAML { result.append(full) }
+                    continue
+                }
                 if isDir.boolValue {
                     stack.append(full)
-                } else if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+                } else if isYAML {
                     result.append(full)
                 }
             }

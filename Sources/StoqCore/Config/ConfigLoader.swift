@@ -21,7 +21,7 @@ public enum ConfigLoader {
     /// Keys of the settings file's top level.
     static let settingsTopLevel = [
         "version", "endpoint", "prune", "ignore_fields", "plans", "safety", "chunks",
-        "inventory_policy_source", "shopify_shop",
+        "inventory_policy_source", "shopify_shop", "limits",
     ]
     /// Keys of one selling plan.
     static let planKeys = ["internal_name", "id"] + PlanField.names + ["variants", "inventory_policy", "ignore_fields"]
@@ -33,7 +33,12 @@ public enum ConfigLoader {
     ) -> (DesiredState, [Diagnostic]) {
         var state = DesiredState()
         var diagnostics: [Diagnostic] = []
-        for (file, role) in files.sorted(by: { $0.0.path < $1.0.path }) {
+        var limits = limits
+        // The settings file first: it may tighten the limits the other files are read under.
+        let ordered = files.sorted { a, b in
+            (a.1 == .settings ? 0 : 1, a.0.path) < (b.1 == .settings ? 0 : 1, b.0.path)
+        }
+        for (file, role) in ordered {
             state.files.append(file.path)
             if role == .misplacedSettings {
                 diagnostics.append(Diagnostic(
@@ -48,12 +53,16 @@ public enum ConfigLoader {
             var reader = NodeReader(document: document, file: file)
             switch role {
             case .settings:
-                if let settings = loadSettings(&reader) { state.settings = settings }
+                if let settings = loadSettings(&reader, limits: limits) {
+                    state.settings = settings
+                    limits = settings.limits ?? limits
+                }
             default:
                 state.plans += loadConfig(&reader)
             }
             diagnostics += reader.diagnostics
         }
+        state.files.sort()
         var unique: [Diagnostic] = []
         var seen = Set<Diagnostic>()
         for d in diagnostics where seen.insert(d).inserted { unique.append(d) }
@@ -182,7 +191,7 @@ public enum ConfigLoader {
             if !known.contains(s) {
                 reader.report(
                     .unknownEnumValue,
-                    "`\(s)` is not a `\(name)` value stoqctl knows (\(known.joined(separator: ", ")))\(Suggest.hint(for: s, in: known)); STOQ documents this enum only in part, so it is sent as written",
+                    "`\(s)` is not one of the `\(name)` values stoqctl knows (\(known.joined(separator: ", ")))\(Suggest.hint(for: s, in: known)); STOQ documents this enum only in part, so it is sent as written",
                     at: entry.value)
             }
             return .string(s)
@@ -215,9 +224,9 @@ public enum ConfigLoader {
             }
             guard let field = PlanField(rawValue: s) else {
                 let why = s == "internal_name" || s == "id"
-                    ? "`\(s)` is the plan's identity and cannot be ignored"
-                    : "`\(s)` is not a selling-plan field\(Suggest.hint(for: s, in: PlanField.names))"
-                reader.report(.unknownFieldName, "\(why) (in `\(what)`)", at: item)
+                    ? "`\(s)` in `\(what)` is the plan's identity and cannot be ignored"
+                    : "`\(s)` in `\(what)` is not a selling-plan field\(Suggest.hint(for: s, in: PlanField.names))"
+                reader.report(.unknownFieldName, why, at: item)
                 continue
             }
             result.append(Located(field, at: reader.location(item)))

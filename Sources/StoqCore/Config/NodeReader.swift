@@ -128,14 +128,17 @@ struct NodeReader {
         }
     }
 
-    /// True if the line holding `node`'s key has a `#` right after the colon, i.e. a value
-    /// that YAML read as a comment (an unquoted colour such as `#ff0000`).
-    func looksLikeCommentedValue(_ keyNode: YAMLNode) -> Bool {
-        guard let line = file.line(keyNode.line) else { return false }
-        let afterKey = line.unicodeScalars.dropFirst(keyNode.column - 1)
-        guard let colon = afterKey.firstIndex(of: ":") else { return false }
-        let rest = afterKey[afterKey.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
-        return rest.first == "#"
+    /// Where the `#` is if the line holding `keyNode` has a comment right after the colon, i.e.
+    /// a value that YAML read as a comment (an unquoted colour such as `#ff0000`).
+    func commentedValueLocation(_ keyNode: YAMLNode) -> SourceLocation? {
+        guard let line = file.line(keyNode.line) else { return nil }
+        let scalars = Array(line.unicodeScalars)
+        var i = keyNode.column - 1
+        while i < scalars.count, scalars[i] != ":" { i += 1 }
+        i += 1
+        while i < scalars.count, scalars[i] == " " || scalars[i] == "\t" { i += 1 }
+        guard i < scalars.count, scalars[i] == "#" else { return nil }
+        return SourceLocation(file: document.path, line: keyNode.line, column: i + 1)
     }
 
     mutating func string(_ entry: Entry, what: String, allowEmpty: Bool = true) -> String? {
@@ -151,11 +154,13 @@ struct NodeReader {
             }
             return s
         case .null:
-            var message = "`\(what)` cannot be null; remove the key to leave the field unmanaged"
-            if looksLikeCommentedValue(entry.keyNode) {
-                message += " (`#` starts a comment in YAML: quote the value, e.g. \"#ff0000\")"
+            if let hash = commentedValueLocation(entry.keyNode) {
+                let message = "`\(what)` is empty because `#` starts a comment in YAML; quote the value, e.g. \"#ff0000\""
+                diagnostics.append(Diagnostic(.nullNotAllowed, message, at: hash))
+                errorCount += 1
+            } else {
+                report(.nullNotAllowed, "`\(what)` cannot be null; remove the key to leave the field unmanaged", at: entry.value)
             }
-            report(.nullNotAllowed, message, at: entry.value)
             return nil
         default:
             report(

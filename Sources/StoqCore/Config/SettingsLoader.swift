@@ -1,6 +1,6 @@
 extension ConfigLoader {
     /// Reads `stoqctl.yaml`.
-    static func loadSettings(_ reader: inout NodeReader) -> Settings? {
+    static func loadSettings(_ reader: inout NodeReader, limits: LoadLimits) -> Settings? {
         guard let entries = topLevel(&reader, allowed: settingsTopLevel, what: "stoqctl.yaml", hint: { key in
             key == "selling_plans" ? "; plans belong in config files next to stoqctl.yaml, not in it" : nil
         }) else { return nil }
@@ -40,6 +40,8 @@ extension ConfigLoader {
                         "`\(s)` is not a valid `inventory_policy_source` (expected one of: declared, shopify)\(Suggest.hint(for: s, in: ["declared", "shopify"]))",
                         at: entry.value)
                 }
+            case "limits":
+                settings.limits = tightened(&reader, entry.value, base: limits)
             case "shopify_shop":
                 shopifyShop = reader.string(entry, what: "shopify_shop", allowEmpty: false)
             default: break
@@ -87,6 +89,31 @@ extension ConfigLoader {
             }
         }
         return s
+    }
+
+    /// `limits:` may only lower the standard limits: a config cannot raise its own guard rails.
+    static func tightened(_ reader: inout NodeReader, _ node: YAMLNode, base: LoadLimits) -> LoadLimits {
+        var l = base
+        let keys = ["max_file_bytes", "max_depth", "max_nodes", "max_expanded_nodes"]
+        for entry in reader.entries(of: node, what: "`limits`", allowed: keys) ?? [] {
+            let current: Int
+            switch entry.key {
+            case "max_file_bytes": current = base.maxFileBytes
+            case "max_depth": current = base.maxDepth
+            case "max_nodes": current = base.maxNodes
+            default: current = base.maxExpandedNodes
+            }
+            guard case .some(.some(let v)) = reader.integer(entry.value, what: "limits.\(entry.key)", range: 1...Int64(current)) else {
+                continue
+            }
+            switch entry.key {
+            case "max_file_bytes": l.maxFileBytes = Int(v)
+            case "max_depth": l.maxDepth = Int(v)
+            case "max_nodes": l.maxNodes = Int(v)
+            default: l.maxExpandedNodes = Int(v)
+            }
+        }
+        return l
     }
 
     static func chunks(_ reader: inout NodeReader, _ node: YAMLNode) -> ChunkSettings {

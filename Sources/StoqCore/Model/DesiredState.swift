@@ -143,6 +143,8 @@ public struct Settings: Sendable, Hashable {
     public var policySource = PolicySource.declared
     /// The settings file's path, when one was loaded.
     public var path: String?
+    /// Load limits for the config files, tightened (never loosened) by `limits:`.
+    public var limits: LoadLimits?
 
     /// Defaults.
     public init() {}

@@ -72,13 +72,29 @@ public struct DiagnosticRenderer: Sendable {
         return "\(place)\(label): \(message)\n"
     }
 
+    /// Widest source excerpt shown; longer lines are cut to a window around the column.
+    static let snippetWidth = 120
+
     private func snippet(_ location: SourceLocation?) -> String {
-        guard let location, let file = sources[location.file], let line = file.line(location.line) else { return "" }
+        guard let location, let file = sources[location.file], let line = file.line(location.line, lossy: true) else { return "" }
         let number = String(location.line)
         let gutter = String(repeating: " ", count: number.count)
+        var scalars = Array(line.unicodeScalars)
+        var column = min(max(location.column, 1), scalars.count + 1)
+        var prefix = ""
+        if scalars.count > Self.snippetWidth {
+            let start = max(0, min(column - 1 - Self.snippetWidth / 2, scalars.count - Self.snippetWidth))
+            let end = min(scalars.count, start + Self.snippetWidth)
+            let cutEnd = end < scalars.count
+            scalars = Array(scalars[start..<end])
+            column -= start
+            if start > 0 { prefix = "…" }
+            if cutEnd { scalars.append("…") }
+        }
         // Keep tabs so the caret lines up under the same column in a terminal.
-        let lead = String(String.UnicodeScalarView(line.unicodeScalars.prefix(location.column - 1).map { $0 == "\t" ? "\t" : " " }))
-        let shown = line.count > 200 ? String(line.prefix(200)) + "…" : line
+        let lead = String(repeating: " ", count: prefix.count) + String(String.UnicodeScalarView(
+            scalars.prefix(column - 1).map { $0 == "\t" ? "\t" : " " }))
+        let shown = prefix + String(String.UnicodeScalarView(scalars))
         return " \(number) | \(shown)\n \(gutter) | \(lead)\(paint("^", "1;32"))\n"
     }
 

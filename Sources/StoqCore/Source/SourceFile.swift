@@ -23,8 +23,10 @@ public struct SourceFile: Sendable, Hashable {
         self.init(path: path, bytes: Array(text.utf8))
     }
 
-    /// The 1-based line `line` of the file without its line break, if it exists and is UTF-8.
-    public func line(_ line: Int) -> String? {
+    /// The 1-based line `line` of the file without its line break, if it exists. With `lossy`,
+    /// bytes that are not UTF-8 show as U+FFFD (one per byte, so columns still line up);
+    /// otherwise such a line is nil.
+    public func line(_ line: Int, lossy: Bool = false) -> String? {
         guard line >= 1 else { return nil }
         var current = 1
         var start = 0
@@ -40,7 +42,9 @@ public struct SourceFile: Sendable, Hashable {
         guard current == line, start <= bytes.count else { return nil }
         var end = index
         if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-        return String(validating: bytes[start..<end], as: UTF8.self)
+        if let valid = String(validating: bytes[start..<end], as: UTF8.self) { return valid }
+        guard lossy else { return nil }
+        return String(String.UnicodeScalarView(bytes[start..<end].map { $0 < 0x80 ? Unicode.Scalar($0) : "\u{FFFD}" }))
     }
 }
 

@@ -225,7 +225,7 @@ private struct TreeBuilder {
             }
             let tag = Self.string(s.tag)
             if let tag, !ScalarResolver.coreScalarTags.contains(tag), tag != "!" {
-                fail(.unsupportedTag, "tag `\(tag)` is not supported; only the core schema tags (!!str, !!int, !!float, !!bool, !!null) are", event.start_mark)
+                fail(.unsupportedTag, "tag `\(Self.shortTag(tag))` is not supported; only the core schema tags (!!str, !!int, !!float, !!bool, !!null) are", event.start_mark)
                 return false
             }
             let node = YAMLNode(
@@ -254,7 +254,7 @@ private struct TreeBuilder {
             let anchor = isMapping ? Self.string(event.data.mapping_start.anchor) : Self.string(event.data.sequence_start.anchor)
             let allowed = isMapping ? "tag:yaml.org,2002:map" : "tag:yaml.org,2002:seq"
             if let tag, tag != allowed, tag != "!" {
-                fail(.unsupportedTag, "tag `\(tag)` is not supported on \(isMapping ? "a mapping" : "a list")", event.start_mark)
+                fail(.unsupportedTag, "tag `\(Self.shortTag(tag))` is not supported on \(isMapping ? "a mapping" : "a list")", event.start_mark)
                 return false
             }
             if stack.count >= limits.maxDepth {
@@ -288,6 +288,12 @@ private struct TreeBuilder {
         }
     }
 
+    /// `tag:yaml.org,2002:x` → `!!x`, as it was most likely written.
+    static func shortTag(_ tag: String) -> String {
+        let prefix = "tag:yaml.org,2002:"
+        return tag.hasPrefix(prefix) ? "!!" + tag.dropFirst(prefix.count) : tag
+    }
+
     mutating func countNode(_ mark: yaml_mark_t) -> Bool {
         nodeCount += 1
         if nodeCount > limits.maxNodes {
@@ -307,7 +313,9 @@ private struct TreeBuilder {
         }
         let top = stack.count - 1
         if stack[top].isMapping, stack[top].children.count % 2 == 0, node.scalar == nil {
-            fail(.complexKey, "mapping keys must be plain text, not \(node.kindName)", mark)
+            diagnostics.append(Diagnostic(
+                .complexKey, "mapping keys must be plain text, not \(node.kindName)",
+                at: SourceLocation(file: path, line: node.line, column: node.column)))
             return false
         }
         stack[top].children.append(node)
