@@ -1,0 +1,47 @@
+import Foundation
+
+/// Runs the built `stoqctl` binary, for end-to-end tests.
+public enum Stoqctl {
+    /// What a run produced.
+    public struct Outcome: Sendable {
+        public var stdout: String
+        public var stderr: String
+        public var status: Int32
+    }
+
+    /// The `stoqctl` executable beside the test bundle in the build folder.
+    public static var executable: URL {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        // The test runner may be inside an `.xctest` bundle folder on some platforms.
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("stoqctl")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return Golden.repositoryRoot.appendingPathComponent(".build/debug/stoqctl")
+    }
+
+    /// Runs `stoqctl args…` in `directory` (default: the repository root) with `environment`
+    /// added to a minimal environment (no colour, no inherited tokens).
+    public static func run(_ args: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> Outcome {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = args
+        process.currentDirectoryURL = directory ?? Golden.repositoryRoot
+        var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "NO_COLOR": "1"]
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes before waiting so a large output cannot block the child.
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(
+            stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
+            status: process.terminationStatus)
+    }
+}
