@@ -1,1 +1,137 @@
-print("bench")
+import Foundation
+import StoqCore
+
+// stoqctl-bench: generates a large shop and measures loading + validation against PyYAML's C
+// loader merely loading the same files. Run with `make bench` (release build).
+//
+//   stoqctl-bench [--plans N] [--variants N] [--runs N] [--keep DIR]
+
+struct Options {
+    var plans = 1_000
+    var variants = 200_000
+    var runs = 5
+    var keep: String?
+
+    init(_ args: [String]) {
+        var i = 1
+        while i < args.count {
+            let value = i + 1 < args.count ? args[i + 1] : ""
+            switch args[i] {
+            case "--plans": plans = Int(value) ?? plans
+            case "--variants": variants = Int(value) ?? variants
+            case "--runs": runs = Int(value) ?? runs
+            case "--keep": keep = value
+            default:
+                FileHandle.standardError.write(Data("unknown option \(args[i])\n".utf8))
+                exit(2)
+            }
+            i += 2
+        }
+    }
+}
+
+/// Writes a shop of `plans` plans spread over files of 50, with `variants` ids in total.
+func generateShop(at dir: URL, plans: Int, variants: Int) throws -> [URL] {
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let perPlan = max(1, variants / plans)
+    var urls: [URL] = []
+    var nextID: Int64 = 40_000_000_000_000
+    for fileIndex in 0..<((plans + 49) / 50) {
+        var text = "version: 1\nselling_plans:\n"
+        for p in (fileIndex * 50)..<min(plans, fileIndex * 50 + 50) {
+            let ids = (0..<perPlan).map { _ -> Int64 in
+                nextID += 7
+                return nextID
+            }
+            text += """
+                  - internal_name: plan-\(p)
+                    name: "Plan \(p) — Preorder"
+                    enabled: \(p % 3 == 0 ? "false" : "true")
+                    billing_type: exact_time
+                    billing_at: 2026-10-\(String(format: "%02d", p % 28 + 1))T09:00:00Z
+                    billing_checkout_charge_type: percentage
+                    billing_checkout_charge_percentage: \(10 + p % 80)
+                    delivery_type: asap
+                    pricing_type: percentage
+                    pricing_percentage: \(p % 50).5
+                    preorder_button_text: Preorder now
+                    shipping_text: Ships in \(p % 6 + 1) weeks
+                    product_variants_source: custom
+                    variants: [\(ids.map(String.init).joined(separator: ", "))]
+                    inventory_policy:
+                      CONTINUE: [\(ids.prefix(perPlan / 2).map(String.init).joined(separator: ", "))]
+
+                """
+        }
+        let url = dir.appendingPathComponent(String(format: "plans-%03d.yaml", fileIndex))
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        urls.append(url)
+    }
+    return urls
+}
+
+func peakRSSMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+
+let options = Options(CommandLine.arguments)
+let dir = options.keep.map { URL(fileURLWithPath: $0) }
+    ?? FileManager.default.temporaryDirectory.appendingPathComponent("stoqctl-bench-\(getpid())")
+let urls = try generateShop(at: dir, plans: options.plans, variants: options.variants)
+let totalBytes = urls.reduce(0) { $0 + ((try? Data(contentsOf: $1).count) ?? 0) }
+print("shop: \(options.plans) plans, \(options.variants) variant ids, \(urls.count) files, \(totalBytes / 1024) KiB")
+
+// Read once; time parsing and validation only (the CLI's disk reads are not what is compared).
+let files: [(SourceFile, SourceRole)] = try urls.map { url in
+    (SourceFile(path: url.lastPathComponent, bytes: Array(try Data(contentsOf: url))), .config)
+}
+var times: [Double] = []
+var plansLoaded = 0
+var problems = 0
+for _ in 0..<options.runs {
+    let start = DispatchTime.now()
+    let (state, diagnostics) = ConfigPipeline.run(files)
+    times.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
+    plansLoaded = state.plans.count
+    problems = diagnostics.count
+}
+let ours = median(times)
+print(String(format: "stoqctl load+validate: median %.1f ms over %d runs (%d plans, %d diagnostics), peak RSS %.0f MiB",
+             ours, options.runs, plansLoaded, problems, peakRSSMiB()))
+
+// PyYAML's C loader (libyaml underneath, plus Python objects and a regex per plain scalar).
+let script = """
+    import sys, time, yaml
+    files = sys.argv[2:]
+    texts = [open(f, 'rb').read() for f in files]
+    runs = int(sys.argv[1]); ts = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        for b in texts: yaml.load(b, Loader=yaml.CSafeLoader)
+        ts.append((time.perf_counter() - t) * 1000)
+    ts.sort(); print('%.1f' % ts[len(ts)//2])
+    """
+let python = Process()
+python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+python.arguments = ["python3", "-c", script, String(options.runs)] + urls.map(\.path)
+let pipe = Pipe()
+python.standardOutput = pipe
+python.standardError = FileHandle.nullDevice
+do {
+    try python.run()
+    let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    python.waitUntilExit()
+    if python.terminationStatus == 0, let theirs = Double(out.trimmingCharacters(in: .whitespacesAndNewlines)) {
+        print(String(format: "PyYAML CSafeLoader load only: median %.1f ms", theirs))
+        print(String(format: "stoqctl is %.1fx faster while also validating", theirs / ours))
+    } else {
+        print("PyYAML with its C loader is not available; comparison skipped")
+    }
+} catch {
+    print("python3 not found; comparison skipped")
+}
+if options.keep == nil { try? FileManager.default.removeItem(at: dir) }

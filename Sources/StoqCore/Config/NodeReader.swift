@@ -311,20 +311,34 @@ struct NodeReader {
         }
         var result: [Located<Int64>] = []
         result.reserveCapacity(items.count)
-        var firstSeen: [Int64: YAMLNode] = [:]
+        var firstSeen: [Int64: Int] = [:]
         firstSeen.reserveCapacity(items.count)
-        for item in items {
-            guard let value = id(item, what: what, code: code) else { continue }
+        for (index, item) in items.enumerated() {
+            guard let value = Self.plainPositiveID(item) ?? id(item, what: what, code: code) else { continue }
             if let first = firstSeen[value] {
                 report(
                     .duplicateVariant, "id \(value) appears twice in `\(what)`", at: item,
-                    notes: [DiagnosticNote("first listed here", at: location(first))])
+                    notes: [DiagnosticNote("first listed here", at: location(items[first]))])
                 continue
             }
-            firstSeen[value] = item
+            firstSeen[value] = index
             result.append(Located(value, at: location(item)))
         }
         return result
+    }
+
+    /// Fast path for the common case, a plain untagged scalar of decimal digits that fits in a
+    /// positive Int64; nil sends the item through the general (diagnosing) path.
+    static func plainPositiveID(_ item: YAMLNode) -> Int64? {
+        guard item.tag == nil, case .scalar(let scalar) = item.content, scalar.style == .plain else { return nil }
+        var value: Int64 = 0
+        var count = 0
+        for byte in scalar.text.utf8 {
+            guard byte >= 0x30, byte <= 0x39, count < 18 else { return nil }
+            value = value * 10 + Int64(byte - 0x30)
+            count += 1
+        }
+        return value > 0 ? value : nil
     }
 
     /// One positive 64-bit id.

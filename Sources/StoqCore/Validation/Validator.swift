@@ -190,32 +190,32 @@ public enum Validator {
     }
 
     static func policiesAcrossPlans(_ plans: [SellingPlanSpec]) -> [Diagnostic] {
+        /// The first plan (in file order) to give a variant a policy.
         struct Claim {
             var policy: InventoryPolicy
-            var plan: String
+            var plan: Int
             var location: SourceLocation
         }
+        let total = plans.reduce(0) { $0 + $1.inventoryPolicy.values.reduce(0) { $0 + $1.count } }
         var claims: [Int64: Claim] = [:]
-        var all: [(Int64, Claim)] = []
-        for plan in plans {
+        claims.reserveCapacity(total)
+        var out: [Diagnostic] = []
+        // Plans come in file order, so the first claim seen is the first one written.
+        for (index, plan) in plans.enumerated() {
             for policy in InventoryPolicy.allCases {
                 for id in plan.inventoryPolicy[policy] ?? [] {
-                    all.append((id.value, Claim(policy: policy, plan: plan.internalName.value, location: id.location)))
+                    guard let first = claims[id.value] else {
+                        claims[id.value] = Claim(policy: policy, plan: index, location: id.location)
+                        continue
+                    }
+                    guard first.plan != index, first.policy != policy else { continue }
+                    let firstName = plans[first.plan].internalName.value
+                    out.append(Diagnostic(
+                        .policyConflictAcrossPlans,
+                        "variant \(id.value) is \(policy.rawValue) in plan `\(plan.internalName.value)` but \(first.policy.rawValue) in plan `\(firstName)`; a variant has one Shopify inventory policy",
+                        at: id.location, notes: [DiagnosticNote("\(first.policy.rawValue) here", at: first.location)]))
                 }
             }
-        }
-        all.sort { $0.1.location < $1.1.location }
-        var out: [Diagnostic] = []
-        for (id, claim) in all {
-            guard let first = claims[id] else {
-                claims[id] = claim
-                continue
-            }
-            guard first.plan != claim.plan, first.policy != claim.policy else { continue }
-            out.append(Diagnostic(
-                .policyConflictAcrossPlans,
-                "variant \(id) is \(claim.policy.rawValue) in plan `\(claim.plan)` but \(first.policy.rawValue) in plan `\(first.plan)`; a variant has one Shopify inventory policy",
-                at: claim.location, notes: [DiagnosticNote("\(first.policy.rawValue) here", at: first.location)]))
         }
         return out
     }
