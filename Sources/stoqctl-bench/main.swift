@@ -79,7 +79,8 @@ func peakRSSMiB() -> Double {
 func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 
 let options = Options(CommandLine.arguments)
-let dir = options.keep.map { URL(fileURLWithPath: $0) }
+let dir =
+    options.keep.map { URL(fileURLWithPath: $0) }
     ?? FileManager.default.temporaryDirectory.appendingPathComponent("stoqctl-bench-\(getpid())")
 let urls = try generateShop(at: dir, plans: options.plans, variants: options.variants)
 let totalBytes = urls.reduce(0) { $0 + ((try? Data(contentsOf: $1).count) ?? 0) }
@@ -100,8 +101,10 @@ for _ in 0..<options.runs {
     problems = diagnostics.count
 }
 let ours = median(times)
-print(String(format: "stoqctl load+validate: median %.1f ms over %d runs (%d plans, %d diagnostics), peak RSS %.0f MiB",
-             ours, options.runs, plansLoaded, problems, peakRSSMiB()))
+print(
+    String(
+        format: "stoqctl load+validate: median %.1f ms over %d runs (%d plans, %d diagnostics), peak RSS %.0f MiB",
+        ours, options.runs, plansLoaded, problems, peakRSSMiB()))
 
 // PyYAML's C loader (libyaml underneath, plus Python objects and a regex per plain scalar).
 let script = """

@@ -2,7 +2,9 @@ import Foundation
 import StoqCore
 
 /// Finds and reads config files for the commands: the only code that walks the file system for
-/// configuration. Paths are shown relative to the working directory.
+/// configuration.
+///
+/// Paths are shown relative to the working directory.
 struct ConfigFiles {
     /// Files read, with their roles.
     var files: [(SourceFile, SourceRole)] = []
@@ -10,7 +12,9 @@ struct ConfigFiles {
     var diagnostics: [Diagnostic] = []
 
     /// Reads every `*.yaml`/`*.yml` under `paths` (directories recursively; hidden folders and
-    /// `.build` skipped). A `stoqctl.yaml` at the root of the first directory is the settings file.
+    /// `.build` skipped).
+    ///
+    /// A `stoqctl.yaml` at the root of the first directory is the settings file.
     init(paths: [String], limits: LoadLimits, workingDirectory: String = FileManager.default.currentDirectoryPath) {
         let fm = FileManager.default
         var settingsTaken = false
@@ -24,7 +28,9 @@ struct ConfigFiles {
             if isDirectory.boolValue {
                 let found = Self.yamlFiles(under: absolute)
                 if found.isEmpty {
-                    diagnostics.append(Diagnostic(.noConfigFiles, "\(Self.display(absolute, cwd: workingDirectory)): no *.yaml or *.yml files here", at: nil))
+                    diagnostics.append(
+                        Diagnostic(
+                            .noConfigFiles, "\(Self.display(absolute, cwd: workingDirectory)): no *.yaml or *.yml files here", at: nil))
                 }
                 for file in found {
                     let isSettings = (file as NSString).lastPathComponent == "stoqctl.yaml"
@@ -57,7 +63,8 @@ struct ConfigFiles {
         // Read at most one byte past the limit: enough to know the file is too large.
         let data = (try? handle.read(upToCount: limits.maxFileBytes + 1)) ?? Data()
         let truncated = data.count > limits.maxFileBytes
-        files.append((SourceFile(path: display, bytes: Array(truncated ? data.prefix(limits.maxFileBytes) : data), truncated: truncated), role))
+        files.append(
+            (SourceFile(path: display, bytes: Array(truncated ? data.prefix(limits.maxFileBytes) : data), truncated: truncated), role))
     }
 
     static func absolute(_ path: String, cwd: String) -> String {

@@ -11,7 +11,8 @@ func load(_ text: String) -> (DesiredState, [Diagnostic]) { load([("plans.yaml",
 struct ConfigLoaderTests {
     @Test("every field type lands in the model with its value")
     func typedValues() throws {
-        let (state, diagnostics) = load("""
+        let (state, diagnostics) = load(
+            """
             version: 1
             selling_plans:
               - internal_name: fall
@@ -54,14 +55,16 @@ struct ConfigLoaderTests {
 
     @Test("explicit null on a nullable field means clear it")
     func explicitNull() throws {
-        let (state, diagnostics) = load("version: 1\nselling_plans:\n  - internal_name: a\n    billing_type: no_remaining_balance\n    billing_at: null\n")
+        let (state, diagnostics) = load(
+            "version: 1\nselling_plans:\n  - internal_name: a\n    billing_type: no_remaining_balance\n    billing_at: null\n")
         #expect(diagnostics.isEmpty, "\(diagnostics)")
         #expect(state.plans.first?[.billingAt]?.value == .null)
     }
 
     @Test("merge keys: explicit keys win, merged values keep the anchor's position")
     func merges() throws {
-        let (state, diagnostics) = load("""
+        let (state, diagnostics) = load(
+            """
             version: 1
             x-defaults: &defaults
               name: Default name
@@ -87,7 +90,9 @@ struct ConfigLoaderTests {
     @Test("settings: defaults, values, and limits that may only tighten")
     func settings() throws {
         let (state, diagnostics) = load([
-            ("stoqctl.yaml", """
+            (
+                "stoqctl.yaml",
+                """
                 version: 1
                 prune: true
                 safety: {max_update_percent: 50, min_managed_plans: 3}
@@ -95,7 +100,8 @@ struct ConfigLoaderTests {
                 inventory_policy_source: shopify
                 shopify_shop: example.myshopify.com
                 limits: {max_depth: 10, max_nodes: 99999999999}
-                """, .settings),
+                """, .settings
+            )
         ])
         let s = state.settings
         #expect(s.prune)
@@ -118,7 +124,8 @@ struct ConfigLoaderTests {
 
     @Test("a rejected value does not cause a second, cascading error")
     func noCascade() {
-        let (_, diagnostics) = load("""
+        let (_, diagnostics) = load(
+            """
             version: 1
             selling_plans:
               - internal_name: a
@@ -132,7 +139,8 @@ struct ConfigLoaderTests {
 
     @Test("every problem in a file is reported, not only the first")
     func collectsAll() {
-        let (_, diagnostics) = load("version: 1\nselling_plans:\n  - internal_name: a\n    enabled: on\n    nme: x\n  - internal_name: b\n    name: 3\n")
+        let (_, diagnostics) = load(
+            "version: 1\nselling_plans:\n  - internal_name: a\n    enabled: on\n    nme: x\n  - internal_name: b\n    name: 3\n")
         #expect(diagnostics.map(\.code) == [.invalidBoolean, .unknownKey, .typeMismatch])
     }
 }

@@ -12,7 +12,8 @@ struct LocationCase: CustomTestStringConvertible, Sendable {
 
     var testDescription: String { code.rawValue }
 
-    init(_ code: DiagnosticCode, _ marked: String, role: SourceRole = .config, limits: LoadLimits = .standard, trailingBytes: [UInt8] = []) {
+    init(_ code: DiagnosticCode, _ marked: String, role: SourceRole = .config, limits: LoadLimits = .standard, trailingBytes: [UInt8] = [])
+    {
         self.code = code
         self.files = [("shop/plans.yaml", marked, role)]
         self.limits = limits
@@ -27,7 +28,9 @@ struct LocationCase: CustomTestStringConvertible, Sendable {
 
 let tiny = LoadLimits(maxFileBytes: 64, maxDepth: 3, maxNodes: 20, maxExpandedNodes: 30)
 
-/// Every code that a config can trigger. `no-config-files` and `unreadable-file` concern paths,
+/// Every code that a config can trigger.
+///
+/// `no-config-files` and `unreadable-file` concern paths,
 /// not file contents: they have no position and are covered by the end-to-end tests.
 let locationCases: [LocationCase] = [
     LocationCase(.fileTooLarge, "⚑version: 1\nselling_plans:\n  - internal_name: a-plan-with-a-long-name\n", limits: tiny),
@@ -36,9 +39,12 @@ let locationCases: [LocationCase] = [
     LocationCase(.yamlSyntax, "version: 1\nselling_plans:\n  - internal_name: a\n    name: \"unterminated\n⚑"),
     LocationCase(.multipleDocuments, "version: 1\n⚑---\nversion: 1\n"),
     LocationCase(.nestingTooDeep, "version: 1\nx-a: {b: {c: ⚑{d: 1}}}\n", limits: tiny),
-    LocationCase(.tooManyNodes, "version: 1\nselling_plans:\n  - internal_name: a\n    variants: [1, 2, 3, 4, ⚑5, 6, 7, 8, 9, 10]\n",
-                 limits: LoadLimits(maxFileBytes: 1 << 20, maxDepth: 10, maxNodes: 14, maxExpandedNodes: 100)),
-    LocationCase(.aliasBudgetExceeded, """
+    LocationCase(
+        .tooManyNodes, "version: 1\nselling_plans:\n  - internal_name: a\n    variants: [1, 2, 3, 4, ⚑5, 6, 7, 8, 9, 10]\n",
+        limits: LoadLimits(maxFileBytes: 1 << 20, maxDepth: 10, maxNodes: 14, maxExpandedNodes: 100)),
+    LocationCase(
+        .aliasBudgetExceeded,
+        """
         version: 1
         x-a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
         x-b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
@@ -60,22 +66,40 @@ let locationCases: [LocationCase] = [
     LocationCase(.emptyValue, "version: 1\nselling_plans:\n  - internal_name: ⚑\"  \"\n"),
     LocationCase(.invalidEnumValue, "version: 1\nselling_plans:\n  - internal_name: a\n    billing_type: ⚑exact_tme\n"),
     LocationCase(.unknownEnumValue, "version: 1\nselling_plans:\n  - internal_name: a\n    inventory_provider: ⚑shopify\n"),
-    LocationCase(.outOfRange, "version: 1\nselling_plans:\n  - internal_name: a\n    pricing_type: percentage\n    pricing_percentage: ⚑120\n"),
-    LocationCase(.invalidVariantID, "version: 1\nselling_plans:\n  - internal_name: a\n    product_variants_source: custom\n    variants: [1, ⚑-2]\n"),
-    LocationCase(.invalidDatetime, "version: 1\nselling_plans:\n  - internal_name: a\n    billing_type: exact_time\n    billing_at: ⚑2026-02-30T09:00:00Z\n"),
-    LocationCase(.datetimeWithoutZone, "version: 1\nselling_plans:\n  - internal_name: a\n    delivery_type: exact_time\n    delivery_at: ⚑2026-10-15T09:00:00\n"),
-    LocationCase(.duplicateVariant, "version: 1\nselling_plans:\n  - internal_name: a\n    product_variants_source: custom\n    variants: [⚐7, 8, ⚑7]\n"),
+    LocationCase(
+        .outOfRange, "version: 1\nselling_plans:\n  - internal_name: a\n    pricing_type: percentage\n    pricing_percentage: ⚑120\n"),
+    LocationCase(
+        .invalidVariantID, "version: 1\nselling_plans:\n  - internal_name: a\n    product_variants_source: custom\n    variants: [1, ⚑-2]\n"
+    ),
+    LocationCase(
+        .invalidDatetime,
+        "version: 1\nselling_plans:\n  - internal_name: a\n    billing_type: exact_time\n    billing_at: ⚑2026-02-30T09:00:00Z\n"),
+    LocationCase(
+        .datetimeWithoutZone,
+        "version: 1\nselling_plans:\n  - internal_name: a\n    delivery_type: exact_time\n    delivery_at: ⚑2026-10-15T09:00:00\n"),
+    LocationCase(
+        .duplicateVariant,
+        "version: 1\nselling_plans:\n  - internal_name: a\n    product_variants_source: custom\n    variants: [⚐7, 8, ⚑7]\n"),
     LocationCase(.unknownFieldName, "version: 1\nselling_plans:\n  - internal_name: a\n    ignore_fields: [⚑shiping_text]\n"),
-    LocationCase(.ignoredFieldDeclared, "version: 1\nselling_plans:\n  - internal_name: a\n    ⚑shipping_text: Soon\n    ignore_fields: [⚐shipping_text]\n"),
+    LocationCase(
+        .ignoredFieldDeclared,
+        "version: 1\nselling_plans:\n  - internal_name: a\n    ⚑shipping_text: Soon\n    ignore_fields: [⚐shipping_text]\n"),
     LocationCase(.invalidURL, "version: 1\nendpoint: ⚑ftp://example.com\n", role: .settings),
-    LocationCase(.fieldNotApplicable, "version: 1\nselling_plans:\n  - internal_name: a\n    billing_type: ⚐no_remaining_balance\n    ⚑billing_at: 2026-10-01T09:00:00Z\n"),
+    LocationCase(
+        .fieldNotApplicable,
+        "version: 1\nselling_plans:\n  - internal_name: a\n    billing_type: ⚐no_remaining_balance\n    ⚑billing_at: 2026-10-01T09:00:00Z\n"
+    ),
     LocationCase(.requiredByType, "version: 1\nselling_plans:\n  - internal_name: a\n    delivery_type: ⚑exact_time\n"),
-    LocationCase(.duplicateInternalName, files: [
-        ("shop/a.yaml", "version: 1\nselling_plans:\n  - internal_name: ⚐fall\n", .config),
-        ("shop/b.yaml", "version: 1\nselling_plans:\n  - internal_name: ⚑fall\n", .config),
-    ]),
+    LocationCase(
+        .duplicateInternalName,
+        files: [
+            ("shop/a.yaml", "version: 1\nselling_plans:\n  - internal_name: ⚐fall\n", .config),
+            ("shop/b.yaml", "version: 1\nselling_plans:\n  - internal_name: ⚑fall\n", .config),
+        ]),
     LocationCase(.duplicateID, "version: 1\nselling_plans:\n  - internal_name: a\n    id: ⚐abc\n  - internal_name: b\n    id: ⚑abc\n"),
-    LocationCase(.policyBothContinueAndDeny, """
+    LocationCase(
+        .policyBothContinueAndDeny,
+        """
         version: 1
         selling_plans:
           - internal_name: a
@@ -83,11 +107,15 @@ let locationCases: [LocationCase] = [
               CONTINUE: [1, ⚐2]
               DENY: [⚑2, 3]
         """),
-    LocationCase(.policyConflictAcrossPlans, files: [
-        ("shop/a.yaml", "version: 1\nselling_plans:\n  - internal_name: a\n    inventory_policy:\n      CONTINUE: [⚐5]\n", .config),
-        ("shop/b.yaml", "version: 1\nselling_plans:\n  - internal_name: b\n    inventory_policy:\n      DENY: [⚑5]\n", .config),
-    ]),
-    LocationCase(.policyVariantNotInPlan, """
+    LocationCase(
+        .policyConflictAcrossPlans,
+        files: [
+            ("shop/a.yaml", "version: 1\nselling_plans:\n  - internal_name: a\n    inventory_policy:\n      CONTINUE: [⚐5]\n", .config),
+            ("shop/b.yaml", "version: 1\nselling_plans:\n  - internal_name: b\n    inventory_policy:\n      DENY: [⚑5]\n", .config),
+        ]),
+    LocationCase(
+        .policyVariantNotInPlan,
+        """
         version: 1
         selling_plans:
           - internal_name: a
@@ -96,10 +124,12 @@ let locationCases: [LocationCase] = [
             inventory_policy:
               DENY: [2, ⚑3]
         """),
-    LocationCase(.unknownPlanReference, files: [
-        ("shop/stoqctl.yaml", "version: 1\nplans:\n  ⚑fal:\n    ignore_fields: [name]\n", .settings),
-        ("shop/plans.yaml", "version: 1\nselling_plans:\n  - internal_name: fall\n", .config),
-    ]),
+    LocationCase(
+        .unknownPlanReference,
+        files: [
+            ("shop/stoqctl.yaml", "version: 1\nplans:\n  ⚑fal:\n    ignore_fields: [name]\n", .settings),
+            ("shop/plans.yaml", "version: 1\nselling_plans:\n  - internal_name: fall\n", .config),
+        ]),
 ]
 
 @Suite("Every diagnostic points at the marked position")
@@ -120,15 +150,20 @@ struct DiagnosticLocationTests {
         let want = try #require(expected, "fixture has no ⚑ marker")
         let (_, diagnostics) = ConfigPipeline.run(files, limits: c.limits)
         let matching = diagnostics.filter { $0.code == c.code }
-        try #require(!matching.isEmpty, "no \(c.code.rawValue) among: \(diagnostics.map { "\($0.code.rawValue)@\($0.location?.description ?? "-")" })")
+        try #require(
+            !matching.isEmpty,
+            "no \(c.code.rawValue) among: \(diagnostics.map { "\($0.code.rawValue)@\($0.location?.description ?? "-")" })")
         let here = SourceLocation(file: want.path, line: want.line, column: want.column)
         let hit = matching.first { $0.location == here }
-        #expect(hit != nil, "\(c.code.rawValue) reported at \(matching.compactMap { $0.location?.description }), expected \(here.description)")
+        #expect(
+            hit != nil, "\(c.code.rawValue) reported at \(matching.compactMap { $0.location?.description }), expected \(here.description)")
         #expect(hit?.severity == c.code.defaultSeverity)
         if let note = expectedNote {
             let noteHere = SourceLocation(file: note.path, line: note.line, column: note.column)
-            #expect(hit?.notes.contains { $0.location == noteHere } == true,
-                    "note of \(c.code.rawValue) points at \(hit?.notes.compactMap { $0.location?.description } ?? []), expected \(noteHere.description)")
+            #expect(
+                hit?.notes.contains { $0.location == noteHere } == true,
+                "note of \(c.code.rawValue) points at \(hit?.notes.compactMap { $0.location?.description } ?? []), expected \(noteHere.description)"
+            )
         }
     }
 

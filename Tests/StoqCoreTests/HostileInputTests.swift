@@ -3,7 +3,9 @@ import StoqCore
 import Testing
 
 /// Hostile input must be refused with a diagnostic at the standard limits: never a crash, never
-/// a hang. Each case runs on its own thread with a generous bound that only a hang would exceed
+/// a hang.
+///
+/// Each case runs on its own thread with a generous bound that only a hang would exceed
 /// (a guard against hangs, not a speed target: speed is measured by the benchmark).
 struct HostileCase: CustomTestStringConvertible, Sendable {
     var name: String
@@ -43,7 +45,9 @@ let hostileCases: [HostileCase] = [
     HostileCase(name: "top-level scalar", expected: .topLevelNotMapping) { Array("just text\n".utf8) },
     HostileCase(name: "undefined alias", expected: .yamlSyntax) { Array("version: 1\nx: *nowhere\n".utf8) },
     HostileCase(name: "self-referencing anchor", expected: .yamlSyntax) { Array("version: 1\nx: &a [*a]\n".utf8) },
-    HostileCase(name: "language-specific tag", expected: .unsupportedTag) { Array("version: 1\nx: !!python/object/apply:os.system [ls]\n".utf8) },
+    HostileCase(name: "language-specific tag", expected: .unsupportedTag) {
+        Array("version: 1\nx: !!python/object/apply:os.system [ls]\n".utf8)
+    },
     HostileCase(name: "huge exponent", expected: .outOfRange) {
         Array("version: 1\nselling_plans:\n  - internal_name: a\n    pricing_type: fixed_amount\n    pricing_amount: 1e999999999\n".utf8)
     },
@@ -63,8 +67,9 @@ struct HostileInputTests {
         let diagnostics = try await withTimeLimit(seconds: 20) {
             ConfigPipeline.run([(SourceFile(path: "hostile.yaml", bytes: bytes), .config)]).1
         }
-        #expect(diagnostics.contains { $0.code == c.expected && $0.severity == .error },
-                "got \(diagnostics.map { "\($0.code.rawValue): \($0.message)" })")
+        #expect(
+            diagnostics.contains { $0.code == c.expected && $0.severity == .error },
+            "got \(diagnostics.map { "\($0.code.rawValue): \($0.message)" })")
         #expect(diagnostics.allSatisfy { $0.location != nil })
     }
 }

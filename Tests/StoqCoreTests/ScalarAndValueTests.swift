@@ -3,16 +3,18 @@ import Testing
 
 @Suite("YAML 1.2 scalar resolution, decimals and datetimes")
 struct ScalarAndValueTests {
-    @Test("plain scalars resolve by the restricted core schema", arguments: [
-        ("true", ResolvedScalar.bool(true)), ("false", .bool(false)),
-        ("yes", .string("yes")), ("on", .string("on")), ("True", .string("True")), ("No", .string("No")),
-        ("~", .null), ("null", .null), ("NULL", .null), ("", .null),
-        ("42", .integer("42")), ("-7", .integer("-7")), ("+3", .integer("+3")), ("0017", .integer("0017")),
-        ("1.5", .decimal("1.5")), ("1e3", .decimal("1e3")), (".5", .decimal(".5")), ("2.", .decimal("2.")),
-        ("0x1F", .string("0x1F")), ("0o17", .string("0o17")), ("1:30", .string("1:30")), ("1_000", .string("1_000")),
-        (".inf", .nonFinite(".inf")), ("-.Inf", .nonFinite("-.Inf")), (".nan", .nonFinite(".nan")),
-        ("2026-10-01", .string("2026-10-01")), ("-", .string("-")), (".", .string(".")), ("1e", .string("1e")),
-    ])
+    @Test(
+        "plain scalars resolve by the restricted core schema",
+        arguments: [
+            ("true", ResolvedScalar.bool(true)), ("false", .bool(false)),
+            ("yes", .string("yes")), ("on", .string("on")), ("True", .string("True")), ("No", .string("No")),
+            ("~", .null), ("null", .null), ("NULL", .null), ("", .null),
+            ("42", .integer("42")), ("-7", .integer("-7")), ("+3", .integer("+3")), ("0017", .integer("0017")),
+            ("1.5", .decimal("1.5")), ("1e3", .decimal("1e3")), (".5", .decimal(".5")), ("2.", .decimal("2.")),
+            ("0x1F", .string("0x1F")), ("0o17", .string("0o17")), ("1:30", .string("1:30")), ("1_000", .string("1_000")),
+            (".inf", .nonFinite(".inf")), ("-.Inf", .nonFinite("-.Inf")), (".nan", .nonFinite(".nan")),
+            ("2026-10-01", .string("2026-10-01")), ("-", .string("-")), (".", .string(".")), ("1e", .string("1e")),
+        ])
     func resolves(_ input: (String, ResolvedScalar)) {
         #expect(ScalarResolver.resolvePlain(input.0) == input.1)
     }
@@ -23,10 +25,12 @@ struct ScalarAndValueTests {
         #expect(ScalarResolver.resolve(YAMLScalar(text: "42", style: .plain), tag: "tag:yaml.org,2002:str") == .string("42"))
     }
 
-    @Test("decimals compare by value and print canonically", arguments: [
-        ("10", "10.0", true), ("10", "1e1", true), ("0.10", ".1", true), ("-0", "0", true),
-        ("19.99", "19.990", true), ("1", "1.0000000000000000000000001", false), ("-5", "5", false),
-    ])
+    @Test(
+        "decimals compare by value and print canonically",
+        arguments: [
+            ("10", "10.0", true), ("10", "1e1", true), ("0.10", ".1", true), ("-0", "0", true),
+            ("19.99", "19.990", true), ("1", "1.0000000000000000000000001", false), ("-5", "5", false),
+        ])
     func decimalEquality(_ c: (String, String, Bool)) throws {
         let a = try #require(DecimalNumber(c.0))
         let b = try #require(DecimalNumber(c.1))

@@ -41,10 +41,11 @@ public enum ConfigLoader {
         for (file, role) in ordered {
             state.files.append(file.path)
             if role == .misplacedSettings {
-                diagnostics.append(Diagnostic(
-                    .misplacedSettingsFile,
-                    "`stoqctl.yaml` is read only at the root of the configuration directory; move its settings there",
-                    at: SourceLocation(file: file.path, line: 1, column: 1)))
+                diagnostics.append(
+                    Diagnostic(
+                        .misplacedSettingsFile,
+                        "`stoqctl.yaml` is read only at the root of the configuration directory; move its settings there",
+                        at: SourceLocation(file: file.path, line: 1, column: 1)))
                 continue
             }
             let parsed = YAMLParser.parse(file, limits: limits)
@@ -70,7 +71,9 @@ public enum ConfigLoader {
     }
 
     /// Checks the top level and `version`; returns the entries if the file should be read on.
-    static func topLevel(_ reader: inout NodeReader, allowed: [String], what: String, hint: @escaping (String) -> String?) -> [NodeReader.Entry]? {
+    static func topLevel(_ reader: inout NodeReader, allowed: [String], what: String, hint: @escaping (String) -> String?) -> [NodeReader
+        .Entry]?
+    {
         let root = reader.document.root
         guard case .mapping = root.content else {
             reader.report(
@@ -79,7 +82,8 @@ public enum ConfigLoader {
                 at: root)
             return nil
         }
-        guard let entries = reader.entries(of: root, what: "the top level", allowed: allowed, allowExtension: true, unknownKeyHint: hint) else {
+        guard let entries = reader.entries(of: root, what: "the top level", allowed: allowed, allowExtension: true, unknownKeyHint: hint)
+        else {
             return nil
         }
         guard let version = entries.first(where: { $0.key == "version" }) else {
@@ -98,13 +102,19 @@ public enum ConfigLoader {
 
     static func loadConfig(_ reader: inout NodeReader) -> [SellingPlanSpec] {
         let settingsKeys = Set(settingsTopLevel).subtracting(["version"])
-        guard let entries = topLevel(&reader, allowed: configTopLevel, what: "a config file", hint: { key in
-            settingsKeys.contains(key) ? "; `\(key)` is a setting and belongs in stoqctl.yaml at the root of the configuration directory" : nil
-        }) else { return [] }
+        guard
+            let entries = topLevel(
+                &reader, allowed: configTopLevel, what: "a config file",
+                hint: { key in
+                    settingsKeys.contains(key)
+                        ? "; `\(key)` is a setting and belongs in stoqctl.yaml at the root of the configuration directory" : nil
+                })
+        else { return [] }
         guard let list = entries.first(where: { $0.key == "selling_plans" }) else { return [] }
         guard case .sequence(let items) = list.value.content else {
             if case .null? = reader.resolve(list.value) { return [] }
-            reader.report(.typeMismatch, "`selling_plans` must be a list of plans, but this is \(reader.describe(list.value))", at: list.value)
+            reader.report(
+                .typeMismatch, "`selling_plans` must be a list of plans, but this is \(reader.describe(list.value))", at: list.value)
             return []
         }
         return items.compactMap { plan(&reader, $0) }
@@ -149,7 +159,8 @@ public enum ConfigLoader {
         }
         guard let internalName else {
             if !entries.contains(where: { $0.key == "internal_name" }) {
-                reader.report(.missingRequiredKey, "a selling plan needs an `internal_name` (its identity, unique across all files)", at: node)
+                reader.report(
+                    .missingRequiredKey, "a selling plan needs an `internal_name` (its identity, unique across all files)", at: node)
             }
             return nil
         }
@@ -223,7 +234,8 @@ public enum ConfigLoader {
                 continue
             }
             guard let field = PlanField(rawValue: s) else {
-                let why = s == "internal_name" || s == "id"
+                let why =
+                    s == "internal_name" || s == "id"
                     ? "`\(s)` in `\(what)` is the plan's identity and cannot be ignored"
                     : "`\(s)` in `\(what)` is not a selling-plan field\(Suggest.hint(for: s, in: PlanField.names))"
                 reader.report(.unknownFieldName, why, at: item)

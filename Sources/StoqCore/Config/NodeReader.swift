@@ -33,7 +33,9 @@ struct NodeReader {
 
     // MARK: Mappings
 
-    /// The entries of `node`, which must be a mapping. Merge keys are applied (explicit keys win,
+    /// The entries of `node`, which must be a mapping.
+    ///
+    /// Merge keys are applied (explicit keys win,
     /// then earlier merge sources); duplicates and keys outside `allowed` are reported and dropped.
     /// `allowExtension` accepts keys starting with `x-` (ignored; a place for anchors).
     mutating func entries(
@@ -129,6 +131,7 @@ struct NodeReader {
     }
 
     /// Where the `#` is if the line holding `keyNode` has a comment right after the colon, i.e.
+    ///
     /// a value that YAML read as a comment (an unquoted colour such as `#ff0000`).
     func commentedValueLocation(_ keyNode: YAMLNode) -> SourceLocation? {
         guard let line = file.line(keyNode.line) else { return nil }
@@ -280,7 +283,9 @@ struct NodeReader {
             switch Timestamp.parse(text) {
             case .success(let t): return .some(t)
             case .failure(.missingZone):
-                report(.datetimeWithoutZone, "`\(what)` has no time zone; add `Z` for UTC or an offset such as `+02:00` (e.g. \(Self.zoneExample(text)))", at: node)
+                report(
+                    .datetimeWithoutZone,
+                    "`\(what)` has no time zone; add `Z` for UTC or an offset such as `+02:00` (e.g. \(Self.zoneExample(text)))", at: node)
             case .failure(.malformed(let why)):
                 report(.invalidDatetime, "`\(what)` is not an ISO 8601 datetime: \(why)", at: node)
             }
@@ -299,7 +304,9 @@ struct NodeReader {
         text.count == 10 ? "\(text)T00:00:00Z" : "\(text)Z"
     }
 
-    /// A list of positive 64-bit ids. Every bad item is reported with `code`; duplicates warn.
+    /// A list of positive 64-bit ids.
+    ///
+    /// Every bad item is reported with `code`; duplicates warn.
     mutating func ids(_ node: YAMLNode, what: String, code: DiagnosticCode) -> [Located<Int64>]? {
         guard case .sequence(let items) = node.content else {
             if case .null? = resolve(node) {
@@ -372,7 +379,7 @@ extension String {
     var trimmingSpaces: Substring {
         let scalars = unicodeScalars
         guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-              let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+            let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })
         else { return "" }
         return Substring(scalars[start...end])
     }

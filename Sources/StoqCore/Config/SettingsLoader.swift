@@ -1,9 +1,13 @@
 extension ConfigLoader {
     /// Reads `stoqctl.yaml`.
     static func loadSettings(_ reader: inout NodeReader, limits: LoadLimits) -> Settings? {
-        guard let entries = topLevel(&reader, allowed: settingsTopLevel, what: "stoqctl.yaml", hint: { key in
-            key == "selling_plans" ? "; plans belong in config files next to stoqctl.yaml, not in it" : nil
-        }) else { return nil }
+        guard
+            let entries = topLevel(
+                &reader, allowed: settingsTopLevel, what: "stoqctl.yaml",
+                hint: { key in
+                    key == "selling_plans" ? "; plans belong in config files next to stoqctl.yaml, not in it" : nil
+                })
+        else { return nil }
         var settings = Settings()
         settings.path = reader.document.path
         var shopifyShop: String?
@@ -78,9 +82,13 @@ extension ConfigLoader {
             let what = "safety.\(entry.key)"
             switch entry.key {
             case "max_update_percent":
-                if case .some(.some(let v)) = reader.decimal(entry.value, what: what, min: DecimalNumber(0), max: hundred) { s.maxUpdatePercent = v }
+                if case .some(.some(let v)) = reader.decimal(entry.value, what: what, min: DecimalNumber(0), max: hundred) {
+                    s.maxUpdatePercent = v
+                }
             case "max_delete_percent":
-                if case .some(.some(let v)) = reader.decimal(entry.value, what: what, min: DecimalNumber(0), max: hundred) { s.maxDeletePercent = v }
+                if case .some(.some(let v)) = reader.decimal(entry.value, what: what, min: DecimalNumber(0), max: hundred) {
+                    s.maxDeletePercent = v
+                }
             case "max_policy_flips":
                 if case .some(.some(let v)) = reader.integer(entry.value, what: what, range: 0...Int64.max) { s.maxPolicyFlips = v }
             case "min_managed_plans":

@@ -19,7 +19,9 @@ public enum FieldType: Sendable, Hashable {
 }
 
 /// Every writable field of a STOQ selling plan (`SellingPlanInput`, stoq-api.md §3.1), keyed by
-/// its API name. `internal_name` is the plan's identity and is modelled separately.
+/// its API name.
+///
+/// `internal_name` is the plan's identity and is modelled separately.
 public enum PlanField: String, Sendable, Hashable, CaseIterable, Codable, Comparable {
     case name
     case enabled

@@ -5,7 +5,9 @@ public enum OutputFormat: String, Sendable, CaseIterable {
     case text, json, github, markdown
 }
 
-/// Renders diagnostics as text, JSON or GitHub workflow commands. Pure: sources come in as values.
+/// Renders diagnostics as text, JSON or GitHub workflow commands.
+///
+/// Pure: sources come in as values.
 public struct DiagnosticRenderer: Sendable {
     /// Files by display path, for the source line under each diagnostic.
     public var sources: [String: SourceFile]
@@ -92,8 +94,11 @@ public struct DiagnosticRenderer: Sendable {
             if cutEnd { scalars.append("…") }
         }
         // Keep tabs so the caret lines up under the same column in a terminal.
-        let lead = String(repeating: " ", count: prefix.count) + String(String.UnicodeScalarView(
-            scalars.prefix(column - 1).map { $0 == "\t" ? "\t" : " " }))
+        let lead =
+            String(repeating: " ", count: prefix.count)
+            + String(
+                String.UnicodeScalarView(
+                    scalars.prefix(column - 1).map { $0 == "\t" ? "\t" : " " }))
         let shown = prefix + String(String.UnicodeScalarView(scalars))
         return " \(number) | \(shown)\n \(gutter) | \(lead)\(paint("^", "1;32"))\n"
     }
@@ -115,7 +120,9 @@ public struct DiagnosticRenderer: Sendable {
         return [("file", .string(l.file)), ("line", .integer(Int64(l.line))), ("column", .integer(Int64(l.column)))]
     }
 
-    /// Diagnostics as a JSON document (`format_version` 1). Documented in Docs/ConfigReference.md.
+    /// Diagnostics as a JSON document (`format_version` 1).
+    ///
+    /// Documented in Docs/ConfigReference.md.
     public func json(_ diagnostics: [Diagnostic], summary: Summary) -> String {
         let items: [JSONValue] = diagnostics.map { d in
             .object(
@@ -126,10 +133,13 @@ public struct DiagnosticRenderer: Sendable {
         let doc = JSONValue.object([
             ("format_version", .integer(1)),
             ("diagnostics", .array(items)),
-            ("summary", .object([
-                ("errors", .integer(Int64(summary.errors))), ("warnings", .integer(Int64(summary.warnings))),
-                ("files", .integer(Int64(summary.files))), ("plans", .integer(Int64(summary.plans))),
-            ])),
+            (
+                "summary",
+                .object([
+                    ("errors", .integer(Int64(summary.errors))), ("warnings", .integer(Int64(summary.warnings))),
+                    ("files", .integer(Int64(summary.files))), ("plans", .integer(Int64(summary.plans))),
+                ])
+            ),
         ])
         return doc.render() + "\n"
     }

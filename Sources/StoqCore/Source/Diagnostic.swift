@@ -46,7 +46,9 @@ public struct Diagnostic: Sendable, Hashable, Codable {
     /// Further context, possibly pointing at other places.
     public var notes: [DiagnosticNote]
 
-    /// Creates a diagnostic. The default severity is the code's own.
+    /// Creates a diagnostic.
+    ///
+    /// The default severity is the code's own.
     public init(
         _ code: DiagnosticCode, _ message: String, at location: SourceLocation?,
         severity: Severity? = nil, notes: [DiagnosticNote] = []

@@ -5,7 +5,9 @@
 public struct SourceFile: Sendable, Hashable {
     /// Path shown in diagnostics.
     public var path: String
-    /// The file's bytes. Decoding (and refusing non-UTF-8) is the loader's job.
+    /// The file's bytes.
+    ///
+    /// Decoding (and refusing non-UTF-8) is the loader's job.
     public var bytes: [UInt8]
     /// True when the caller stopped reading because the file exceeded the size limit;
     /// `bytes` then holds only the first part.
@@ -23,7 +25,9 @@ public struct SourceFile: Sendable, Hashable {
         self.init(path: path, bytes: Array(text.utf8))
     }
 
-    /// The 1-based line `line` of the file without its line break, if it exists. With `lossy`,
+    /// The 1-based line `line` of the file without its line break, if it exists.
+    ///
+    /// With `lossy`,
     /// bytes that are not UTF-8 show as U+FFFD (one per byte, so columns still line up);
     /// otherwise such a line is nil.
     public func line(_ line: Int, lossy: Bool = false) -> String? {
@@ -48,7 +52,9 @@ public struct SourceFile: Sendable, Hashable {
     }
 }
 
-/// A position in a source file. `line` and `column` are 1-based; `column` counts Unicode scalars.
+/// A position in a source file.
+///
+/// `line` and `column` are 1-based; `column` counts Unicode scalars.
 public struct SourceLocation: Sendable, Hashable, Comparable, Codable {
     /// Display path of the file.
     public var file: String

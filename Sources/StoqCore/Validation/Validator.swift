@@ -1,5 +1,7 @@
 /// Semantic rules over a loaded ``DesiredState``: rules between fields of one plan, and rules
-/// across plans and files. Returns every violation; never stops at the first.
+/// across plans and files.
+///
+/// Returns every violation; never stops at the first.
 public enum Validator {
     /// A rule "field X applies only when selector S has one of these values".
     struct Dependency {
@@ -90,25 +92,29 @@ public enum Validator {
             let wanted = rule.appliesWhen.sorted().map { "`\(selectorName): \($0)`" }.joined(separator: " or ")
             if let dep, dep.isSet {
                 guard let selectorDecl, let selectorValue else {
-                    out.append(Diagnostic(
-                        .fieldNotApplicable,
-                        "`\(rule.name)` applies only with \(wanted); declare `\(selectorName)` in this plan",
-                        at: dep.key, notes: [planNote]))
+                    out.append(
+                        Diagnostic(
+                            .fieldNotApplicable,
+                            "`\(rule.name)` applies only with \(wanted); declare `\(selectorName)` in this plan",
+                            at: dep.key, notes: [planNote]))
                     continue
                 }
                 let known = isKnown(selectorValue, of: rule.selector)
                 if !rule.appliesWhen.contains(selectorValue), known || !rule.unknownSelectorValuesAllow {
-                    out.append(Diagnostic(
-                        .fieldNotApplicable,
-                        "`\(rule.name)` applies only with \(wanted), but `\(selectorName)` is `\(selectorValue)`",
-                        at: dep.key, notes: [DiagnosticNote("`\(selectorName)` is set here", at: selectorDecl.valueLocation)]))
+                    out.append(
+                        Diagnostic(
+                            .fieldNotApplicable,
+                            "`\(rule.name)` applies only with \(wanted), but `\(selectorName)` is `\(selectorValue)`",
+                            at: dep.key, notes: [DiagnosticNote("`\(selectorName)` is set here", at: selectorDecl.valueLocation)]))
                 }
             }
             if let selectorDecl, let selectorValue, rule.requiredWhen.contains(selectorValue), dep?.isSet != true {
                 let suffix = dep == nil ? "" : ", not null"
-                out.append(Diagnostic(
-                    .requiredByType, "`\(selectorName): \(selectorValue)` needs `\(rule.name)` in the same plan\(suffix)",
-                    at: selectorDecl.valueLocation, notes: dep.map { [DiagnosticNote("`\(rule.name)` is null here", at: $0.value)] } ?? [planNote]))
+                out.append(
+                    Diagnostic(
+                        .requiredByType, "`\(selectorName): \(selectorValue)` needs `\(rule.name)` in the same plan\(suffix)",
+                        at: selectorDecl.valueLocation,
+                        notes: dep.map { [DiagnosticNote("`\(rule.name)` is null here", at: $0.value)] } ?? [planNote]))
             }
         }
         return out
@@ -128,21 +134,26 @@ public enum Validator {
             (plan.inventoryPolicy[.continue] ?? []).map { ($0.value, $0.location) }, uniquingKeysWith: { a, _ in a })
         for deny in plan.inventoryPolicy[.deny] ?? [] {
             guard let other = continueIDs[deny.value] else { continue }
-            let (first, second, secondPolicy) = other < deny.location
+            let (first, second, secondPolicy) =
+                other < deny.location
                 ? (other, deny.location, "DENY") : (deny.location, other, "CONTINUE")
-            out.append(Diagnostic(
-                .policyBothContinueAndDeny,
-                "variant \(deny.value) is under both CONTINUE and DENY in plan `\(plan.internalName.value)`",
-                at: second, notes: [DiagnosticNote("also listed under \(secondPolicy == "DENY" ? "CONTINUE" : "DENY") here", at: first)]))
+            out.append(
+                Diagnostic(
+                    .policyBothContinueAndDeny,
+                    "variant \(deny.value) is under both CONTINUE and DENY in plan `\(plan.internalName.value)`",
+                    at: second, notes: [DiagnosticNote("also listed under \(secondPolicy == "DENY" ? "CONTINUE" : "DENY") here", at: first)]
+                ))
         }
         if plan[.productVariantsSource]?.value == .string("custom"), let variants = plan.variants {
             let members = Set(variants.map(\.value))
             for policy in InventoryPolicy.allCases {
                 for id in plan.inventoryPolicy[policy] ?? [] where !members.contains(id.value) {
-                    out.append(Diagnostic(
-                        .policyVariantNotInPlan,
-                        "variant \(id.value) has a \(policy.rawValue) policy but is not in this custom-source plan's `variants`; add it to `variants` or set its policy in the plan that sells it",
-                        at: id.location, notes: [DiagnosticNote("`variants` of plan `\(plan.internalName.value)`", at: plan.variantsKeyLocation)]))
+                    out.append(
+                        Diagnostic(
+                            .policyVariantNotInPlan,
+                            "variant \(id.value) has a \(policy.rawValue) policy but is not in this custom-source plan's `variants`; add it to `variants` or set its policy in the plan that sells it",
+                            at: id.location,
+                            notes: [DiagnosticNote("`variants` of plan `\(plan.internalName.value)`", at: plan.variantsKeyLocation)]))
                 }
             }
         }
@@ -155,10 +166,11 @@ public enum Validator {
         var reported = Set<PlanField>()
         for ignore in ignores {
             guard let declared = plan[ignore.value], reported.insert(ignore.value).inserted else { continue }
-            out.append(Diagnostic(
-                .ignoredFieldDeclared,
-                "`\(ignore.value.rawValue)` is declared but also ignored, so this value is never sent or compared",
-                at: declared.keyLocation, notes: [DiagnosticNote("ignored here", at: ignore.location)]))
+            out.append(
+                Diagnostic(
+                    .ignoredFieldDeclared,
+                    "`\(ignore.value.rawValue)` is declared but also ignored, so this value is never sent or compared",
+                    at: declared.keyLocation, notes: [DiagnosticNote("ignored here", at: ignore.location)]))
         }
         return out
     }
@@ -170,17 +182,20 @@ public enum Validator {
         for plan in plans.sorted(by: { $0.internalName.location < $1.internalName.location }) {
             let name = plan.internalName
             if let first = names[name.value] {
-                out.append(Diagnostic(
-                    .duplicateInternalName, "`internal_name: \(name.value)` is declared twice; internal names are unique across all files",
-                    at: name.location, notes: [DiagnosticNote("first declared here", at: first)]))
+                out.append(
+                    Diagnostic(
+                        .duplicateInternalName,
+                        "`internal_name: \(name.value)` is declared twice; internal names are unique across all files",
+                        at: name.location, notes: [DiagnosticNote("first declared here", at: first)]))
             } else {
                 names[name.value] = name.location
             }
             if let id = plan.id {
                 if let first = ids[id.value] {
-                    out.append(Diagnostic(
-                        .duplicateID, "`id: \(id.value)` is declared by two plans; an id pins one plan only",
-                        at: id.location, notes: [DiagnosticNote("first declared here", at: first)]))
+                    out.append(
+                        Diagnostic(
+                            .duplicateID, "`id: \(id.value)` is declared by two plans; an id pins one plan only",
+                            at: id.location, notes: [DiagnosticNote("first declared here", at: first)]))
                 } else {
                     ids[id.value] = id.location
                 }
@@ -210,10 +225,11 @@ public enum Validator {
                     }
                     guard first.plan != index, first.policy != policy else { continue }
                     let firstName = plans[first.plan].internalName.value
-                    out.append(Diagnostic(
-                        .policyConflictAcrossPlans,
-                        "variant \(id.value) is \(policy.rawValue) in plan `\(plan.internalName.value)` but \(first.policy.rawValue) in plan `\(firstName)`; a variant has one Shopify inventory policy",
-                        at: id.location, notes: [DiagnosticNote("\(first.policy.rawValue) here", at: first.location)]))
+                    out.append(
+                        Diagnostic(
+                            .policyConflictAcrossPlans,
+                            "variant \(id.value) is \(policy.rawValue) in plan `\(plan.internalName.value)` but \(first.policy.rawValue) in plan `\(firstName)`; a variant has one Shopify inventory policy",
+                            at: id.location, notes: [DiagnosticNote("\(first.policy.rawValue) here", at: first.location)]))
                 }
             }
         }

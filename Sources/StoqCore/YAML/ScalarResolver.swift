@@ -38,7 +38,9 @@ public enum ScalarResolver {
         "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null",
     ]
 
-    /// Resolves a node's scalar. Quoted and block scalars are always strings; an explicit `!!str`
+    /// Resolves a node's scalar.
+    ///
+    /// Quoted and block scalars are always strings; an explicit `!!str`
     /// forces a string; other explicit core tags are honoured only when the text fits them.
     public static func resolve(_ scalar: YAMLScalar, tag: String? = nil) -> ResolvedScalar {
         if tag == "tag:yaml.org,2002:str" || tag == "!" { return .string(scalar.text) }
@@ -61,8 +63,9 @@ public enum ScalarResolver {
         }
         // Fast reject: numbers start with a sign, a digit or a dot.
         let isDigit = { (b: UInt8) in b >= 0x30 && b <= 0x39 }
-        guard isDigit(first) || first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
-            || first == UInt8(ascii: ".")
+        guard
+            isDigit(first) || first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
+                || first == UInt8(ascii: ".")
         else { return .string(text) }
         return classifyNumber(Array(utf8)) ?? .string(text)
     }

@@ -40,19 +40,23 @@ public enum YAMLParser {
     public static func parse(_ file: SourceFile, limits: LoadLimits = .standard) -> Result {
         let here = { (line: Int, column: Int) in SourceLocation(file: file.path, line: line, column: column) }
         if file.truncated || file.bytes.count > limits.maxFileBytes {
-            return Result(document: nil, diagnostics: [
-                Diagnostic(
-                    .fileTooLarge,
-                    "file is larger than the limit of \(limits.maxFileBytes) bytes; split it into several files",
-                    at: here(1, 1))
-            ])
+            return Result(
+                document: nil,
+                diagnostics: [
+                    Diagnostic(
+                        .fileTooLarge,
+                        "file is larger than the limit of \(limits.maxFileBytes) bytes; split it into several files",
+                        at: here(1, 1))
+                ])
         }
         if let bad = firstInvalidUTF8(file.bytes) {
-            return Result(document: nil, diagnostics: [
-                Diagnostic(
-                    .invalidUTF8, "file is not valid UTF-8 (byte 0x\(hex(file.bytes[bad.offset])) at offset \(bad.offset))",
-                    at: here(bad.line, bad.column))
-            ])
+            return Result(
+                document: nil,
+                diagnostics: [
+                    Diagnostic(
+                        .invalidUTF8, "file is not valid UTF-8 (byte 0x\(hex(file.bytes[bad.offset])) at offset \(bad.offset))",
+                        at: here(bad.line, bad.column))
+                ])
         }
         var builder = TreeBuilder(path: file.path, limits: limits)
         file.bytes.withUnsafeBufferPointer { buffer in
@@ -60,9 +64,11 @@ public enum YAMLParser {
         }
         if builder.diagnostics.hasErrors { return Result(document: nil, diagnostics: builder.diagnostics) }
         guard let root = builder.root else {
-            return Result(document: nil, diagnostics: [
-                Diagnostic(.emptyFile, "file holds no YAML document; it needs at least `version: 1`", at: here(1, 1))
-            ])
+            return Result(
+                document: nil,
+                diagnostics: [
+                    Diagnostic(.emptyFile, "file holds no YAML document; it needs at least `version: 1`", at: here(1, 1))
+                ])
         }
         return Result(document: YAMLDocument(path: file.path, root: root), diagnostics: builder.diagnostics)
     }
@@ -184,13 +190,19 @@ private struct TreeBuilder {
     }
 
     mutating func reportParserError(_ parser: yaml_parser_t) {
-        let problem = Self.string(UnsafeMutablePointer(mutating: parser.problem.map {
-            UnsafeRawPointer($0).assumingMemoryBound(to: yaml_char_t.self)
-        })) ?? "invalid YAML"
+        let problem =
+            Self.string(
+                UnsafeMutablePointer(
+                    mutating: parser.problem.map {
+                        UnsafeRawPointer($0).assumingMemoryBound(to: yaml_char_t.self)
+                    })) ?? "invalid YAML"
         var notes: [DiagnosticNote] = []
-        if let context = Self.string(UnsafeMutablePointer(mutating: parser.context.map {
-            UnsafeRawPointer($0).assumingMemoryBound(to: yaml_char_t.self)
-        })) {
+        if let context = Self.string(
+            UnsafeMutablePointer(
+                mutating: parser.context.map {
+                    UnsafeRawPointer($0).assumingMemoryBound(to: yaml_char_t.self)
+                }))
+        {
             notes.append(DiagnosticNote(context, at: location(parser.context_mark)))
         }
         var message = problem
@@ -225,7 +237,10 @@ private struct TreeBuilder {
             }
             let tag = Self.string(s.tag)
             if let tag, !ScalarResolver.coreScalarTags.contains(tag), tag != "!" {
-                fail(.unsupportedTag, "tag `\(Self.shortTag(tag))` is not supported; only the core schema tags (!!str, !!int, !!float, !!bool, !!null) are", event.start_mark)
+                fail(
+                    .unsupportedTag,
+                    "tag `\(Self.shortTag(tag))` is not supported; only the core schema tags (!!str, !!int, !!float, !!bool, !!null) are",
+                    event.start_mark)
                 return false
             }
             let node = YAMLNode(
@@ -241,7 +256,9 @@ private struct TreeBuilder {
             }
             expandedCount += target.expandedSize
             if expandedCount > limits.maxExpandedNodes {
-                fail(.aliasBudgetExceeded, "aliases expand to more than \(limits.maxExpandedNodes) nodes; this looks like an alias bomb", event.start_mark)
+                fail(
+                    .aliasBudgetExceeded, "aliases expand to more than \(limits.maxExpandedNodes) nodes; this looks like an alias bomb",
+                    event.start_mark)
                 return false
             }
             // The alias's own position is kept for the value; its content keeps the anchor's positions.
@@ -254,7 +271,9 @@ private struct TreeBuilder {
             let anchor = isMapping ? Self.string(event.data.mapping_start.anchor) : Self.string(event.data.sequence_start.anchor)
             let allowed = isMapping ? "tag:yaml.org,2002:map" : "tag:yaml.org,2002:seq"
             if let tag, tag != allowed, tag != "!" {
-                fail(.unsupportedTag, "tag `\(Self.shortTag(tag))` is not supported on \(isMapping ? "a mapping" : "a list")", event.start_mark)
+                fail(
+                    .unsupportedTag, "tag `\(Self.shortTag(tag))` is not supported on \(isMapping ? "a mapping" : "a list")",
+                    event.start_mark)
                 return false
             }
             if stack.count >= limits.maxDepth {
@@ -262,9 +281,10 @@ private struct TreeBuilder {
                 return false
             }
             if !countNode(event.start_mark) { return false }
-            stack.append(Frame(
-                isMapping: isMapping, line: Int(event.start_mark.line) + 1,
-                column: Int(event.start_mark.column) + 1, tag: tag, anchor: anchor))
+            stack.append(
+                Frame(
+                    isMapping: isMapping, line: Int(event.start_mark.line) + 1,
+                    column: Int(event.start_mark.column) + 1, tag: tag, anchor: anchor))
             return true
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             guard let frame = stack.popLast() else { return true }
@@ -313,9 +333,10 @@ private struct TreeBuilder {
         }
         let top = stack.count - 1
         if stack[top].isMapping, stack[top].children.count % 2 == 0, node.scalar == nil {
-            diagnostics.append(Diagnostic(
-                .complexKey, "mapping keys must be plain text, not \(node.kindName)",
-                at: SourceLocation(file: path, line: node.line, column: node.column)))
+            diagnostics.append(
+                Diagnostic(
+                    .complexKey, "mapping keys must be plain text, not \(node.kindName)",
+                    at: SourceLocation(file: path, line: node.line, column: node.column)))
             return false
         }
         stack[top].children.append(node)
