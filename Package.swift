@@ -13,7 +13,12 @@ let package = Package(
         .library(name: "StoqCore", targets: ["StoqCore"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -21,20 +26,44 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
         ),
-        .target(name: "StoqCore", dependencies: ["CYAML"], swiftSettings: strict),
-        .target(name: "StoqAPI", dependencies: ["StoqCore"], swiftSettings: strict),
-        .target(name: "StoqEmulator", swiftSettings: strict),
+        .target(name: "StoqWire", swiftSettings: strict),
+        .target(name: "StoqCore", dependencies: ["CYAML", "StoqWire"], swiftSettings: strict),
+        .target(
+            name: "StoqAPI",
+            dependencies: [
+                "StoqCore", "StoqWire",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "StoqEmulator",
+            dependencies: [
+                "StoqWire",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "stoqctl",
             dependencies: [
-                "StoqCore", "StoqAPI", "StoqEmulator",
+                "StoqCore", "StoqAPI", "StoqEmulator", "StoqWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
         .executableTarget(name: "stoqctl-bench", dependencies: ["StoqCore"], swiftSettings: strict),
         .target(name: "StoqTestSupport", path: "Tests/Support", swiftSettings: strict),
         .testTarget(name: "StoqCoreTests", dependencies: ["StoqCore", "StoqTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "StoqAPITests", dependencies: ["StoqAPI", "StoqEmulator", "StoqCore", "StoqWire", "StoqTestSupport"],
+            swiftSettings: strict),
+        .testTarget(name: "StoqEmulatorTests", dependencies: ["StoqEmulator", "StoqWire"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["StoqCore", "StoqTestSupport"], swiftSettings: strict),
     ]
 )

@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `stoqctl` command line.
 @main
-struct Stoqctl: ParsableCommand {
+struct Stoqctl: AsyncParsableCommand {
     /// Released version, printed by `--version`.
     static let version = "0.1.0"
 
@@ -19,5 +19,5 @@ struct Stoqctl: ParsableCommand {
               5  apply finished with some operations failed
             """,
         version: version,
-        subcommands: [Validate.self])
+        subcommands: [Validate.self, Fetch.self, EmulatorCommand.self])
 }

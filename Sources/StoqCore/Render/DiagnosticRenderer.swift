@@ -1,4 +1,5 @@
 import Foundation
+import StoqWire
 
 /// Output formats shared by the commands.
 public enum OutputFormat: String, Sendable, CaseIterable {

@@ -1,17 +1,82 @@
 /// A JSON value with object keys kept in the order they were written, so renderers control the
 /// exact output (stable key order is part of stoqctl's JSON contracts).
 public indirect enum JSONValue: Sendable, Hashable {
+    /// JSON `null`.
     case null
+    /// `true` / `false`.
     case bool(Bool)
+    /// A whole number that fits in 64 bits.
     case integer(Int64)
     /// A number written exactly as given (already valid JSON number text).
     case number(String)
+    /// A string.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object, members in order.
     case object([(String, JSONValue)])
 
-    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool { lhs.render() == rhs.render() }
-    public func hash(into hasher: inout Hasher) { hasher.combine(render()) }
+    /// Structural equality (object member order matters, as it does in the rendered text).
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool { lhs.renderCompact() == rhs.renderCompact() }
+    /// Hashes the compact rendering.
+    public func hash(into hasher: inout Hasher) { hasher.combine(renderCompact()) }
+
+    /// The value of `key` in an object (the first, if repeated).
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.first { $0.0 == key }?.1
+    }
+
+    /// The string, if this is one.
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    /// The boolean, if this is one.
+    public var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+
+    /// The number's exact text, if this is a number.
+    public var numberText: String? {
+        switch self {
+        case .integer(let i): return String(i)
+        case .number(let n): return n
+        default: return nil
+        }
+    }
+
+    /// The number as a 64-bit integer, if it is a whole number that fits.
+    public var int64Value: Int64? {
+        switch self {
+        case .integer(let i): return i
+        case .number(let n): return Int64(n)
+        default: return nil
+        }
+    }
+
+    /// The items, if this is an array.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
+    /// The members, if this is an object.
+    public var objectValue: [(String, JSONValue)]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+
+    /// True for JSON `null`.
+    public var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
+
+    /// Bytes of the compact rendering, for request and response bodies.
+    public var bytes: [UInt8] { Array(renderCompact().utf8) }
 
     /// Pretty-printed JSON with two-space indentation and a trailing newline at top level.
     public func render(indent: Int = 0) -> String {

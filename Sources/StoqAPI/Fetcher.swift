@@ -1,0 +1,60 @@
+import StoqCore
+import StoqWire
+
+/// Reads the remote state with the fewest calls: list pages at the largest page size, then one
+/// `GET /preorders/{id}` per plan the config manages, concurrently under the governor.
+public struct Fetcher: Sendable {
+    /// The client to read with.
+    public let client: StoqClient
+
+    /// Creates a fetcher.
+    public init(client: StoqClient) { self.client = client }
+
+    /// What a fetch read, and what it cost.
+    public struct Result: Sendable {
+        /// The remote state.
+        public var state: RemoteState
+        /// Fields whose values could not be decoded, per plan id.
+        public var problems: [String: [String]]
+        /// List pages read.
+        public var listRequests: Int
+        /// Plans read in full.
+        public var planRequests: Int
+    }
+
+    /// Fetches every listed plan, reading in full those whose id is in `ids` or whose
+    /// `internal_name` is in `internalNames`.
+    public func fetch(internalNames: Set<String>, ids: Set<String>) async throws(StoqError) -> Result {
+        let (items, pages) = try await client.listAll()
+        var seen = Set<String>()
+        let summaries = items.compactMap(RemoteDecoding.summary).filter { seen.insert($0.id).inserted }
+        let managed = summaries.filter { ids.contains($0.id) || internalNames.contains($0.internalName) }
+        let client = self.client
+        let reads: [(Int, JSONValue)]
+        do {
+            reads = try await withThrowingTaskGroup(of: (Int, JSONValue).self) { group in
+                for (index, summary) in managed.enumerated() {
+                    group.addTask { (index, try await client.get(id: summary.id)) }
+                }
+                var out: [(Int, JSONValue)] = []
+                for try await r in group { out.append(r) }
+                return out
+            }
+        } catch let error as StoqError {
+            throw error
+        } catch {
+            throw StoqError(kind: .transport(.connection("\(error)")), endpoint: "GET /preorders/{id}", message: "")
+        }
+        var plans: [RemotePlan] = []
+        var problems: [String: [String]] = [:]
+        for (_, json) in reads.sorted(by: { $0.0 < $1.0 }) {
+            guard let decoded = RemoteDecoding.plan(json) else {
+                throw StoqError(kind: .decoding, endpoint: "GET /preorders/{id}", message: "a plan object has no id")
+            }
+            plans.append(decoded.plan)
+            if !decoded.problems.isEmpty { problems[decoded.plan.id] = decoded.problems }
+        }
+        let state = RemoteState(managed: plans, listed: summaries, unmanagedCount: summaries.count - managed.count)
+        return Result(state: state, problems: problems, listRequests: pages, planRequests: managed.count)
+    }
+}

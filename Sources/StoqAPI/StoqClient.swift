@@ -1,0 +1,352 @@
+import Foundation
+import Logging
+import StoqWire
+
+/// Typed calls for every v1 Preorders endpoint, through one ``RateGovernor`` and a
+/// ``RetryPolicy``.
+///
+/// Reads and idempotent writes are retried on 429, 5xx, timeouts and connection errors. A create
+/// is never retried blindly: after an unclear failure the plan is looked up by `internal_name`
+/// and adopted if it exists. A 409 "job in progress" waits, bounded, for the plan's `ongoing_job`.
+public struct StoqClient: Sendable {
+    /// Where requests go.
+    public let transport: any Transport
+    /// The shop's governor (share one per shop).
+    public let governor: RateGovernor
+    /// Retry behaviour.
+    public let retry: RetryPolicy
+    let token: APIToken
+    let clock: any WireClock
+    let logger: Logger
+    let random: RandomSource
+    /// Largest `per_page` asked of `GET /preorders`.
+    public var pageSize = 250
+
+    /// Creates a client.
+    public init(
+        transport: any Transport, token: APIToken, governor: RateGovernor, retry: RetryPolicy = RetryPolicy(),
+        clock: any WireClock = SystemClock(), logger: Logger = Logger(label: "stoqctl.api"), seed: UInt64 = 0x5EED
+    ) {
+        self.transport = transport
+        self.token = token
+        self.governor = governor
+        self.retry = retry
+        self.clock = clock
+        self.logger = logger
+        self.random = RandomSource(seed: seed)
+    }
+
+    // MARK: Sending
+
+    /// Whether a failed call may be sent again unchanged.
+    enum Replay {
+        /// Safe to repeat (reads, PUT, DELETE, membership, toggles).
+        case idempotent
+        /// Never repeat automatically (create): only 429 answers, which STOQ did not process.
+        case onlyIfNotProcessed
+    }
+
+    /// Sends `request` through the governor with retries; returns a 2xx response or throws.
+    func send(_ request: WireRequest, endpoint: String, replay: Replay = .idempotent) async throws(StoqError) -> WireResponse {
+        var request = request
+        request.headers.append(("X-Auth-Token", token.value))
+        request.headers.append(("Accept", "application/json"))
+        if !request.body.isEmpty { request.headers.append(("Content-Type", "application/json")) }
+        let cost = governor.cost(of: request.method)
+        var attempt = 0
+        var rateLimitWaits = 0
+        while true {
+            attempt += 1
+            do {
+                try await governor.acquire(cost: cost)
+            } catch {
+                throw StoqError(kind: .transport(.connection("cancelled")), endpoint: endpoint, message: "", attempts: attempt)
+            }
+            let result: Result<WireResponse, TransportError>
+            do {
+                result = .success(try await transport.send(request))
+            } catch {
+                result = .failure(error)
+            }
+            let response = try? result.get()
+            await governor.release(
+                remaining: response?.header("X-RateLimit-Remaining").flatMap { Int($0) },
+                resetAt: response?.header("X-RateLimit-Reset").flatMap { Double($0) })
+            logger.debug("\(request.method) \(request.target) → \(response.map { String($0.status) } ?? "no response")")
+            switch result {
+            case .success(let r) where (200..<300).contains(r.status):
+                return r
+            case .success(let r) where r.status == 429:
+                rateLimitWaits += 1
+                guard rateLimitWaits <= retry.maxRateLimitWaits else {
+                    throw StoqError.http(r, endpoint: endpoint, attempts: attempt)
+                }
+                let wait =
+                    r.header("Retry-After").flatMap { Double($0) }
+                    ?? (try? JSONValue.parse(r.body))?["retry_after"]?.numberText.flatMap { Double($0) } ?? retry.baseDelay
+                await governor.pause(until: clock.now() + max(wait, 0.001))
+                attempt -= 1  // a 429 was not processed: it does not use up an attempt
+                continue
+            case .success(let r) where r.status >= 500 && replay == .idempotent && attempt < retry.maxAttempts:
+                logger.debug("retrying \(endpoint) after HTTP \(r.status)")
+            case .success(let r):
+                throw StoqError.http(r, endpoint: endpoint, attempts: attempt)
+            case .failure(let e) where replay == .idempotent && attempt < retry.maxAttempts:
+                logger.debug("retrying \(endpoint) after \(e)")
+            case .failure(let e):
+                throw StoqError(kind: .transport(e), endpoint: endpoint, message: "", attempts: attempt)
+            }
+            let delay = random.backoff(retry, after: attempt)
+            try? await clock.sleep(for: delay)
+        }
+    }
+
+    func decode(_ response: WireResponse, endpoint: String) throws(StoqError) -> JSONValue {
+        do {
+            return try JSONValue.parse(response.body)
+        } catch {
+            throw StoqError(kind: .decoding, endpoint: endpoint, message: "response is not JSON (\(error))")
+        }
+    }
+
+    /// Sends a read and decodes its body, retrying a body that does not parse (reads are safe to repeat).
+    func read(_ request: WireRequest, endpoint: String) async throws(StoqError) -> JSONValue {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let response = try await send(request, endpoint: endpoint)
+            do {
+                return try decode(response, endpoint: endpoint)
+            } catch {
+                guard attempt < retry.maxAttempts else { throw error }
+                try? await clock.sleep(for: random.backoff(retry, after: attempt))
+            }
+        }
+    }
+
+    static func body(_ value: JSONValue) -> [UInt8] { value.bytes }
+
+    // MARK: Endpoints
+
+    /// `GET /preorders?page&per_page&name` — one page, decoded defensively.
+    public func listPage(page: Int, perPage: Int, name: String? = nil) async throws(StoqError) -> ListPage {
+        var query = [("page", String(page)), ("per_page", String(perPage))]
+        if let name { query.append(("name", name)) }
+        let json = try await read(WireRequest(method: "GET", path: "/preorders", query: query), endpoint: "GET /preorders")
+        return try ListPage.decode(json, requestedPerPage: perPage)
+    }
+
+    /// Every plan the list returns, page by page at the largest page size, and the pages read.
+    public func listAll(name: String? = nil) async throws(StoqError) -> (items: [JSONValue], pages: Int) {
+        var items: [JSONValue] = []
+        var page = 1
+        var previousFirstID: String?
+        while true {
+            let p = try await listPage(page: page, perPage: pageSize, name: name)
+            // A server that ignores `page` would return page 1 forever.
+            let firstID = p.items.first?["id"]?.stringValue
+            if page > 1, firstID != nil, firstID == previousFirstID { break }
+            previousFirstID = firstID
+            items += p.items
+            guard p.hasMore(page: page), page < 100_000 else { break }
+            page += 1
+        }
+        return (items, page)
+    }
+
+    /// `GET /preorders/{id}` — the full plan object.
+    public func get(id: String) async throws(StoqError) -> JSONValue {
+        try await read(WireRequest(method: "GET", path: "/preorders/\(Self.escape(id))"), endpoint: "GET /preorders/{id}")
+    }
+
+    /// `POST /preorders` — creates a plan, never twice.
+    ///
+    /// After an unclear failure (no response,
+    /// 5xx, unreadable body) the plan is looked up by `internal_name` and adopted if found.
+    public func create(internalName: String, fields: [(String, JSONValue)]) async throws(StoqError) -> CreateResult {
+        var members = fields.filter { $0.0 != "internal_name" }
+        members.insert(("internal_name", .string(internalName)), at: 0)
+        let request = WireRequest(method: "POST", path: "/preorders", body: Self.body(.object([("selling_plan", .object(members))])))
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                let response = try await send(request, endpoint: "POST /preorders", replay: .onlyIfNotProcessed)
+                if let plan = try? decode(response, endpoint: "POST /preorders"), plan["id"]?.stringValue != nil {
+                    return CreateResult(plan: plan, adopted: false)
+                }
+                // Created, but the body is unreadable: fall through to the lookup.
+            } catch {
+                let unclear: Bool
+                switch error.kind {
+                case .transport, .decoding: unclear = true
+                case .http(let status): unclear = status >= 500
+                }
+                guard unclear else { throw error }
+                logger.debug("create of \(internalName) had an unclear outcome (\(error)); looking it up before retrying")
+            }
+            if let existing = try await find(internalName: internalName) {
+                return CreateResult(plan: existing, adopted: true)
+            }
+            guard attempt < retry.maxAttempts else {
+                throw StoqError(
+                    kind: .transport(.connection("no clear answer")), endpoint: "POST /preorders",
+                    message: "could not confirm that `\(internalName)` was created", attempts: attempt)
+            }
+            try? await clock.sleep(for: random.backoff(retry, after: attempt))
+        }
+    }
+
+    /// The plan whose `internal_name` is exactly `internalName`, read in full, if one exists.
+    public func find(internalName: String) async throws(StoqError) -> JSONValue? {
+        let matches = try await listAll(name: internalName).items.filter { $0["internal_name"]?.stringValue == internalName }
+        guard let id = matches.first?["id"]?.stringValue else { return nil }
+        return try await get(id: id)
+    }
+
+    /// `PUT /preorders/{id}` with only `fields` (`JSONValue.null` sends an explicit null).
+    public func update(id: String, fields: [(String, JSONValue)]) async throws(StoqError) -> JSONValue {
+        let request = WireRequest(
+            method: "PUT", path: "/preorders/\(Self.escape(id))", body: Self.body(.object([("selling_plan", .object(fields))])))
+        let response = try await send(request, endpoint: "PUT /preorders/{id}")
+        return (try? decode(response, endpoint: "PUT /preorders/{id}")) ?? .null
+    }
+
+    /// `DELETE /preorders/{id}` (a soft delete).
+    ///
+    /// A 404 means it is already gone: success.
+    public func delete(id: String) async throws(StoqError) {
+        do {
+            _ = try await send(WireRequest(method: "DELETE", path: "/preorders/\(Self.escape(id))"), endpoint: "DELETE /preorders/{id}")
+        } catch  where error.status == 404 {
+            return
+        }
+    }
+
+    /// `POST /preorders/{id}/add_variant`.
+    ///
+    /// A 422 listing `existing_variants` is a partial success:
+    /// those ids are already members, and the rest are sent again without them.
+    public func addVariants(planID: String, ids: [Int64]) async throws(StoqError) -> AddVariantsResult {
+        var pending = ids
+        var already: [Int64] = []
+        var added: [Int64] = []
+        let endpoint = "POST /preorders/{id}/add_variant"
+        while !pending.isEmpty {
+            let request = WireRequest(
+                method: "POST", path: "/preorders/\(Self.escape(planID))/add_variant",
+                body: Self.body(.object([("shopify_variant_ids", .array(pending.map { .integer($0) }))])))
+            do {
+                let response = try await sendWaitingForJob(request, endpoint: endpoint, planID: planID)
+                let json = try? JSONValue.parse(response.body)
+                added += json?["variants_added"]?.arrayValue?.compactMap(\.int64Value) ?? pending
+                pending = []
+            } catch  where error.status == 422 {
+                let body = error.message
+                guard case .some(let existing) = error.existingVariants, !existing.isEmpty else { throw error }
+                let existingSet = Set(existing)
+                let before = pending.count
+                already += pending.filter(existingSet.contains)
+                pending.removeAll(where: existingSet.contains)
+                if pending.count == before { throw StoqError(kind: .http(status: 422), endpoint: endpoint, message: body) }
+            }
+        }
+        return AddVariantsResult(added: added, alreadyPresent: already)
+    }
+
+    /// `DELETE /preorders/{id}/remove_variant?shopify_variant_ids=1,2,3[&inventory_policy=…]`.
+    public func removeVariants(planID: String, ids: [Int64], inventoryPolicy: String? = nil) async throws(StoqError) -> JSONValue {
+        var query = [("shopify_variant_ids", ids.map(String.init).joined(separator: ","))]
+        if let inventoryPolicy { query.append(("inventory_policy", inventoryPolicy)) }
+        let request = WireRequest(method: "DELETE", path: "/preorders/\(Self.escape(planID))/remove_variant", query: query)
+        let response = try await sendWaitingForJob(request, endpoint: "DELETE /preorders/{id}/remove_variant", planID: planID)
+        return (try? JSONValue.parse(response.body)) ?? .null
+    }
+
+    /// `GET /preorders/{id}/product_variants` — all variants with their per-variant settings.
+    public func productVariants(planID: String) async throws(StoqError) -> [JSONValue] {
+        let json = try await read(
+            WireRequest(method: "GET", path: "/preorders/\(Self.escape(planID))/product_variants"),
+            endpoint: "GET /preorders/{id}/product_variants")
+        return json["product_variants"]?.arrayValue ?? json.arrayValue ?? []
+    }
+
+    /// `POST /preorders/{id}/bulk_toggle_inventory_policy` — queues the change; returns the ids queued.
+    public func toggleInventoryPolicy(planID: String, ids: [Int64], policy: String) async throws(StoqError) -> [Int64] {
+        let request = WireRequest(
+            method: "POST", path: "/preorders/\(Self.escape(planID))/bulk_toggle_inventory_policy",
+            body: Self.body(.object([("shopify_variant_ids", .array(ids.map { .integer($0) })), ("inventory_policy", .string(policy))])))
+        let response = try await sendWaitingForJob(request, endpoint: "POST /preorders/{id}/bulk_toggle_inventory_policy", planID: planID)
+        return (try? JSONValue.parse(response.body))?["variants_queued"]?.arrayValue?.compactMap(\.int64Value) ?? ids
+    }
+
+    /// Sends a membership or policy call; on a 409 "job in progress" polls the plan until its
+    /// `ongoing_job` clears (bounded by `maxJobWait`) and sends again.
+    func sendWaitingForJob(_ request: WireRequest, endpoint: String, planID: String) async throws(StoqError) -> WireResponse {
+        let start = clock.now()
+        var poll = retry.jobPollInterval
+        while true {
+            do {
+                return try await send(request, endpoint: endpoint)
+            } catch  where error.status == 409 {
+                guard clock.now() - start < retry.maxJobWait else {
+                    throw StoqError(
+                        kind: error.kind, endpoint: endpoint,
+                        message: "\(error.message) (still busy after \(Int(retry.maxJobWait)) s)", attempts: error.attempts)
+                }
+                try await waitForJob(planID: planID, poll: &poll, deadline: start + retry.maxJobWait)
+            }
+        }
+    }
+
+    /// Polls `GET /preorders/{id}` until `ongoing_job` is false or the deadline passes.
+    public func waitForJob(planID: String, poll: inout Double, deadline: Double) async throws(StoqError) {
+        while clock.now() < deadline {
+            try? await clock.sleep(for: poll)
+            poll = min(poll * 2, retry.maxDelay)
+            let plan = try await get(id: planID)
+            if plan["ongoing_job"]?.boolValue != true { return }
+        }
+    }
+
+    static func escape(_ id: String) -> String { WireHeaders.percentEncode(id) }
+}
+
+/// The outcome of ``StoqClient/create(internalName:fields:)``.
+public struct CreateResult: Sendable {
+    /// The plan object STOQ holds.
+    public var plan: JSONValue
+    /// True when the plan already existed (a lost response to an earlier attempt) and was adopted.
+    public var adopted: Bool
+}
+
+/// The outcome of ``StoqClient/addVariants(planID:ids:)``.
+public struct AddVariantsResult: Sendable, Equatable {
+    /// Ids this call added.
+    public var added: [Int64]
+    /// Ids that were already members (STOQ's 422 `existing_variants`).
+    public var alreadyPresent: [Int64]
+
+    /// Creates a result.
+    public init(added: [Int64], alreadyPresent: [Int64]) {
+        self.added = added
+        self.alreadyPresent = alreadyPresent
+    }
+}
+
+extension StoqError {
+    /// The `existing_variants` of an add_variant 422 body.
+    var existingVariants: [Int64]? { body?["existing_variants"]?.arrayValue?.compactMap(\.int64Value) }
+}
+
+/// A thread-safe seeded random source for backoff jitter.
+final class RandomSource: @unchecked Sendable {
+    private var generator: SeededRandom
+    private let lock = NSLock()
+
+    init(seed: UInt64) { generator = SeededRandom(seed: seed) }
+
+    func backoff(_ policy: RetryPolicy, after attempt: Int) -> Double {
+        lock.withLock { policy.backoff(after: attempt, random: &generator) }
+    }
+}

@@ -1,0 +1,89 @@
+import StoqWire
+
+/// Sends one request and returns the response: the seam between the STOQ client and the network.
+///
+/// Implementations: ``HTTPTransport`` (AsyncHTTPClient) and ``InProcessTransport`` (a closure, e.g.
+/// the emulator's handler, with no sockets).
+public protocol Transport: Sendable {
+    /// Sends `request`; throws ``TransportError`` when no response arrives.
+    func send(_ request: WireRequest) async throws(TransportError) -> WireResponse
+    /// Releases connections; the transport is unusable afterwards.
+    func shutdown() async
+}
+
+/// Why a request got no response.
+public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The connection or the response took longer than allowed.
+    case timeout(String)
+    /// Could not connect, or the connection broke.
+    case connection(String)
+    /// A redirect that stoqctl will not follow.
+    case redirectRefused(String)
+    /// The transport is misconfigured (bad URL, plain http to a remote host).
+    case configuration(String)
+
+    /// One line for messages.
+    public var description: String {
+        switch self {
+        case .timeout(let m): "timed out: \(m)"
+        case .connection(let m): "connection failed: \(m)"
+        case .redirectRefused(let m): "redirect refused: \(m)"
+        case .configuration(let m): m
+        }
+    }
+}
+
+/// A transport that calls a closure in-process: tests and `--endpoint emulator:FILE` use it with
+/// the emulator's handler.
+public struct InProcessTransport: Transport {
+    private let handler: @Sendable (WireRequest) async throws(TransportError) -> WireResponse
+
+    /// Wraps `handler`.
+    public init(_ handler: @escaping @Sendable (WireRequest) async throws(TransportError) -> WireResponse) {
+        self.handler = handler
+    }
+
+    /// Calls the handler.
+    public func send(_ request: WireRequest) async throws(TransportError) -> WireResponse {
+        try await handler(request)
+    }
+
+    /// Nothing to release.
+    public func shutdown() async {}
+}
+
+/// The API token.
+///
+/// Its description is always redacted, so it cannot reach output by accident.
+public struct APIToken: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The secret itself; read only where the header is set.
+    let value: String
+
+    /// The token sent to the built-in emulator, which accepts any.
+    public static let emulator = APIToken(unchecked: "emulator")
+
+    private init(unchecked value: String) { self.value = value }
+
+    /// Wraps `value` (surrounding whitespace removed).
+    public init?(_ value: String) {
+        let trimmed = value.trimmingWhitespace
+        guard !trimmed.isEmpty else { return nil }
+        self.value = trimmed
+    }
+
+    /// Always `<redacted>`.
+    public var description: String { "<redacted>" }
+    /// Always `<redacted>`.
+    public var debugDescription: String { "<redacted>" }
+    /// Hides the value from `dump` and mirrors.
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
+}
+
+extension String {
+    var trimmingWhitespace: String {
+        var s = Substring(self)
+        while let c = s.first, c.isWhitespace { s = s.dropFirst() }
+        while let c = s.last, c.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,67 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import StoqWire
+
+/// Request context that keeps the channel, so a "dropped connection" fault can really close it.
+struct EmulatorContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}
+
+/// The error thrown after closing a connection on purpose.
+struct ConnectionDropped: Error {}
+
+/// Serves an ``Emulator`` over HTTP/1.1 with Hummingbird, on 127.0.0.1 only.
+public enum EmulatorServer {
+    /// Runs until cancelled.
+    /// - Parameters:
+    ///   - emulator: the emulator that answers.
+    ///   - port: TCP port; 0 picks a free one.
+    ///   - onReady: called once with the bound port.
+    ///   - afterRequest: called after every request (the command saves state here).
+    public static func run(
+        _ emulator: Emulator, port: Int, logger: Logger,
+        onReady: @escaping @Sendable (Int) async -> Void,
+        afterRequest: @escaping @Sendable () async -> Void = {}
+    ) async throws {
+        let responder = CallbackResponder<EmulatorContext> { request, context in
+            let body = try await request.body.collect(upTo: 64 << 20)
+            let wire = WireRequest(
+                method: request.method.rawValue,
+                path: request.uri.path,
+                query: WireHeaders.parseQuery(Substring(request.uri.query ?? "")),
+                headers: request.headers.map { ($0.name.rawName, $0.value) },
+                body: Array(buffer: body))
+            let outcome = await emulator.handle(wire)
+            await afterRequest()
+            switch outcome {
+            case .dropped:
+                try? await context.channel.close()
+                throw ConnectionDropped()
+            case .response(let r):
+                var fields = HTTPFields()
+                for (name, value) in r.headers {
+                    if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
+                }
+                return Response(
+                    status: HTTPResponse.Status(code: r.status), headers: fields,
+                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: r.body)))
+            }
+        }
+        let app = Application(
+            responder: responder,
+            configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil),
+            onServerRunning: { channel in
+                await onReady(channel.localAddress?.port ?? port)
+            },
+            logger: logger)
+        try await app.run()
+    }
+}

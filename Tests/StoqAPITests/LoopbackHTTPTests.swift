@@ -1,0 +1,166 @@
+import Foundation
+import Logging
+import StoqAPI
+import StoqEmulator
+import StoqWire
+import Testing
+
+/// Starts the emulator's HTTP server on 127.0.0.1 with a free port for the duration of `body`.
+func withServer<T: Sendable>(
+    configuration: EmulatorConfiguration = EmulatorConfiguration(), state: String = "",
+    _ body: @Sendable (Emulator, String) async throws -> T
+) async throws -> T {
+    let emulator = try Emulator(stateBytes: Array(state.utf8), configuration: configuration)
+    let ready = AsyncStream<Int>.makeStream()
+    var logger = Logger(label: "test.emulator")
+    logger.logLevel = .critical
+    let server = Task {
+        try await EmulatorServer.run(
+            emulator, port: 0, logger: logger,
+            onReady: { port in
+                ready.continuation.yield(port)
+                ready.continuation.finish()
+            })
+    }
+    defer { server.cancel() }
+    var iterator = ready.stream.makeAsyncIterator()
+    let port = try #require(await iterator.next())
+    return try await body(emulator, "http://127.0.0.1:\(port)/api/v1/external")
+}
+
+@Suite("Client and emulator over real HTTP on loopback", .serialized)
+struct LoopbackHTTPTests {
+    @Test("every kind of call works over HTTP, with rate-limit headers")
+    func overHTTP() async throws {
+        try await withServer { emulator, base in
+            let transport = try HTTPTransport(baseURL: base, connectTimeout: 2, requestTimeout: 10)
+            defer { Task { await transport.shutdown() } }
+            let client = StoqClient(transport: transport, token: try #require(APIToken("t")), governor: RateGovernor())
+            let created = try await client.create(internalName: "fall", fields: [("name", .string("Fall — Drop"))])
+            let id = try #require(created.plan["id"]?.stringValue)
+            #expect(try await client.get(id: id)["name"] == .string("Fall — Drop"))
+            _ = try await client.update(id: id, fields: [("billing_checkout_charge_amount", .null), ("enabled", .bool(false))])
+            #expect(try await client.addVariants(planID: id, ids: [1, 2]).added == [1, 2])
+            _ = try await client.removeVariants(planID: id, ids: [2], inventoryPolicy: "DENY")
+            #expect(try await client.productVariants(planID: id).count == 1)
+            #expect(try await client.listAll().items.count == 1)
+            try await client.delete(id: id)
+            let raw = try await transport.send(WireRequest(method: "GET", path: "/preorders", headers: [("X-Auth-Token", "t")]))
+            #expect(raw.header("X-RateLimit-Limit") == "360")
+            #expect(raw.header("X-RateLimit-Remaining").flatMap(Int.init).map { $0 < 360 } == true)
+            #expect(await emulator.requestLog.count >= 9)
+        }
+    }
+
+    @Test("flooding over HTTP gets a 429 with Retry-After")
+    func floodOverHTTP() async throws {
+        var configuration = EmulatorConfiguration()
+        configuration.rateLimitPoints = 5
+        try await withServer(configuration: configuration) { _, base in
+            let transport = try HTTPTransport(baseURL: base)
+            defer { Task { await transport.shutdown() } }
+            var last = WireResponse(status: 0)
+            for _ in 0..<6 {
+                last = try await transport.send(WireRequest(method: "GET", path: "/preorders", headers: [("X-Auth-Token", "t")]))
+            }
+            #expect(last.status == 429)
+            #expect(last.header("Retry-After") != nil)
+            #expect((try JSONValue.parse(last.body))["error"] == .string("Rate limit exceeded"))
+        }
+    }
+
+    @Test("a dropped connection over HTTP is a connection error, and a retried read succeeds")
+    func droppedOverHTTP() async throws {
+        var configuration = EmulatorConfiguration()
+        configuration.faults.drop = 0.5
+        configuration.seed = 11
+        try await withServer(configuration: configuration) { emulator, base in
+            let transport = try HTTPTransport(baseURL: base, connectTimeout: 2, requestTimeout: 5)
+            defer { Task { await transport.shutdown() } }
+            var retry = RetryPolicy()
+            retry.baseDelay = 0.01
+            retry.maxAttempts = 10
+            let client = StoqClient(transport: transport, token: try #require(APIToken("t")), governor: RateGovernor(), retry: retry)
+            for _ in 0..<5 { _ = try await client.listPage(page: 1, perPage: 10) }
+            #expect(await emulator.requestLog.contains { $0.fault == "drop" })
+        }
+    }
+
+    @Test("plain http is refused except to loopback; nothing listening fails fast with the connect timeout")
+    func transportSafety() async throws {
+        #expect(throws: TransportError.self) { try HTTPTransport(baseURL: "http://app.stoqapp.com/api/v1/external") }
+        #expect(throws: TransportError.self) { try HTTPTransport(baseURL: "ftp://app.stoqapp.com") }
+        #expect(throws: TransportError.self) { try HTTPTransport(baseURL: "not a url") }
+        for ok in ["https://app.stoqapp.com/api/v1/external", "http://127.0.0.1:9/x", "http://localhost:9", "http://[::1]:9"] {
+            let t = try HTTPTransport(baseURL: ok)
+            await t.shutdown()
+        }
+        let t = try HTTPTransport(baseURL: "http://127.0.0.1:9/api/v1/external", connectTimeout: 1, requestTimeout: 30)
+        defer { Task { await t.shutdown() } }
+        await #expect(throws: TransportError.self) { try await t.send(WireRequest(method: "GET", path: "/preorders")) }
+    }
+}
+
+@Suite("The token never reaches output, logs or files", .serialized)
+struct CanaryTokenTests {
+    @Test func canary() async throws {
+        let canary = "canary-9f8e7d6c5b4a-SECRET"
+        let captured = CapturedLog()
+        let logger: Logger = {
+            var l = Logger(label: "canary") { _ in captured }
+            l.logLevel = .trace
+            return l
+        }()
+        try await withServer { emulator, base in
+            let transport = try HTTPTransport(baseURL: base)
+            defer { Task { await transport.shutdown() } }
+            let token = try #require(APIToken(canary))
+            var retry = RetryPolicy()
+            retry.maxAttempts = 1
+            let client = StoqClient(transport: transport, token: token, governor: RateGovernor(), retry: retry, logger: logger)
+            let created = try await client.create(internalName: "c", fields: [])
+            let id = try #require(created.plan["id"]?.stringValue)
+            _ = try await client.update(id: id, fields: [("name", .string("x"))])
+            var errors: [String] = []
+            do { _ = try await client.get(id: "missing") } catch { errors.append("\(error)"); errors.append(String(reflecting: error)) }
+            do { _ = try await client.update(id: id, fields: [("billing_type", .string("bad"))]) } catch { errors.append("\(error)") }
+            let outputs = [
+                captured.text, errors.joined(separator: "\n"), await emulator.stateJSON(),
+                (await emulator.requestLog).map(\.description).joined(separator: "\n"),
+                "\(token)", String(reflecting: token),
+                {
+                    var s = ""; dump(token, to: &s); return s
+                }(),
+                String(describing: client),
+            ]
+            #expect(!captured.text.isEmpty, "debug logging was on")
+            for (i, text) in outputs.enumerated() {
+                #expect(!text.contains(canary), "output \(i) leaks the token")
+            }
+            #expect(String(describing: token) == "<redacted>")
+        }
+    }
+}
+
+@Suite("Fetching the example shop")
+struct FetchExampleTests {
+    @Test("one list page plus one read per managed plan; unmanaged plans counted, not read")
+    func fetchExample() async throws {
+        let state = String(decoding: try fixture("examples/shop/remote-state.json"), as: UTF8.self)
+        let h = try Harness(state: state)
+        let names: Set<String> = [
+            "fall-drop-2026", "holiday-gift-sets", "holiday-deposit", "always-on-backorder", "new-arrivals-collection", "spring-2026",
+        ]
+        let result = try await Fetcher(client: h.client).fetch(internalNames: names, ids: ["9b2f4c1e-4a57-4d0c-9a51-2f0c1d7e8a10"])
+        #expect(result.listRequests == 1)
+        #expect(result.planRequests == 4)
+        #expect(result.state.listed.count == 6)
+        #expect(result.state.unmanagedCount == 2)
+        #expect(result.state.managed.map(\.internalName) == ["fall-drop-2026", "holiday-gift-sets", "always-on-backorder", "new-arrivals"])
+        let log = await h.emulator.requestLog
+        #expect(log.first?.target == "/preorders?page=1&per_page=250")
+        #expect(Set(log.dropFirst().map(\.target)) == Set(result.state.managed.map { "/preorders/\($0.id)" }))
+        #expect(log.count == 5)
+        #expect(result.problems.isEmpty)
+    }
+}
