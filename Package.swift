@@ -63,6 +63,9 @@ let package = Package(
         .testTarget(
             name: "StoqAPITests", dependencies: ["StoqAPI", "StoqEmulator", "StoqCore", "StoqWire", "StoqTestSupport"],
             swiftSettings: strict),
+        .testTarget(
+            name: "ScenarioTests", dependencies: ["StoqAPI", "StoqEmulator", "StoqCore", "StoqWire", "StoqTestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "StoqEmulatorTests", dependencies: ["StoqEmulator", "StoqWire"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["StoqCore", "StoqTestSupport"], swiftSettings: strict),
     ]

@@ -131,7 +131,8 @@ public indirect enum JSONValue: Sendable, Hashable {
         }
     }
 
-    static func escape(_ s: String, into out: inout String) {
+    /// Appends `s` as a JSON string literal.
+    public static func escape(_ s: String, into out: inout String) {
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {

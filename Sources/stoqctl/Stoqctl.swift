@@ -19,5 +19,5 @@ struct Stoqctl: AsyncParsableCommand {
               5  apply finished with some operations failed
             """,
         version: version,
-        subcommands: [Validate.self, Fetch.self, EmulatorCommand.self])
+        subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, Fetch.self, EmulatorCommand.self])
 }

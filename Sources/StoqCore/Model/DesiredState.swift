@@ -162,6 +162,9 @@ public struct DesiredState: Sendable, Hashable {
     /// The files that were read, by display path.
     public var files: [String]
 
+    /// Ids pinned by some plan's `id:`.
+    public var pinnedIDs: Set<String> { Set(plans.compactMap(\.id?.value)) }
+
     /// Creates a state.
     public init(plans: [SellingPlanSpec] = [], settings: Settings = Settings(), files: [String] = []) {
         self.plans = plans

@@ -49,6 +49,9 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     case policyConflictAcrossPlans = "policy-conflict-across-plans"
     case policyVariantNotInPlan = "policy-variant-not-in-plan"
     case unknownPlanReference = "unknown-plan-reference"
+    // Planning
+    case ambiguousRemotePlan = "ambiguous-remote-plan"
+    case unknownTarget = "unknown-target"
 
     /// The severity this code is reported with.
     public var defaultSeverity: Severity {
@@ -105,6 +108,8 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .policyConflictAcrossPlans: "a variant has different policies in two plans"
         case .policyVariantNotInPlan: "a custom-source plan sets a policy for a variant it does not list"
         case .unknownPlanReference: "the settings file names a plan no file declares"
+        case .ambiguousRemotePlan: "STOQ holds two plans with the `internal_name` of a plan that has no `id:` pin"
+        case .unknownTarget: "`--target` names a plan no file declares"
         }
     }
 }

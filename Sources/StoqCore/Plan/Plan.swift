@@ -1,0 +1,232 @@
+/// Which plan an operation acts on: its `internal_name`, and its STOQ id once it has one.
+public struct PlanRef: Sendable, Hashable, Comparable {
+    /// The config's identity for the plan.
+    public var internalName: String
+    /// STOQ's id; nil for a plan that `create` has not made yet.
+    public var id: String?
+
+    /// Creates a reference.
+    public init(internalName: String, id: String?) {
+        self.internalName = internalName
+        self.id = id
+    }
+
+    /// Orders by internal name, then id.
+    public static func < (lhs: PlanRef, rhs: PlanRef) -> Bool {
+        (lhs.internalName, lhs.id ?? "") < (rhs.internalName, rhs.id ?? "")
+    }
+}
+
+/// One field's change: the value the plan was computed from and the value it sets.
+public struct FieldChange: Sendable, Hashable {
+    /// The API field name (`name`, …; `internal_name` for a rename of a plan pinned by `id`).
+    public var field: String
+    /// The remote value (nil when the plan does not exist yet, or STOQ did not return the field).
+    public var before: FieldValue?
+    /// The value to set.
+    public var after: FieldValue
+    /// Where the value is written in the config.
+    public var location: SourceLocation?
+
+    /// Creates a change.
+    public init(field: String, before: FieldValue?, after: FieldValue, location: SourceLocation?) {
+        self.field = field
+        self.before = before
+        self.after = after
+        self.location = location
+    }
+}
+
+/// What kind of step an operation is, in the order a plan runs them (product.md §4).
+public enum OperationKind: String, Sendable, Hashable, CaseIterable, Comparable {
+    case create
+    case update
+    case addVariants = "add_variants"
+    case setInventoryPolicy = "set_inventory_policy"
+    case removeVariants = "remove_variants"
+    case delete
+
+    /// Position in the run order.
+    public var rank: Int { Self.allCases.firstIndex(of: self) ?? 0 }
+
+    /// Run order.
+    public static func < (lhs: OperationKind, rhs: OperationKind) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// One HTTP request an operation compiles to, with its rate-limit cost.
+public struct PlannedRequest: Sendable, Hashable {
+    /// `POST`, `PUT`, `DELETE`.
+    public var method: String
+    /// Path below the API base, with `{id}` when the plan does not exist yet.
+    public var path: String
+    /// Points it costs (reads 1, writes 2).
+    public var cost: Int
+    /// Variant ids it carries (membership and policy calls), sorted.
+    public var variantIDs: [Int64]
+
+    /// Creates a request.
+    public init(method: String, path: String, cost: Int, variantIDs: [Int64] = []) {
+        self.method = method
+        self.path = path
+        self.cost = cost
+        self.variantIDs = variantIDs
+    }
+}
+
+/// One step of a plan: what it does, to which plan, why (the YAML location), what it was
+/// computed from, and the requests it compiles to.
+///
+/// Invariants: `requests` is non-empty; for membership and policy kinds, `variantIDs` is sorted and
+/// equals the concatenation of the requests' ids; `changes` is non-empty only for create/update.
+public struct PlanOperation: Sendable, Hashable {
+    /// What it does.
+    public var kind: OperationKind
+    /// The plan it acts on.
+    public var plan: PlanRef
+    /// The YAML that causes it (nil for a delete of a plan no file declares).
+    public var location: SourceLocation?
+    /// Field changes (create: every declared field; update: only the changed ones).
+    public var changes: [FieldChange]
+    /// Variants added, removed, or given `policy`.
+    public var variantIDs: [Int64]
+    /// The policy set (policy operations only).
+    public var policy: InventoryPolicy?
+    /// Whether this operation is an unverified assertion (a declared policy nobody could read).
+    public var unverified: Bool
+    /// The requests it compiles to.
+    public var requests: [PlannedRequest]
+
+    /// Creates an operation.
+    public init(
+        kind: OperationKind, plan: PlanRef, location: SourceLocation?, changes: [FieldChange] = [], variantIDs: [Int64] = [],
+        policy: InventoryPolicy? = nil, unverified: Bool = false, requests: [PlannedRequest]
+    ) {
+        self.kind = kind
+        self.plan = plan
+        self.location = location
+        self.changes = changes
+        self.variantIDs = variantIDs
+        self.policy = policy
+        self.unverified = unverified
+        self.requests = requests
+    }
+
+    /// Total points of its requests.
+    public var cost: Int { requests.reduce(0) { $0 + $1.cost } }
+}
+
+/// A remote plan no file declares.
+public struct UnmanagedPlan: Sendable, Hashable {
+    /// Its id and name.
+    public var plan: PlanRef
+    /// Its display name.
+    public var name: String
+}
+
+/// Fields a plan declares that STOQ never returns, so they cannot be compared.
+public struct UnverifiableFields: Sendable, Hashable {
+    /// The plan.
+    public var plan: PlanRef
+    /// The fields, in API order.
+    public var fields: [String]
+    /// Where the first of them is declared.
+    public var location: SourceLocation?
+}
+
+/// The minimal, ordered set of operations that makes the shop match the config, with everything
+/// a reviewer and a later `apply` need.
+///
+/// Invariants: `operations` is sorted by kind (create, update, add, policy, remove, delete), then
+/// plan, then chunk; the same inputs always give the same plan.
+public struct Plan: Sendable, Hashable {
+    /// The JSON format version this plan is written in.
+    public static let formatVersion = 1
+
+    /// The operations, in run order.
+    public var operations: [PlanOperation]
+    /// Remote plans that would be deleted with `--allow-deletes` (prune on, flag absent).
+    public var blockedDeletes: [UnmanagedPlan]
+    /// Remote plans the config does not manage and that stay as they are.
+    public var unmanaged: [UnmanagedPlan]
+    /// Write-only fields that were declared but cannot be verified.
+    public var unverifiable: [UnverifiableFields]
+    /// Plans that `--target` left out.
+    public var targets: [String]
+    /// Rate budget used for the time estimate: points per window and window seconds.
+    public var budgetPoints: Int
+    /// Window length in seconds.
+    public var budgetWindow: Double
+
+    /// Creates a plan (operations are sorted into run order).
+    public init(
+        operations: [PlanOperation], blockedDeletes: [UnmanagedPlan] = [], unmanaged: [UnmanagedPlan] = [],
+        unverifiable: [UnverifiableFields] = [], targets: [String] = [], budgetPoints: Int = 360, budgetWindow: Double = 60
+    ) {
+        self.operations = operations.sorted { a, b in
+            if a.kind != b.kind { return a.kind < b.kind }
+            if a.plan != b.plan { return a.plan < b.plan }
+            if a.policy != b.policy { return (a.policy?.rawValue ?? "") < (b.policy?.rawValue ?? "") }
+            return (a.variantIDs.first ?? 0) < (b.variantIDs.first ?? 0)
+        }
+        self.blockedDeletes = blockedDeletes
+        self.unmanaged = unmanaged
+        self.unverifiable = unverifiable
+        self.targets = targets
+        self.budgetPoints = budgetPoints
+        self.budgetWindow = budgetWindow
+    }
+
+    /// Operations that are real changes (not unverified assertions).
+    public var changes: [PlanOperation] { operations.filter { !$0.unverified } }
+    /// True when nothing but unverified assertions would be sent.
+    public var isEmpty: Bool { changes.isEmpty }
+
+    /// Counts for the summary line.
+    public struct Summary: Sendable, Hashable {
+        public var create = 0, update = 0, delete = 0
+        public var variantsAdded = 0, variantsRemoved = 0, membershipCalls = 0
+        public var policyVariants: [InventoryPolicy: Int] = [:]
+        public var policyCalls = 0
+        public var unverifiedPolicyVariants = 0, unverifiedPolicyCalls = 0
+        public var requests = 0, points = 0
+    }
+
+    /// Totals over the operations.
+    public var summary: Summary {
+        var s = Summary()
+        for op in operations {
+            s.requests += op.requests.count
+            s.points += op.cost
+            switch op.kind {
+            case .create: s.create += 1
+            case .update: s.update += 1
+            case .delete: s.delete += 1
+            case .addVariants:
+                s.variantsAdded += op.variantIDs.count
+                s.membershipCalls += op.requests.count
+            case .removeVariants:
+                s.variantsRemoved += op.variantIDs.count
+                s.membershipCalls += op.requests.count
+            case .setInventoryPolicy:
+                if op.unverified {
+                    s.unverifiedPolicyVariants += op.variantIDs.count
+                    s.unverifiedPolicyCalls += op.requests.count
+                } else if let p = op.policy {
+                    s.policyVariants[p, default: 0] += op.variantIDs.count
+                    s.policyCalls += op.requests.count
+                }
+            }
+        }
+        return s
+    }
+
+    /// Seconds the operations need at the budget (at least 1 when there is anything to send).
+    public var estimatedSeconds: Int {
+        let points = summary.points
+        guard points > 0 else { return 0 }
+        let perSecond = Double(budgetPoints) / budgetWindow
+        // The first window's worth goes at once; the rest at the budget's pace.
+        let beyond = max(0, Double(points - budgetPoints))
+        return max(1, Int((beyond / perSecond).rounded(.up)))
+    }
+}

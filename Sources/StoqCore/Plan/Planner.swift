@@ -1,0 +1,217 @@
+/// Options that shape a plan but are not part of the config.
+public struct PlanOptions: Sendable, Hashable {
+    /// `--allow-deletes`: deletes are planned only with it (and `prune: true`).
+    public var allowDeletes = false
+    /// `--target`: limit the plan to these internal names (empty: all).
+    public var targets: [String] = []
+    /// Budget for the time estimate.
+    public var budgetPoints = 360
+    /// Window for the time estimate, seconds.
+    public var budgetWindow = 60.0
+
+    /// Defaults.
+    public init() {}
+}
+
+/// Desired state against remote state → a minimal ``Plan``.
+///
+/// Pure and deterministic.
+public enum Planner {
+    /// Plans, or reports why it cannot (two remote plans with one name, an unknown target).
+    /// - Returns: the plan and diagnostics; the plan is nil when a diagnostic is an error.
+    public static func plan(desired: DesiredState, remote: RemoteState, options: PlanOptions = PlanOptions()) -> (Plan?, [Diagnostic]) {
+        var diagnostics: [Diagnostic] = []
+        let declaredNames = Set(desired.plans.map(\.internalName.value))
+        for target in options.targets where !declaredNames.contains(target) {
+            diagnostics.append(
+                Diagnostic(
+                    .unknownTarget,
+                    "--target \(target): no plan has this internal_name\(Suggest.hint(for: target, in: declaredNames.sorted()))",
+                    at: nil))
+        }
+        let targets = Set(options.targets)
+        let inScope = { (name: String) in targets.isEmpty || targets.contains(name) }
+
+        // Identity: by id when pinned, else by internal_name.
+        var byID: [String: RemotePlan] = [:]
+        var byName: [String: [RemotePlan]] = [:]
+        for plan in remote.managed {
+            byID[plan.id] = plan
+            byName[plan.internalName, default: []].append(plan)
+        }
+        var matched: [(SellingPlanSpec, RemotePlan?)] = []
+        var claimed = Set<String>()
+        for spec in desired.plans {
+            if let id = spec.id?.value {
+                matched.append((spec, byID[id]))
+                if byID[id] != nil { claimed.insert(id) }
+                continue
+            }
+            let candidates = (byName[spec.internalName.value] ?? []).filter { !desired.pinnedIDs.contains($0.id) }
+            if candidates.count > 1 {
+                diagnostics.append(
+                    Diagnostic(
+                        .ambiguousRemotePlan,
+                        "STOQ has \(candidates.count) plans with internal_name `\(spec.internalName.value)` (ids \(candidates.map(\.id).joined(separator: ", "))); pin one with `id:`",
+                        at: spec.internalName.location))
+                continue
+            }
+            matched.append((spec, candidates.first))
+            if let c = candidates.first { claimed.insert(c.id) }
+        }
+        if diagnostics.hasErrors { return (nil, diagnostics) }
+
+        var operations: [PlanOperation] = []
+        var unverifiable: [UnverifiableFields] = []
+        let settings = desired.settings
+        for (spec, remotePlan) in matched where inScope(spec.internalName.value) {
+            let ignored = Set(
+                spec.ignoreFields.map(\.value) + settings.ignoreFields.map(\.value)
+                    + (settings.plans[spec.internalName.value]?.ignoreFields.map(\.value) ?? []))
+            let ref = PlanRef(internalName: spec.internalName.value, id: remotePlan?.id ?? spec.id?.value)
+            let writeOnly = PlanField.allCases.filter { $0.isWriteOnly && spec[$0] != nil && !ignored.contains($0) }
+            if !writeOnly.isEmpty {
+                unverifiable.append(
+                    UnverifiableFields(
+                        plan: ref, fields: writeOnly.map(\.rawValue), location: writeOnly.compactMap { spec[$0]?.keyLocation }.min()))
+            }
+            operations += planOne(spec, remotePlan, ref: ref, ignored: ignored, writeOnly: writeOnly, settings: settings)
+        }
+
+        // Remote plans no file declares.
+        var unmanaged: [UnmanagedPlan] = []
+        var blocked: [UnmanagedPlan] = []
+        let managedIDs = claimed
+        for summary in remote.listed where !managedIDs.contains(summary.id) && !declaredNames.contains(summary.internalName) {
+            let plan = UnmanagedPlan(plan: PlanRef(internalName: summary.internalName, id: summary.id), name: summary.name)
+            guard settings.prune, targets.isEmpty else {
+                unmanaged.append(plan)
+                continue
+            }
+            if options.allowDeletes {
+                operations.append(
+                    PlanOperation(
+                        kind: .delete, plan: plan.plan, location: nil,
+                        requests: [PlannedRequest(method: "DELETE", path: "/preorders/\(summary.id)", cost: 2)]))
+            } else {
+                blocked.append(plan)
+            }
+        }
+        let plan = Plan(
+            operations: operations, blockedDeletes: blocked.sorted { $0.plan < $1.plan }, unmanaged: unmanaged.sorted { $0.plan < $1.plan },
+            unverifiable: unverifiable.sorted { $0.plan < $1.plan }, targets: options.targets.sorted(),
+            budgetPoints: options.budgetPoints, budgetWindow: options.budgetWindow)
+        return (plan, diagnostics)
+    }
+
+    /// Operations for one declared plan.
+    static func planOne(
+        _ spec: SellingPlanSpec, _ remote: RemotePlan?, ref: PlanRef, ignored: Set<PlanField>, writeOnly: [PlanField], settings: Settings
+    ) -> [PlanOperation] {
+        var ops: [PlanOperation] = []
+        let path = "/preorders/\(ref.id ?? "{id}")"
+        let declared = PlanField.allCases.filter { spec[$0] != nil && !ignored.contains($0) }
+        if let remote {
+            var changes: [FieldChange] = []
+            if spec.id != nil, remote.internalName != spec.internalName.value {
+                changes.append(
+                    FieldChange(
+                        field: "internal_name", before: .string(remote.internalName), after: .string(spec.internalName.value),
+                        location: spec.internalName.location))
+            }
+            for field in declared where !field.isWriteOnly {
+                guard let d = spec[field] else { continue }
+                if !Normalize.equal(d.value, remote.fields[field]) {
+                    changes.append(
+                        FieldChange(field: field.rawValue, before: remote.fields[field], after: d.value, location: d.valueLocation))
+                }
+            }
+            if !changes.isEmpty {
+                // Write-only fields cannot be compared; they ride along when the plan is updated anyway.
+                for field in writeOnly {
+                    guard let d = spec[field] else { continue }
+                    changes.append(FieldChange(field: field.rawValue, before: nil, after: d.value, location: d.valueLocation))
+                }
+                ops.append(
+                    PlanOperation(
+                        kind: .update, plan: ref, location: changes.compactMap(\.location).min() ?? spec.location, changes: changes,
+                        requests: [PlannedRequest(method: "PUT", path: path, cost: 2)]))
+            }
+        } else {
+            var changes = [
+                FieldChange(
+                    field: "internal_name", before: nil, after: .string(spec.internalName.value), location: spec.internalName.location)
+            ]
+            for field in declared {
+                guard let d = spec[field] else { continue }
+                changes.append(FieldChange(field: field.rawValue, before: nil, after: d.value, location: d.valueLocation))
+            }
+            ops.append(
+                PlanOperation(
+                    kind: .create, plan: ref, location: spec.location, changes: changes,
+                    requests: [PlannedRequest(method: "POST", path: "/preorders", cost: 2)]))
+        }
+
+        // Membership, for a custom-source plan that declares it.
+        if let variants = spec.variants {
+            let desired = Set(variants.map(\.value))
+            let current = Set(remote?.variantIDs ?? [])
+            let add = desired.subtracting(current).sorted()
+            let remove = current.subtracting(desired).sorted()
+            let location = spec.variantsKeyLocation ?? spec.location
+            if !add.isEmpty {
+                ops.append(
+                    chunked(.addVariants, ref: ref, location: location, ids: add, size: Int(settings.chunks.addVariant)) {
+                        PlannedRequest(method: "POST", path: "\(path)/add_variant", cost: 2, variantIDs: $0)
+                    })
+            }
+            if !remove.isEmpty {
+                ops.append(
+                    chunked(.removeVariants, ref: ref, location: location, ids: remove, size: Int(settings.chunks.removeVariant)) {
+                        PlannedRequest(method: "DELETE", path: "\(path)/remove_variant", cost: 2, variantIDs: $0)
+                    })
+            }
+        }
+
+        // Inventory policy: declared, and (without a policy reader) unverified.
+        for policy in InventoryPolicy.allCases {
+            guard let ids = spec.inventoryPolicy[policy], !ids.isEmpty else { continue }
+            let sorted = Array(Set(ids.map(\.value))).sorted()
+            var op = chunked(
+                .setInventoryPolicy, ref: ref, location: ids.map(\.location).min() ?? spec.location, ids: sorted,
+                size: Int(settings.chunks.policyToggle)
+            ) {
+                PlannedRequest(method: "POST", path: "\(path)/bulk_toggle_inventory_policy", cost: 2, variantIDs: $0)
+            }
+            op.policy = policy
+            op.unverified = true
+            ops.append(op)
+        }
+        return ops
+    }
+
+    static func chunked(
+        _ kind: OperationKind, ref: PlanRef, location: SourceLocation?, ids: [Int64], size: Int, request: ([Int64]) -> PlannedRequest
+    ) -> PlanOperation {
+        let step = max(1, size)
+        let requests = stride(from: 0, to: ids.count, by: step).map { request(Array(ids[$0..<min($0 + step, ids.count)])) }
+        return PlanOperation(kind: kind, plan: ref, location: location, variantIDs: ids, requests: requests)
+    }
+}
+
+/// The comparison rules of product.md §4, so nothing false shows up as a change.
+public enum Normalize {
+    /// True when the remote value already is the declared one: numbers as decimals, datetimes as
+    /// instants, remote `null` the same as absent, ids as sets.
+    public static func equal(_ declared: FieldValue, _ remote: FieldValue?) -> Bool {
+        switch (declared, remote) {
+        case (.null, nil), (.null, .null?): return true
+        case (_, nil), (_, .null?): return false
+        case (.decimal(let a), .decimal(let b)?): return a == b
+        case (.decimal(let a), .integer(let b)?): return a == DecimalNumber(b)
+        case (.integer(let a), .decimal(let b)?): return DecimalNumber(a) == b
+        case (.ids(let a), .ids(let b)?): return Set(a) == Set(b)
+        default: return declared == remote
+        }
+    }
+}

@@ -1,0 +1,274 @@
+import StoqWire
+
+/// The plan as JSON: the contract saved plans and other tools use (`Docs/PlanFormat.md`).
+public enum JSONPlanRenderer {
+    static func location(_ l: SourceLocation?) -> JSONValue {
+        guard let l else { return .null }
+        return .object([("file", .string(l.file)), ("line", .integer(Int64(l.line))), ("column", .integer(Int64(l.column)))])
+    }
+
+    static func value(_ v: FieldValue?) -> JSONValue {
+        guard let v else { return .null }
+        switch v {
+        case .null: return .null
+        case .string(let s): return .string(s)
+        case .bool(let b): return .bool(b)
+        case .integer(let i): return .integer(i)
+        case .decimal(let d): return .number(d.description)
+        case .datetime(let t): return .string(t.description)
+        case .ids(let ids): return .array(ids.map { .integer($0) })
+        }
+    }
+
+    static func ref(_ r: PlanRef) -> JSONValue {
+        .object([("internal_name", .string(r.internalName)), ("id", r.id.map(JSONValue.string) ?? .null)])
+    }
+
+    /// The plan document (without a trailing newline).
+    public static func document(_ plan: Plan) -> JSONValue {
+        let s = plan.summary
+        let groups = PlanGroup.groups(plan)
+        let operations: [JSONValue] = plan.operations.map { op in
+            var members: [(String, JSONValue)] = [
+                ("kind", .string(op.kind.rawValue)), ("plan", ref(op.plan)), ("source", location(op.location)),
+            ]
+            if op.kind == .create || op.kind == .update {
+                members.append(
+                    (
+                        "changes",
+                        .array(
+                            op.changes.map { c in
+                                .object([
+                                    ("field", .string(c.field)), ("before", op.kind == .create ? .null : value(c.before)),
+                                    ("after", value(c.after)), ("source", location(c.location)),
+                                ])
+                            })
+                    ))
+            }
+            if op.kind == .setInventoryPolicy {
+                members.append(("inventory_policy", .string(op.policy?.rawValue ?? "")))
+                members.append(("verified", .bool(!op.unverified)))
+            }
+            if [.addVariants, .removeVariants, .setInventoryPolicy].contains(op.kind) {
+                members.append(("variant_ids", .array(op.variantIDs.map { .integer($0) })))
+            }
+            members.append(
+                (
+                    "requests",
+                    .array(
+                        op.requests.map { r in
+                            .object([
+                                ("method", .string(r.method)), ("path", .string(r.path)), ("cost", .integer(Int64(r.cost))),
+                                ("variant_count", .integer(Int64(r.variantIDs.count))),
+                            ])
+                        })
+                ))
+            return .object(members)
+        }
+        let policy: [(String, JSONValue)] = InventoryPolicy.allCases.map { ($0.rawValue, .integer(Int64(s.policyVariants[$0] ?? 0))) }
+        return .object([
+            ("format_version", .integer(Int64(Plan.formatVersion))),
+            (
+                "summary",
+                .object([
+                    ("has_changes", .bool(!plan.isEmpty)),
+                    ("create", .integer(Int64(groups.filter { $0.action == .create }.count))),
+                    ("update", .integer(Int64(groups.filter { $0.action == .update }.count))),
+                    ("delete", .integer(Int64(groups.filter { $0.action == .delete }.count))),
+                    ("variants_added", .integer(Int64(s.variantsAdded))), ("variants_removed", .integer(Int64(s.variantsRemoved))),
+                    ("inventory_policy", .object(policy)),
+                    ("unverified_policy_variants", .integer(Int64(s.unverifiedPolicyVariants))),
+                    ("requests", .integer(Int64(s.requests))), ("cost_points", .integer(Int64(s.points))),
+                    ("estimated_seconds", .integer(Int64(plan.estimatedSeconds))),
+                    (
+                        "budget",
+                        .object([
+                            ("points", .integer(Int64(plan.budgetPoints))),
+                            ("window_seconds", .number(DecimalNumber("\(plan.budgetWindow)")?.description ?? "60")),
+                        ])
+                    ),
+                ])
+            ),
+            ("operations", .array(operations)),
+            (
+                "unverifiable_fields",
+                .array(
+                    plan.unverifiable.map { u in
+                        .object([
+                            ("plan", ref(u.plan)), ("fields", .array(u.fields.map(JSONValue.string))), ("source", location(u.location)),
+                        ])
+                    })
+            ),
+            ("deletes_needing_allow_deletes", .array(plan.blockedDeletes.map { ref($0.plan) })),
+            ("unmanaged_plans", .array(plan.unmanaged.map { ref($0.plan) })),
+            ("targets", .array(plan.targets.map(JSONValue.string))),
+        ])
+    }
+
+    /// The plan as pretty JSON with a trailing newline.
+    public static func render(_ plan: Plan) -> String { document(plan).render() + "\n" }
+}
+
+/// GitHub workflow annotations that point each planned change at its YAML line.
+public enum GitHubPlanRenderer {
+    /// One `::notice` (or `::warning` for deletes) per plan, then the summary line.
+    public static func render(_ plan: Plan) -> String {
+        var out = ""
+        for g in PlanGroup.groups(plan) where g.action != .assertOnly {
+            var lines: [String] = []
+            for op in g.operations {
+                switch op.kind {
+                case .create, .update:
+                    for c in op.changes {
+                        lines.append(
+                            op.kind == .create
+                                ? "+ \(c.field) = \(PlanText.value(c.after))"
+                                : "~ \(c.field): \(PlanText.value(c.before)) → \(PlanText.value(c.after))")
+                    }
+                case .addVariants: lines.append("+ add \(op.variantIDs.count) variants")
+                case .removeVariants: lines.append("- remove \(op.variantIDs.count) variants")
+                case .setInventoryPolicy where !op.unverified:
+                    lines.append("~ \(op.variantIDs.count) variants to \(op.policy?.rawValue ?? "")")
+                case .delete: lines.append("- delete the plan")
+                default: break
+                }
+            }
+            let command = g.action == .delete ? "warning" : "notice"
+            let title = "stoqctl plan: \(g.verb) \(g.plan.internalName)"
+            out += DiagnosticRenderer.workflowCommand(command, location: g.location, title: title, message: lines.joined(separator: "\n"))
+        }
+        for d in plan.blockedDeletes {
+            out += DiagnosticRenderer.workflowCommand(
+                "warning", location: nil, title: "stoqctl plan: \(d.plan.internalName)",
+                message: "exists only in STOQ and would be deleted with --allow-deletes")
+        }
+        return out + PlanText.summaryLine(plan) + "\n"
+    }
+}
+
+/// Markdown for a pull-request comment: summary first, one collapsible section per plan, and a size
+/// budget that shortens details (never the summary) to stay under GitHub's 65,536 characters.
+public struct MarkdownPlanRenderer: Sendable {
+    /// Largest comment, in characters.
+    public var budget: Int
+
+    /// Creates a renderer with GitHub's comment limit as the default budget.
+    public init(budget: Int = 65_536) { self.budget = budget }
+
+    /// Escapes text for a table cell or a line: `|`, backticks, `<`, `>`, `&` and newlines.
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        for ch in s {
+            switch ch {
+            case "|": out += "\\|"
+            case "`": out += "\\`"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "&": out += "&amp;"
+            case "*": out += "\\*"
+            case "_": out += "\\_"
+            case "\n": out += "<br>"
+            case "\r": break
+            default: out.append(ch)
+            }
+        }
+        return out
+    }
+
+    /// Inline code that survives any content: `<code>` with HTML escaping.
+    static func code(_ s: String) -> String {
+        "<code>"
+            + s.replacingAll("&", "&amp;").replacingAll("<", "&lt;").replacingAll(">", "&gt;").replacingAll("|", "&#124;")
+            .replacingAll("\n", " ") + "</code>"
+    }
+
+    /// The comment.
+    public func render(_ plan: Plan) -> String {
+        let groups = PlanGroup.groups(plan)
+        var head = "### stoqctl plan\n\n"
+        head +=
+            plan.isEmpty ? "**No changes.** The shop matches the configuration.\n\n" : "**\(Self.escape(PlanText.summaryLine(plan)))**\n\n"
+        let s = plan.summary
+        head += "| | plans | variants | requests | points |\n|---|---:|---:|---:|---:|\n"
+        head += "| create | \(groups.filter { $0.action == .create }.count) | \(s.variantsAdded) added | | |\n"
+        head += "| update | \(groups.filter { $0.action == .update }.count) | \(s.variantsRemoved) removed | | |\n"
+        head += "| delete | \(groups.filter { $0.action == .delete }.count) | | | |\n"
+        head += "| policy (declared, unverified) | | \(s.unverifiedPolicyVariants) | \(s.unverifiedPolicyCalls) | |\n"
+        head += "| **total** | | | **\(s.requests)** | **\(s.points)** |\n\n"
+        var tail = ""
+        if !plan.blockedDeletes.isEmpty {
+            tail +=
+                "> [!WARNING]\n> Not deleted without `--allow-deletes`: "
+                + plan.blockedDeletes.map { Self.code($0.plan.internalName) }.joined(separator: ", ") + "\n\n"
+        }
+        if !plan.unverifiable.isEmpty {
+            tail +=
+                "Cannot be verified (STOQ never returns them): "
+                + plan.unverifiable.map { "\(Self.code($0.plan.internalName)) " + $0.fields.joined(separator: ", ") }.joined(
+                    separator: "; ") + "\n\n"
+        }
+        if !plan.unmanaged.isEmpty {
+            tail +=
+                "\(plan.unmanaged.count) plan\(plan.unmanaged.count == 1 ? "" : "s") in the shop \(plan.unmanaged.count == 1 ? "is" : "are") not managed by this configuration.\n"
+        }
+        let shown = groups.filter { $0.action != .assertOnly }
+        // Try the full details, then shorter ones, until the comment fits.
+        for level in 0...2 {
+            var body = ""
+            var omitted = 0
+            for (index, g) in shown.enumerated() {
+                let section = details(g, level: level)
+                let reserve = 200
+                if head.count + body.count + section.count + tail.count + reserve > budget {
+                    omitted = shown.count - index
+                    break
+                }
+                body += section
+            }
+            if omitted == 0 || level == 2 {
+                if omitted > 0 {
+                    body +=
+                        "\n_\(omitted) more plan\(omitted == 1 ? "" : "s") not shown to keep this comment under \(PlanText.count(budget)) characters; the JSON plan has every detail._\n\n"
+                } else if level > 0 {
+                    body +=
+                        "_Details shortened to keep this comment under \(PlanText.count(budget)) characters; the JSON plan has every detail._\n\n"
+                }
+                return head + body + tail
+            }
+        }
+        return head + tail
+    }
+
+    /// One plan's collapsible section.
+    ///
+    /// Level 0: every field and up to 20 ids; 1: fields without
+    /// ids; 2: only counts.
+    func details(_ g: PlanGroup, level: Int) -> String {
+        let where_ = g.location.map { " — \(Self.escape($0.file)):\($0.line)" } ?? ""
+        var out = "<details><summary>\(g.symbol) \(g.verb) \(Self.code(g.plan.internalName))\(where_)</summary>\n\n"
+        let changes = g.operations.filter { $0.kind == .create || $0.kind == .update }.flatMap(\.changes)
+        if level < 2, !changes.isEmpty {
+            out += "| field | before | after |\n|---|---|---|\n"
+            for c in changes {
+                let before = g.action == .create ? "" : Self.escape(PlanText.value(c.before))
+                out += "| \(Self.code(c.field)) | \(before) | \(Self.escape(PlanText.value(c.after))) |\n"
+            }
+            out += "\n"
+        } else if !changes.isEmpty {
+            out += "\(changes.count) field\(changes.count == 1 ? "" : "s") changed.\n\n"
+        }
+        for op in g.operations {
+            let ids =
+                level == 0
+                ? ": " + Self.escape(op.variantIDs.prefix(20).map(String.init).joined(separator: ", "))
+                    + (op.variantIDs.count > 20 ? ", …" : "") : ""
+            switch op.kind {
+            case .addVariants: out += "- add \(op.variantIDs.count) variants in \(PlanText.calls(op.requests.count))\(ids)\n"
+            case .removeVariants: out += "- remove \(op.variantIDs.count) variants in \(PlanText.calls(op.requests.count))\(ids)\n"
+            case .delete: out += "- delete the plan\n"
+            default: break
+            }
+        }
+        return out + "\n</details>\n\n"
+    }
+}

@@ -1,0 +1,231 @@
+import StoqWire
+
+/// How values and numbers are shown in plan output (shared by the renderers).
+public enum PlanText {
+    /// A value as it appears in plan output: strings quoted and escaped, decimals exact, datetimes
+    /// in UTC, id lists by count.
+    public static func value(_ v: FieldValue?) -> String {
+        guard let v else { return "(unset)" }
+        switch v {
+        case .null: return "null"
+        case .string(let s):
+            var out = ""
+            JSONValue.escape(s, into: &out)
+            return out
+        case .bool(let b): return b ? "true" : "false"
+        case .integer(let i): return String(i)
+        case .decimal(let d): return d.description
+        case .datetime(let t): return t.description
+        case .ids(let ids): return "[" + ids.map(String.init).joined(separator: ", ") + "]"
+        }
+    }
+
+    /// `1,204`.
+    public static func count(_ n: Int) -> String {
+        let digits = Array(String(abs(n)))
+        var out = ""
+        for (i, d) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out += "," }
+            out.append(d)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
+
+    /// `1 call` / `3 calls`.
+    static func calls(_ n: Int) -> String { "\(count(n)) call\(n == 1 ? "" : "s")" }
+
+    /// `vip-early-access [5e7a…]` or just the name.
+    static func name(_ ref: PlanRef) -> String { ref.id.map { "\(ref.internalName) [\($0)]" } ?? ref.internalName }
+
+    /// The one-line summary, as `Plan: 1 to create, …; API cost 9 points (~2 s at 360 points/min).`
+    public static func summaryLine(_ plan: Plan) -> String {
+        let s = plan.summary
+        let groups = PlanGroup.groups(plan)
+        let created = groups.filter { $0.action == .create }.count
+        let updated = groups.filter { $0.action == .update }.count
+        let deleted = groups.filter { $0.action == .delete }.count
+        var parts = ["\(count(created)) to create, \(count(updated)) to update, \(count(deleted)) to delete"]
+        if s.variantsAdded + s.variantsRemoved > 0 {
+            parts.append(
+                "\(count(s.variantsAdded)) variants to add and \(count(s.variantsRemoved)) to remove in \(calls(s.membershipCalls))")
+        }
+        let policyParts = InventoryPolicy.allCases.compactMap { p in s.policyVariants[p].map { "\(count($0)) variants to \(p.rawValue)" } }
+        if !policyParts.isEmpty { parts.append(policyParts.joined(separator: " and ") + " in \(calls(s.policyCalls))") }
+        if s.unverifiedPolicyVariants > 0 {
+            parts.append("\(count(s.unverifiedPolicyVariants)) declared policies sent unverified in \(calls(s.unverifiedPolicyCalls))")
+        }
+        let minute = plan.budgetWindow == 60 ? "min" : "\(Int(plan.budgetWindow)) s"
+        parts.append("API cost \(count(s.points)) points (~\(plan.estimatedSeconds) s at \(plan.budgetPoints) points/\(minute))")
+        return "Plan: " + parts.joined(separator: "; ") + "."
+    }
+}
+
+/// The operations of one plan, shown together.
+struct PlanGroup {
+    enum Action { case create, update, delete, assertOnly }
+    var plan: PlanRef
+    var action: Action
+    var operations: [PlanOperation]
+    var location: SourceLocation?
+
+    /// Operations grouped by plan, in the order of each plan's first operation.
+    static func groups(_ plan: Plan) -> [PlanGroup] {
+        var order: [PlanRef] = []
+        var byPlan: [PlanRef: [PlanOperation]] = [:]
+        for op in plan.operations {
+            let key = PlanRef(internalName: op.plan.internalName, id: op.plan.id)
+            if byPlan[key] == nil { order.append(key) }
+            byPlan[key, default: []].append(op)
+        }
+        let groups = order.map { ref -> PlanGroup in
+            let ops = byPlan[ref] ?? []
+            let action: Action
+            if ops.contains(where: { $0.kind == .create }) {
+                action = .create
+            } else if ops.contains(where: { $0.kind == .delete }) {
+                action = .delete
+            } else if ops.contains(where: { !$0.unverified }) {
+                action = .update
+            } else {
+                action = .assertOnly
+            }
+            return PlanGroup(plan: ref, action: action, operations: ops, location: ops.compactMap(\.location).min())
+        }
+        return groups.sorted { a, b in
+            let ra = a.operations.map(\.kind.rank).min() ?? 0
+            let rb = b.operations.map(\.kind.rank).min() ?? 0
+            return ra != rb ? ra < rb : a.plan < b.plan
+        }
+    }
+
+    var symbol: String {
+        switch action {
+        case .create: "+"
+        case .update: "~"
+        case .delete: "-"
+        case .assertOnly: "="
+        }
+    }
+
+    var verb: String {
+        switch action {
+        case .create: "create"
+        case .update: "update"
+        case .delete: "delete"
+        case .assertOnly: "assert"
+        }
+    }
+}
+
+/// Renders a plan for a terminal or a CI log: `+ ~ -` markers, field-level `old → new`, the
+/// unverified and unmanaged sections, and the summary line.
+///
+/// Pure.
+public struct TextPlanRenderer: Sendable {
+    /// ANSI colour.
+    public var color: Bool
+
+    /// Creates a renderer.
+    public init(color: Bool) { self.color = color }
+
+    private func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+    private func green(_ s: String) -> String { paint(s, "32") }
+    private func yellow(_ s: String) -> String { paint(s, "33") }
+    private func red(_ s: String) -> String { paint(s, "31") }
+    private func dim(_ s: String) -> String { paint(s, "2") }
+
+    /// Ids shown inline before "…".
+    static let idsShown = 5
+
+    static func ids(_ ids: [Int64]) -> String {
+        let shown = ids.prefix(idsShown).map(String.init).joined(separator: ", ")
+        return ids.count > idsShown ? "\(shown), … (\(PlanText.count(ids.count - idsShown)) more)" : shown
+    }
+
+    /// The whole plan.
+    public func render(_ plan: Plan) -> String {
+        var out = ""
+        let groups = PlanGroup.groups(plan).filter { $0.action != .assertOnly }
+        if plan.isEmpty {
+            out += "No changes. The shop matches the configuration.\n"
+        } else {
+            out += "stoqctl will make these changes:\n"
+            for group in groups { out += "\n" + self.group(group) }
+        }
+        let asserted = plan.operations.filter(\.unverified)
+        if !asserted.isEmpty {
+            out += "\nInventory policy, as declared (STOQ cannot read it back, so it is not compared; apply sends it each time):\n"
+            let width = asserted.map(\.plan.internalName.count).max() ?? 0
+            for op in asserted {
+                let name = op.plan.internalName.padding(width)
+                out +=
+                    "  \(name)  \((op.policy?.rawValue ?? "").padding(8)) \(PlanText.count(op.variantIDs.count)) variants in \(PlanText.calls(op.requests.count))\n"
+            }
+        }
+        if !plan.unverifiable.isEmpty {
+            out += "\nCannot be verified (STOQ never returns these fields; they are sent with a create or update):\n"
+            for u in plan.unverifiable { out += "  \(u.plan.internalName): \(u.fields.joined(separator: ", "))\n" }
+        }
+        if !plan.blockedDeletes.isEmpty {
+            out += "\n" + yellow("Not deleted without --allow-deletes") + " (prune is on; no file declares these):\n"
+            for d in plan.blockedDeletes { out += "  - \(PlanText.name(d.plan))\n" }
+        }
+        if !plan.unmanaged.isEmpty {
+            let names = plan.unmanaged.prefix(5).map(\.plan.internalName).joined(separator: ", ")
+            let more = plan.unmanaged.count > 5 ? ", …" : ""
+            out +=
+                "\n\(PlanText.count(plan.unmanaged.count)) plan\(plan.unmanaged.count == 1 ? "" : "s") in the shop \(plan.unmanaged.count == 1 ? "is" : "are") not managed by this configuration (\(names)\(more)).\n"
+        }
+        if !plan.targets.isEmpty {
+            out += "\nLimited to --target \(plan.targets.joined(separator: ", ")); other plans were not compared.\n"
+        }
+        out += "\n" + PlanText.summaryLine(plan) + "\n"
+        return out
+    }
+
+    func group(_ g: PlanGroup) -> String {
+        let header: String
+        let where_ = g.location.map { dim("  (\($0.description))") } ?? ""
+        switch g.action {
+        case .create: header = green("+ create \(g.plan.internalName)")
+        case .update: header = yellow("~ update \(PlanText.name(g.plan))")
+        case .delete: header = red("- delete \(PlanText.name(g.plan))")
+        case .assertOnly: header = "= \(g.plan.internalName)"
+        }
+        var out = "  \(header)\(where_)\n"
+        let fieldChanges = g.operations.filter { $0.kind == .create || $0.kind == .update }.flatMap(\.changes)
+        let width = fieldChanges.map(\.field.count).max() ?? 0
+        for change in fieldChanges {
+            if g.action == .create {
+                out += "      \(green("+")) \(change.field.padding(width))  \(PlanText.value(change.after))\n"
+            } else if change.before == nil, PlanField(rawValue: change.field)?.isWriteOnly == true {
+                out += "      \(yellow("~")) \(change.field.padding(width))  (unknown) → \(PlanText.value(change.after))\n"
+            } else {
+                out +=
+                    "      \(yellow("~")) \(change.field.padding(width))  \(PlanText.value(change.before)) → \(PlanText.value(change.after))\n"
+            }
+        }
+        for op in g.operations {
+            switch op.kind {
+            case .addVariants:
+                out +=
+                    "      \(green("+")) add \(PlanText.count(op.variantIDs.count)) variants in \(PlanText.calls(op.requests.count)): \(Self.ids(op.variantIDs))\n"
+            case .removeVariants:
+                out +=
+                    "      \(red("-")) remove \(PlanText.count(op.variantIDs.count)) variants in \(PlanText.calls(op.requests.count)): \(Self.ids(op.variantIDs))\n"
+            case .setInventoryPolicy where !op.unverified:
+                out +=
+                    "      \(yellow("~")) \(op.policy?.rawValue ?? "") \(PlanText.count(op.variantIDs.count)) variants in \(PlanText.calls(op.requests.count)): \(Self.ids(op.variantIDs))\n"
+            default: break
+            }
+        }
+        return out
+    }
+}
+
+extension String {
+    /// Pads with spaces to `width` characters.
+    func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}

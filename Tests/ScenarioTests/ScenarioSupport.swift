@@ -1,0 +1,60 @@
+import Foundation
+import StoqAPI
+import StoqCore
+import StoqEmulator
+import StoqTestSupport
+import StoqWire
+import Testing
+
+/// A shop for a scenario: an in-process emulator on a virtual clock and a client.
+struct ScenarioShop {
+    let emulator: Emulator
+    let client: StoqClient
+    let clock: VirtualClock
+
+    init(remoteJSON: String, configure: (inout EmulatorConfiguration) -> Void = { _ in }) throws {
+        var configuration = EmulatorConfiguration()
+        configure(&configuration)
+        let clock = VirtualClock()
+        let emulator = try Emulator(stateBytes: Array(remoteJSON.utf8), configuration: configuration, clock: clock)
+        let transport = InProcessTransport { (request: WireRequest) async throws(TransportError) -> WireResponse in
+            switch await emulator.handle(request) {
+            case .response(let r): return r
+            case .dropped: throw TransportError.connection("dropped")
+            }
+        }
+        self.emulator = emulator
+        self.clock = clock
+        self.client = StoqClient(
+            transport: transport, token: APIToken.emulator, governor: RateGovernor(clock: clock), clock: clock)
+    }
+
+    /// Fetch and plan.
+    func plan(_ desired: DesiredState, options: PlanOptions = PlanOptions()) async throws -> Plan {
+        let fetched = try await Fetcher(client: client).fetch(
+            internalNames: Set(desired.plans.map(\.internalName.value)), ids: desired.pinnedIDs)
+        let (plan, diagnostics) = Planner.plan(desired: desired, remote: fetched.state, options: options)
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        return try #require(plan)
+    }
+}
+
+/// Loads every file under `dir/config` (display paths `config/…`).
+func loadScenarioConfig(_ dir: URL) throws -> DesiredState {
+    let configDir = dir.appendingPathComponent("config")
+    let names = try FileManager.default.contentsOfDirectory(atPath: configDir.path).sorted()
+    let files = try names.map { name -> (SourceFile, SourceRole) in
+        let bytes = Array(try Data(contentsOf: configDir.appendingPathComponent(name)))
+        return (SourceFile(path: "config/\(name)", bytes: bytes), name == "stoqctl.yaml" ? .settings : .config)
+    }
+    let (state, diagnostics) = ConfigPipeline.run(files)
+    #expect(!diagnostics.hasErrors, "\(diagnostics)")
+    return state
+}
+
+/// Compares `text` with a golden file and records a test issue on a difference.
+func expectGolden(_ text: String, _ path: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+    if let failure = Golden.check(text, against: path) {
+        Issue.record(Comment(rawValue: failure), sourceLocation: sourceLocation)
+    }
+}
