@@ -60,8 +60,11 @@ struct Session {
             let url = URL(fileURLWithPath: path)
             let bytes = (try? Data(contentsOf: url)).map { Array($0) } ?? []
             let emulator: Emulator
+            var configuration = EmulatorConfiguration()
+            // In-process runs are demos and tests: keep policy jobs short so 409 waits are brief.
+            configuration.jobDuration = 0.5
             do {
-                emulator = try Emulator(stateBytes: bytes)
+                emulator = try Emulator(stateBytes: bytes, configuration: configuration)
             } catch {
                 throw CommandFailure("\(path): \(error)")
             }

@@ -13,7 +13,11 @@ enum Suggest {
         }
         guard let (candidate, d) = best else { return nil }
         let allowed = max(1, min(w.count, candidate.count) / 3)
-        return d <= allowed ? candidate : nil
+        if d <= allowed { return candidate }
+        // A truncated name (`fall-drop` for `fall-drop-2026`): the shortest candidate it begins.
+        let lowered = word.lowercased()
+        guard lowered.count >= 3 else { return nil }
+        return candidates.filter { $0.lowercased().hasPrefix(lowered) }.min { $0.count < $1.count }
     }
 
     /// Damerau–Levenshtein distance (optimal string alignment).

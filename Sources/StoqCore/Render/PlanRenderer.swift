@@ -37,7 +37,9 @@ public enum PlanText {
     /// `vip-early-access [5e7a…]` or just the name.
     static func name(_ ref: PlanRef) -> String { ref.id.map { "\(ref.internalName) [\($0)]" } ?? ref.internalName }
 
-    /// The one-line summary, as `Plan: 1 to create, …; API cost 9 points (~2 s at 360 points/min).`
+    /// The one-line summary of the plan's counts and cost.
+    ///
+    /// For example `Plan: 1 to create, …; API cost 9 points (~2 s at 360 points/min).`
     public static func summaryLine(_ plan: Plan) -> String {
         let s = plan.summary
         let groups = PlanGroup.groups(plan)

@@ -1,0 +1,69 @@
+import Foundation
+import StoqTestSupport
+import Testing
+
+@Suite("stoqctl plan and apply, end to end against the in-process emulator", .serialized)
+struct PlanApplyCommandTests {
+    @Test("plan shows the example shop's changes; apply makes them; plan again says No changes")
+    func planApplyPlan() throws {
+        let dir = try temporaryDirectory()
+        let state = dir.appendingPathComponent("state.json")
+        try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
+        let endpoint = "emulator:\(state.path)"
+
+        let first = try Stoqctl.run(["plan", "examples/shop", "--endpoint", endpoint, "--detailed-exitcode"])
+        #expect(first.status == 2, "\(first.stderr)")
+        #expect(first.stderr.isEmpty)
+        let golden = Golden.check(first.stdout, against: "Tests/Fixtures/plan/the-example-shop/plan.txt")
+        #expect(golden == nil, "the binary prints the same plan as the library: \(golden ?? "")")
+
+        let report = dir.appendingPathComponent("report.json")
+        let apply = try Stoqctl.run(["apply", "examples/shop", "--endpoint", endpoint, "--report", report.path])
+        #expect(apply.status == 0, "\(apply.stderr)")
+        #expect(apply.stdout.contains("[12/12] ✓"))
+        #expect(apply.stdout.contains("Apply finished in"))
+        #expect(apply.stdout.contains("12 applied, 0 failed, 0 skipped."))
+        let reportText = try String(contentsOf: report, encoding: .utf8)
+        #expect(reportText.contains(#""applied": 12"#))
+
+        let again = try Stoqctl.run(["plan", "examples/shop", "--endpoint", endpoint, "--detailed-exitcode"])
+        #expect(again.status == 0)
+        #expect(again.stdout.hasPrefix("No changes. The shop matches the configuration.\n"))
+
+        let json = try Stoqctl.run([
+            "plan", "examples/shop", "--endpoint", endpoint, "--format", "json", "--out", dir.appendingPathComponent("plan.json").path,
+        ])
+        #expect(json.status == 0)
+        #expect(json.stdout.contains(#""has_changes": false"#))
+        #expect(try String(contentsOf: dir.appendingPathComponent("plan.json"), encoding: .utf8) == json.stdout)
+    }
+
+    @Test("an invalid configuration makes plan and apply exit 1 without touching the shop")
+    func invalid() throws {
+        let dir = try temporaryDirectory()
+        let state = dir.appendingPathComponent("state.json")
+        for command in ["plan", "apply"] {
+            let r = try Stoqctl.run([command, "examples/invalid", "--endpoint", "emulator:\(state.path)"])
+            #expect(r.status == 1)
+            #expect(r.stderr.contains("error: the configuration is invalid; nothing was sent"))
+            #expect(r.stdout.isEmpty)
+        }
+        #expect(!FileManager.default.fileExists(atPath: state.path))
+    }
+
+    @Test("an unknown --target is an error; markdown and github formats render")
+    func targetsAndFormats() throws {
+        let dir = try temporaryDirectory()
+        let endpoint = "emulator:\(dir.appendingPathComponent("empty.json").path)"
+        let bad = try Stoqctl.run(["plan", "examples/shop", "--endpoint", endpoint, "--target", "fall-drop"])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("--target fall-drop: no plan has this internal_name; did you mean `fall-drop-2026`? [unknown-target]"))
+        let md = try Stoqctl.run(["plan", "examples/shop", "--endpoint", endpoint, "--format", "markdown", "--target", "fall-drop-2026"])
+        #expect(md.status == 0)
+        #expect(md.stdout.hasPrefix("### stoqctl plan\n\n**Plan: 1 to create, 0 to update, 0 to delete;"))
+        let gh = try Stoqctl.run(["plan", "examples/shop", "--endpoint", endpoint, "--format", "github", "--target", "fall-drop-2026"])
+        #expect(
+            gh.stdout.hasPrefix(
+                "::notice file=examples/shop/preorders/fall-drop.yaml,line=13,col=5,title=stoqctl plan%3A create fall-drop-2026::"))
+    }
+}
