@@ -57,7 +57,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .executableTarget(name: "stoqctl-bench", dependencies: ["StoqCore"], swiftSettings: strict),
+        .executableTarget(name: "stoqctl-bench", dependencies: ["StoqCore", "StoqAPI", "StoqEmulator", "StoqWire"], swiftSettings: strict),
         .target(name: "StoqTestSupport", path: "Tests/Support", swiftSettings: strict),
         .testTarget(name: "StoqCoreTests", dependencies: ["StoqCore", "StoqTestSupport"], swiftSettings: strict),
         .testTarget(

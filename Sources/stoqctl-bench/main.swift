@@ -1,5 +1,8 @@
 import Foundation
+import StoqAPI
 import StoqCore
+import StoqEmulator
+import StoqWire
 
 // stoqctl-bench: generates a large shop and measures loading + validation against PyYAML's C
 // loader merely loading the same files. Run with `make bench` (release build).
@@ -137,4 +140,73 @@ do {
 } catch {
     print("python3 not found; comparison skipped")
 }
+
+// MARK: Plan at scale: fetch + diff + render against the in-process emulator (no latency).
+
+/// A remote state for the generated shop: every plan exists; one in ten has a changed name and
+/// a few different members, so the plan has real work in it.
+func generateRemoteState(files: [(SourceFile, SourceRole)]) -> String {
+    let (desired, _) = ConfigPipeline.run(files)
+    var plans: [JSONValue] = []
+    for (index, spec) in desired.plans.enumerated() {
+        var members: [(String, JSONValue)] = [("id", .string("bench-\(index)")), ("internal_name", .string(spec.internalName.value))]
+        for (field, declared) in spec.fields.sorted(by: { $0.key < $1.key }) {
+            var value = RemoteDecoding.json(declared.value)
+            if field == .name, index % 10 == 0 { value = .string("Renamed in the dashboard") }
+            members.append((field.rawValue, value))
+        }
+        var ids = spec.variants?.map(\.value) ?? []
+        if index % 10 == 0 { ids = Array(ids.dropLast(3)) + [99_000_000 + Int64(index)] }
+        members.append(("shopify_variant_ids", .array(ids.map { .integer($0) })))
+        plans.append(.object(members))
+    }
+    return JSONValue.object([("plans", .array(plans))]).renderCompact()
+}
+
+func measurePlan(label: String, files: [(SourceFile, SourceRole)], remote: String) async throws {
+    var configuration = EmulatorConfiguration()
+    configuration.rateLimitPoints = 1_000_000_000
+    let emulator = try Emulator(stateBytes: Array(remote.utf8), configuration: configuration)
+    let transport = InProcessTransport { (request: WireRequest) async throws(TransportError) -> WireResponse in
+        switch await emulator.handle(request) {
+        case .response(let r): return r
+        case .dropped: throw TransportError.connection("dropped")
+        }
+    }
+    let client = StoqClient(
+        transport: transport, token: APIToken.emulator,
+        governor: RateGovernor(budget: RateBudget(points: 1_000_000_000, window: 60, maxConcurrency: 8)))
+    let start = DispatchTime.now()
+    let (desired, diagnostics) = ConfigPipeline.run(files)
+    let loaded = DispatchTime.now()
+    let fetched = try await Fetcher(client: client).fetch(
+        internalNames: Set(desired.plans.map(\.internalName.value)), ids: desired.pinnedIDs)
+    let fetchedAt = DispatchTime.now()
+    let (plan, _) = Planner.plan(desired: desired, remote: fetched.state)
+    let text = plan.map { TextPlanRenderer(color: false).render($0) } ?? ""
+    let end = DispatchTime.now()
+    func ms(_ a: DispatchTime, _ b: DispatchTime) -> Double { Double(b.uptimeNanoseconds - a.uptimeNanoseconds) / 1e6 }
+    let requests = await emulator.requestLog.count
+    print(
+        String(
+            format:
+                "%@: %d requests (%d list pages, %d plan reads); %.0f ms total = load+validate %.0f, fetch %.0f, diff+plan+render %.0f; %d operations, %d diagnostics, %d output bytes; peak RSS %.0f MiB",
+            label, requests, fetched.listRequests, fetched.planRequests, ms(start, end), ms(start, loaded), ms(loaded, fetchedAt),
+            ms(fetchedAt, end),
+            plan?.operations.count ?? -1, diagnostics.count, text.utf8.count, peakRSSMiB()))
+}
+
+let exampleRoot = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("examples/shop")
+if let exampleState = try? Data(contentsOf: exampleRoot.appendingPathComponent("remote-state.json")) {
+    let names = ["stoqctl.yaml", "preorders/archive.yaml", "preorders/catalog.yaml", "preorders/fall-drop.yaml", "preorders/holiday.yaml"]
+    let exampleFiles: [(SourceFile, SourceRole)] = try names.map { name in
+        (
+            SourceFile(path: name, bytes: Array(try Data(contentsOf: exampleRoot.appendingPathComponent(name)))),
+            name == "stoqctl.yaml" ? .settings : .config
+        )
+    }
+    try await measurePlan(label: "plan, example shop", files: exampleFiles, remote: String(decoding: exampleState, as: UTF8.self))
+}
+try await measurePlan(
+    label: "plan, \(options.plans) plans and \(options.variants) variant ids", files: files, remote: generateRemoteState(files: files))
 if options.keep == nil { try? FileManager.default.removeItem(at: dir) }
