@@ -38,15 +38,7 @@ struct ApplyCommand: AsyncParsableCommand {
     var report: String?
 
     func run() async throws {
-        let (desired, _) = try loadConfiguration(paths)
-        let session = try await Session(remote, settings: desired.settings)
-        let plan: Plan
-        do {
-            plan = try await makePlan(desired, session: session, options: planning, budget: try Session.budget(remote))
-        } catch {
-            await session.close()
-            throw error
-        }
+        let (plan, session) = try await planAgainstShop(paths: paths, planning: planning, remote: remote)
         let useColor = color.enabled
         emit(TextPlanRenderer(color: useColor).render(plan))
         guard !plan.operations.isEmpty else {

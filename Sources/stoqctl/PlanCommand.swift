@@ -42,15 +42,7 @@ struct PlanCommand: AsyncParsableCommand {
     var detailedExitcode = false
 
     func run() async throws {
-        let (desired, _) = try loadConfiguration(paths)
-        let session = try await Session(remote, settings: desired.settings)
-        let plan: Plan
-        do {
-            plan = try await makePlan(desired, session: session, options: planning, budget: try Session.budget(remote))
-        } catch {
-            await session.close()
-            throw error
-        }
+        let (plan, session) = try await planAgainstShop(paths: paths, planning: planning, remote: remote)
         await session.close()
         emit(render(plan, format: output.format, color: output.color.enabled))
         if let out {

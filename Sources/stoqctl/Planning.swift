@@ -59,6 +59,19 @@ func makePlan(_ desired: DesiredState, session: Session, options: PlanningOption
     return plan
 }
 
+/// Loads and validates `paths`, opens a session, and plans. The caller closes the session.
+func planAgainstShop(paths: [String], planning: PlanningOptions, remote: RemoteOptions) async throws -> (Plan, Session) {
+    let (desired, _) = try loadConfiguration(paths)
+    let session = try await Session(remote, settings: desired.settings)
+    do {
+        let plan = try await makePlan(desired, session: session, options: planning, budget: try Session.budget(remote))
+        return (plan, session)
+    } catch {
+        await session.close()
+        throw error
+    }
+}
+
 /// Renders `plan` in `format`.
 func render(_ plan: Plan, format: OutputFormat, color: Bool) -> String {
     switch format {
