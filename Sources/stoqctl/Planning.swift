@@ -59,7 +59,9 @@ func makePlan(_ desired: DesiredState, session: Session, options: PlanningOption
     return plan
 }
 
-/// Loads and validates `paths`, opens a session, and plans. The caller closes the session.
+/// Loads and validates `paths`, opens a session, and plans.
+///
+/// The caller closes the session.
 func planAgainstShop(paths: [String], planning: PlanningOptions, remote: RemoteOptions) async throws -> (Plan, Session) {
     let (desired, _) = try loadConfiguration(paths)
     let session = try await Session(remote, settings: desired.settings)
