@@ -27,16 +27,7 @@ struct Fetch: AsyncParsableCommand {
     @OptionGroup var remote: RemoteOptions
 
     func run() async throws {
-        let limits = LoadLimits.standard
-        let found = ConfigFiles(paths: paths.isEmpty ? ["."] : paths, limits: limits)
-        let (desired, loaded) = ConfigPipeline.run(found.files, limits: limits)
-        let diagnostics = (found.diagnostics + loaded).sorted(by: Diagnostic.stableOrder)
-        if diagnostics.hasErrors {
-            let renderer = DiagnosticRenderer(sources: found.files.map(\.0), color: false)
-            emitError(renderer.text(diagnostics, summary: .init(diagnostics, files: found.files.count, plans: desired.plans.count)))
-            emitError("error: the configuration is invalid; nothing was sent\n")
-            throw ExitCode(Exit.failure)
-        }
+        let (desired, _) = try loadConfiguration(paths)
         let session = try await Session(remote, settings: desired.settings)
         let started = Date()
         let result: Fetcher.Result
