@@ -43,6 +43,14 @@ public struct InProcessTransport: Transport {
         self.handler = handler
     }
 
+    /// Wraps a responder that returns nil for a dropped connection, such as the emulator's `respond`.
+    public init(responder: @escaping @Sendable (WireRequest) async -> WireResponse?) {
+        self.handler = { (request: WireRequest) async throws(TransportError) -> WireResponse in
+            guard let response = await responder(request) else { throw .connection("connection reset by peer") }
+            return response
+        }
+    }
+
     /// Calls the handler.
     public func send(_ request: WireRequest) async throws(TransportError) -> WireResponse {
         try await handler(request)

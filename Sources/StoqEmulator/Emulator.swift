@@ -95,6 +95,15 @@ public actor Emulator {
 
     // MARK: Handling
 
+    /// Handles one request for an in-process caller: the response, or nil when the connection
+    /// was dropped (the caller reports it as a connection error).
+    public func respond(_ request: WireRequest) async -> WireResponse? {
+        switch await handle(request) {
+        case .response(let r): return r
+        case .dropped: return nil
+        }
+    }
+
     /// Handles one request (the HTTP server and the in-process transport both call this).
     public func handle(_ request: WireRequest) async -> EmulatorOutcome {
         inFlight += 1

@@ -167,12 +167,7 @@ func measurePlan(label: String, files: [(SourceFile, SourceRole)], remote: Strin
     var configuration = EmulatorConfiguration()
     configuration.rateLimitPoints = 1_000_000_000
     let emulator = try Emulator(stateBytes: Array(remote.utf8), configuration: configuration)
-    let transport = InProcessTransport { (request: WireRequest) async throws(TransportError) -> WireResponse in
-        switch await emulator.handle(request) {
-        case .response(let r): return r
-        case .dropped: throw TransportError.connection("dropped")
-        }
-    }
+    let transport = InProcessTransport(responder: { await emulator.respond($0) })
     let client = StoqClient(
         transport: transport, token: APIToken.emulator,
         governor: RateGovernor(budget: RateBudget(points: 1_000_000_000, window: 60, maxConcurrency: 8)))

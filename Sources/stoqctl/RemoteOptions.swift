@@ -71,12 +71,7 @@ struct Session {
             self.emulator = emulator
             self.stateFile = url
             self.stateBefore = await emulator.stateJSON()
-            transport = InProcessTransport { (request: WireRequest) async throws(TransportError) -> WireResponse in
-                switch await emulator.handle(request) {
-                case .response(let r): return r
-                case .dropped: throw TransportError.connection("the emulator dropped the connection")
-                }
-            }
+            transport = InProcessTransport(responder: { await emulator.respond($0) })
             token = .emulator
             endpointDescription = "emulator (\(path))"
         } else {

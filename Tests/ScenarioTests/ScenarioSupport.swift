@@ -17,12 +17,7 @@ struct ScenarioShop {
         configure(&configuration)
         let clock = VirtualClock()
         let emulator = try Emulator(stateBytes: Array(remoteJSON.utf8), configuration: configuration, clock: clock)
-        let transport = InProcessTransport { (request: WireRequest) async throws(TransportError) -> WireResponse in
-            switch await emulator.handle(request) {
-            case .response(let r): return r
-            case .dropped: throw TransportError.connection("dropped")
-            }
-        }
+        let transport = InProcessTransport(responder: { await emulator.respond($0) })
         self.emulator = emulator
         self.clock = clock
         self.client = StoqClient(

@@ -21,13 +21,10 @@ struct Harness {
         let clock = VirtualClock()
         let emulator = try Emulator(stateBytes: Array(state.utf8), configuration: configuration, clock: clock)
         let sent = SentLog()
-        let transport = InProcessTransport { (request: WireRequest) async throws(TransportError) -> WireResponse in
+        let transport = InProcessTransport(responder: { request in
             sent.append(request)
-            switch await emulator.handle(request) {
-            case .response(let r): return r
-            case .dropped: throw TransportError.connection("connection reset by peer")
-            }
-        }
+            return await emulator.respond(request)
+        })
         self.emulator = emulator
         self.clock = clock
         self.sent = sent

@@ -150,7 +150,7 @@ public struct Plan: Sendable, Hashable {
     public var unmanaged: [UnmanagedPlan]
     /// Write-only fields that were declared but cannot be verified.
     public var unverifiable: [UnverifiableFields]
-    /// Plans that `--target` left out.
+    /// The `--target` names the plan was limited to (empty: every plan).
     public var targets: [String]
     /// Rate budget used for the time estimate: points per window and window seconds.
     public var budgetPoints: Int
