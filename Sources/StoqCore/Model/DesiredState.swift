@@ -148,6 +148,12 @@ public struct Settings: Sendable, Hashable {
 
     /// Defaults.
     public init() {}
+
+    /// Every ignore rule that applies to `plan`: its own `ignore_fields`, the global list, and its
+    /// entry under `plans:`, in that order (with locations, for diagnostics).
+    public func ignoreRules(for plan: SellingPlanSpec) -> [Located<PlanField>] {
+        plan.ignoreFields + ignoreFields + (plans[plan.internalName.value]?.ignoreFields ?? [])
+    }
 }
 
 /// Everything the config declares: all plans from all files, plus settings.

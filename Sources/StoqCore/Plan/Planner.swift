@@ -65,9 +65,7 @@ public enum Planner {
         var unverifiable: [UnverifiableFields] = []
         let settings = desired.settings
         for (spec, remotePlan) in matched where inScope(spec.internalName.value) {
-            let ignored = Set(
-                spec.ignoreFields.map(\.value) + settings.ignoreFields.map(\.value)
-                    + (settings.plans[spec.internalName.value]?.ignoreFields.map(\.value) ?? []))
+            let ignored = Set(settings.ignoreRules(for: spec).map(\.value))
             let ref = PlanRef(internalName: spec.internalName.value, id: remotePlan?.id ?? spec.id?.value)
             let writeOnly = PlanField.allCases.filter { $0.isWriteOnly && spec[$0] != nil && !ignored.contains($0) }
             if !writeOnly.isEmpty {

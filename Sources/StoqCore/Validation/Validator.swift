@@ -161,7 +161,7 @@ public enum Validator {
     }
 
     static func ignoredButDeclared(_ plan: SellingPlanSpec, settings: Settings) -> [Diagnostic] {
-        let ignores = plan.ignoreFields + settings.ignoreFields + (settings.plans[plan.internalName.value]?.ignoreFields ?? [])
+        let ignores = settings.ignoreRules(for: plan)
         var out: [Diagnostic] = []
         var reported = Set<PlanField>()
         for ignore in ignores {
