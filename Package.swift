@@ -59,7 +59,7 @@ let package = Package(
         ),
         .executableTarget(name: "stoqctl-bench", dependencies: ["StoqCore", "StoqAPI", "StoqEmulator", "StoqWire"], swiftSettings: strict),
         .target(name: "StoqTestSupport", path: "Tests/Support", swiftSettings: strict),
-        .testTarget(name: "StoqCoreTests", dependencies: ["StoqCore", "StoqTestSupport"], swiftSettings: strict),
+        .testTarget(name: "StoqCoreTests", dependencies: ["StoqCore", "StoqWire", "StoqTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "StoqAPITests", dependencies: ["StoqAPI", "StoqEmulator", "StoqCore", "StoqWire", "StoqTestSupport"],
             swiftSettings: strict),
