@@ -32,17 +32,34 @@ public struct ApplyReport: Sendable {
         public var planID: String?
         /// True when a create found the plan already there (a lost earlier response) and adopted it.
         public var adopted: Bool
+        /// Requests sent for it (fewer than planned when a saved plan's item was partly in place).
+        public var sent: Int = 0
     }
 
     /// Every operation, in plan order.
     public var items: [Item]
     /// Seconds the apply took.
     public var seconds: Double
+    /// The hash of the plan that was applied.
+    public var planHash: String?
+    /// Safety gates that refused the plan (nothing was sent), as sentences.
+    public var refusedBy: [String] = []
 
     /// Creates a report.
     public init(items: [Item], seconds: Double) {
         self.items = items
         self.seconds = seconds
+    }
+
+    /// The report of a plan refused before anything was sent: every operation skipped.
+    public static func refused(_ plan: Plan, planHash: String, reasons: [String]) -> ApplyReport {
+        var report = ApplyReport(
+            items: plan.operations.enumerated().map { index, op in
+                Item(index: index, operation: op, status: .skipped, message: "refused by a safety gate", planID: op.plan.id, adopted: false)
+            }, seconds: 0)
+        report.planHash = planHash
+        report.refusedBy = reasons
+        return report
     }
 
     /// Counts by status.
@@ -65,11 +82,14 @@ public struct ApplyReport: Sendable {
                 ),
                 ("status", .string(item.status.rawValue)), ("message", item.message.map(JSONValue.string) ?? .null),
                 ("adopted", .bool(item.adopted)), ("requests", .integer(Int64(item.operation.requests.count))),
+                ("requests_sent", .integer(Int64(item.sent))),
                 ("variant_count", .integer(Int64(item.operation.variantIDs.count))),
             ])
         }
         return JSONValue.object([
             ("format_version", .integer(1)),
+            ("plan_hash", planHash.map(JSONValue.string) ?? .null),
+            ("refused_by_safety_gates", .array(refusedBy.map(JSONValue.string))),
             (
                 "summary",
                 .object([
@@ -98,8 +118,17 @@ public struct Applier: Sendable {
     /// Called as operations start and finish (for progress output).
     public typealias Progress = @Sendable (ApplyReport.Item, _ done: Int, _ total: Int) async -> Void
 
+    /// How operations are checked before they are sent.
+    public enum Mode: Sendable {
+        /// A plan made just now from live state: send as planned.
+        case fresh
+        /// A saved plan: read each plan's live state just before writing it and compare-and-set
+        /// every operation on the values it was planned from (``LiveCheck``).
+        case compareAndSet
+    }
+
     /// Runs `plan`.
-    public func apply(_ plan: Plan, progress: @escaping Progress = { _, _, _ in }) async -> ApplyReport {
+    public func apply(_ plan: Plan, mode: Mode = .fresh, progress: @escaping Progress = { _, _, _ in }) async -> ApplyReport {
         let started = Date()
         var groups: [String: [Int]] = [:]
         var order: [String] = []
@@ -112,7 +141,9 @@ public struct Applier: Sendable {
         let items = await withTaskGroup(of: [ApplyReport.Item].self) { group in
             for key in order {
                 let indices = groups[key] ?? []
-                group.addTask { await self.run(indices.map { ($0, plan.operations[$0]) }, counter: counter, progress: progress) }
+                group.addTask {
+                    await self.run(indices.map { ($0, plan.operations[$0]) }, mode: mode, counter: counter, progress: progress)
+                }
             }
             var all: [ApplyReport.Item] = []
             for await items in group { all += items }
@@ -122,31 +153,87 @@ public struct Applier: Sendable {
     }
 
     /// One plan's operations, in order.
-    func run(_ ops: [(Int, PlanOperation)], counter: Counter, progress: Progress) async -> [ApplyReport.Item] {
+    func run(_ ops: [(Int, PlanOperation)], mode: Mode, counter: Counter, progress: Progress) async -> [ApplyReport.Item] {
         var items: [ApplyReport.Item] = []
         var planID = ops.first?.1.plan.id
         var failure: String?
+        // Compare-and-set: the live plan, read just before the first write; nil once this apply
+        // created the plan (what follows was planned against a plan that did not exist).
+        var checking = mode == .compareAndSet
+        var live: RemotePlan?
+        if checking, let first = ops.first?.1 {
+            do {
+                live = try await readLive(first)
+            } catch {
+                failure = "reading \(first.plan.internalName) before writing it failed: \(error.description)"
+            }
+        }
         for (index, op) in ops {
             var item = ApplyReport.Item(index: index, operation: op, status: .applied, message: nil, planID: planID, adopted: false)
+            defer { items.append(item) }
             if let failure {
                 item.status = .skipped
                 item.message = "skipped: \(failure)"
-            } else {
-                do {
-                    let outcome = try await execute(op, planID: planID)
-                    planID = outcome.planID ?? planID
-                    item.planID = planID
-                    item.adopted = outcome.adopted
-                } catch {
-                    item.status = .failed
-                    item.message = error.description
-                    failure = "\(op.kind.rawValue) of \(op.plan.internalName) failed"
+                await progress(item, await counter.next(), counter.total)
+                continue
+            }
+            var toSend = op
+            if checking {
+                switch LiveCheck.check(op, live: live) {
+                case .proceed(let trimmed):
+                    toSend = trimmed
+                case .inPlace(let why):
+                    item.message = "already in place: \(why)"
+                    if op.kind == .create, let live {
+                        planID = live.id
+                        item.planID = live.id
+                        item.adopted = true
+                    }
+                    await progress(item, await counter.next(), counter.total)
+                    continue
+                case .conflict(let why):
+                    item.status = .conflict
+                    item.message = "conflict: \(why)"
+                    if op.kind == .create { failure = "the create of \(op.plan.internalName) conflicted" }
+                    await progress(item, await counter.next(), counter.total)
+                    continue
                 }
             }
-            items.append(item)
+            do {
+                let outcome = try await execute(toSend, planID: planID)
+                planID = outcome.planID ?? planID
+                item.planID = planID
+                item.adopted = outcome.adopted
+                item.sent = toSend.requests.count
+                if op.kind == .create { checking = false }
+            } catch {
+                item.status = .failed
+                item.message = error.description
+                failure = "\(op.kind.rawValue) of \(op.plan.internalName) failed"
+            }
             await progress(item, await counter.next(), counter.total)
         }
         return items
+    }
+
+    /// The live state of the plan `op` acts on: by id, or for a create by `internal_name`; nil
+    /// when there is no such plan.
+    func readLive(_ op: PlanOperation) async throws(StoqError) -> RemotePlan? {
+        let json: JSONValue?
+        if let id = op.plan.id {
+            do {
+                json = try await client.get(id: id)
+            } catch  where error.status == 404 {
+                return nil
+            }
+        } else {
+            json = try await client.find(internalName: op.plan.internalName)
+        }
+        guard let json else { return nil }
+        guard let decoded = RemoteDecoding.plan(json) else {
+            throw StoqError(kind: .decoding, endpoint: "GET /preorders/{id}", message: "the plan object has no id")
+        }
+        return decoded.plan
     }
 
     struct Outcome {
@@ -156,7 +243,7 @@ public struct Applier: Sendable {
 
     func execute(_ op: PlanOperation, planID: String?) async throws(StoqError) -> Outcome {
         let fields: [(String, JSONValue)] = op.changes.filter { $0.field != "internal_name" || op.kind == .update }
-            .map { ($0.field, RemoteDecoding.json($0.after)) }
+            .map { ($0.field, $0.after.json) }
         if op.kind == .create {
             let result = try await client.create(internalName: op.plan.internalName, fields: fields)
             guard let id = result.plan["id"]?.stringValue else {

@@ -133,7 +133,10 @@ public actor Emulator {
         let forced = burstStarts()
         if forced { entry.fault = "429-burst" }
         var response = rateLimit(cost: cost, forcedBurst: forced)
-        if response == nil, f.serverError > 0, random.unit() < f.serverError {
+        if response == nil, let outage = f.outage, path.contains(outage) {
+            entry.fault = "outage"
+            response = errorResponse(503, "Service unavailable")
+        } else if response == nil, f.serverError > 0, random.unit() < f.serverError {
             entry.fault = "5xx"
             let status = [500, 502, 503][Int(random.next() % 3)]
             response = errorResponse(status, "Internal server error")

@@ -6,7 +6,9 @@ import StoqWire
 /// `drop=0.02` (connection dropped before the request is handled), `lost=0.02` (handled, then the
 /// response is lost: the client cannot know a write happened), `429=0.01` (starts a burst of
 /// `burst=3` rate-limit responses), `malformed=0.01` (a truncated JSON body on reads),
-/// `slow=0.01` (one response takes `slowness=5s`). Example: `latency=50ms,jitter=10ms,5xx=0.05,drop=0.02`.
+/// `slow=0.01` (one response takes `slowness=5s`), `outage=add_variant` (every request whose path
+/// contains the text gets a 503: one endpoint down, deterministically). Example:
+/// `latency=50ms,jitter=10ms,5xx=0.05,drop=0.02`.
 public struct FaultSpec: Sendable, Equatable {
     /// Base latency per request, seconds.
     public var latency: Double = 0
@@ -28,6 +30,8 @@ public struct FaultSpec: Sendable, Equatable {
     public var slow: Double = 0
     /// Extra seconds of a slow response.
     public var slowness: Double = 5
+    /// Requests whose path contains this text always get a 503 (nil: none).
+    public var outage: String?
 
     /// No faults.
     public init() {}
@@ -65,12 +69,16 @@ public struct FaultSpec: Sendable, Equatable {
             case "429": rateLimitBurst = try probability()
             case "malformed": malformed = try probability()
             case "slow": slow = try probability()
+            case "outage":
+                guard !raw.isEmpty else { throw ParseError(description: "`outage` needs part of a path, e.g. outage=add_variant") }
+                outage = raw
             case "burst":
                 guard let n = Int(raw), n >= 1 else { throw ParseError(description: "`burst` needs a whole number ≥ 1") }
                 burstLength = n
             default:
                 throw ParseError(
-                    description: "unknown fault `\(key)` (known: latency, jitter, 5xx, drop, lost, 429, burst, malformed, slow, slowness)")
+                    description:
+                        "unknown fault `\(key)` (known: latency, jitter, 5xx, drop, lost, 429, burst, malformed, slow, slowness, outage)")
             }
         }
     }

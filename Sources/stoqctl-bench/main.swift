@@ -151,7 +151,7 @@ func generateRemoteState(files: [(SourceFile, SourceRole)]) -> String {
     for (index, spec) in desired.plans.enumerated() {
         var members: [(String, JSONValue)] = [("id", .string("bench-\(index)")), ("internal_name", .string(spec.internalName.value))]
         for (field, declared) in spec.fields.sorted(by: { $0.key < $1.key }) {
-            var value = RemoteDecoding.json(declared.value)
+            var value = declared.value.json
             if field == .name, index % 10 == 0 { value = .string("Renamed in the dashboard") }
             members.append((field.rawValue, value))
         }

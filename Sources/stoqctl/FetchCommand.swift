@@ -66,7 +66,7 @@ enum RemoteStateJSON {
         let plans: [JSONValue] = state.managed.map { p in
             var fields: [(String, JSONValue)] = []
             for field in PlanField.allCases {
-                if let v = p.fields[field] { fields.append((field.rawValue, RemoteDecoding.json(v))) }
+                if let v = p.fields[field] { fields.append((field.rawValue, v.json)) }
             }
             return .object([
                 ("id", .string(p.id)), ("internal_name", .string(p.internalName)), ("fields", .object(fields)),

@@ -55,7 +55,8 @@ func makePlan(_ desired: DesiredState, session: Session, options: PlanningOption
     for d in diagnostics {
         emitError("\(d.location.map { "\($0.description): " } ?? "")\(d.severity.rawValue): \(d.message) [\(d.code.rawValue)]\n")
     }
-    guard let plan else { throw ExitCode(Exit.failure) }
+    guard var plan else { throw ExitCode(Exit.failure) }
+    plan.endpoint = session.endpoint
     return plan
 }
 

@@ -39,16 +39,20 @@ struct RemoteOptions: ParsableArguments {
 struct Session {
     let client: StoqClient
     let endpointDescription: String
+    /// The endpoint as a plan records it: no user info, query or fragment.
+    let endpoint: String
     private let emulator: Emulator?
     private let stateFile: URL?
     private let stateBefore: String?
 
-    /// Picks the endpoint, loads the token, and builds the client.
-    init(_ options: RemoteOptions, settings: Settings?) async throws {
+    /// Picks the endpoint (`--endpoint`, `$STOQ_API_URL`, stoqctl.yaml, `fallback`, production),
+    /// loads the token, and builds the client.
+    init(_ options: RemoteOptions, settings: Settings?, fallback: String? = nil) async throws {
         let env = ProcessInfo.processInfo.environment
         let endpoint =
             options.endpoint ?? env["STOQ_API_URL"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? settings?.endpoint?.value ?? RemoteOptions.production
+            ?? settings?.endpoint?.value ?? fallback ?? RemoteOptions.production
+        self.endpoint = Self.public(endpoint)
         var logger = Logger(label: "stoqctl")
         logger.logLevel = options.debug ? .debug : .warning
         let budget = try Self.budget(options)
@@ -88,6 +92,16 @@ struct Session {
             endpointDescription = endpoint
         }
         client = StoqClient(transport: transport, token: token, governor: RateGovernor(budget: budget), logger: logger)
+    }
+
+    /// `endpoint` without user info, query or fragment (which could hold credentials).
+    static func `public`(_ endpoint: String) -> String {
+        guard !endpoint.hasPrefix("emulator:"), var parts = URLComponents(string: endpoint) else { return endpoint }
+        parts.user = nil
+        parts.password = nil
+        parts.query = nil
+        parts.fragment = nil
+        return parts.string ?? endpoint
     }
 
     static func budget(_ options: RemoteOptions) throws -> RateBudget {

@@ -121,6 +121,12 @@ public struct UnmanagedPlan: Sendable, Hashable {
     public var plan: PlanRef
     /// Its display name.
     public var name: String
+
+    /// Creates one.
+    public init(plan: PlanRef, name: String) {
+        self.plan = plan
+        self.name = name
+    }
 }
 
 /// Fields a plan declares that STOQ never returns, so they cannot be compared.
@@ -131,6 +137,13 @@ public struct UnverifiableFields: Sendable, Hashable {
     public var fields: [String]
     /// Where the first of them is declared.
     public var location: SourceLocation?
+
+    /// Creates one.
+    public init(plan: PlanRef, fields: [String], location: SourceLocation?) {
+        self.plan = plan
+        self.fields = fields
+        self.location = location
+    }
 }
 
 /// The minimal, ordered set of operations that makes the shop match the config, with everything
@@ -156,11 +169,19 @@ public struct Plan: Sendable, Hashable {
     public var budgetPoints: Int
     /// Window length in seconds.
     public var budgetWindow: Double
+    /// Remote plans this configuration governs: the declared plans that exist in the shop, plus,
+    /// with `prune` on, every other plan in the shop (the base of the percentage safety gates).
+    public var managedPlans: Int
+    /// The safety thresholds in force (from `stoqctl.yaml`).
+    public var safety: SafetySettings
+    /// The STOQ endpoint the plan was made against (a saved plan applies only there).
+    public var endpoint: String?
 
     /// Creates a plan (operations are sorted into run order).
     public init(
         operations: [PlanOperation], blockedDeletes: [UnmanagedPlan] = [], unmanaged: [UnmanagedPlan] = [],
-        unverifiable: [UnverifiableFields] = [], targets: [String] = [], budgetPoints: Int = 360, budgetWindow: Double = 60
+        unverifiable: [UnverifiableFields] = [], targets: [String] = [], budgetPoints: Int = 360, budgetWindow: Double = 60,
+        managedPlans: Int = 0, safety: SafetySettings = SafetySettings(), endpoint: String? = nil
     ) {
         self.operations = operations.sorted { a, b in
             if a.kind != b.kind { return a.kind < b.kind }
@@ -174,6 +195,9 @@ public struct Plan: Sendable, Hashable {
         self.targets = targets
         self.budgetPoints = budgetPoints
         self.budgetWindow = budgetWindow
+        self.managedPlans = managedPlans
+        self.safety = safety
+        self.endpoint = endpoint
     }
 
     /// Operations that are real changes (not unverified assertions).

@@ -95,10 +95,13 @@ public enum Planner {
                 blocked.append(plan)
             }
         }
+        // The base of the percentage gates: every plan the config governs, whatever --target says.
+        let undeclared = remote.listed.filter { !managedIDs.contains($0.id) && !declaredNames.contains($0.internalName) }.count
+        let governed = matched.filter { $0.1 != nil }.count + (settings.prune ? undeclared : 0)
         let plan = Plan(
             operations: operations, blockedDeletes: blocked.sorted { $0.plan < $1.plan }, unmanaged: unmanaged.sorted { $0.plan < $1.plan },
             unverifiable: unverifiable.sorted { $0.plan < $1.plan }, targets: options.targets.sorted(),
-            budgetPoints: options.budgetPoints, budgetWindow: options.budgetWindow)
+            budgetPoints: options.budgetPoints, budgetWindow: options.budgetWindow, managedPlans: governed, safety: settings.safety)
         return (plan, diagnostics)
     }
 

@@ -1,114 +1,5 @@
 import StoqWire
 
-/// The plan as JSON: the contract saved plans and other tools use (`Docs/PlanFormat.md`).
-public enum JSONPlanRenderer {
-    static func location(_ l: SourceLocation?) -> JSONValue {
-        guard let l else { return .null }
-        return .object([("file", .string(l.file)), ("line", .integer(Int64(l.line))), ("column", .integer(Int64(l.column)))])
-    }
-
-    static func value(_ v: FieldValue?) -> JSONValue {
-        guard let v else { return .null }
-        switch v {
-        case .null: return .null
-        case .string(let s): return .string(s)
-        case .bool(let b): return .bool(b)
-        case .integer(let i): return .integer(i)
-        case .decimal(let d): return .number(d.description)
-        case .datetime(let t): return .string(t.description)
-        case .ids(let ids): return .array(ids.map { .integer($0) })
-        }
-    }
-
-    static func ref(_ r: PlanRef) -> JSONValue {
-        .object([("internal_name", .string(r.internalName)), ("id", r.id.map(JSONValue.string) ?? .null)])
-    }
-
-    /// The plan document (without a trailing newline).
-    public static func document(_ plan: Plan) -> JSONValue {
-        let s = plan.summary
-        let groups = PlanGroup.groups(plan)
-        let operations: [JSONValue] = plan.operations.map { op in
-            var members: [(String, JSONValue)] = [
-                ("kind", .string(op.kind.rawValue)), ("plan", ref(op.plan)), ("source", location(op.location)),
-            ]
-            if op.kind == .create || op.kind == .update {
-                members.append(
-                    (
-                        "changes",
-                        .array(
-                            op.changes.map { c in
-                                .object([
-                                    ("field", .string(c.field)), ("before", op.kind == .create ? .null : value(c.before)),
-                                    ("after", value(c.after)), ("source", location(c.location)),
-                                ])
-                            })
-                    ))
-            }
-            if op.kind == .setInventoryPolicy {
-                members.append(("inventory_policy", .string(op.policy?.rawValue ?? "")))
-                members.append(("verified", .bool(!op.unverified)))
-            }
-            if [.addVariants, .removeVariants, .setInventoryPolicy].contains(op.kind) {
-                members.append(("variant_ids", .array(op.variantIDs.map { .integer($0) })))
-            }
-            members.append(
-                (
-                    "requests",
-                    .array(
-                        op.requests.map { r in
-                            .object([
-                                ("method", .string(r.method)), ("path", .string(r.path)), ("cost", .integer(Int64(r.cost))),
-                                ("variant_count", .integer(Int64(r.variantIDs.count))),
-                            ])
-                        })
-                ))
-            return .object(members)
-        }
-        let policy: [(String, JSONValue)] = InventoryPolicy.allCases.map { ($0.rawValue, .integer(Int64(s.policyVariants[$0] ?? 0))) }
-        return .object([
-            ("format_version", .integer(Int64(Plan.formatVersion))),
-            (
-                "summary",
-                .object([
-                    ("has_changes", .bool(!plan.isEmpty)),
-                    ("create", .integer(Int64(groups.filter { $0.action == .create }.count))),
-                    ("update", .integer(Int64(groups.filter { $0.action == .update }.count))),
-                    ("delete", .integer(Int64(groups.filter { $0.action == .delete }.count))),
-                    ("variants_added", .integer(Int64(s.variantsAdded))), ("variants_removed", .integer(Int64(s.variantsRemoved))),
-                    ("inventory_policy", .object(policy)),
-                    ("unverified_policy_variants", .integer(Int64(s.unverifiedPolicyVariants))),
-                    ("requests", .integer(Int64(s.requests))), ("cost_points", .integer(Int64(s.points))),
-                    ("estimated_seconds", .integer(Int64(plan.estimatedSeconds))),
-                    (
-                        "budget",
-                        .object([
-                            ("points", .integer(Int64(plan.budgetPoints))),
-                            ("window_seconds", .number(DecimalNumber("\(plan.budgetWindow)")?.description ?? "60")),
-                        ])
-                    ),
-                ])
-            ),
-            ("operations", .array(operations)),
-            (
-                "unverifiable_fields",
-                .array(
-                    plan.unverifiable.map { u in
-                        .object([
-                            ("plan", ref(u.plan)), ("fields", .array(u.fields.map(JSONValue.string))), ("source", location(u.location)),
-                        ])
-                    })
-            ),
-            ("deletes_needing_allow_deletes", .array(plan.blockedDeletes.map { ref($0.plan) })),
-            ("unmanaged_plans", .array(plan.unmanaged.map { ref($0.plan) })),
-            ("targets", .array(plan.targets.map(JSONValue.string))),
-        ])
-    }
-
-    /// The plan as pretty JSON with a trailing newline.
-    public static func render(_ plan: Plan) -> String { document(plan).render() + "\n" }
-}
-
 /// GitHub workflow annotations that point each planned change at its YAML line.
 public enum GitHubPlanRenderer {
     /// One `::notice` (or `::warning` for deletes) per plan, then the summary line.
@@ -141,6 +32,9 @@ public enum GitHubPlanRenderer {
             out += DiagnosticRenderer.workflowCommand(
                 "warning", location: nil, title: "stoqctl plan: \(d.plan.internalName)",
                 message: "exists only in STOQ and would be deleted with --allow-deletes")
+        }
+        for line in PlanText.gateWarnings(plan) {
+            out += DiagnosticRenderer.workflowCommand("error", location: nil, title: "stoqctl plan: safety gate", message: line)
         }
         return out + PlanText.summaryLine(plan) + "\n"
     }
@@ -195,6 +89,8 @@ public struct MarkdownPlanRenderer: Sendable {
         head += "| delete | \(groups.filter { $0.action == .delete }.count) | | | |\n"
         head += "| policy (declared, unverified) | | \(s.unverifiedPolicyVariants) | \(s.unverifiedPolicyCalls) | |\n"
         head += "| **total** | | | **\(s.requests)** | **\(s.points)** |\n\n"
+        for line in PlanText.gateWarnings(plan) { head += "> [!CAUTION]\n> \(Self.escape(line))\n\n" }
+        if !plan.isEmpty { head += "Plan hash: \(Self.code(PlanText.shortHash(plan)))\n\n" }
         var tail = ""
         if !plan.blockedDeletes.isEmpty {
             tail +=

@@ -37,6 +37,21 @@ public enum PlanText {
     /// `vip-early-access [5e7a…]` or just the name.
     static func name(_ ref: PlanRef) -> String { ref.id.map { "\(ref.internalName) [\($0)]" } ?? ref.internalName }
 
+    /// `sha256:` and the first 16 hex digits of the plan hash (enough to pin `--allow-gate`).
+    public static func shortHash(_ plan: Plan) -> String { String(JSONPlanRenderer.hash(plan).prefix("sha256:".count + 16)) }
+
+    /// One sentence per tripped safety gate, with the override that would let it through.
+    public static func gateWarnings(_ plan: Plan) -> [String] {
+        let tripped = SafetyGates.check(plan).filter(\.tripped)
+        guard !tripped.isEmpty else { return [] }
+        let hash = shortHash(plan).dropFirst("sha256:".count)
+        return tripped.map { c in
+            "Safety gate `\(c.gate.rawValue)` will refuse this plan: "
+                + SafetyGates.describe(c, managedPlans: plan.managedPlans, minManagedPlans: plan.safety.minManagedPlans)
+                + ". To apply this plan anyway: --allow-gate \(c.gate.rawValue)=\(hash)"
+        }
+    }
+
     /// The one-line summary of the plan's counts and cost.
     ///
     /// For example `Plan: 1 to create, …; API cost 9 points (~2 s at 360 points/min).`
@@ -182,6 +197,8 @@ public struct TextPlanRenderer: Sendable {
             out += "\nLimited to --target \(plan.targets.joined(separator: ", ")); other plans were not compared.\n"
         }
         out += "\n" + PlanText.summaryLine(plan) + "\n"
+        for line in PlanText.gateWarnings(plan) { out += yellow(line) + "\n" }
+        if !plan.isEmpty { out += dim("Plan hash: \(PlanText.shortHash(plan))") + "\n" }
         return out
     }
 

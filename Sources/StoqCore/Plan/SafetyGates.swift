@@ -1,0 +1,177 @@
+/// A safety gate: a threshold from `stoqctl.yaml`'s `safety:` that stops an apply changing too
+/// much at once (product.md §6).
+public enum SafetyGate: String, Sendable, Hashable, CaseIterable {
+    /// Share of managed plans updated (`max_update_percent`).
+    case updates
+    /// Share of managed plans deleted (`max_delete_percent`).
+    case deletes
+    /// Variants whose inventory policy may change (`max_policy_flips`).
+    case policyFlips = "policy_flips"
+
+    /// The `safety:` setting that sets its threshold.
+    public var setting: String {
+        switch self {
+        case .updates: "max_update_percent"
+        case .deletes: "max_delete_percent"
+        case .policyFlips: "max_policy_flips"
+        }
+    }
+}
+
+/// One gate measured against one plan.
+public struct GateCheck: Sendable, Hashable {
+    /// The gate.
+    public var gate: SafetyGate
+    /// What the plan does: plans updated or deleted, or variants whose policy may change.
+    public var count: Int
+    /// The most the threshold allows for this shop.
+    public var allowed: Int
+    /// The threshold as written (`30` percent, or `500` variants).
+    public var threshold: String
+    /// False when the shop has fewer managed plans than `min_managed_plans` (percentage gates only).
+    public var applies: Bool
+    /// Of `count`, policies sent without being verified (declared; STOQ cannot read them back).
+    public var unverified: Int
+
+    /// True when the plan goes over the threshold.
+    public var tripped: Bool { applies && count > allowed }
+    /// By how much.
+    public var over: Int { max(0, count - allowed) }
+}
+
+/// What an apply does about one gate.
+public struct GateDecision: Sendable, Hashable {
+    /// The gate as measured.
+    public var check: GateCheck
+    /// The `--allow-gate` override that matched, if any.
+    public var override: GateOverride?
+    /// Why an override given for this gate did not count (pinned to another plan).
+    public var overrideMismatch: String?
+
+    /// True when the apply must stop.
+    public var refuses: Bool { check.tripped && override == nil }
+}
+
+/// `--allow-gate GATE[=HASH]`: let one tripped gate through, optionally only for the plan whose
+/// hash starts with HASH, so the override cannot carry over to a different plan.
+public struct GateOverride: Sendable, Hashable, CustomStringConvertible {
+    /// The gate it opens.
+    public var gate: SafetyGate
+    /// Lowercase hex prefix of the plan hash (at least 8 digits), or nil for any plan.
+    public var planHash: String?
+
+    /// Shortest hash prefix accepted.
+    public static let minimumPrefix = 8
+
+    /// Creates an override.
+    public init(gate: SafetyGate, planHash: String?) {
+        self.gate = gate
+        self.planHash = planHash
+    }
+
+    /// Parses `updates`, `updates=sha256:1a2b3c4d…` or `updates=1a2b3c4d`.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+        guard let name = parts.first, let gate = SafetyGate(rawValue: name) else { return nil }
+        self.gate = gate
+        guard parts.count == 2 else {
+            planHash = nil
+            return
+        }
+        var hash = parts[1].lowercased()
+        if hash.hasPrefix("sha256:") { hash.removeFirst("sha256:".count) }
+        guard hash.count >= Self.minimumPrefix, hash.count <= 64, hash.allSatisfy({ $0.isHexDigit }) else { return nil }
+        planHash = hash
+    }
+
+    /// `updates=1a2b3c4d…` as given.
+    public var description: String { gate.rawValue + (planHash.map { "=" + $0 } ?? "") }
+
+    /// True when it applies to the plan with hash `hash` (`sha256:…`).
+    public func matches(planHash hash: String) -> Bool {
+        guard let prefix = planHash else { return true }
+        return hash.dropFirst("sha256:".count).hasPrefix(prefix)
+    }
+}
+
+/// Measures a plan against its safety thresholds.
+///
+/// Pure.
+public enum SafetyGates {
+    /// Every gate, measured.
+    public static func check(_ plan: Plan) -> [GateCheck] {
+        let safety = plan.safety
+        let floorApplies = Int64(plan.managedPlans) >= safety.minManagedPlans
+        // Existing plans that change in place: updated fields, membership, or verified policy.
+        let updated = Set(
+            plan.operations.filter { $0.plan.id != nil && [.update, .addVariants, .removeVariants, .setInventoryPolicy].contains($0.kind) }
+                .filter { !$0.unverified }.map(\.plan.internalName))
+        let createdOrDeleted = Set(plan.operations.filter { $0.kind == .create || $0.kind == .delete }.map(\.plan.internalName))
+        let deletes = plan.operations.filter { $0.kind == .delete }.count
+        let policies = plan.operations.filter { $0.kind == .setInventoryPolicy }
+        let unverified = policies.filter(\.unverified).reduce(0) { $0 + $1.variantIDs.count }
+        let flips = policies.reduce(0) { $0 + $1.variantIDs.count }
+        return [
+            GateCheck(
+                gate: .updates, count: updated.subtracting(createdOrDeleted).count,
+                allowed: share(safety.maxUpdatePercent, of: plan.managedPlans), threshold: safety.maxUpdatePercent.description,
+                applies: floorApplies, unverified: 0),
+            GateCheck(
+                gate: .deletes, count: deletes, allowed: share(safety.maxDeletePercent, of: plan.managedPlans),
+                threshold: safety.maxDeletePercent.description, applies: floorApplies, unverified: 0),
+            GateCheck(
+                gate: .policyFlips, count: flips, allowed: Int(clamping: safety.maxPolicyFlips), threshold: String(safety.maxPolicyFlips),
+                applies: true, unverified: unverified),
+        ]
+    }
+
+    /// Each gate with the override that opens it, if any.
+    public static func decide(_ plan: Plan, planHash: String, overrides: [GateOverride]) -> [GateDecision] {
+        check(plan).map { check in
+            let given = overrides.filter { $0.gate == check.gate }
+            let matching = given.first { $0.matches(planHash: planHash) }
+            var decision = GateDecision(check: check, override: check.tripped ? matching : nil)
+            if check.tripped, matching == nil, let pinned = given.first {
+                decision.overrideMismatch =
+                    "--allow-gate \(pinned) is pinned to another plan; this plan is \(planHash.prefix("sha256:".count + 12))…"
+            }
+            return decision
+        }
+    }
+
+    /// The most plans `percent` % of `base` allows (rounded down).
+    static func share(_ percent: DecimalNumber, of base: Int) -> Int {
+        let p = Double(percent.description) ?? 0
+        return Int((p * Double(base) / 100 + 1e-9).rounded(.down))
+    }
+
+    /// `45 %` or `22.5 %`: `count` as a share of `base`, to one decimal.
+    static func percent(_ count: Int, of base: Int) -> String {
+        guard base > 0 else { return "100 %" }
+        let tenths = (count * 1000 + base / 2) / base
+        return tenths % 10 == 0 ? "\(tenths / 10) %" : "\(tenths / 10).\(tenths % 10) %"
+    }
+
+    /// A sentence about one gate, naming the gate, the measure, the threshold and the excess.
+    public static func describe(_ c: GateCheck, managedPlans: Int, minManagedPlans: Int64) -> String {
+        switch c.gate {
+        case .updates, .deletes:
+            let verb = c.gate == .updates ? "updated" : "deleted"
+            let measure =
+                "\(PlanText.count(c.count)) of \(PlanText.count(managedPlans)) managed plans \(verb) (\(percent(c.count, of: managedPlans)))"
+            guard c.applies else {
+                return "\(measure); not applied below safety.min_managed_plans: \(minManagedPlans)"
+            }
+            let limit = "safety.\(c.gate.setting): \(c.threshold) allows \(PlanText.count(c.allowed))"
+            return c.tripped ? "\(measure); \(limit): \(PlanText.count(c.over)) over" : "\(measure); \(limit)"
+        case .policyFlips:
+            var measure = "\(PlanText.count(c.count)) variants may change inventory policy"
+            if c.unverified > 0 {
+                measure +=
+                    " (\(PlanText.count(c.unverified)) declared and sent unverified, counted as possible flips: STOQ cannot read policies back)"
+            }
+            let limit = "safety.max_policy_flips: \(c.threshold)"
+            return c.tripped ? "\(measure); \(limit): \(PlanText.count(c.over)) over" : "\(measure); \(limit)"
+        }
+    }
+}
