@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `stoqctl` command line.
 @main
@@ -20,4 +21,22 @@ struct Stoqctl: AsyncParsableCommand {
             """,
         version: version,
         subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, Fetch.self, EmulatorCommand.self])
+
+    /// Runs the command; a ``CommandFailure`` prints as `error: …` (like every other stoqctl error)
+    /// and exits 1.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as CommandFailure {
+            emitError("error: \(failure.description)\n")
+            Foundation.exit(Exit.failure)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

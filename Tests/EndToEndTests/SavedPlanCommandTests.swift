@@ -1,0 +1,204 @@
+import Foundation
+import StoqTestSupport
+import Testing
+
+/// A shop of 12 managed plans (so the percentage gates apply) plus one unmanaged plan, and a
+/// config that renames `changed` of them.
+struct GateShop {
+    let dir: URL
+    let config: URL
+    let state: URL
+    var endpoint: String { "emulator:\(state.path)" }
+
+    init(changed: Int, prune: Bool = false) throws {
+        dir = try temporaryDirectory()
+        config = dir.appendingPathComponent("shop")
+        try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+        var yaml = "version: 1\nselling_plans:\n"
+        var plans: [String] = []
+        for i in 1...12 {
+            yaml += "  - internal_name: plan-\(i)\n    name: \"Plan \(i)\(i <= changed ? " (new)" : "")\"\n"
+            plans.append(#"{"id": "p\#(i)", "internal_name": "plan-\#(i)", "name": "Plan \#(i)"}"#)
+        }
+        plans.append(#"{"id": "p99", "internal_name": "leftover", "name": "Leftover"}"#)
+        try yaml.write(to: config.appendingPathComponent("plans.yaml"), atomically: true, encoding: .utf8)
+        if prune {
+            try "version: 1\nprune: true\n".write(to: config.appendingPathComponent("stoqctl.yaml"), atomically: true, encoding: .utf8)
+        }
+        state = dir.appendingPathComponent("state.json")
+        try "{\"plans\": [\(plans.joined(separator: ",\n"))]}".write(to: state, atomically: true, encoding: .utf8)
+    }
+
+    func run(_ args: [String]) throws -> Stoqctl.Outcome { try Stoqctl.run(args + ["--endpoint", endpoint], in: dir) }
+
+    /// `plan --out plan.json`, returning the plan's short hash (hex only).
+    func savePlan(_ extra: [String] = []) throws -> String {
+        let r = try run(["plan", "shop", "--out", "plan.json"] + extra)
+        #expect(r.status == 0, "\(r.stderr)")
+        let line = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("Plan hash: sha256:") })
+        return String(line.dropFirst("Plan hash: sha256:".count))
+    }
+
+    func stateText() throws -> String { try String(contentsOf: state, encoding: .utf8) }
+}
+
+@Suite("stoqctl apply PLANFILE: stale plans, tampering, safety gates and partial failure, end to end", .serialized)
+struct SavedPlanCommandTests {
+    @Test("a saved plan applies; the same file applied again is all in place; plan then says No changes")
+    func savedPlanApplies() throws {
+        let shop = try GateShop(changed: 2)
+        _ = try shop.savePlan()
+        let apply = try shop.run(["apply", "plan.json", "--report", "report.json"])
+        #expect(apply.status == 0, "\(apply.stderr)")
+        #expect(apply.stdout.contains("Applying the saved plan plan.json (sha256:"))
+        #expect(apply.stdout.contains("2 applied, 0 failed, 0 skipped, 0 conflicts."))
+        let again = try shop.run(["apply", "plan.json"])
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("= update plan-1: already in place: every planned field has its new value"))
+        let plan = try shop.run(["plan", "shop", "--detailed-exitcode"])
+        #expect(plan.status == 0)
+        #expect(plan.stdout.hasPrefix("No changes."))
+        let report = try String(contentsOf: shop.dir.appendingPathComponent("report.json"), encoding: .utf8)
+        #expect(report.contains(#""plan_hash": "sha256:"#))
+        #expect(report.contains(#""requests_sent": 1"#))
+    }
+
+    @Test("the remote edited between plan and apply: the edited item conflicts (exit 4), the rest is applied")
+    func stale() throws {
+        let shop = try GateShop(changed: 2)
+        _ = try shop.savePlan()
+        // Staff rename plan-1 in the dashboard after the plan was reviewed.
+        let edited = try shop.stateText().replacingOccurrences(of: #""name": "Plan 1""#, with: #""name": "Plan 1 by staff""#)
+        try edited.write(to: shop.state, atomically: true, encoding: .utf8)
+        let apply = try shop.run(["apply", "plan.json", "--report", "report.json"])
+        #expect(apply.status == 4, "\(apply.stderr)")
+        #expect(
+            apply.stdout.contains(
+                "! update plan-1: conflict: changed in STOQ since the plan: name: planned from \"Plan 1\", now \"Plan 1 by staff\""))
+        #expect(apply.stdout.contains("1 applied, 0 failed, 0 skipped, 1 conflict."))
+        #expect(apply.stderr.contains("STOQ changed since the plan was made"))
+        #expect(try shop.stateText().contains("Plan 1 by staff"), "the staff edit was not overwritten")
+        #expect(try shop.stateText().contains("Plan 2 (new)"), "the unrelated item was applied")
+        let report = try String(contentsOf: shop.dir.appendingPathComponent("report.json"), encoding: .utf8)
+        #expect(report.contains(#""status": "conflict""#))
+    }
+
+    @Test("a tampered or unknown-version plan file is refused with exit 1 and nothing is sent")
+    func tampered() throws {
+        let shop = try GateShop(changed: 2)
+        _ = try shop.savePlan()
+        let file = shop.dir.appendingPathComponent("plan.json")
+        let original = try String(contentsOf: file, encoding: .utf8)
+        let before = try shop.stateText()
+
+        try original.replacingOccurrences(of: "Plan 2 (new)", with: "Plan 2 (evil)").write(to: file, atomically: true, encoding: .utf8)
+        let tampered = try shop.run(["apply", "plan.json"])
+        #expect(tampered.status == 1)
+        #expect(tampered.stderr.contains("error: plan.json: plan_hash does not match the content"))
+        #expect(tampered.stderr.contains("nothing was sent"))
+
+        try original.replacingOccurrences(of: #""format_version": 1"#, with: #""format_version": 7"#).write(
+            to: file, atomically: true, encoding: .utf8)
+        let version = try shop.run(["apply", "plan.json"])
+        #expect(version.status == 1)
+        #expect(version.stderr.contains("unknown format_version 7"))
+
+        try original.write(to: file, atomically: true, encoding: .utf8)
+        let elsewhere = try Stoqctl.run(
+            ["apply", "plan.json", "--endpoint", "emulator:\(shop.dir.appendingPathComponent("other.json").path)"], in: shop.dir)
+        #expect(elsewhere.status == 1)
+        #expect(elsewhere.stderr.contains("was planned against emulator:\(shop.state.path), but this apply would write to emulator:"))
+        #expect(try shop.stateText() == before)
+    }
+
+    @Test("the updates gate refuses (exit 3, naming the gate and the excess); a pinned override lets exactly this plan through")
+    func updatesGate() throws {
+        let shop = try GateShop(changed: 5)
+        let hash = try shop.savePlan()
+        let plan = try shop.run(["plan", "shop"])
+        #expect(
+            plan.stdout.contains(
+                "Safety gate `updates` will refuse this plan: 5 of 12 managed plans updated (41.7 %); safety.max_update_percent: 30 allows 3: 2 over."
+            ))
+        let before = try shop.stateText()
+
+        let refused = try shop.run(["apply", "plan.json", "--report", "report.json"])
+        #expect(refused.status == 3)
+        #expect(
+            refused.stderr.contains(
+                "error: safety gate `updates`: 5 of 12 managed plans updated (41.7 %); safety.max_update_percent: 30 allows 3: 2 over."))
+        #expect(refused.stderr.contains("--allow-gate updates=\(hash)"))
+        #expect(try shop.stateText() == before)
+        let report = try String(contentsOf: shop.dir.appendingPathComponent("report.json"), encoding: .utf8)
+        #expect(report.contains(#""skipped": 5"#))
+
+        let wrongPin = try shop.run(["apply", "plan.json", "--allow-gate", "updates=0123456789abcdef"])
+        #expect(wrongPin.status == 3)
+        #expect(wrongPin.stderr.contains("--allow-gate updates=0123456789abcdef is pinned to another plan"))
+        #expect(try shop.stateText() == before)
+
+        let otherGate = try shop.run(["apply", "plan.json", "--allow-gate", "deletes=\(hash)"])
+        #expect(otherGate.status == 3)
+
+        let fresh = try shop.run(["apply", "shop"])
+        #expect(fresh.status == 3, "a fresh apply is gated too")
+
+        let allowed = try shop.run(["apply", "plan.json", "--allow-gate", "updates=\(hash)"])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect(allowed.stderr.contains("warning: safety gate `updates` let through by --allow-gate updates=\(hash)"))
+        #expect(allowed.stdout.contains("5 applied"))
+    }
+
+    @Test("a saved plan that deletes needs --allow-deletes at apply too (exit 3)")
+    func deletesNeedTheFlag() throws {
+        let shop = try GateShop(changed: 0, prune: true)
+        _ = try shop.savePlan(["--allow-deletes"])
+        let refused = try shop.run(["apply", "plan.json"])
+        #expect(refused.status == 3)
+        #expect(refused.stderr.contains("error: the plan deletes 1 plan; deletes need --allow-deletes"))
+        #expect(try shop.stateText().contains("Leftover"))
+        let allowed = try shop.run(["apply", "plan.json", "--allow-deletes"])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect(allowed.stdout.contains("✓ delete leftover"))
+    }
+
+    @Test("with one endpoint down, apply exits 5 with a report; once it is back, apply again converges")
+    func partialFailure() throws {
+        let dir = try temporaryDirectory()
+        let state = dir.appendingPathComponent("state.json")
+        try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
+        let token = ["STOQ_API_TOKEN": "e2e-token"]
+
+        func serve(_ extra: [String]) throws -> (Process, String) {
+            let process = Process()
+            process.executableURL = Stoqctl.executable
+            process.arguments = ["emulator", "--state", state.path, "--port", "0", "--job-duration", "0.2"] + extra
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let line = try #require(readLine(from: out.fileHandleForReading))
+            let base = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+            return (process, base)
+        }
+
+        let (down, downURL) = try serve(["--faults", "outage=add_variant"])
+        let report = dir.appendingPathComponent("report.json")
+        let first = try Stoqctl.run(["apply", "examples/shop", "--endpoint", downURL, "--report", report.path], environment: token)
+        down.terminate()
+        down.waitUntilExit()
+        #expect(first.status == 5, "\(first.stderr)")
+        #expect(first.stderr.contains("error: add_variants "))
+        #expect(first.stdout.contains("skipped: add_variants of "))
+        let text = try String(contentsOf: report, encoding: .utf8)
+        #expect(text.contains(#""status": "failed""#) && text.contains(#""status": "skipped""#) && text.contains(#""status": "applied""#))
+
+        let (up, upURL) = try serve([])
+        defer { up.terminate() }
+        let second = try Stoqctl.run(["apply", "examples/shop", "--endpoint", upURL], environment: token)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(!second.stdout.contains("✓ create"), "the plans created by the first run are not created again")
+        let plan = try Stoqctl.run(["plan", "examples/shop", "--endpoint", upURL, "--detailed-exitcode"], environment: token)
+        #expect(plan.status == 0, "\(plan.stdout)")
+    }
+}
