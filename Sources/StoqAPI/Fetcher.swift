@@ -25,10 +25,18 @@ public struct Fetcher: Sendable {
     /// Fetches every listed plan, reading in full those whose id is in `ids` or whose
     /// `internal_name` is in `internalNames`.
     public func fetch(internalNames: Set<String>, ids: Set<String>) async throws(StoqError) -> Result {
+        try await fetch { ids.contains($0.id) || internalNames.contains($0.internalName) }
+    }
+
+    /// Fetches every plan in full (for `export`).
+    public func fetchAll() async throws(StoqError) -> Result { try await fetch { _ in true } }
+
+    /// Lists every plan, then reads in full those `selected` picks.
+    func fetch(selecting selected: @escaping @Sendable (RemotePlanSummary) -> Bool) async throws(StoqError) -> Result {
         let (items, pages) = try await client.listAll()
         var seen = Set<String>()
         let summaries = items.compactMap(RemoteDecoding.summary).filter { seen.insert($0.id).inserted }
-        let managed = summaries.filter { ids.contains($0.id) || internalNames.contains($0.internalName) }
+        let managed = summaries.filter(selected)
         let client = self.client
         let reads: [(Int, JSONValue)]
         do {

@@ -20,7 +20,7 @@ struct Stoqctl: AsyncParsableCommand {
               5  apply finished with some operations failed
             """,
         version: version,
-        subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, Fetch.self, EmulatorCommand.self])
+        subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, ExportCommand.self, Fetch.self, EmulatorCommand.self])
 
     /// Runs the command; a ``CommandFailure`` prints as `error: …` (like every other stoqctl error)
     /// and exits 1.

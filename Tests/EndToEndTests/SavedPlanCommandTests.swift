@@ -202,3 +202,47 @@ struct SavedPlanCommandTests {
         #expect(plan.status == 0, "\(plan.stdout)")
     }
 }
+
+@Suite("stoqctl export, end to end", .serialized)
+struct ExportCommandTests {
+    @Test("export the example shop, then plan: No changes; a second export does not overwrite without --overwrite")
+    func exportThenPlan() throws {
+        let dir = try temporaryDirectory()
+        let state = dir.appendingPathComponent("state.json")
+        try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
+        let endpoint = "emulator:\(state.path)"
+        let export = try Stoqctl.run(["export", "--out", "shop", "--endpoint", endpoint], in: dir)
+        #expect(export.status == 0, "\(export.stderr)")
+        #expect(export.stdout.hasPrefix("Exported 6 plans to shop (6 files) from emulator"))
+        #expect(export.stderr.hasPrefix("note: 5 type choices left out (unmanaged)"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("shop/preorders").path).sorted()
+        #expect(files.count == 6 && files.first == "always-on-backorder.yaml")
+
+        let plan = try Stoqctl.run(["plan", "shop", "--endpoint", endpoint, "--detailed-exitcode"], in: dir)
+        #expect(plan.status == 0, "\(plan.stdout)\(plan.stderr)")
+        #expect(plan.stdout.hasPrefix("No changes. The shop matches the configuration.\n"))
+        #expect(plan.stderr.isEmpty)
+
+        let before = try String(contentsOf: dir.appendingPathComponent("shop/preorders/fall-drop-2026.yaml"), encoding: .utf8)
+        let again = try Stoqctl.run(["export", "--out", "shop", "--endpoint", endpoint], in: dir)
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("6 files already exist"))
+        let overwritten = try Stoqctl.run(["export", "--out", "shop", "--endpoint", endpoint, "--overwrite"], in: dir)
+        #expect(overwritten.status == 0)
+        #expect(try String(contentsOf: dir.appendingPathComponent("shop/preorders/fall-drop-2026.yaml"), encoding: .utf8) == before)
+    }
+
+    @Test("export to standard output is one stable document (golden) that also plans to No changes")
+    func exportToStandardOutput() throws {
+        let dir = try temporaryDirectory()
+        let state = dir.appendingPathComponent("state.json")
+        try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
+        let export = try Stoqctl.run(["export", "--endpoint", "emulator:\(state.path)"], in: dir)
+        #expect(export.status == 0)
+        let golden = Golden.check(export.stdout, against: "Tests/Fixtures/export/the-example-shop.yaml")
+        #expect(golden == nil, "\(golden ?? "")")
+        try export.stdout.write(to: dir.appendingPathComponent("all.yaml"), atomically: true, encoding: .utf8)
+        let plan = try Stoqctl.run(["plan", "all.yaml", "--endpoint", "emulator:\(state.path)", "--detailed-exitcode"], in: dir)
+        #expect(plan.status == 0, "\(plan.stdout)")
+    }
+}

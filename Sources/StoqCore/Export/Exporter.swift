@@ -1,0 +1,275 @@
+/// One file `stoqctl export` writes.
+public struct ExportedFile: Sendable, Hashable {
+    /// Path relative to the export directory (`preorders/fall-drop.yaml`).
+    public var path: String
+    /// The YAML text.
+    public var text: String
+}
+
+/// What an export produced.
+public struct ExportResult: Sendable, Hashable {
+    /// The files, sorted by path.
+    public var files: [ExportedFile]
+    /// Remote plans exported.
+    public var exported: Int
+    /// What could not be exported as it is, and why (plans left out, values the config refuses).
+    public var warnings: [String]
+    /// Type choices left out because STOQ returned the field they require empty (each also a
+    /// comment in its file): the choice stays unmanaged.
+    public var notes: [String]
+}
+
+/// Remote state → config that plans to "No changes" (product.md §1).
+///
+/// Writes only what STOQ returns and the config can hold: writable fields with a value (`null`
+/// is the same as absent), those that apply to the plan's `*_type` choices, membership for a
+/// custom source. Write-only fields (never returned) and inventory policies (STOQ cannot read
+/// them back) are not written. Output is deterministic: plans by `internal_name`, fields in API
+/// order, ids sorted. Pure.
+public enum Exporter {
+    /// One file per plan under `preorders/`.
+    public static func export(_ plans: [RemotePlan]) -> ExportResult {
+        let (chosen, warnings) = select(plans)
+        var used = Set<String>()
+        var files: [ExportedFile] = []
+        var fieldWarnings: [String] = []
+        var notes: [String] = []
+        for (plan, pin) in chosen {
+            var name = slug(plan.internalName)
+            if used.contains(name) { name += "-" + slug(plan.id) }
+            used.insert(name)
+            let block = planBlock(plan, pinID: pin)
+            fieldWarnings += block.warnings
+            notes += block.notes
+            let header = "# Selling plan `\(comment(plan.internalName))` (STOQ id \(comment(plan.id))), exported by stoqctl export.\n"
+            files.append(ExportedFile(path: "preorders/\(name).yaml", text: header + "version: 1\nselling_plans:\n" + block.text))
+        }
+        return ExportResult(
+            files: files.sorted { $0.path < $1.path }, exported: chosen.count, warnings: warnings + fieldWarnings, notes: notes)
+    }
+
+    /// Every plan in one YAML document (for standard output).
+    public static func document(_ plans: [RemotePlan]) -> (text: String, result: ExportResult) {
+        let (chosen, warnings) = select(plans)
+        var text = "# Exported by stoqctl export.\nversion: 1\nselling_plans:\n"
+        var fieldWarnings: [String] = []
+        var notes: [String] = []
+        for (plan, pin) in chosen {
+            let block = planBlock(plan, pinID: pin)
+            text += block.text
+            fieldWarnings += block.warnings
+            notes += block.notes
+        }
+        if chosen.isEmpty { text = "# Exported by stoqctl export: the shop has no selling plans.\nversion: 1\nselling_plans: []\n" }
+        return (text, ExportResult(files: [], exported: chosen.count, warnings: warnings + fieldWarnings, notes: notes))
+    }
+
+    /// The plans that can be config, sorted, with whether each needs an `id:` pin; and warnings
+    /// for the rest.
+    static func select(_ plans: [RemotePlan]) -> ([(RemotePlan, Bool)], [String]) {
+        var warnings: [String] = []
+        var byName: [String: [RemotePlan]] = [:]
+        for plan in plans {
+            if plan.internalName.trimmingSpaces.isEmpty {
+                warnings.append(
+                    "plan \(plan.id) (`\(comment(plan.fields[.name]?.string ?? ""))`) has no internal_name, which stoqctl uses as identity; not exported (give it one in STOQ, or declare it by hand with `id: \"\(plan.id)\"`)"
+                )
+                continue
+            }
+            byName[plan.internalName, default: []].append(plan)
+        }
+        var chosen: [(RemotePlan, Bool)] = []
+        for name in byName.keys.sorted() {
+            let group = (byName[name] ?? []).sorted { $0.id < $1.id }
+            guard let first = group.first else { continue }
+            chosen.append((first, group.count > 1))
+            if group.count > 1 {
+                warnings.append(
+                    "\(group.count) plans share internal_name `\(comment(name))` (ids \(group.map(\.id).joined(separator: ", "))); exported \(first.id) pinned by `id:`, left out the others (an internal_name may be declared once)"
+                )
+            }
+        }
+        return (chosen, warnings)
+    }
+
+    /// The `- internal_name: …` block of one plan, with warnings for values left out and notes for
+    /// type choices left out.
+    static func planBlock(_ plan: RemotePlan, pinID: Bool) -> (text: String, warnings: [String], notes: [String]) {
+        var warnings: [String] = []
+        var fields: [PlanField: FieldValue] = [:]
+        for field in PlanField.allCases where !field.isWriteOnly {
+            guard let value = plan.fields[field], value != .null else { continue }
+            if let problem = problem(value, for: field) {
+                warnings.append("plan `\(comment(plan.internalName))`: `\(field.rawValue)` left out: \(problem)")
+            } else {
+                fields[field] = value
+            }
+        }
+        // Keep only fields that apply to the plan's type choices; drop a choice whose required
+        // companion STOQ did not return (the config would refuse it), until nothing changes.
+        var dropped: [PlanField: String] = [:]
+        var changed = true
+        while changed {
+            changed = false
+            for rule in Validator.dependencies {
+                guard let dependent = PlanField(rawValue: rule.name) else { continue }
+                let choice = fields[rule.selector].flatMap(Validator.selectorText)
+                if fields[dependent] != nil {
+                    let applies =
+                        choice.map {
+                            rule.appliesWhen.contains($0) || (!Validator.isKnown($0, of: rule.selector) && rule.unknownSelectorValuesAllow)
+                        }
+                        ?? false
+                    if !applies {
+                        fields[dependent] = nil
+                        changed = true
+                    }
+                }
+                if let choice, rule.requiredWhen.contains(choice), fields[dependent] == nil {
+                    fields[rule.selector] = nil
+                    dropped[rule.selector] = "`\(rule.selector.rawValue): \(choice)` needs `\(rule.name)`, which STOQ returned empty"
+                    changed = true
+                }
+            }
+        }
+        let notes = dropped.sorted(by: { $0.key < $1.key }).map { field, why in
+            "plan `\(comment(plan.internalName))`: `\(field.rawValue)` left out (unmanaged): \(why)"
+        }
+
+        var out = "  - internal_name: \(YAMLText.scalar(plan.internalName))\n"
+        if pinID { out += "    id: \(YAMLText.quoted(plan.id))\n" }
+        for field in PlanField.allCases {
+            guard let value = fields[field] else { continue }
+            out += "    \(field.rawValue): \(YAMLText.value(value))\n"
+        }
+        for (field, why) in dropped.sorted(by: { $0.key < $1.key }) where fields[field] == nil {
+            out += "    # \(field.rawValue) left out: \(comment(why))\n"
+        }
+        if fields[.productVariantsSource] == .string("custom") {
+            let ids = Array(Set(plan.variantIDs)).sorted()
+            if ids.isEmpty {
+                out += "    variants: []\n"
+            } else {
+                out += "    variants:\n" + ids.map { "      - \($0)\n" }.joined()
+            }
+        }
+        return (out, warnings, notes)
+    }
+
+    /// Why the config could not hold `value` for `field`, or nil when it can.
+    static func problem(_ value: FieldValue, for field: PlanField) -> String? {
+        switch (field.type, value) {
+        case (.string, .string), (.bool, .bool), (.datetime, .datetime): return nil
+        case (.integer(let range), .integer(let i)):
+            return range.contains(i) ? nil : "\(i) is outside \(range.lowerBound)…\(range.upperBound)"
+        case (.decimal(let min, let max), .decimal(let d)):
+            if let min, d < min { return "\(d) is below \(min)" }
+            if let max, max < d { return "\(d) is above \(max)" }
+            return nil
+        case (.closedEnum(let values), .string(let s)):
+            return values.contains(s) ? nil : "`\(comment(s))` is not one of \(values.joined(separator: ", "))"
+        case (.openEnum, .string(let s)):
+            return s.trimmingSpaces.isEmpty ? "it is empty" : nil
+        case (.idList, .ids(let ids)):
+            return ids.allSatisfy { $0 > 0 } ? nil : "it holds an id that is not positive"
+        default: return "unexpected value type"
+        }
+    }
+
+    /// A file name part: lowercase letters, digits, `-`, `_` and `.`; at most 80 characters.
+    static func slug(_ text: String) -> String {
+        var out = ""
+        for ch in text.lowercased() {
+            if ch.isASCII, ch.isLetter || ch.isNumber || ch == "_" || ch == "." {
+                out.append(ch)
+            } else if !out.hasSuffix("-") {
+                out.append("-")
+            }
+        }
+        while out.hasPrefix("-") || out.hasPrefix(".") { out.removeFirst() }
+        while out.hasSuffix("-") || out.hasSuffix(".") { out.removeLast() }
+        return out.isEmpty ? "plan" : String(out.prefix(80))
+    }
+
+    /// Text safe inside a `#` comment or a message: one line, control characters escaped.
+    static func comment(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value) || scalar.value == 0x2028
+                || scalar.value == 0x2029
+            {
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}
+
+/// YAML scalars that stoqctl's loader reads back as exactly the value written.
+public enum YAMLText {
+    /// A field value.
+    public static func value(_ v: FieldValue) -> String {
+        switch v {
+        case .null: return "null"
+        case .string(let s): return scalar(s)
+        case .bool(let b): return b ? "true" : "false"
+        case .integer(let i): return String(i)
+        case .decimal(let d): return d.description
+        case .datetime(let t): return t.description
+        case .ids(let ids): return "[" + ids.map(String.init).joined(separator: ", ") + "]"
+        }
+    }
+
+    /// A string, plain when that reads back as the same string, else double-quoted.
+    public static func scalar(_ s: String) -> String { isPlainSafe(s) ? s : quoted(s) }
+
+    /// True when `s` can be written as a plain scalar: it resolves to a string, has no leading or
+    /// trailing space, no indicator at the start, no `: ` or ` #`, and only printable characters.
+    static func isPlainSafe(_ s: String) -> Bool {
+        guard let first = s.unicodeScalars.first, let last = s.unicodeScalars.last else { return false }
+        guard ScalarResolver.resolvePlain(s) == .string(s) else { return false }
+        if first == " " || last == " " || last == ":" { return false }
+        if "-?:,[]{}#&*!|>'\"%@`".unicodeScalars.contains(first) { return false }
+        if s.contains(": ") || s.contains(" #") { return false }
+        for scalar in s.unicodeScalars {
+            switch scalar.value {
+            case 0x20...0x7E: continue
+            case 0xA0...0xD7FF, 0xE000...0xFFFD, 0x10000...0x10FFFF:
+                if scalar.value == 0x2028 || scalar.value == 0x2029 || scalar.value == 0xFEFF { return false }
+            default: return false
+            }
+        }
+        return true
+    }
+
+    /// A double-quoted YAML scalar with every non-printable character escaped.
+    public static func quoted(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            default:
+                let v = scalar.value
+                let printable =
+                    (0x20...0x7E).contains(v) || ((0xA0...0xD7FF).contains(v) && v != 0x2028 && v != 0x2029)
+                    || ((0xE000...0xFFFD).contains(v) && v != 0xFEFF) || (0x10000...0x10FFFF).contains(v)
+                if printable {
+                    out.unicodeScalars.append(scalar)
+                } else if v <= 0xFFFF {
+                    let hex = String(v, radix: 16, uppercase: true)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    let hex = String(v, radix: 16, uppercase: true)
+                    out += "\\U" + String(repeating: "0", count: 8 - hex.count) + hex
+                }
+            }
+        }
+        return out + "\""
+    }
+}
