@@ -189,6 +189,31 @@ func measurePlan(label: String, files: [(SourceFile, SourceRole)], remote: Strin
             label, requests, fetched.listRequests, fetched.planRequests, ms(start, end), ms(start, loaded), ms(loaded, fetchedAt),
             ms(fetchedAt, end),
             plan?.operations.count ?? -1, diagnostics.count, text.utf8.count, peakRSSMiB()))
+
+    // Saved plan: write the JSON with its hash, then read it back as `apply plan.json` does.
+    guard let plan else { return }
+    let saveStart = DispatchTime.now()
+    let json = JSONPlanRenderer.render(plan)
+    let saved = DispatchTime.now()
+    let decoded = try PlanFile.decode(json)
+    let read = DispatchTime.now()
+    print(
+        String(
+            format: "%@: saved plan %d bytes; render+hash %.0f ms, read+verify %.0f ms (%d operations back, hash %@)",
+            label, json.utf8.count, ms(saveStart, saved), ms(saved, read), decoded.plan.operations.count,
+            String(decoded.hash.prefix(19))))
+
+    // Export: every plan read in full, then written as config.
+    let exportStart = DispatchTime.now()
+    let all = try await Fetcher(client: client).fetchAll()
+    let exportFetched = DispatchTime.now()
+    let exported = Exporter.export(all.state.managed)
+    let exportEnd = DispatchTime.now()
+    print(
+        String(
+            format: "%@: export %d plans in %d files, %d bytes; fetch %.0f ms (%d requests), write %.0f ms",
+            label, exported.exported, exported.files.count, exported.files.reduce(0) { $0 + $1.text.utf8.count },
+            ms(exportStart, exportFetched), all.listRequests + all.planRequests, ms(exportFetched, exportEnd)))
 }
 
 let exampleRoot = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("examples/shop")

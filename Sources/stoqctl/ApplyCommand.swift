@@ -9,33 +9,42 @@ struct ApplyCommand: AsyncParsableCommand {
         commandName: "apply",
         abstract: "Make the shop match the configuration, or execute a saved plan.",
         discussion: """
-            With configuration paths, plans exactly as `stoqctl plan` does, prints the plan, then
-            executes it. With one .json file written by `stoqctl plan --out`, executes that plan: the
-            file must be unmodified (its plan_hash is checked), and every operation is compared with
-            the live plan just before it is written, on the values it was planned from. An operation
-            whose target changed since the plan is skipped as a conflict; the others proceed.
+            With configuration paths, plans exactly as `stoqctl plan` does, prints the
+            plan, then executes it. With one .json file written by `stoqctl plan --out`,
+            executes that plan: the file must be unmodified (its plan_hash is checked),
+            and every operation is compared with the live plan just before it is
+            written, on the values it was planned from. An operation whose target
+            changed since the plan is skipped as a conflict; the others proceed.
 
-            Before anything is sent, the plan is measured against the safety gates of stoqctl.yaml
-            (updates, deletes, policy_flips). A tripped gate refuses the whole plan unless
-            --allow-gate GATE=HASH names it, pinned to this plan's hash. A plan that deletes needs
-            --allow-deletes. There is no confirmation prompt: review happens on the plan.
+            Before anything is sent, the plan is measured against the safety gates of
+            stoqctl.yaml (updates, deletes, policy_flips). A tripped gate refuses the
+            whole plan unless --allow-gate GATE=HASH names it, pinned to this plan's
+            hash. A plan that deletes needs --allow-deletes. There is no confirmation
+            prompt: review happens on the plan.
 
-            Operations of one plan run in order, different plans concurrently, all through one rate
-            governor. When an operation fails after its retries, later operations of the same plan
-            are skipped with the reason and other plans go on. Running apply again converges.
+            Operations of one plan run in order, different plans concurrently, all
+            through one rate governor. When an operation fails after its retries, later
+            operations of the same plan are skipped with the reason and other plans go
+            on. Running apply again converges.
 
             EXAMPLES
-              stoqctl apply examples/shop --endpoint emulator:examples/shop/remote-state.json
-              stoqctl plan shop/ --out plan.json && stoqctl apply plan.json --report report.json
+              stoqctl apply examples/shop \\
+                  --endpoint emulator:examples/shop/remote-state.json
+              stoqctl plan shop/ --out plan.json && stoqctl apply plan.json \\
+                  --report report.json
               stoqctl apply plan.json --allow-gate updates=3f9a1c2e7d4b5a60
-              stoqctl apply shop/ --allow-deletes                   # with prune: true, delete unmanaged plans
+              # with prune: true, delete unmanaged plans
+              stoqctl apply shop/ --allow-deletes
 
             EXIT CODES
               0  every operation applied, or already in place (or nothing to do)
-              1  error before anything was sent: invalid configuration or plan file, STOQ unreadable
-              3  refused by a safety gate, or deletes without --allow-deletes; nothing was sent
-              4  saved plan: some operations conflicted with changes made in STOQ since the plan
-                 (the rest were applied); plan again and review. Takes precedence over 5.
+              1  error before anything was sent: invalid configuration or plan file, STOQ
+                 unreadable
+              3  refused by a safety gate, or deletes without --allow-deletes; nothing was
+                 sent
+              4  saved plan: some operations conflicted with changes made in STOQ
+                 since the plan (the rest were applied); plan again and review.
+                 Takes precedence over 5.
               5  finished, but some operations failed or were skipped (see the report);
                  running apply again converges
             """)

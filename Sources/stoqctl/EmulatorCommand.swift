@@ -10,14 +10,16 @@ struct EmulatorCommand: AsyncParsableCommand {
         commandName: "emulator",
         abstract: "Run the STOQ API emulator as an HTTP server on 127.0.0.1.",
         discussion: """
-            Serves every v1 Preorders endpoint at http://127.0.0.1:PORT/api/v1/external with STOQ's
-            shapes, status codes, rate-limit headers and 429s. State comes from the JSON file given
-            with --state (created if missing) and is written back after every change.
-            Assumptions where STOQ's docs are silent: Docs/Emulator.md.
+            Serves every v1 Preorders endpoint at http://127.0.0.1:PORT/api/v1/external
+            with STOQ's shapes, status codes, rate-limit headers and 429s. State comes
+            from the JSON file given with --state (created if missing) and is written
+            back after every change. Assumptions where STOQ's docs are silent:
+            Docs/Emulator.md.
 
             EXAMPLES
               stoqctl emulator --state examples/shop/remote-state.json --port 8080
-              stoqctl emulator --state s.json --port 0               # picks a free port, prints it
+              # picks a free port, prints it
+              stoqctl emulator --state s.json --port 0
               stoqctl emulator --state s.json --latency 50ms --rate-limit 60/10
               stoqctl emulator --state s.json --faults 5xx=0.05,drop=0.02 --seed 7
 

@@ -9,24 +9,28 @@ struct ExportCommand: AsyncParsableCommand {
         commandName: "export",
         abstract: "Write the shop's selling plans as configuration files that plan to \"No changes\".",
         discussion: """
-            Lists every plan, reads each in full, and writes one file per plan under DIR/preorders/
-            (or one document to standard output without --out). Only what STOQ returns and the
-            configuration can hold is written: writable fields with a value, those that apply to the
-            plan's *_type choices, and membership for a custom source. Inventory policies (STOQ cannot
-            read them back) and write-only fields are not written. Anything left out is named in a
-            warning on standard error and, for fields, in a comment in the file.
+            Lists every plan, reads each in full, and writes one file per plan under
+            DIR/preorders/ (or one document to standard output without --out). Only what
+            STOQ returns and the configuration can hold is written: writable fields with
+            a value, those that apply to the plan's *_type choices, and membership for a
+            custom source. Inventory policies (STOQ cannot read them back) and
+            write-only fields are not written. Anything left out is named in a warning
+            on standard error and, for fields, in a comment in the file.
 
-            Output is stable: plans by internal_name, fields in API order, variant ids sorted, no
-            timestamps. `stoqctl plan DIR` right after an export says "No changes."
+            Output is stable: plans by internal_name, fields in API order, variant ids
+            sorted, no timestamps. `stoqctl plan DIR` right after an export says "No
+            changes."
 
             EXAMPLES
-              stoqctl export --out shop/ --endpoint emulator:examples/shop/remote-state.json
+              stoqctl export --out shop/ \\
+                  --endpoint emulator:examples/shop/remote-state.json
               STOQ_API_TOKEN=… stoqctl export --out shop/ && stoqctl plan shop/
               stoqctl export > all-plans.yaml
 
             EXIT CODES
               0  exported (warnings, if any, name what was left out)
-              1  STOQ could not be read, or DIR holds files export would overwrite (see --overwrite)
+              1  STOQ could not be read, or DIR holds files export would overwrite (see
+                 --overwrite)
             """)
 
     @Option(help: "Directory to write into (one file per plan under preorders/); standard output when absent.")

@@ -9,12 +9,13 @@ struct Fetch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Read the shop's selling plans the way plan does, and report what was read and what it cost.",
         discussion: """
-            Validates the configuration, lists every plan (at the largest page size), then reads in
-            full only the plans the configuration manages. Prints a summary, or the remote state as
-            JSON with --format json.
+            Validates the configuration, lists every plan (at the largest page size),
+            then reads in full only the plans the configuration manages. Prints a
+            summary, or the remote state as JSON with --format json.
 
             EXAMPLES
-              stoqctl fetch examples/shop --endpoint emulator:examples/shop/remote-state.json
+              stoqctl fetch examples/shop \\
+                  --endpoint emulator:examples/shop/remote-state.json
               STOQ_API_TOKEN=… stoqctl fetch shop/ --format json
             """)
 

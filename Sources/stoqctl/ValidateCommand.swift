@@ -6,14 +6,15 @@ struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check configuration offline and report every problem with file:line:col.",
         discussion: """
-            Reads every *.yaml and *.yml file under each PATH (directories recursively), plus a
-            stoqctl.yaml settings file at the root of the first directory. Nothing is sent anywhere.
+            Reads every *.yaml and *.yml file under each PATH (directories recursively),
+            plus a stoqctl.yaml settings file at the root of the first directory.
+            Nothing is sent anywhere.
 
             EXAMPLES
               stoqctl validate                      # the current directory
               stoqctl validate shop/                # one directory
               stoqctl validate shop/fall.yaml       # one file
-              stoqctl validate shop --format github # annotations on the PR's files in GitHub Actions
+              stoqctl validate shop --format github # annotations on the PR's lines
               stoqctl validate shop --format json   # for other tools
               stoqctl validate shop --strict        # warnings fail too
 
