@@ -161,16 +161,26 @@ public struct Applier: Sendable {
         // created the plan (what follows was planned against a plan that did not exist).
         var checking = mode == .compareAndSet
         var live: RemotePlan?
+        var readError: String?
         if checking, let first = ops.first?.1 {
             do {
                 live = try await readLive(first)
             } catch {
-                failure = "reading \(first.plan.internalName) before writing it failed: \(error.description)"
+                readError = "reading the plan before writing it failed: \(error.description)"
+                failure = "reading \(first.plan.internalName) before writing it failed"
             }
         }
         for (index, op) in ops {
             var item = ApplyReport.Item(index: index, operation: op, status: .applied, message: nil, planID: planID, adopted: false)
             defer { items.append(item) }
+            if let error = readError {
+                // The first operation carries the error; the others are skipped because of it.
+                readError = nil
+                item.status = .failed
+                item.message = error
+                await progress(item, await counter.next(), counter.total)
+                continue
+            }
             if let failure {
                 item.status = .skipped
                 item.message = "skipped: \(failure)"

@@ -150,6 +150,18 @@ struct SavedPlanTests {
         #expect(await shop.emulator.activePlanCount == 3)
     }
 
+    @Test("a plan that cannot be read before writing: its first item fails with the reason, nothing of it is sent, other plans proceed")
+    func unreadable() async throws {
+        let (planned, text) = try await StaleShop.planned()
+        let shop = try ScenarioShop(remoteJSON: await planned.emulator.stateJSON()) { $0.faults.outage = "/p2" }
+        let report = try await StaleShop.applySaved(text, on: shop)
+        let winter = try #require(report.items.first { $0.operation.plan.internalName == "winter" })
+        #expect(winter.status == .failed)
+        #expect(winter.message?.hasPrefix("reading the plan before writing it failed") == true, "\(winter.message ?? "")")
+        #expect(!(await shop.emulator.requestLog.contains { $0.method == "PUT" && $0.target.hasSuffix("/p2") }))
+        #expect(StaleShop.status(report, .update, "fall-drop") == .applied)
+    }
+
     @Test("re-running a saved plan after it was applied: every item is in place and nothing but policies is sent")
     func rerunIsIdempotent() async throws {
         let (shop, text) = try await StaleShop.planned()

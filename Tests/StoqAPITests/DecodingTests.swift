@@ -32,6 +32,14 @@ struct DecodingTests {
         #expect(problems.count == 2)
     }
 
+    @Test("a listed plan with a discarded_at is treated as deleted; one with a null discarded_at is not")
+    func discarded() throws {
+        let gone = try JSONValue.parse(#"{"id": "1", "internal_name": "old", "discarded_at": "2025-07-01T19:15:12.965Z"}"#)
+        let live = try JSONValue.parse(#"{"id": "2", "internal_name": "new", "discarded_at": null}"#)
+        #expect(RemoteDecoding.summary(gone) == nil)
+        #expect(RemoteDecoding.summary(live)?.internalName == "new")
+    }
+
     /// A client whose transport answers `GET /preorders?page=N` with `page(N)`.
     func client(_ page: @escaping @Sendable (Int) -> String) throws -> StoqClient {
         let transport = InProcessTransport { (request: WireRequest) async throws(TransportError) -> WireResponse in
