@@ -23,6 +23,7 @@ let scenarios: [Scenario] = [
     Scenario(name: "a-remote-only-plan-with-prune-on-needs-allow-deletes", expectEmpty: true),
     Scenario(name: "a-remote-only-plan-with-prune-on-and-allow-deletes-is-deleted", allowDeletes: true),
     Scenario(name: "values-that-need-escaping-and-a-rename"),
+    Scenario(name: "a-plan-over-its-safety-gates"),
 ]
 
 @Suite("Golden plans for scenarios, in every format")
