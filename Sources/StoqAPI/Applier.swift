@@ -44,6 +44,9 @@ public struct ApplyReport: Sendable {
     public var planHash: String?
     /// Safety gates that refused the plan (nothing was sent), as sentences.
     public var refusedBy: [String] = []
+    /// False while the apply is still running (a report written part-way lists the operations
+    /// finished so far).
+    public var complete = true
 
     /// Creates a report.
     public init(items: [Item], seconds: Double) {
@@ -90,6 +93,7 @@ public struct ApplyReport: Sendable {
             ("format_version", .integer(1)),
             ("plan_hash", planHash.map(JSONValue.string) ?? .null),
             ("refused_by_safety_gates", .array(refusedBy.map(JSONValue.string))),
+            ("complete", .bool(complete)),
             (
                 "summary",
                 .object([

@@ -134,7 +134,9 @@ struct ApplyCommand: AsyncParsableCommand {
         }
         emit("\nApplying \(plan.operations.count) operation\(plan.operations.count == 1 ? "" : "s")…\n")
         let interactive = isatty(STDOUT_FILENO) == 1
+        let partial = PartialReport(path: report, planHash: hash)
         var result = await Applier(client: session.client).apply(plan, mode: mode) { item, done, total in
+            await partial.add(item)
             let line = Self.describe(item)
             if interactive {
                 emit("\r\u{1B}[2K[\(done)/\(total)] \(line)" + (done == total ? "\n" : ""))
@@ -214,6 +216,30 @@ struct ApplyCommand: AsyncParsableCommand {
         case .failed: return "✗ \(what): \(item.message ?? "")"
         case .skipped: return "- \(what): \(item.message ?? "skipped")"
         case .conflict: return "! \(what): \(item.message ?? "conflict")"
+        }
+    }
+
+    /// Keeps the report file current while apply runs (at most once a second), so a run that is
+    /// killed part-way still leaves a record of what was done.
+    actor PartialReport {
+        let path: String?
+        let planHash: String
+        var items: [ApplyReport.Item] = []
+        var lastWrite = Date.distantPast
+
+        init(path: String?, planHash: String) {
+            self.path = path
+            self.planHash = planHash
+        }
+
+        func add(_ item: ApplyReport.Item) {
+            items.append(item)
+            guard let path, Date().timeIntervalSince(lastWrite) >= 1 else { return }
+            lastWrite = Date()
+            var report = ApplyReport(items: items.sorted { $0.index < $1.index }, seconds: 0)
+            report.planHash = planHash
+            report.complete = false
+            try? Data(report.json().utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         }
     }
 

@@ -61,6 +61,44 @@ struct SavedPlanCommandTests {
         let report = try String(contentsOf: shop.dir.appendingPathComponent("report.json"), encoding: .utf8)
         #expect(report.contains(#""plan_hash": "sha256:"#))
         #expect(report.contains(#""requests_sent": 1"#))
+        #expect(report.contains(#""complete": true"#))
+    }
+
+    @Test("while apply runs, the report file already lists the finished operations (complete: false)")
+    func reportDuringApply() throws {
+        let dir = try temporaryDirectory()
+        let state = dir.appendingPathComponent("state.json")
+        try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
+        let server = Process()
+        server.executableURL = Stoqctl.executable
+        server.arguments = ["emulator", "--state", state.path, "--port", "0", "--latency", "400ms", "--job-duration", "0.1"]
+        let out = Pipe()
+        server.standardOutput = out
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate() }
+        let line = try #require(readLine(from: out.fileHandleForReading))
+        let base = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+
+        let report = dir.appendingPathComponent("report.json")
+        let apply = Process()
+        apply.executableURL = Stoqctl.executable
+        apply.arguments = ["apply", "examples/shop", "--endpoint", base, "--report", report.path]
+        apply.currentDirectoryURL = Golden.repositoryRoot
+        apply.environment = ["STOQ_API_TOKEN": "e2e", "NO_COLOR": "1"]
+        apply.standardOutput = FileHandle.nullDevice
+        apply.standardError = FileHandle.nullDevice
+        try apply.run()
+        var sawPartial = false
+        while apply.isRunning {
+            if let text = try? String(contentsOf: report, encoding: .utf8), text.contains(#""complete": false"#) { sawPartial = true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        apply.waitUntilExit()
+        #expect(apply.terminationStatus == 0)
+        #expect(sawPartial)
+        let final = try String(contentsOf: report, encoding: .utf8)
+        #expect(final.contains(#""complete": true"#) && final.contains(#""applied": 12"#))
     }
 
     @Test("the remote edited between plan and apply: the edited item conflicts (exit 4), the rest is applied")
