@@ -119,7 +119,7 @@ public struct Applier: Sendable {
     /// Creates an applier.
     public init(client: StoqClient) { self.client = client }
 
-    /// Called as operations start and finish (for progress output).
+    /// Called as each operation finishes (for progress output and the running report).
     public typealias Progress = @Sendable (ApplyReport.Item, _ done: Int, _ total: Int) async -> Void
 
     /// How operations are checked before they are sent.
