@@ -201,6 +201,29 @@ struct PartialFailureTests {
         #expect(try await healthy.plan(desired).isEmpty)
     }
 
+    @Test("a create whose response is lost is found by internal_name and adopted, never duplicated; the report says so")
+    func lostCreates() async throws {
+        let (desired, _) = ConfigPipeline.run([(SourceFile(path: "shop.yaml", text: StaleShop.config), .config)])
+        var adopted = 0
+        let plan = try await ScenarioShop(remoteJSON: StaleShop.remote).plan(desired)
+        for seed in 1...10 as ClosedRange<UInt64> {
+            let shop = try ScenarioShop(remoteJSON: StaleShop.remote) {
+                $0.seed = seed
+                $0.faults.lost = 0.4
+            }
+            let report = await Applier(client: shop.client).apply(plan)
+            let create = try #require(report.items.first { $0.operation.kind == .create })
+            if create.adopted {
+                adopted += 1
+                #expect(create.status == .applied)
+            }
+            let after = try ScenarioShop(remoteJSON: await shop.emulator.stateJSON())
+            let names = try await after.client.listAll().items.compactMap { $0["internal_name"]?.stringValue }
+            #expect(names.filter { $0 == "spring" }.count <= 1, "seed \(seed): \(names)")
+        }
+        #expect(adopted > 0, "with half the responses lost, some creates must have been adopted")
+    }
+
     @Test("random server errors, drops and lost responses: re-runs make progress and every shop converges without duplicates")
     func faultsThenConverge() async throws {
         let (desired, _) = ConfigPipeline.run([(SourceFile(path: "shop.yaml", text: StaleShop.config), .config)])
