@@ -238,6 +238,15 @@ struct SavedPlanCommandTests {
         #expect(!second.stdout.contains("✓ create"), "the plans created by the first run are not created again")
         let plan = try Stoqctl.run(["plan", "examples/shop", "--endpoint", upURL, "--detailed-exitcode"], environment: token)
         #expect(plan.status == 0, "\(plan.stdout)")
+
+        // A plan records its endpoint without user info or query, which could hold credentials.
+        let withSecrets = upURL.replacingOccurrences(of: "http://", with: "http://user:secret-pw@") + "?key=secret-q"
+        let saved = dir.appendingPathComponent("plan.json")
+        let planned = try Stoqctl.run(["plan", "examples/shop", "--endpoint", withSecrets, "--out", saved.path], environment: token)
+        #expect(planned.status == 0, "\(planned.stderr)")
+        let savedText = try String(contentsOf: saved, encoding: .utf8)
+        #expect(savedText.contains("\"endpoint\": \"\(upURL)\""))
+        #expect(!savedText.contains("secret") && !planned.stdout.contains("secret") && !planned.stderr.contains("secret"))
     }
 }
 
