@@ -93,10 +93,11 @@ struct ApplyCommand: AsyncParsableCommand {
     func run() async throws {
         let overrides = allowGates.compactMap(GateOverride.init(parsing:))
         let plan: Plan
+        let hash: String
         let session: Session
         let mode: Applier.Mode
         if let file = savedPlanPath {
-            plan = try Self.readSavedPlan(file)
+            (plan, hash) = try Self.readSavedPlan(file)
             session = try await Session(remote, settings: nil, fallback: plan.endpoint)
             if let planned = plan.endpoint, planned != session.endpoint {
                 await session.close()
@@ -107,15 +108,16 @@ struct ApplyCommand: AsyncParsableCommand {
             mode = .compareAndSet
         } else {
             (plan, session) = try await planAgainstShop(paths: paths, planning: planning, remote: remote)
+            hash = JSONPlanRenderer.hash(plan)
             mode = .fresh
         }
-        let hash = JSONPlanRenderer.hash(plan)
         emit(TextPlanRenderer(color: color.enabled).render(plan))
         if let file = savedPlanPath {
-            emit("\nApplying the saved plan \(file) (\(PlanText.shortHash(plan))); each operation is checked against STOQ first.\n")
+            emit("\nApplying the saved plan \(file) (\(PlanText.shortHash(hash))); each operation is checked against STOQ first.\n")
         }
 
-        let refusals = refusals(plan, hash: hash, overrides: overrides)
+        let (refusals, notices) = gateVerdict(plan, hash: hash, overrides: overrides)
+        for line in notices { emitError("warning: \(line)\n") }
         guard refusals.isEmpty else {
             await session.close()
             for line in refusals { emitError("error: \(line)\n") }
@@ -163,43 +165,42 @@ struct ApplyCommand: AsyncParsableCommand {
         if !result.succeeded { throw ExitCode(Exit.partialFailure) }
     }
 
-    /// Why the plan may not be applied.
-    ///
-    /// Tripped gates without a matching override, and deletes without `--allow-deletes`.
-    /// Overrides that were used are reported on standard error.
-    func refusals(_ plan: Plan, hash: String, overrides: [GateOverride]) -> [String] {
-        var out: [String] = []
-        let short = PlanText.shortHash(plan).dropFirst("sha256:".count)
+    /// Why the plan may not be applied (tripped gates without a matching override, deletes
+    /// without `--allow-deletes`), and notices about overrides that were used.
+    func gateVerdict(_ plan: Plan, hash: String, overrides: [GateOverride]) -> (refusals: [String], notices: [String]) {
+        var refusals: [String] = []
+        var notices: [String] = []
+        let short = PlanText.shortHash(hash).dropFirst("sha256:".count)
         for decision in SafetyGates.decide(plan, planHash: hash, overrides: overrides) where decision.check.tripped {
             let c = decision.check
             let what = SafetyGates.describe(c, managedPlans: plan.managedPlans, minManagedPlans: plan.safety.minManagedPlans)
             if let used = decision.override {
-                emitError("warning: safety gate `\(c.gate.rawValue)` let through by --allow-gate \(used): \(what)\n")
+                notices.append("safety gate `\(c.gate.rawValue)` let through by --allow-gate \(used): \(what)")
                 if used.planHash == nil {
-                    emitError(
-                        "warning: --allow-gate \(c.gate.rawValue) is not pinned to a plan; pin it with --allow-gate \(c.gate.rawValue)=\(short)\n"
-                    )
+                    notices.append(
+                        "--allow-gate \(c.gate.rawValue) is not pinned to a plan; pin it with --allow-gate \(c.gate.rawValue)=\(short)")
                 }
             } else {
                 var line = "safety gate `\(c.gate.rawValue)`: \(what)"
                 if let mismatch = decision.overrideMismatch { line += "; \(mismatch)" }
                 line += ". To apply this plan anyway, after review: --allow-gate \(c.gate.rawValue)=\(short)"
-                out.append(line)
+                refusals.append(line)
             }
         }
         let deletes = plan.operations.filter { $0.kind == .delete }.count
         if deletes > 0, !planning.allowDeletes {
-            out.append("the plan deletes \(deletes) plan\(deletes == 1 ? "" : "s"); deletes need --allow-deletes")
+            refusals.append("the plan deletes \(deletes) plan\(deletes == 1 ? "" : "s"); deletes need --allow-deletes")
         }
-        return out
+        return (refusals, notices)
     }
 
-    /// Reads and checks a saved plan; exits 1 with the reason when it cannot be applied.
-    static func readSavedPlan(_ file: String) throws -> Plan {
+    /// Reads and checks a saved plan, returning it with its hash; exits 1 with the reason when it
+    /// cannot be applied.
+    static func readSavedPlan(_ file: String) throws -> (Plan, String) {
         guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure("\(file): cannot be read") }
         guard let text = String(data: data, encoding: .utf8) else { throw CommandFailure("\(file): not UTF-8 text; nothing was sent") }
         do {
-            return try PlanFile.decode(text).plan
+            return try PlanFile.decode(text)
         } catch {
             throw CommandFailure("\(file): \(error.message); nothing was sent")
         }

@@ -51,10 +51,12 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         let (plan, session) = try await planAgainstShop(paths: paths, planning: planning, remote: remote)
         await session.close()
-        emit(render(plan, format: output.format, color: output.color.enabled))
+        let shown = render(plan, format: output.format, color: output.color.enabled)
+        emit(shown)
         if let out {
             do {
-                try Data(JSONPlanRenderer.render(plan).utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+                let json = output.format == .json ? shown : JSONPlanRenderer.render(plan)
+                try Data(json.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
             } catch {
                 throw CommandFailure("--out \(out): \(error.localizedDescription)")
             }

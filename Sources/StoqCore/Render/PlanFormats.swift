@@ -33,7 +33,7 @@ public enum GitHubPlanRenderer {
                 "warning", location: nil, title: "stoqctl plan: \(d.plan.internalName)",
                 message: "exists only in STOQ and would be deleted with --allow-deletes")
         }
-        for line in PlanText.gateWarnings(plan) {
+        for line in PlanText.footer(plan).gateWarnings {
             out += DiagnosticRenderer.workflowCommand("error", location: nil, title: "stoqctl plan: safety gate", message: line)
         }
         return out + PlanText.summaryLine(plan) + "\n"
@@ -89,8 +89,9 @@ public struct MarkdownPlanRenderer: Sendable {
         head += "| delete | \(groups.filter { $0.action == .delete }.count) | | | |\n"
         head += "| policy (declared, unverified) | | \(s.unverifiedPolicyVariants) | \(s.unverifiedPolicyCalls) | |\n"
         head += "| **total** | | | **\(s.requests)** | **\(s.points)** |\n\n"
-        for line in PlanText.gateWarnings(plan) { head += "> [!CAUTION]\n> \(Self.escape(line))\n\n" }
-        if !plan.isEmpty { head += "Plan hash: \(Self.code(PlanText.shortHash(plan)))\n\n" }
+        let footer = PlanText.footer(plan)
+        for line in footer.gateWarnings { head += "> [!CAUTION]\n> \(Self.escape(line))\n\n" }
+        if let hash = footer.hash { head += "Plan hash: \(Self.code(hash))\n\n" }
         var tail = ""
         if !plan.blockedDeletes.isEmpty {
             tail +=

@@ -37,19 +37,25 @@ public enum PlanText {
     /// `vip-early-access [5e7a…]` or just the name.
     static func name(_ ref: PlanRef) -> String { ref.id.map { "\(ref.internalName) [\($0)]" } ?? ref.internalName }
 
-    /// `sha256:` and the first 16 hex digits of the plan hash (enough to pin `--allow-gate`).
-    public static func shortHash(_ plan: Plan) -> String { String(JSONPlanRenderer.hash(plan).prefix("sha256:".count + 16)) }
+    /// `sha256:` and the first 16 hex digits of a plan hash (enough to pin `--allow-gate`).
+    public static func shortHash(_ hash: String) -> String { String(hash.prefix("sha256:".count + 16)) }
 
-    /// One sentence per tripped safety gate, with the override that would let it through.
-    public static func gateWarnings(_ plan: Plan) -> [String] {
+    /// What every format shows after the summary.
+    ///
+    /// One sentence per tripped safety gate (with the override that would let it through), and
+    /// the short plan hash when there is anything to apply. The hash is computed once, and only
+    /// when it is shown.
+    public static func footer(_ plan: Plan) -> (gateWarnings: [String], hash: String?) {
         let tripped = SafetyGates.check(plan).filter(\.tripped)
-        guard !tripped.isEmpty else { return [] }
-        let hash = shortHash(plan).dropFirst("sha256:".count)
-        return tripped.map { c in
+        guard !plan.isEmpty || !tripped.isEmpty else { return ([], nil) }
+        let hash = shortHash(JSONPlanRenderer.hash(plan))
+        let pin = hash.dropFirst("sha256:".count)
+        let warnings = tripped.map { c in
             "Safety gate `\(c.gate.rawValue)` will refuse this plan: "
                 + SafetyGates.describe(c, managedPlans: plan.managedPlans, minManagedPlans: plan.safety.minManagedPlans)
-                + ". To apply this plan anyway: --allow-gate \(c.gate.rawValue)=\(hash)"
+                + ". To apply this plan anyway: --allow-gate \(c.gate.rawValue)=\(pin)"
         }
+        return (warnings, plan.isEmpty ? nil : hash)
     }
 
     /// The one-line summary of the plan's counts and cost.
@@ -197,8 +203,9 @@ public struct TextPlanRenderer: Sendable {
             out += "\nLimited to --target \(plan.targets.joined(separator: ", ")); other plans were not compared.\n"
         }
         out += "\n" + PlanText.summaryLine(plan) + "\n"
-        for line in PlanText.gateWarnings(plan) { out += yellow(line) + "\n" }
-        if !plan.isEmpty { out += dim("Plan hash: \(PlanText.shortHash(plan))") + "\n" }
+        let footer = PlanText.footer(plan)
+        for line in footer.gateWarnings { out += yellow(line) + "\n" }
+        if let hash = footer.hash { out += dim("Plan hash: \(hash)") + "\n" }
         return out
     }
 
