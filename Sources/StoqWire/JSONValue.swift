@@ -131,8 +131,9 @@ public indirect enum JSONValue: Sendable, Hashable {
         }
     }
 
-    /// Appends `s` as a JSON string literal.
-    public static func escape(_ s: String, into out: inout String) {
+    /// Appends `s` as a JSON string literal; `alsoEscape` picks further characters to write as
+    /// `\uXXXX` (a YAML writer escapes what YAML does not allow raw).
+    public static func escape(_ s: String, into out: inout String, alsoEscape: (Unicode.Scalar) -> Bool = { _ in false }) {
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {
@@ -142,7 +143,7 @@ public indirect enum JSONValue: Sendable, Hashable {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x2028 || scalar.value == 0x2029 {
+                if scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x2028 || scalar.value == 0x2029 || alsoEscape(scalar) {
                     let hex = String(scalar.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {

@@ -1,3 +1,5 @@
+import StoqWire
+
 /// One file `stoqctl export` writes.
 public struct ExportedFile: Sendable, Hashable {
     /// Path relative to the export directory (`preorders/fall-drop.yaml`).
@@ -233,43 +235,28 @@ public enum YAMLText {
         if first == " " || last == " " || last == ":" { return false }
         if "-?:,[]{}#&*!|>'\"%@`".unicodeScalars.contains(first) { return false }
         if s.contains(": ") || s.contains(" #") { return false }
-        for scalar in s.unicodeScalars {
-            switch scalar.value {
-            case 0x20...0x7E: continue
-            case 0xA0...0xD7FF, 0xE000...0xFFFD, 0x10000...0x10FFFF:
-                if scalar.value == 0x2028 || scalar.value == 0x2029 || scalar.value == 0xFEFF { return false }
-            default: return false
-            }
+        return s.unicodeScalars.allSatisfy(isPrintable)
+    }
+
+    /// True for characters YAML (and libyaml) read raw as themselves: printable ASCII and the
+    /// printable non-ASCII ranges, without line-break look-alikes (NEL, LS, PS) or the BOM.
+    static func isPrintable(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x20...0x7E, 0x10000...0x10FFFF: true
+        case 0xA0...0xD7FF: scalar.value != 0x2028 && scalar.value != 0x2029
+        case 0xE000...0xFFFD: scalar.value != 0xFEFF
+        default: false
         }
-        return true
     }
 
     /// A double-quoted YAML scalar with every non-printable character escaped.
+    ///
+    /// YAML's double-quoted style accepts JSON's escapes; beyond what JSON escapes, every
+    /// character that is not ``isPrintable`` is written as `\uXXXX` (tab and line feed keep
+    /// JSON's short escapes).
     public static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                let v = scalar.value
-                let printable =
-                    (0x20...0x7E).contains(v) || ((0xA0...0xD7FF).contains(v) && v != 0x2028 && v != 0x2029)
-                    || ((0xE000...0xFFFD).contains(v) && v != 0xFEFF) || (0x10000...0x10FFFF).contains(v)
-                if printable {
-                    out.unicodeScalars.append(scalar)
-                } else if v <= 0xFFFF {
-                    let hex = String(v, radix: 16, uppercase: true)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    let hex = String(v, radix: 16, uppercase: true)
-                    out += "\\U" + String(repeating: "0", count: 8 - hex.count) + hex
-                }
-            }
-        }
-        return out + "\""
+        var out = ""
+        JSONValue.escape(s, into: &out) { !isPrintable($0) }
+        return out
     }
 }
