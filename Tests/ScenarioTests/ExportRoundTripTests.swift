@@ -116,12 +116,28 @@ struct ExportRoundTripTests {
     func property(seed: UInt64) async throws {
         var generator = OddShopGenerator(seed: seed)
         let state = generator.shop()
-        let (plan, result, diagnostics, _) = try await roundTrip(state)
+        let (plan, result, diagnostics, desired) = try await roundTrip(state)
         #expect(!diagnostics.hasErrors, "seed \(seed): \(diagnostics.filter { $0.severity == .error }.map(\.message))")
         #expect(plan.operations.isEmpty, "seed \(seed):\n\(String(TextPlanRenderer(color: false).render(plan).prefix(3000)))")
-        // Exporting twice gives the same bytes.
+
+        // "No changes" is only worth something if the plans and their values were exported:
+        // one declared plan per distinct, non-blank internal_name, each with STOQ's name and,
+        // for a custom source, its full membership.
         let shop = try ScenarioShop(remoteJSON: state)
-        let again = Exporter.export(try await Fetcher(client: shop.client).fetchAll().state.managed)
+        let remote = try await Fetcher(client: shop.client).fetchAll().state.managed
+        let names = Set(remote.map(\.internalName).filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty })
+        #expect(Set(desired.plans.map(\.internalName.value)) == names, "seed \(seed)")
+        for spec in desired.plans {
+            let source = try #require(
+                remote.first { $0.id == spec.id?.value } ?? remote.first { $0.internalName == spec.internalName.value })
+            #expect(spec[.name]?.value == source.fields[.name], "seed \(seed): \(spec.internalName.value)")
+            if source.fields[.productVariantsSource] == .string("custom") {
+                #expect(spec.variants.map { Set($0.map(\.value)) } == Set(source.variantIDs), "seed \(seed)")
+            }
+        }
+
+        // Exporting twice gives the same bytes.
+        let again = Exporter.export(remote)
         #expect(again == result, "seed \(seed): exporting twice differs")
     }
 

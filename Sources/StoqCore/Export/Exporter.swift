@@ -31,39 +31,43 @@ public struct ExportResult: Sendable, Hashable {
 public enum Exporter {
     /// One file per plan under `preorders/`.
     public static func export(_ plans: [RemotePlan]) -> ExportResult {
-        let (chosen, warnings) = select(plans)
+        let (blocks, warnings, notes) = self.blocks(plans)
         var used = Set<String>()
         var files: [ExportedFile] = []
-        var fieldWarnings: [String] = []
-        var notes: [String] = []
-        for (plan, pin) in chosen {
+        for (plan, text) in blocks {
             var name = slug(plan.internalName)
             if used.contains(name) { name += "-" + slug(plan.id) }
             used.insert(name)
-            let block = planBlock(plan, pinID: pin)
-            fieldWarnings += block.warnings
-            notes += block.notes
             let header = "# Selling plan `\(comment(plan.internalName))` (STOQ id \(comment(plan.id))), exported by stoqctl export.\n"
-            files.append(ExportedFile(path: "preorders/\(name).yaml", text: header + "version: 1\nselling_plans:\n" + block.text))
+            files.append(ExportedFile(path: "preorders/\(name).yaml", text: header + "version: 1\nselling_plans:\n" + text))
         }
-        return ExportResult(
-            files: files.sorted { $0.path < $1.path }, exported: chosen.count, warnings: warnings + fieldWarnings, notes: notes)
+        return ExportResult(files: files.sorted { $0.path < $1.path }, exported: blocks.count, warnings: warnings, notes: notes)
     }
 
     /// Every plan in one YAML document (for standard output).
     public static func document(_ plans: [RemotePlan]) -> (text: String, result: ExportResult) {
-        let (chosen, warnings) = select(plans)
-        var text = "# Exported by stoqctl export.\nversion: 1\nselling_plans:\n"
-        var fieldWarnings: [String] = []
+        let (blocks, warnings, notes) = self.blocks(plans)
+        let text =
+            blocks.isEmpty
+            ? "# Exported by stoqctl export: the shop has no selling plans.\nversion: 1\nselling_plans: []\n"
+            : "# Exported by stoqctl export.\nversion: 1\nselling_plans:\n" + blocks.map(\.text).joined()
+        return (text, ExportResult(files: [], exported: blocks.count, warnings: warnings, notes: notes))
+    }
+
+    /// The `- internal_name: …` block of every plan that can be config, in order, with the
+    /// warnings and notes about what was left out.
+    static func blocks(_ plans: [RemotePlan]) -> (blocks: [(plan: RemotePlan, text: String)], warnings: [String], notes: [String]) {
+        let (chosen, selectWarnings) = select(plans)
+        var warnings = selectWarnings
         var notes: [String] = []
+        var blocks: [(plan: RemotePlan, text: String)] = []
         for (plan, pin) in chosen {
             let block = planBlock(plan, pinID: pin)
-            text += block.text
-            fieldWarnings += block.warnings
+            blocks.append((plan, block.text))
+            warnings += block.warnings
             notes += block.notes
         }
-        if chosen.isEmpty { text = "# Exported by stoqctl export: the shop has no selling plans.\nversion: 1\nselling_plans: []\n" }
-        return (text, ExportResult(files: [], exported: chosen.count, warnings: warnings + fieldWarnings, notes: notes))
+        return (blocks, warnings, notes)
     }
 
     /// The plans that can be config, sorted, with whether each needs an `id:` pin; and warnings
@@ -144,7 +148,7 @@ public enum Exporter {
             guard let value = fields[field] else { continue }
             out += "    \(field.rawValue): \(YAMLText.value(value))\n"
         }
-        for (field, why) in dropped.sorted(by: { $0.key < $1.key }) where fields[field] == nil {
+        for (field, why) in dropped.sorted(by: { $0.key < $1.key }) {
             out += "    # \(field.rawValue) left out: \(comment(why))\n"
         }
         if fields[.productVariantsSource] == .string("custom") {
