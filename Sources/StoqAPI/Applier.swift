@@ -176,26 +176,29 @@ public struct Applier: Sendable {
         }
         for (index, op) in ops {
             var item = ApplyReport.Item(index: index, operation: op, status: .applied, message: nil, planID: planID, adopted: false)
-            defer { items.append(item) }
             if let error = readError {
                 // The first operation carries the error; the others are skipped because of it.
                 readError = nil
                 item.status = .failed
                 item.message = error
-                await progress(item, await counter.next(), counter.total)
-                continue
-            }
-            if let failure {
+            } else if let failure {
                 item.status = .skipped
                 item.message = "skipped: \(failure)"
-                await progress(item, await counter.next(), counter.total)
-                continue
-            }
-            var toSend = op
-            if checking {
-                switch LiveCheck.check(op, live: live) {
-                case .proceed(let trimmed):
-                    toSend = trimmed
+            } else {
+                switch checking ? LiveCheck.check(op, live: live) : .proceed(op) {
+                case .proceed(let toSend):
+                    do {
+                        let outcome = try await execute(toSend, planID: planID)
+                        planID = outcome.planID ?? planID
+                        item.planID = planID
+                        item.adopted = outcome.adopted
+                        item.sent = toSend.requests.count
+                        if op.kind == .create { checking = false }
+                    } catch {
+                        item.status = .failed
+                        item.message = error.description
+                        failure = "\(op.kind.rawValue) of \(op.plan.internalName) failed"
+                    }
                 case .inPlace(let why):
                     item.message = "already in place: \(why)"
                     if op.kind == .create, let live {
@@ -203,28 +206,13 @@ public struct Applier: Sendable {
                         item.planID = live.id
                         item.adopted = true
                     }
-                    await progress(item, await counter.next(), counter.total)
-                    continue
                 case .conflict(let why):
                     item.status = .conflict
                     item.message = "conflict: \(why)"
                     if op.kind == .create { failure = "the create of \(op.plan.internalName) conflicted" }
-                    await progress(item, await counter.next(), counter.total)
-                    continue
                 }
             }
-            do {
-                let outcome = try await execute(toSend, planID: planID)
-                planID = outcome.planID ?? planID
-                item.planID = planID
-                item.adopted = outcome.adopted
-                item.sent = toSend.requests.count
-                if op.kind == .create { checking = false }
-            } catch {
-                item.status = .failed
-                item.message = error.description
-                failure = "\(op.kind.rawValue) of \(op.plan.internalName) failed"
-            }
+            items.append(item)
             await progress(item, await counter.next(), counter.total)
         }
         return items

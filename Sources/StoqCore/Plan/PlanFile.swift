@@ -46,8 +46,7 @@ public enum PlanFile {
                 "plan_hash does not match the content (file says \(stated.prefix(19))…, content hashes to \(actual.prefix(19))…): the file was edited or damaged after `stoqctl plan` wrote it; plan again"
             )
         }
-        var reader = Reader()
-        let plan = try reader.plan(json)
+        let plan = try Reader().plan(json)
         let again = JSONPlanRenderer.body(plan)
         guard JSONValue.object(again) == JSONValue.object(body) else {
             let path = firstDifference(JSONValue.object(body), JSONValue.object(again), path: "") ?? "(document)"
@@ -211,7 +210,7 @@ public enum PlanFile {
             return op
         }
 
-        mutating func plan(_ json: JSONValue) throws(PlanFileError) -> Plan {
+        func plan(_ json: JSONValue) throws(PlanFileError) -> Plan {
             var operations: [PlanOperation] = []
             for (i, op) in try array(json, "operations", "").enumerated() { operations.append(try operation(op, ".operations[\(i)]")) }
             let summary = try member(json, "summary", "")
