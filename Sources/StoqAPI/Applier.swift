@@ -68,6 +68,13 @@ public struct ApplyReport: Sendable {
     /// Counts by status.
     public func count(_ status: OperationStatus) -> Int { items.filter { $0.status == status }.count }
 
+    /// The closing line, such as `Apply finished in 2.0 s: 12 applied, 0 failed, 0 skipped, 0 conflicts.`.
+    public var summaryLine: String {
+        String(
+            format: "Apply finished in %.1f s: %d applied, %d failed, %d skipped, %d conflict%@.", seconds, count(.applied),
+            count(.failed), count(.skipped), count(.conflict), count(.conflict) == 1 ? "" : "s")
+    }
+
     /// True when every operation was applied.
     public var succeeded: Bool { items.allSatisfy { $0.status == .applied } }
 
@@ -189,9 +196,9 @@ public struct Applier: Sendable {
                 case .proceed(let toSend):
                     do {
                         let outcome = try await execute(toSend, planID: planID)
-                        planID = outcome.planID ?? planID
+                        planID = outcome?.planID ?? planID
                         item.planID = planID
-                        item.adopted = outcome.adopted
+                        item.adopted = outcome?.adopted ?? false
                         item.sent = toSend.requests.count
                         if op.kind == .create { checking = false }
                     } catch {
@@ -233,46 +240,19 @@ public struct Applier: Sendable {
         }
         guard let json else { return nil }
         guard let decoded = RemoteDecoding.plan(json) else {
-            throw StoqError(kind: .decoding, endpoint: "GET /preorders/{id}", message: "the plan object has no id")
+            throw StoqError(kind: .decoding, endpoint: StoqEndpoint.read.label, message: "the plan object has no id")
         }
         return decoded.plan
     }
 
-    struct Outcome {
-        var planID: String?
-        var adopted = false
-    }
-
-    func execute(_ op: PlanOperation, planID: String?) async throws(StoqError) -> Outcome {
-        let fields: [(String, JSONValue)] = op.changes.filter { $0.field != "internal_name" || op.kind == .update }
-            .map { ($0.field, $0.after.json) }
-        if op.kind == .create {
-            let result = try await client.create(internalName: op.plan.internalName, fields: fields)
-            guard let id = result.plan["id"]?.stringValue else {
-                throw StoqError(kind: .decoding, endpoint: "POST /preorders", message: "the created plan has no id")
-            }
-            return Outcome(planID: id, adopted: result.adopted)
+    /// Sends every request of `op`, in order, to the plan `planID` (nil for a create).
+    func execute(_ op: PlanOperation, planID: String?) async throws(StoqError) -> PerformResult? {
+        var result: PerformResult?
+        for request in op.requests {
+            let done = try await client.perform(request, of: op, planID: result?.planID ?? planID)
+            result = PerformResult(planID: done.planID, adopted: done.adopted || (result?.adopted ?? false))
         }
-        guard let id = planID else {
-            throw StoqError(kind: .decoding, endpoint: op.requests.first?.path ?? "", message: "no plan id to act on")
-        }
-        switch op.kind {
-        case .update:
-            _ = try await client.update(id: id, fields: fields)
-        case .addVariants:
-            for r in op.requests { _ = try await client.addVariants(planID: id, ids: r.variantIDs) }
-        case .removeVariants:
-            for r in op.requests { _ = try await client.removeVariants(planID: id, ids: r.variantIDs) }
-        case .setInventoryPolicy:
-            for r in op.requests {
-                _ = try await client.toggleInventoryPolicy(planID: id, ids: r.variantIDs, policy: op.policy?.rawValue ?? "")
-            }
-        case .delete:
-            try await client.delete(id: id)
-        case .create:
-            break
-        }
-        return Outcome(planID: id)
+        return result
     }
 }
 

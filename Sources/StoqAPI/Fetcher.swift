@@ -51,13 +51,13 @@ public struct Fetcher: Sendable {
         } catch let error as StoqError {
             throw error
         } catch {
-            throw StoqError(kind: .transport(.connection("\(error)")), endpoint: "GET /preorders/{id}", message: "")
+            throw StoqError(kind: .transport(.connection("\(error)")), endpoint: StoqEndpoint.read.label, message: "")
         }
         var plans: [RemotePlan] = []
         var problems: [String: [String]] = [:]
         for (_, json) in reads.sorted(by: { $0.0 < $1.0 }) {
             guard let decoded = RemoteDecoding.plan(json) else {
-                throw StoqError(kind: .decoding, endpoint: "GET /preorders/{id}", message: "a plan object has no id")
+                throw StoqError(kind: .decoding, endpoint: StoqEndpoint.read.label, message: "a plan object has no id")
             }
             plans.append(decoded.plan)
             if !decoded.problems.isEmpty { problems[decoded.plan.id] = decoded.problems }

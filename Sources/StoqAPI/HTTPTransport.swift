@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import StoqWire
 
 /// The real transport: AsyncHTTPClient with a connect timeout and a per-request deadline.
@@ -12,6 +13,8 @@ public final class HTTPTransport: Transport {
     private let client: HTTPClient
     private let base: URLComponents
     private let requestTimeout: TimeAmount
+    private let connectSeconds: Double
+    private let requestSeconds: Double
 
     /// The token header, which never leaves the original host.
     static let tokenHeader = "x-auth-token"
@@ -22,16 +25,18 @@ public final class HTTPTransport: Transport {
     public init(baseURL: String, connectTimeout: Double = 5, requestTimeout: Double = 30) throws(TransportError) {
         guard let components = URLComponents(string: baseURL), let scheme = components.scheme?.lowercased(), let host = components.host,
             !host.isEmpty
-        else { throw .configuration("`\(baseURL)` is not a URL") }
+        else { throw .configuration("`\(Redact.url(baseURL))` is not a URL") }
         switch scheme {
         case "https": break
         case "http":
             guard Self.isLoopback(host) else {
                 throw .configuration("plain http:// is refused except to loopback (127.0.0.1, ::1, localhost); use https:// for \(host)")
             }
-        default: throw .configuration("`\(baseURL)` must start with https://")
+        default: throw .configuration("`\(Redact.url(baseURL))` must start with https://")
         }
         self.base = components
+        self.connectSeconds = connectTimeout
+        self.requestSeconds = requestTimeout
         self.requestTimeout = .milliseconds(Int64(requestTimeout * 1000))
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
@@ -98,20 +103,62 @@ public final class HTTPTransport: Transport {
             let collected = try await response.body.collect(upTo: 64 << 20)
             return WireResponse(
                 status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Array(buffer: collected))
-        } catch let error as HTTPClientError {
-            switch error {
-            case .connectTimeout, .deadlineExceeded, .readTimeout, .writeTimeout:
-                throw .timeout("\(method) \(Self.redactedPath(url)): \(error)")
-            default:
-                throw .connection("\(method) \(Self.redactedPath(url)): \(error)")
-            }
         } catch {
-            throw .connection("\(method) \(Self.redactedPath(url)): \(error)")
+            throw Self.sentence(for: error, url: url, connectTimeout: connectSeconds, requestTimeout: requestSeconds)
         }
     }
 
-    /// The URL without its query (which never holds secrets, but keeps messages short).
-    static func redactedPath(_ url: String) -> String { String(url.split(separator: "?", maxSplits: 1).first ?? "") }
+    /// A failure of the HTTP stack as a sentence a person can act on ("cannot connect to
+    /// 127.0.0.1:8080: connection refused"), with any URL in it redacted.
+    static func sentence(for error: any Error, url: String, connectTimeout: Double, requestTimeout: Double) -> TransportError {
+        let parts = URLComponents(string: url)
+        let host = parts?.host ?? "the server"
+        let port = parts?.port ?? (parts?.scheme?.lowercased() == "http" ? 80 : 443)
+        let place = "\(host):\(port)"
+        func seconds(_ s: Double) -> String { s == s.rounded() ? "\(Int(s)) s" : String(format: "%.1f s", s) }
+        if let e = error as? HTTPClientError {
+            switch e {
+            case .connectTimeout:
+                return .timeout("timed out connecting to \(place) after \(seconds(connectTimeout))")
+            case .deadlineExceeded, .readTimeout, .writeTimeout:
+                return .timeout("no response from \(place) within \(seconds(requestTimeout))")
+            case .remoteConnectionClosed:
+                return .connection("\(place) closed the connection before answering")
+            case .cancelled:
+                return .connection("the request to \(place) was cancelled")
+            default:
+                return .connection("request to \(place) failed: \(Redact.urls(in: String(describing: e)))")
+            }
+        }
+        if let e = error as? NIOConnectionError {
+            if e.dnsAError != nil || e.dnsAAAAError != nil { return .connection("cannot resolve the host name \(host)") }
+            if let first = e.connectionErrors.first?.error {
+                return sentence(for: first, url: url, connectTimeout: connectTimeout, requestTimeout: requestTimeout)
+            }
+            return .connection("cannot connect to \(place)")
+        }
+        if let e = error as? IOError { return .connection("cannot connect to \(place): \(Self.reason(errno: e.errnoCode))") }
+        if let e = error as? ChannelError {
+            switch e {
+            case .connectTimeout: return .timeout("timed out connecting to \(place) after \(seconds(connectTimeout))")
+            case .ioOnClosedChannel, .alreadyClosed, .eof, .outputClosed, .inputClosed:
+                return .connection("\(place) closed the connection before answering")
+            default: return .connection("connection to \(place) failed: \(e)")
+            }
+        }
+        let text = Redact.urls(in: String(describing: error))
+        if text.lowercased().contains("ssl") || text.lowercased().contains("tls") || text.lowercased().contains("certificate") {
+            return .connection("the TLS handshake with \(place) failed: \(text)")
+        }
+        return .connection("connection to \(place) failed: \(text)")
+    }
+
+    /// `connection refused` for ECONNREFUSED: strerror's text, lower-cased.
+    static func reason(errno code: CInt) -> String {
+        guard let c = strerror(code) else { return "error \(code)" }
+        let text = String(cString: c)
+        return text.prefix(1).lowercased() + text.dropFirst()
+    }
 
     /// Closes the connection pool.
     public func shutdown() async {

@@ -1,8 +1,9 @@
+import StoqCore
 import StoqWire
 
 /// One page of `GET /preorders`, decoded defensively.
 ///
-/// STOQ does not document the list wrapper or its paging metadata (stoq-api.md §2.1), so this
+/// STOQ does not document the list wrapper or its paging metadata, so this
 /// accepts a top-level array, or an object whose items are under `selling_plans`, `preorders`,
 /// `data`, `items` or `results` (else its first array member); paging comes from `meta` or
 /// `pagination` (`total_pages`, `page`, `per_page`), or `has_next_page` / `next_page`, or, failing
@@ -38,7 +39,7 @@ public struct ListPage: Sendable {
         default: break
         }
         guard let items else {
-            throw StoqError(kind: .decoding, endpoint: "GET /preorders", message: "the list response holds no array of plans")
+            throw StoqError(kind: .decoding, endpoint: StoqEndpoint.list.label, message: "the list response holds no array of plans")
         }
         let source = meta ?? json
         let perPage = source["per_page"]?.int64Value.map { Int($0) } ?? requestedPerPage

@@ -26,7 +26,7 @@ public enum RemoteDecoding {
     }
 
     /// Decodes a list item; nil for an item without an id, or a soft-deleted plan (non-null
-    /// `discarded_at`: STOQ's docs do not say whether the list returns them; stoq-api.md §5.6).
+    /// `discarded_at`: STOQ's docs do not say whether the list returns soft-deleted plans).
     public static func summary(_ json: JSONValue) -> RemotePlanSummary? {
         guard let id = json["id"]?.stringValue ?? json["id"]?.int64Value.map(String.init) else { return nil }
         if let discarded = json["discarded_at"], !discarded.isNull { return nil }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import StoqCore
 import StoqWire
 
 /// Typed calls for every v1 Preorders endpoint, through one ``RateGovernor`` and a
@@ -46,13 +47,27 @@ public struct StoqClient: Sendable {
         case onlyIfNotProcessed
     }
 
-    /// Sends `request` through the governor with retries; returns a 2xx response or throws.
-    func send(_ request: WireRequest, endpoint: String, replay: Replay = .idempotent) async throws(StoqError) -> WireResponse {
+    /// The request for `endpoint` on the plan `id`, with `query` and a JSON `body`.
+    static func request(
+        _ endpoint: StoqEndpoint, id: String? = nil, query: [(String, String)] = [], body: JSONValue? = nil
+    ) -> WireRequest {
+        WireRequest(method: endpoint.method, path: endpoint.path(id: id.map(escape)), query: query, body: body?.bytes ?? [])
+    }
+
+    /// Sends `request` to `endpoint` through the governor with retries; returns a 2xx response or
+    /// throws.
+    ///
+    /// Every retry and every wait for the rate limit is logged at `notice` level with what it
+    /// waits for, so a person watching sees why nothing seems to happen.
+    func send(_ request: WireRequest, to endpoint: StoqEndpoint, replay: Replay = .idempotent) async throws(StoqError)
+        -> WireResponse
+    {
+        let label = endpoint.label
         var request = request
         request.headers.append(("X-Auth-Token", token.value))
         request.headers.append(("Accept", "application/json"))
         if !request.body.isEmpty { request.headers.append(("Content-Type", "application/json")) }
-        let cost = governor.cost(of: request.method)
+        let cost = endpoint.cost
         var attempt = 0
         var rateLimitWaits = 0
         while true {
@@ -60,7 +75,7 @@ public struct StoqClient: Sendable {
             do {
                 try await governor.acquire(cost: cost)
             } catch {
-                throw StoqError(kind: .transport(.connection("cancelled")), endpoint: endpoint, message: "", attempts: attempt)
+                throw StoqError(kind: .transport(.connection("cancelled")), endpoint: label, message: "", attempts: attempt)
             }
             let result: Result<WireResponse, TransportError>
             do {
@@ -79,52 +94,60 @@ public struct StoqClient: Sendable {
             case .success(let r) where r.status == 429:
                 rateLimitWaits += 1
                 guard rateLimitWaits <= retry.maxRateLimitWaits else {
-                    throw StoqError.http(r, endpoint: endpoint, attempts: attempt)
+                    throw StoqError.http(r, endpoint: label, attempts: attempt)
                 }
                 let wait =
                     r.header("Retry-After").flatMap { Double($0) }
                     ?? (try? JSONValue.parse(r.body))?["retry_after"]?.numberText.flatMap { Double($0) } ?? retry.baseDelay
+                logger.notice("STOQ's rate limit answered \(label) with 429: every request waits \(Self.seconds(wait)) (Retry-After)")
                 await governor.pause(until: clock.now() + max(wait, 0.001))
                 attempt -= 1  // a 429 was not processed: it does not use up an attempt
                 continue
             case .success(let r) where r.status >= 500 && replay == .idempotent && attempt < retry.maxAttempts:
-                logger.debug("retrying \(endpoint) after HTTP \(r.status)")
+                let delay = random.backoff(retry, after: attempt)
+                logger.notice(
+                    "\(label) answered HTTP \(r.status); retrying in \(Self.seconds(delay)) (attempt \(attempt + 1) of \(retry.maxAttempts))"
+                )
+                try? await clock.sleep(for: delay)
             case .success(let r):
-                throw StoqError.http(r, endpoint: endpoint, attempts: attempt)
+                throw StoqError.http(r, endpoint: label, attempts: attempt)
             case .failure(let e) where replay == .idempotent && attempt < retry.maxAttempts:
-                logger.debug("retrying \(endpoint) after \(e)")
+                let delay = random.backoff(retry, after: attempt)
+                logger.notice("\(label): \(e); retrying in \(Self.seconds(delay)) (attempt \(attempt + 1) of \(retry.maxAttempts))")
+                try? await clock.sleep(for: delay)
             case .failure(let e):
-                throw StoqError(kind: .transport(e), endpoint: endpoint, message: "", attempts: attempt)
+                throw StoqError(kind: .transport(e), endpoint: label, message: "", attempts: attempt)
             }
-            let delay = random.backoff(retry, after: attempt)
-            try? await clock.sleep(for: delay)
         }
     }
 
-    func decode(_ response: WireResponse, endpoint: String) throws(StoqError) -> JSONValue {
+    /// `1.3 s`.
+    static func seconds(_ s: Double) -> String { String(format: "%.1f s", s) }
+
+    func decode(_ response: WireResponse, endpoint: StoqEndpoint) throws(StoqError) -> JSONValue {
         do {
             return try JSONValue.parse(response.body)
         } catch {
-            throw StoqError(kind: .decoding, endpoint: endpoint, message: "response is not JSON (\(error))")
+            throw StoqError(kind: .decoding, endpoint: endpoint.label, message: "response is not JSON (\(error))")
         }
     }
 
     /// Sends a read and decodes its body, retrying a body that does not parse (reads are safe to repeat).
-    func read(_ request: WireRequest, endpoint: String) async throws(StoqError) -> JSONValue {
+    func read(_ request: WireRequest, endpoint: StoqEndpoint) async throws(StoqError) -> JSONValue {
         var attempt = 0
         while true {
             attempt += 1
-            let response = try await send(request, endpoint: endpoint)
+            let response = try await send(request, to: endpoint)
             do {
                 return try decode(response, endpoint: endpoint)
             } catch {
                 guard attempt < retry.maxAttempts else { throw error }
-                try? await clock.sleep(for: random.backoff(retry, after: attempt))
+                let delay = random.backoff(retry, after: attempt)
+                logger.notice("\(endpoint.label) returned a body that is not JSON; reading again in \(Self.seconds(delay))")
+                try? await clock.sleep(for: delay)
             }
         }
     }
-
-    static func body(_ value: JSONValue) -> [UInt8] { value.bytes }
 
     // MARK: Endpoints
 
@@ -132,7 +155,7 @@ public struct StoqClient: Sendable {
     public func listPage(page: Int, perPage: Int, name: String? = nil) async throws(StoqError) -> ListPage {
         var query = [("page", String(page)), ("per_page", String(perPage))]
         if let name { query.append(("name", name)) }
-        let json = try await read(WireRequest(method: "GET", path: "/preorders", query: query), endpoint: "GET /preorders")
+        let json = try await read(Self.request(.list, query: query), endpoint: .list)
         return try ListPage.decode(json, requestedPerPage: perPage)
     }
 
@@ -156,7 +179,7 @@ public struct StoqClient: Sendable {
 
     /// `GET /preorders/{id}` — the full plan object.
     public func get(id: String) async throws(StoqError) -> JSONValue {
-        try await read(WireRequest(method: "GET", path: "/preorders/\(Self.escape(id))"), endpoint: "GET /preorders/{id}")
+        try await read(Self.request(.read, id: id), endpoint: .read)
     }
 
     /// `POST /preorders` — creates a plan, never twice.
@@ -166,13 +189,13 @@ public struct StoqClient: Sendable {
     public func create(internalName: String, fields: [(String, JSONValue)]) async throws(StoqError) -> CreateResult {
         var members = fields.filter { $0.0 != "internal_name" }
         members.insert(("internal_name", .string(internalName)), at: 0)
-        let request = WireRequest(method: "POST", path: "/preorders", body: Self.body(.object([("selling_plan", .object(members))])))
+        let request = Self.request(.create, body: .object([("selling_plan", .object(members))]))
         var attempt = 0
         while true {
             attempt += 1
             do {
-                let response = try await send(request, endpoint: "POST /preorders", replay: .onlyIfNotProcessed)
-                if let plan = try? decode(response, endpoint: "POST /preorders"), plan["id"]?.stringValue != nil {
+                let response = try await send(request, to: .create, replay: .onlyIfNotProcessed)
+                if let plan = try? decode(response, endpoint: .create), plan["id"]?.stringValue != nil {
                     return CreateResult(plan: plan, adopted: false)
                 }
                 // Created, but the body is unreadable: fall through to the lookup.
@@ -183,14 +206,15 @@ public struct StoqClient: Sendable {
                 case .http(let status): unclear = status >= 500
                 }
                 guard unclear else { throw error }
-                logger.debug("create of \(internalName) had an unclear outcome (\(error)); looking it up before retrying")
+                logger.notice(
+                    "the create of \(internalName) had an unclear outcome (\(error)); looking it up by internal_name before trying again")
             }
             if let existing = try await find(internalName: internalName) {
                 return CreateResult(plan: existing, adopted: true)
             }
             guard attempt < retry.maxAttempts else {
                 throw StoqError(
-                    kind: .transport(.connection("no clear answer")), endpoint: "POST /preorders",
+                    kind: .transport(.connection("no clear answer")), endpoint: StoqEndpoint.create.label,
                     message: "could not confirm that `\(internalName)` was created", attempts: attempt)
             }
             try? await clock.sleep(for: random.backoff(retry, after: attempt))
@@ -206,10 +230,9 @@ public struct StoqClient: Sendable {
 
     /// `PUT /preorders/{id}` with only `fields` (`JSONValue.null` sends an explicit null).
     public func update(id: String, fields: [(String, JSONValue)]) async throws(StoqError) -> JSONValue {
-        let request = WireRequest(
-            method: "PUT", path: "/preorders/\(Self.escape(id))", body: Self.body(.object([("selling_plan", .object(fields))])))
-        let response = try await send(request, endpoint: "PUT /preorders/{id}")
-        return (try? decode(response, endpoint: "PUT /preorders/{id}")) ?? .null
+        let request = Self.request(.update, id: id, body: .object([("selling_plan", .object(fields))]))
+        let response = try await send(request, to: .update)
+        return (try? decode(response, endpoint: .update)) ?? .null
     }
 
     /// `DELETE /preorders/{id}` (a soft delete).
@@ -217,7 +240,7 @@ public struct StoqClient: Sendable {
     /// A 404 means it is already gone: success.
     public func delete(id: String) async throws(StoqError) {
         do {
-            _ = try await send(WireRequest(method: "DELETE", path: "/preorders/\(Self.escape(id))"), endpoint: "DELETE /preorders/{id}")
+            _ = try await send(Self.request(.delete, id: id), to: .delete)
         } catch  where error.status == 404 {
             return
         }
@@ -231,13 +254,11 @@ public struct StoqClient: Sendable {
         var pending = ids
         var already: [Int64] = []
         var added: [Int64] = []
-        let endpoint = "POST /preorders/{id}/add_variant"
         while !pending.isEmpty {
-            let request = WireRequest(
-                method: "POST", path: "/preorders/\(Self.escape(planID))/add_variant",
-                body: Self.body(.object([("shopify_variant_ids", .array(pending.map { .integer($0) }))])))
+            let request = Self.request(
+                .addVariant, id: planID, body: .object([("shopify_variant_ids", .array(pending.map { .integer($0) }))]))
             do {
-                let response = try await sendWaitingForJob(request, endpoint: endpoint, planID: planID)
+                let response = try await sendWaitingForJob(request, to: .addVariant, planID: planID)
                 let json = try? JSONValue.parse(response.body)
                 added += json?["variants_added"]?.arrayValue?.compactMap(\.int64Value) ?? pending
                 pending = []
@@ -248,7 +269,9 @@ public struct StoqClient: Sendable {
                 let before = pending.count
                 already += pending.filter(existingSet.contains)
                 pending.removeAll(where: existingSet.contains)
-                if pending.count == before { throw StoqError(kind: .http(status: 422), endpoint: endpoint, message: body) }
+                if pending.count == before {
+                    throw StoqError(kind: .http(status: 422), endpoint: StoqEndpoint.addVariant.label, message: body)
+                }
             }
         }
         return AddVariantsResult(added: added, alreadyPresent: already)
@@ -258,42 +281,41 @@ public struct StoqClient: Sendable {
     public func removeVariants(planID: String, ids: [Int64], inventoryPolicy: String? = nil) async throws(StoqError) -> JSONValue {
         var query = [("shopify_variant_ids", ids.map(String.init).joined(separator: ","))]
         if let inventoryPolicy { query.append(("inventory_policy", inventoryPolicy)) }
-        let request = WireRequest(method: "DELETE", path: "/preorders/\(Self.escape(planID))/remove_variant", query: query)
-        let response = try await sendWaitingForJob(request, endpoint: "DELETE /preorders/{id}/remove_variant", planID: planID)
+        let request = Self.request(.removeVariant, id: planID, query: query)
+        let response = try await sendWaitingForJob(request, to: .removeVariant, planID: planID)
         return (try? JSONValue.parse(response.body)) ?? .null
     }
 
     /// `GET /preorders/{id}/product_variants` — all variants with their per-variant settings.
     public func productVariants(planID: String) async throws(StoqError) -> [JSONValue] {
-        let json = try await read(
-            WireRequest(method: "GET", path: "/preorders/\(Self.escape(planID))/product_variants"),
-            endpoint: "GET /preorders/{id}/product_variants")
+        let json = try await read(Self.request(.productVariants, id: planID), endpoint: .productVariants)
         return json["product_variants"]?.arrayValue ?? json.arrayValue ?? []
     }
 
     /// `POST /preorders/{id}/bulk_toggle_inventory_policy` — queues the change; returns the ids queued.
     public func toggleInventoryPolicy(planID: String, ids: [Int64], policy: String) async throws(StoqError) -> [Int64] {
-        let request = WireRequest(
-            method: "POST", path: "/preorders/\(Self.escape(planID))/bulk_toggle_inventory_policy",
-            body: Self.body(.object([("shopify_variant_ids", .array(ids.map { .integer($0) })), ("inventory_policy", .string(policy))])))
-        let response = try await sendWaitingForJob(request, endpoint: "POST /preorders/{id}/bulk_toggle_inventory_policy", planID: planID)
+        let request = Self.request(
+            .toggleInventoryPolicy, id: planID,
+            body: .object([("shopify_variant_ids", .array(ids.map { .integer($0) })), ("inventory_policy", .string(policy))]))
+        let response = try await sendWaitingForJob(request, to: .toggleInventoryPolicy, planID: planID)
         return (try? JSONValue.parse(response.body))?["variants_queued"]?.arrayValue?.compactMap(\.int64Value) ?? ids
     }
 
     /// Sends a membership or policy call; on a 409 "job in progress" polls the plan until its
     /// `ongoing_job` clears (bounded by `maxJobWait`) and sends again.
-    func sendWaitingForJob(_ request: WireRequest, endpoint: String, planID: String) async throws(StoqError) -> WireResponse {
+    func sendWaitingForJob(_ request: WireRequest, to endpoint: StoqEndpoint, planID: String) async throws(StoqError) -> WireResponse {
         let start = clock.now()
         var poll = retry.jobPollInterval
         while true {
             do {
-                return try await send(request, endpoint: endpoint)
+                return try await send(request, to: endpoint)
             } catch  where error.status == 409 {
                 guard clock.now() - start < retry.maxJobWait else {
                     throw StoqError(
-                        kind: error.kind, endpoint: endpoint,
+                        kind: error.kind, endpoint: endpoint.label,
                         message: "\(error.message) (still busy after \(Int(retry.maxJobWait)) s)", attempts: error.attempts)
                 }
+                logger.notice("\(endpoint.label): a job is running on plan \(planID); waiting for it to finish")
                 try await waitForJob(planID: planID, poll: &poll, deadline: start + retry.maxJobWait)
             }
         }
@@ -310,6 +332,51 @@ public struct StoqClient: Sendable {
     }
 
     static func escape(_ id: String) -> String { WireHeaders.percentEncode(id) }
+
+    // MARK: Planned requests
+
+    /// Sends one request a plan states, for `op`, to the plan `planID` (nil only for a create).
+    ///
+    /// The endpoint decides how: a create never twice, a membership or policy call waiting out a
+    /// running job, a delete that finds the plan gone succeeds.
+    public func perform(_ request: PlannedRequest, of op: PlanOperation, planID: String?) async throws(StoqError) -> PerformResult {
+        let endpoint = request.endpoint
+        if endpoint == .create {
+            let fields = op.changes.filter { $0.field != .internalName }.map { ($0.field.name, $0.after.json) }
+            let result = try await create(internalName: op.plan.internalName, fields: fields)
+            guard let id = result.plan["id"]?.stringValue else {
+                throw StoqError(kind: .decoding, endpoint: endpoint.label, message: "the created plan has no id")
+            }
+            return PerformResult(planID: id, adopted: result.adopted)
+        }
+        guard let id = planID else {
+            throw StoqError(kind: .decoding, endpoint: endpoint.label, message: "no plan id to act on")
+        }
+        switch endpoint {
+        case .update:
+            _ = try await update(id: id, fields: op.changes.map { ($0.field.name, $0.after.json) })
+        case .delete:
+            try await delete(id: id)
+        case .addVariant:
+            _ = try await addVariants(planID: id, ids: request.variantIDs)
+        case .removeVariant:
+            _ = try await removeVariants(planID: id, ids: request.variantIDs)
+        case .toggleInventoryPolicy:
+            _ = try await toggleInventoryPolicy(planID: id, ids: request.variantIDs, policy: op.policy?.rawValue ?? "")
+        case .list, .read, .productVariants, .create:
+            throw StoqError(kind: .decoding, endpoint: endpoint.label, message: "a plan does not write through this endpoint")
+        }
+        return PerformResult(planID: id, adopted: false)
+    }
+}
+
+/// What a planned request did: the plan it acted on (a create's new id), and whether a create
+/// adopted a plan that already existed.
+public struct PerformResult: Sendable, Equatable {
+    /// The plan's id after the request.
+    public var planID: String
+    /// True when a create found its plan already there (a lost earlier response) and adopted it.
+    public var adopted: Bool
 }
 
 /// The outcome of ``StoqClient/create(internalName:fields:)``.

@@ -13,9 +13,9 @@ public protocol Transport: Sendable {
 
 /// Why a request got no response.
 public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The connection or the response took longer than allowed.
+    /// The connection or the response took longer than allowed (the text is a sentence).
     case timeout(String)
-    /// Could not connect, or the connection broke.
+    /// Could not connect, or the connection broke (the text is a sentence).
     case connection(String)
     /// A redirect that stoqctl will not follow.
     case redirectRefused(String)
@@ -25,8 +25,8 @@ public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible 
     /// One line for messages.
     public var description: String {
         switch self {
-        case .timeout(let m): "timed out: \(m)"
-        case .connection(let m): "connection failed: \(m)"
+        case .timeout(let m): m
+        case .connection(let m): m
         case .redirectRefused(let m): "redirect refused: \(m)"
         case .configuration(let m): m
         }
@@ -46,7 +46,9 @@ public struct InProcessTransport: Transport {
     /// Wraps a responder that returns nil for a dropped connection, such as the emulator's `respond`.
     public init(responder: @escaping @Sendable (WireRequest) async -> WireResponse?) {
         self.handler = { (request: WireRequest) async throws(TransportError) -> WireResponse in
-            guard let response = await responder(request) else { throw .connection("connection reset by peer") }
+            guard let response = await responder(request) else {
+                throw .connection("the connection closed before an answer (reset by peer)")
+            }
             return response
         }
     }

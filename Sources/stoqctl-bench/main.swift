@@ -193,9 +193,9 @@ func measurePlan(label: String, files: [(SourceFile, SourceRole)], remote: Strin
     // Saved plan: write the JSON with its hash, then read it back as `apply plan.json` does.
     guard let plan else { return }
     let saveStart = DispatchTime.now()
-    let json = JSONPlanRenderer.render(plan)
+    let json = PlanJSON.render(plan)
     let saved = DispatchTime.now()
-    let decoded = try PlanFile.decode(json)
+    let decoded = try PlanJSON.decode(json)
     let read = DispatchTime.now()
     print(
         String(

@@ -1,32 +1,36 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
+import StoqCore
 import StoqEmulator
 import StoqWire
 
 /// `stoqctl emulator`: serve the STOQ API emulator over HTTP on 127.0.0.1.
-struct EmulatorCommand: AsyncParsableCommand {
+struct EmulatorCommand: StoqctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulator",
         abstract: "Run the STOQ API emulator as an HTTP server on 127.0.0.1.",
         discussion: """
             Serves every v1 Preorders endpoint at http://127.0.0.1:PORT/api/v1/external
             with STOQ's shapes, status codes, rate-limit headers and 429s. State comes
-            from the JSON file given with --state (created if missing) and is written
-            back after every change. Assumptions where STOQ's docs are silent:
-            Docs/Emulator.md.
+            from the JSON file given with --state, which must exist (new:FILE starts an
+            empty shop when FILE does not exist yet), and is written back after every
+            change; a state that cannot be written stops the server. Assumptions where
+            STOQ's docs are silent: Docs/Emulator.md.
 
             EXAMPLES
               stoqctl emulator --state examples/shop/remote-state.json --port 8080
               # picks a free port, prints it
-              stoqctl emulator --state s.json --port 0
+              stoqctl emulator --state new:s.json --port 0
               stoqctl emulator --state s.json --latency 50ms --rate-limit 60/10
               stoqctl emulator --state s.json --faults 5xx=0.05,drop=0.02 --seed 7
 
             Any non-empty X-Auth-Token is accepted unless --token is given.
-            """)
 
-    @Option(help: "JSON state file (read at start, written after every change).")
+            """ + ExitStatus.helpSection([.success, .failure, .usage]))
+
+    @Option(help: "JSON state file (read at start, written after every change); new:FILE may not exist yet.")
     var state: String
 
     @Option(help: "TCP port on 127.0.0.1; 0 picks a free one and prints it.")
@@ -53,7 +57,8 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Flag(help: "Log every request to standard error.")
     var log = false
 
-    func run() async throws {
+    /// The settings the flags describe (checked when the command line is parsed).
+    func emulatorConfiguration() throws -> EmulatorConfiguration {
         var configuration = EmulatorConfiguration()
         do {
             configuration.faults = try FaultSpec(parsing: faults)
@@ -74,46 +79,107 @@ struct EmulatorCommand: AsyncParsableCommand {
         configuration.rateLimitWindow = window
         configuration.seed = seed
         configuration.token = token
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        return configuration
+    }
 
-        let url = URL(fileURLWithPath: state)
-        let bytes = (try? Data(contentsOf: url)).map { Array($0) } ?? []
+    func validate() throws {
+        _ = try emulatorConfiguration()
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard !statePath.isEmpty else { throw ValidationError("--state needs a file, e.g. --state shop.json or --state new:shop.json") }
+    }
+
+    /// The state file, without `new:`.
+    var statePath: String { state.hasPrefix("new:") ? String(state.dropFirst("new:".count)) : state }
+
+    func execute() async -> ExitStatus {
+        let console = Console()
+        let path = statePath
+        let bytes: [UInt8]
+        if let data = FileManager.default.contents(atPath: path) {
+            bytes = Array(data)
+        } else if !FileManager.default.fileExists(atPath: path), state.hasPrefix("new:") {
+            bytes = []
+        } else {
+            let missing = !FileManager.default.fileExists(atPath: path)
+            console.report(
+                .emulatorState,
+                missing
+                    ? "emulator state file \(path) does not exist; to start an empty shop there, use --state new:\(path)"
+                    : "emulator state file \(path) cannot be read")
+            return .failure
+        }
         let emulator: Emulator
         do {
-            emulator = try Emulator(stateBytes: bytes, configuration: configuration)
+            emulator = try Emulator(stateBytes: bytes, configuration: try emulatorConfiguration())
         } catch {
-            throw CommandFailure("\(state): \(error)")
+            console.report(.emulatorState, "\(path): \(error)")
+            return .failure
         }
-        let saver = StateSaver(url: url, initial: await emulator.stateJSON())
+        let saver = StateSaver(path: path)
+        do throws(RunFailureText) {
+            // Written once at start, so a state that cannot be written is found before serving.
+            try await saver.save(await emulator.stateJSON())
+        } catch {
+            console.report([error.diagnostic])
+            return .failure
+        }
         var logger = Logger(label: "stoqctl.emulator")
         logger.logLevel = .warning
-        let path = state
         let logRequests = log
-        try await EmulatorServer.run(
-            emulator, port: port, logger: logger,
-            onReady: { bound in
-                emit("stoqctl emulator listening on http://127.0.0.1:\(bound)/api/v1/external (state: \(path))\n")
-            },
-            afterRequest: {
-                if logRequests, let last = await emulator.requestLog.last { emitError("\(last)\n") }
-                await saver.save(await emulator.stateJSON())
-            })
+        do {
+            try await EmulatorServer.run(
+                emulator, port: port, logger: logger,
+                onReady: { bound in
+                    console.result("stoqctl emulator listening on http://127.0.0.1:\(bound)/api/v1/external (state: \(path))\n")
+                },
+                afterRequest: {
+                    if logRequests, let last = await emulator.requestLog.last { console.log("\(last)") }
+                    do throws(RunFailureText) {
+                        try await saver.save(await emulator.stateJSON())
+                    } catch {
+                        console.report([error.diagnostic])
+                        Foundation.exit(ExitStatus.failure.rawValue)
+                    }
+                })
+        } catch let error as IOError {
+            console.report(.listenFailed, "cannot listen on 127.0.0.1:\(port): \(Self.reason(errno: error.errnoCode))")
+            return .failure
+        } catch {
+            console.report(.listenFailed, "the emulator stopped: \(error)")
+            return .failure
+        }
+        return .success
+    }
+
+    /// `address already in use` for EADDRINUSE.
+    static func reason(errno code: CInt) -> String {
+        guard let c = strerror(code) else { return "error \(code)" }
+        let text = String(cString: c)
+        return text.prefix(1).lowercased() + text.dropFirst()
     }
 }
 
-/// Writes the state file when it changed.
+/// Writes the state file when it changed; a failed write is an error, never skipped.
 actor StateSaver {
-    let url: URL
-    var last: String
+    let path: String
+    var last: String?
 
-    init(url: URL, initial: String) {
-        self.url = url
-        self.last = initial
-    }
+    init(path: String) { self.path = path }
 
-    func save(_ json: String) {
+    func save(_ json: String) throws(RunFailureText) {
         guard json != last else { return }
+        do {
+            try Data(json.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw RunFailureText(
+                diagnostic: Diagnostic(
+                    .emulatorState, "the emulator state could not be written to \(path) (\(error.localizedDescription))", at: nil))
+        }
         last = json
-        try? Data(json.utf8).write(to: url, options: .atomic)
     }
+}
+
+/// A failure that carries one diagnostic (the emulator command does not use the runs).
+struct RunFailureText: Error {
+    var diagnostic: Diagnostic
 }

@@ -4,7 +4,7 @@ import StoqAPI
 import StoqCore
 
 /// `stoqctl export`: the shop's selling plans as config that plans to "No changes".
-struct ExportCommand: AsyncParsableCommand {
+struct ExportCommand: StoqctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write the shop's selling plans as configuration files that plan to \"No changes\".",
@@ -27,11 +27,7 @@ struct ExportCommand: AsyncParsableCommand {
               STOQ_API_TOKEN=… stoqctl export --out shop/ && stoqctl plan shop/
               stoqctl export > all-plans.yaml
 
-            EXIT CODES
-              0  exported (warnings, if any, name what was left out)
-              1  STOQ could not be read, or DIR holds files export would overwrite (see
-                 --overwrite)
-            """)
+            """ + ExitStatus.helpSection([.success, .failure, .usage]))
 
     @Option(help: "Directory to write into (one file per plan under preorders/); standard output when absent.")
     var out: String?
@@ -41,40 +37,51 @@ struct ExportCommand: AsyncParsableCommand {
 
     @OptionGroup var remote: RemoteOptions
 
-    /// Warnings one per line; type choices left out as one note (each is a comment in its file).
-    static func report(_ result: ExportResult) {
-        for w in result.warnings { emitError("warning: \(w)\n") }
-        guard !result.notes.isEmpty else { return }
-        emitError(
-            "note: \(result.notes.count) type choice\(result.notes.count == 1 ? "" : "s") left out (unmanaged) because STOQ returned the field \(result.notes.count == 1 ? "it requires" : "they require") empty, e.g. \(result.notes[0]); each is a comment in its file\n"
-        )
+    func execute() async -> ExitStatus {
+        let console = Console()
+        let slot = SessionSlot(remote, console: console)
+        let outcome = await ExportRun.run(asFiles: out != nil, connect: slot.connect)
+        var status = outcome.status
+        if let closing = await slot.close() { status = max(status, closing) }
+        guard status == .success else {
+            console.report(outcome.diagnostics)
+            console.finish(status)
+            return status
+        }
+        if let document = outcome.document {
+            console.report(outcome.diagnostics)
+            console.result(document)
+        } else if let out, let result = outcome.files {
+            do {
+                let others = try Self.write(result, into: out, overwrite: overwrite)
+                console.report(outcome.diagnostics)
+                if !others.isEmpty {
+                    console.report(
+                        .exportOtherFiles,
+                        "\(out) also holds \(others.count) other configuration file\(others.count == 1 ? "" : "s") (\(others.prefix(3).joined(separator: ", "))\(others.count > 3 ? ", …" : "")); plan reads them too"
+                    )
+                }
+                let left = outcome.listed - result.exported
+                console.result(
+                    "Exported \(result.exported) plan\(result.exported == 1 ? "" : "s") to \(out) (\(result.files.count) file\(result.files.count == 1 ? "" : "s"))\(left > 0 ? "; \(left) left out (see the warnings)" : "") from \(outcome.shop ?? "STOQ") in \(outcome.requests) requests.\n"
+                )
+            } catch {
+                console.report([error.diagnostic])
+                status = error.status
+            }
+        }
+        console.finish(status)
+        return status
     }
 
-    func run() async throws {
-        let session = try await Session(remote, settings: nil)
-        let fetched: Fetcher.Result
-        do {
-            fetched = try await Fetcher(client: session.client).fetchAll()
-        } catch {
-            await session.close()
-            throw CommandFailure("reading the shop failed: \(error)")
-        }
-        await session.close()
-        for (id, problems) in fetched.problems.sorted(by: { $0.key < $1.key }) {
-            emitError("warning: plan \(id): STOQ returned values stoqctl could not read, left out: \(problems.joined(separator: "; "))\n")
-        }
-        guard let out else {
-            let (text, result) = Exporter.document(fetched.state.managed)
-            Self.report(result)
-            emit(text)
-            return
-        }
-        let result = Exporter.export(fetched.state.managed)
+    /// Writes the files under `out`; returns the other configuration files found there.
+    static func write(_ result: ExportResult, into out: String, overwrite: Bool) throws(RunFailure) -> [String] {
         let root = URL(fileURLWithPath: out)
         let existing = result.files.map { root.appendingPathComponent($0.path) }.filter { FileManager.default.fileExists(atPath: $0.path) }
         if !existing.isEmpty, !overwrite {
             let names = existing.prefix(5).map { "\(out)/\($0.path.dropFirst(root.path.count + 1))" }.joined(separator: ", ")
-            throw CommandFailure(
+            throw RunFailure(
+                .exportWouldOverwrite,
                 "\(existing.count) file\(existing.count == 1 ? "" : "s") already exist\(existing.count == 1 ? "s" : "") (\(names)\(existing.count > 5 ? ", …" : "")); pass --overwrite to replace, or export into an empty directory; nothing was written"
             )
         }
@@ -89,17 +96,8 @@ struct ExportCommand: AsyncParsableCommand {
                 try Data(file.text.utf8).write(to: url, options: .atomic)
             }
         } catch {
-            throw CommandFailure("--out \(out): \(error.localizedDescription)")
+            throw RunFailure(.outputUnwritable, "--out \(out): \(error.localizedDescription)")
         }
-        Self.report(result)
-        if !others.isEmpty {
-            emitError(
-                "warning: \(out) also holds \(others.count) other configuration file\(others.count == 1 ? "" : "s") (\(others.prefix(3).joined(separator: ", "))\(others.count > 3 ? ", …" : "")); plan reads them too\n"
-            )
-        }
-        let left = fetched.state.listed.count - result.exported
-        emit(
-            "Exported \(result.exported) plan\(result.exported == 1 ? "" : "s") to \(out) (\(result.files.count) file\(result.files.count == 1 ? "" : "s"))\(left > 0 ? "; \(left) left out (see the warnings)" : "") from \(session.endpointDescription) in \(fetched.listRequests + fetched.planRequests) requests.\n"
-        )
+        return others
     }
 }

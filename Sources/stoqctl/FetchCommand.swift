@@ -5,59 +5,57 @@ import StoqCore
 import StoqWire
 
 /// `stoqctl fetch`: read the remote state the way `plan` does, and show what was read.
-struct Fetch: AsyncParsableCommand {
+struct Fetch: StoqctlCommand {
     static let configuration = CommandConfiguration(
         abstract: "Read the shop's selling plans the way plan does, and report what was read and what it cost.",
         discussion: """
             Validates the configuration, lists every plan (at the largest page size),
             then reads in full only the plans the configuration manages. Prints a
-            summary, or the remote state as JSON with --format json.
+            summary, or the remote state as JSON with --format json. Formats: text, json.
 
             EXAMPLES
               stoqctl fetch examples/shop \\
                   --endpoint emulator:examples/shop/remote-state.json
               STOQ_API_TOKEN=… stoqctl fetch shop/ --format json
-            """)
+
+            """ + ExitStatus.helpSection([.success, .failure, .usage]))
 
     @Argument(help: "Configuration files or directories (default: the current directory).")
     var paths: [String] = []
 
-    @Option(help: "Output format: text or json.")
-    var format: OutputFormat = .text
-
+    @OptionGroup var output: FormatOption
     @OptionGroup var remote: RemoteOptions
 
-    func run() async throws {
-        let (desired, _) = try loadConfiguration(paths)
-        let session = try await Session(remote, settings: desired.settings)
+    func validate() throws {
+        try output.check([.text, .json], command: "fetch")
+    }
+
+    func execute() async -> ExitStatus {
+        let console = Console(format: output.format, color: output.color)
+        let slot = SessionSlot(remote, console: console)
         let started = Date()
-        let result: Fetcher.Result
-        do {
-            result = try await Fetcher(client: session.client).fetch(
-                internalNames: Set(desired.plans.map(\.internalName.value)), ids: Set(desired.plans.compactMap(\.id?.value)))
-        } catch {
-            await session.close()
-            throw CommandFailure("\(error)")
-        }
+        let outcome = await FetchRun.run(readConfiguration(paths), connect: slot.connect)
         let elapsed = Date().timeIntervalSince(started)
-        await session.close()
-        switch format {
-        case .json:
-            emit(RemoteStateJSON.render(result.state) + "\n")
-        default:
+        console.show(sources: outcome.config.sources)
+        console.reportRun(outcome.diagnostics, config: outcome.config)
+        var status = outcome.status
+        if let result = outcome.fetched {
             let s = result.state
-            let requests = result.listRequests + result.planRequests
-            emit(
-                "Fetched \(s.listed.count) plans from \(session.endpointDescription): \(s.managed.count) managed, \(s.unmanagedCount) unmanaged.\n"
-            )
-            emit(
-                String(
-                    format: "%d requests (%d list pages, %d plan reads) in %.2f s.\n", requests, result.listRequests, result.planRequests,
-                    elapsed))
-            for (id, problems) in result.problems.sorted(by: { $0.key < $1.key }) {
-                emit("warning: plan \(id): \(problems.joined(separator: "; "))\n")
+            switch output.format {
+            case .json:
+                console.result(RemoteStateJSON.render(s) + "\n")
+            default:
+                let requests = result.listRequests + result.planRequests
+                console.result(
+                    "Fetched \(s.listed.count) plans from \(outcome.shop ?? "STOQ"): \(s.managed.count) managed, \(s.unmanagedCount) unmanaged.\n"
+                        + String(
+                            format: "%d requests (%d list pages, %d plan reads) in %.2f s.\n", requests, result.listRequests,
+                            result.planRequests, elapsed))
             }
         }
+        if let closing = await slot.close() { status = max(status, closing) }
+        console.finish(status)
+        return status
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StoqAPI
 import StoqCore
 
 /// `--color auto|always|never`.
@@ -7,44 +8,83 @@ enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
     case auto, always, never
 
     /// Whether to colour output written to standard output.
-    var enabled: Bool {
+    var enabled: Bool { enabled(on: STDOUT_FILENO) }
+
+    /// Auto colour for standard error.
+    var enabledOnStandardError: Bool { enabled(on: STDERR_FILENO) }
+
+    private func enabled(on descriptor: Int32) -> Bool {
         switch self {
         case .always: return true
         case .never: return false
         case .auto:
             let noColor = ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false
-            return isatty(STDOUT_FILENO) == 1 && !noColor
+            return isatty(descriptor) == 1 && !noColor
         }
     }
 }
 
 extension OutputFormat: ExpressibleByArgument {}
 
-/// Options every command that reads config shares.
-struct OutputOptions: ParsableArguments {
-    @Option(help: "Output format: text, json or github (workflow annotations).")
+/// The formats a command prints, checked when the command line is parsed: a format the command
+/// does not print is a usage error, not silently text.
+struct FormatOption: ParsableArguments {
+    @Option(help: "Output format (the formats this command prints are listed in its --help).")
     var format: OutputFormat = .text
 
     @Option(help: "Colour: auto (only on a terminal without NO_COLOR), always or never.")
     var color: ColorChoice = .auto
+
+    /// Refuses a format outside `supported`.
+    func check(_ supported: [OutputFormat], command: String) throws {
+        guard supported.contains(format) else {
+            throw ValidationError(
+                "--format \(format.rawValue): \(command) prints \(supported.map(\.rawValue).joined(separator: ", ")); not \(format.rawValue)"
+            )
+        }
+    }
 }
 
-/// Process exit codes, documented in `--help` and the README.
-enum Exit {
-    static let success: Int32 = 0
-    static let failure: Int32 = 1
-    static let changesPresent: Int32 = 2
-    static let refusedByGate: Int32 = 3
-    static let stalePlan: Int32 = 4
-    static let partialFailure: Int32 = 5
+/// Options `plan` and `apply` share.
+struct PlanningOptions: ParsableArguments {
+    @Option(name: .customLong("target"), help: "Limit to this plan's internal_name (repeatable).")
+    var targets: [String] = []
+
+    @Flag(help: "Allow deleting remote plans that no file declares (needs `prune: true` in stoqctl.yaml).")
+    var allowDeletes = false
+
+    @Option(
+        name: .customLong("allow-gate"),
+        help: ArgumentHelp(
+            "Let a tripped safety gate through: GATE=HASH (repeatable).",
+            discussion:
+                "GATE is updates, deletes or policy_flips; HASH is at least 8 hex digits of the plan hash, so the override cannot carry over to another plan. GATE alone applies to any plan. `plan` judges the plan with the same overrides as `apply`, so its exit code says whether apply would refuse it."
+        ))
+    var allowGates: [String] = []
+
+    /// The parsed overrides.
+    var overrides: [GateOverride] { allowGates.compactMap(GateOverride.init(parsing:)) }
+
+    func validate() throws {
+        for text in allowGates where GateOverride(parsing: text) == nil {
+            throw ValidationError(
+                "--allow-gate \(text): expected GATE or GATE=HASH, with GATE one of \(SafetyGate.allCases.map(\.rawValue).joined(separator: ", ")) and HASH at least \(GateOverride.minimumPrefix) hex digits of the plan hash"
+            )
+        }
+    }
 }
 
-/// Writes to standard output without buffering surprises.
-func emit(_ text: String) {
-    FileHandle.standardOutput.write(Data(text.utf8))
+/// The paths given on the command line, read: the only code that touches configuration files.
+func readConfiguration(_ paths: [String]) -> ConfigInput {
+    let found = ConfigFiles(paths: paths.isEmpty ? ["."] : paths, limits: .standard)
+    return ConfigInput(files: found.files, diagnostics: found.diagnostics)
 }
 
-/// Writes to standard error.
-func emitError(_ text: String) {
-    FileHandle.standardError.write(Data(text.utf8))
+/// Writes `text` to `path` atomically, or fails with `output-unwritable`.
+func write(_ text: String, to path: String, option: String) throws(RunFailure) {
+    do {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+        throw RunFailure(.outputUnwritable, "\(option) \(path): \(error.localizedDescription)")
+    }
 }

@@ -4,7 +4,7 @@ import StoqAPI
 import StoqCore
 
 /// `stoqctl plan`: what apply would change, shown for review.
-struct PlanCommand: AsyncParsableCommand {
+struct PlanCommand: StoqctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Compare the configuration with the shop and show the changes apply would make.",
@@ -13,7 +13,11 @@ struct PlanCommand: AsyncParsableCommand {
             list, then one read per managed plan), and prints the ordered operations
             with their YAML lines, the values they change, the requests they compile to
             and their API cost, the plan hash, and any safety gate that apply would
-            refuse it by.
+            refuse it by. Formats: text, markdown, json, github.
+
+            The plan is judged with the same --allow-gate and --allow-deletes as apply:
+            when apply would refuse it, plan exits 3, so CI can tell from the exit code
+            alone.
 
             EXAMPLES
               stoqctl plan examples/shop \\
@@ -28,39 +32,51 @@ struct PlanCommand: AsyncParsableCommand {
               stoqctl plan shop/ --detailed-exitcode
               stoqctl plan shop/ --target fall-drop-2026            # one plan only
 
-            EXIT CODES
-              0  no changes (or changes, without --detailed-exitcode)
-              1  error: invalid configuration, or STOQ could not be read
-              2  changes present (with --detailed-exitcode); declared, unverified
-                 inventory policies do not count
-            """)
+            """ + ExitStatus.helpSection([.success, .failure, .changesPresent, .refused, .usage]))
 
     @Argument(help: "Configuration files or directories (default: the current directory).")
     var paths: [String] = []
 
-    @OptionGroup var output: OutputOptions
+    @OptionGroup var output: FormatOption
     @OptionGroup var planning: PlanningOptions
     @OptionGroup var remote: RemoteOptions
 
     @Option(help: "Also write the plan as JSON to this file (a saved plan for `stoqctl apply FILE`).")
     var out: String?
 
-    @Flag(help: "Exit 2 when there are changes, 0 when there are none.")
+    @Flag(help: "Exit 2 when there are changes, 0 when there are none (3 still wins when apply would refuse the plan).")
     var detailedExitcode = false
 
-    func run() async throws {
-        let (plan, session) = try await planAgainstShop(paths: paths, planning: planning, remote: remote)
-        await session.close()
-        let shown = render(plan, format: output.format, color: output.color.enabled)
-        emit(shown)
-        if let out {
-            do {
-                let json = output.format == .json ? shown : JSONPlanRenderer.render(plan)
-                try Data(json.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
-            } catch {
-                throw CommandFailure("--out \(out): \(error.localizedDescription)")
+    func validate() throws {
+        try output.check(OutputFormat.allCases, command: "plan")
+    }
+
+    func execute() async -> ExitStatus {
+        let console = Console(format: output.format, color: output.color)
+        let slot = SessionSlot(remote, console: console)
+        var input = PlanRun.Input(config: readConfiguration(paths))
+        input.targets = planning.targets
+        input.allowDeletes = planning.allowDeletes
+        input.overrides = planning.overrides
+        input.budget = remote.budget
+        let outcome = await PlanRun.run(input, connect: slot.connect)
+        console.show(sources: outcome.config.sources)
+        console.reportRun(outcome.diagnostics, config: outcome.config)
+        var status = outcome.status(detailedExitcode: detailedExitcode)
+        if let plan = outcome.plan, let verdict = outcome.verdict {
+            let shown = output.format.planRenderer(color: output.color.enabled).render(plan, verdict: verdict)
+            console.result(shown)
+            if let out {
+                do {
+                    try write(output.format == .json ? shown : PlanJSON.render(plan), to: out, option: "--out")
+                } catch {
+                    console.report([error.diagnostic])
+                    status = max(status, error.status)
+                }
             }
         }
-        if detailedExitcode, !plan.isEmpty { throw ExitCode(Exit.changesPresent) }
+        if let closing = await slot.close() { status = max(status, closing) }
+        console.finish(status)
+        return status
     }
 }

@@ -1,5 +1,19 @@
 import ArgumentParser
 import Foundation
+import StoqCore
+
+/// A stoqctl command: runs, reports through its ``Console``, and returns the exit status.
+protocol StoqctlCommand: AsyncParsableCommand {
+    /// Runs the command.
+    func execute() async -> ExitStatus
+}
+
+extension StoqctlCommand {
+    mutating func run() async throws {
+        let status = await execute()
+        if status != .success { throw ExitCode(status.rawValue) }
+    }
+}
 
 /// The `stoqctl` command line.
 @main
@@ -10,33 +24,32 @@ struct Stoqctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stoqctl",
         abstract: "Preorder configuration as code for STOQ: validate, plan and apply selling plans from YAML.",
-        discussion: """
-            EXIT CODES
-              0  success, or no changes
-              1  error: invalid config, network or API failure
-              2  changes present (plan --detailed-exitcode)
-              3  refused by a safety gate
-              4  saved plan is stale or conflicts with live state
-              5  apply finished with some operations failed
-            """,
+        discussion: ExitStatus.helpSection(),
         version: version,
         subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, ExportCommand.self, Fetch.self, EmulatorCommand.self])
 
-    /// Runs the command; a ``CommandFailure`` prints as `error: …` (like every other stoqctl error)
-    /// and exits 1.
+    /// Parses the command line and runs the command.
+    ///
+    /// A usage error is reported like every other problem (`error: … [usage]`, then the usage)
+    /// and exits 64; `--help` and `--version` print to standard output and exit 0.
     static func main() async {
         do {
             var command = try parseAsRoot()
-            if var command = command as? any AsyncParsableCommand {
-                try await command.run()
-            } else {
-                try command.run()
+            if let command = command as? any StoqctlCommand {
+                Foundation.exit(await command.execute().rawValue)
             }
-        } catch let failure as CommandFailure {
-            emitError("error: \(failure.description)\n")
-            Foundation.exit(Exit.failure)
+            // `help` and the root command without a subcommand: argument-parser prints the help.
+            try command.run()
+            Foundation.exit(0)
         } catch {
-            exit(withError: error)
+            if exitCode(for: error) == .success {
+                Output.out(fullMessage(for: error) + "\n")
+                Foundation.exit(0)
+            }
+            Console().report(.usage, message(for: error))
+            let usage = fullMessage(for: error).split(separator: "\n", omittingEmptySubsequences: false).drop { !$0.hasPrefix("Usage:") }
+            if !usage.isEmpty { Output.error(usage.joined(separator: "\n") + "\n") }
+            Foundation.exit(ExitStatus.usage.rawValue)
         }
     }
 }

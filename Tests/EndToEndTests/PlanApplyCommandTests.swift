@@ -61,7 +61,12 @@ struct PlanApplyCommandTests {
     @Test("an unknown --target is an error; markdown and github formats render")
     func targetsAndFormats() throws {
         let dir = try temporaryDirectory()
-        let endpoint = "emulator:\(dir.appendingPathComponent("empty.json").path)"
+        let missing = try Stoqctl.run(["plan", "examples/shop", "--endpoint", "emulator:\(dir.appendingPathComponent("empty.json").path)"])
+        #expect(missing.status == 1, "a mistyped state file is an error, not an empty shop")
+        #expect(missing.stdout.isEmpty)
+        #expect(missing.stderr.contains("empty.json does not exist; to start an empty shop there, use --endpoint emulator:new:"))
+        #expect(missing.stderr.hasSuffix("[emulator-state]\n"))
+        let endpoint = "emulator:new:\(dir.appendingPathComponent("empty.json").path)"
         let bad = try Stoqctl.run(["plan", "examples/shop", "--endpoint", endpoint, "--target", "fall-drop"])
         #expect(bad.status == 1)
         #expect(bad.stderr.contains("--target fall-drop: no plan has this internal_name; did you mean `fall-drop-2026`? [unknown-target]"))

@@ -32,9 +32,9 @@ struct GateShop {
     func run(_ args: [String]) throws -> Stoqctl.Outcome { try Stoqctl.run(args + ["--endpoint", endpoint], in: dir) }
 
     /// `plan --out plan.json`, returning the plan's short hash (hex only).
-    func savePlan(_ extra: [String] = []) throws -> String {
+    func savePlan(_ extra: [String] = [], status: Int32 = 0) throws -> String {
         let r = try run(["plan", "shop", "--out", "plan.json"] + extra)
-        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.status == status, "\(r.stderr)")
         let line = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("Plan hash: sha256:") })
         return String(line.dropFirst("Plan hash: sha256:".count))
     }
@@ -143,7 +143,7 @@ struct SavedPlanCommandTests {
 
         try original.write(to: file, atomically: true, encoding: .utf8)
         let elsewhere = try Stoqctl.run(
-            ["apply", "plan.json", "--endpoint", "emulator:\(shop.dir.appendingPathComponent("other.json").path)"], in: shop.dir)
+            ["apply", "plan.json", "--endpoint", "emulator:new:\(shop.dir.appendingPathComponent("other.json").path)"], in: shop.dir)
         #expect(elsewhere.status == 1)
         #expect(elsewhere.stderr.contains("was planned against emulator:\(shop.state.path), but this apply would write to emulator:"))
         #expect(try shop.stateText() == before)
@@ -152,19 +152,24 @@ struct SavedPlanCommandTests {
     @Test("the updates gate refuses (exit 3, naming the gate and the excess); a pinned override lets exactly this plan through")
     func updatesGate() throws {
         let shop = try GateShop(changed: 5)
-        let hash = try shop.savePlan()
+        let hash = try shop.savePlan(status: 3)
         let plan = try shop.run(["plan", "shop"])
+        #expect(plan.status == 3, "plan exits 3 when apply would refuse the plan")
         #expect(
             plan.stdout.contains(
-                "Safety gate `updates` will refuse this plan: 5 of 12 managed plans updated (41.7 %); safety.max_update_percent: 30 allows 3: 2 over."
+                "Safety gate `updates` refuses this plan: 5 of 12 managed plans updated (41.7 %); safety.max_update_percent: 30 allows 3: 2 over."
             ))
+        let pinned = try shop.run(["plan", "shop", "--allow-gate", "updates=\(hash)", "--detailed-exitcode"])
+        #expect(pinned.status == 2, "with the same pinned override, plan says what apply would do: apply, with changes")
+        #expect(pinned.stdout.contains("Safety gate `updates` is let through by --allow-gate updates=\(hash)"))
         let before = try shop.stateText()
 
         let refused = try shop.run(["apply", "plan.json", "--report", "report.json"])
         #expect(refused.status == 3)
         #expect(
             refused.stderr.contains(
-                "error: safety gate `updates`: 5 of 12 managed plans updated (41.7 %); safety.max_update_percent: 30 allows 3: 2 over."))
+                "error: safety gate `updates` refuses this plan: 5 of 12 managed plans updated (41.7 %); safety.max_update_percent: 30 allows 3: 2 over."
+            ))
         #expect(refused.stderr.contains("--allow-gate updates=\(hash)"))
         #expect(try shop.stateText() == before)
         let report = try String(contentsOf: shop.dir.appendingPathComponent("report.json"), encoding: .utf8)
@@ -183,7 +188,7 @@ struct SavedPlanCommandTests {
 
         let allowed = try shop.run(["apply", "plan.json", "--allow-gate", "updates=\(hash)"])
         #expect(allowed.status == 0, "\(allowed.stderr)")
-        #expect(allowed.stderr.contains("warning: safety gate `updates` let through by --allow-gate updates=\(hash)"))
+        #expect(allowed.stderr.contains("warning: safety gate `updates` is let through by --allow-gate updates=\(hash)"))
         #expect(allowed.stdout.contains("5 applied"))
     }
 

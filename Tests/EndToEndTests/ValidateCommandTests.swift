@@ -82,7 +82,7 @@ struct ValidateCommandTests {
         #expect(h.stdout.contains("EXAMPLES"))
         #expect(h.stdout.contains("stoqctl validate shop --format github"))
         let top = try Stoqctl.run(["--help"])
-        #expect(top.stdout.contains("5  apply finished with some operations failed"))
+        #expect(top.stdout.contains("5   apply finished with some operations failed"))
     }
 }
 

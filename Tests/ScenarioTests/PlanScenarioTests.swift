@@ -6,46 +6,60 @@ import StoqTestSupport
 import StoqWire
 import Testing
 
+/// A folder under `Tests/Fixtures/plan/` with `config/`, `remote.json`, `scenario.json` (the
+/// options it plans with and whether it has changes) and the four goldens.
 struct Scenario: CustomTestStringConvertible, Sendable {
     var name: String
     var allowDeletes = false
-    var expectEmpty = false
+    var hasChanges = true
     var testDescription: String { name }
+
+    /// Folders that are not scenarios: goldens of a test of their own.
+    static let notScenarios: Set<String> = ["a-markdown-plan-over-the-size-budget", "the-example-shop"]
+
+    /// Every scenario folder, found on disk, so a new folder is never skipped; a folder without
+    /// a readable `scenario.json` becomes a scenario that fails.
+    static func discover() -> [Scenario] {
+        let root = Golden.repositoryRoot.appendingPathComponent("Tests/Fixtures/plan")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+        return names.sorted().filter { !notScenarios.contains($0) && !$0.hasPrefix(".") }.map { name in
+            var scenario = Scenario(name: name)
+            let options = root.appendingPathComponent(name).appendingPathComponent("scenario.json")
+            if let data = FileManager.default.contents(atPath: options.path), let json = try? JSONValue.parse(Array(data)) {
+                scenario.allowDeletes = json["allow_deletes"]?.boolValue ?? false
+                scenario.hasChanges = json["has_changes"]?.boolValue ?? true
+            }
+            return scenario
+        }
+    }
 }
 
-let scenarios: [Scenario] = [
-    Scenario(name: "a-new-plan-is-created"),
-    Scenario(name: "one-field-changed"),
-    Scenario(name: "nothing-changed-even-where-stoq-formats-values-differently", expectEmpty: true),
-    Scenario(name: "membership-added-and-removed"),
-    Scenario(name: "declared-policies-are-sent-unverified", expectEmpty: true),
-    Scenario(name: "a-remote-only-plan-with-prune-off-is-left-alone", expectEmpty: true),
-    Scenario(name: "a-remote-only-plan-with-prune-on-needs-allow-deletes", expectEmpty: true),
-    Scenario(name: "a-remote-only-plan-with-prune-on-and-allow-deletes-is-deleted", allowDeletes: true),
-    Scenario(name: "values-that-need-escaping-and-a-rename"),
-    Scenario(name: "a-plan-over-its-safety-gates"),
-]
+let scenarios = Scenario.discover()
 
 @Suite("Golden plans for scenarios, in every format")
 struct PlanScenarioTests {
+    @Test("the scenario folders are found on disk")
+    func discovered() {
+        #expect(scenarios.count >= 10)
+    }
+
     @Test(arguments: scenarios)
     func golden(_ scenario: Scenario) async throws {
         let dir = Golden.repositoryRoot.appendingPathComponent("Tests/Fixtures/plan/\(scenario.name)")
+        #expect(
+            FileManager.default.fileExists(atPath: dir.appendingPathComponent("scenario.json").path),
+            "every scenario folder needs a scenario.json")
         let desired = try loadScenarioConfig(dir)
         let shop = try ScenarioShop(
             remoteJSON: String(decoding: try Data(contentsOf: dir.appendingPathComponent("remote.json")), as: UTF8.self))
         var options = PlanOptions()
         options.allowDeletes = scenario.allowDeletes
         let plan = try await shop.plan(desired, options: options)
-        #expect(plan.isEmpty == scenario.expectEmpty)
-        let base = "Tests/Fixtures/plan/\(scenario.name)"
-        expectGolden(TextPlanRenderer(color: false).render(plan), "\(base)/plan.txt")
-        expectGolden(MarkdownPlanRenderer().render(plan), "\(base)/plan.md")
-        expectGolden(JSONPlanRenderer.render(plan), "\(base)/plan.json")
-        expectGolden(GitHubPlanRenderer.render(plan), "\(base)/plan.github.txt")
+        #expect(plan.isEmpty == !scenario.hasChanges)
+        expectGoldens(plan, in: "Tests/Fixtures/plan/\(scenario.name)")
         // The same inputs always give the same plan.
         let again = try await shop.plan(desired, options: options)
-        #expect(JSONPlanRenderer.render(again) == JSONPlanRenderer.render(plan))
+        #expect(PlanJSON.render(again) == PlanJSON.render(plan))
     }
 
     @Test("the example shop against its remote state")
@@ -64,11 +78,7 @@ struct PlanScenarioTests {
             remoteJSON: String(
                 decoding: try Data(contentsOf: root.appendingPathComponent("examples/shop/remote-state.json")), as: UTF8.self))
         let plan = try await shop.plan(desired)
-        let base = "Tests/Fixtures/plan/the-example-shop"
-        expectGolden(TextPlanRenderer(color: false).render(plan), "\(base)/plan.txt")
-        expectGolden(MarkdownPlanRenderer().render(plan), "\(base)/plan.md")
-        expectGolden(JSONPlanRenderer.render(plan), "\(base)/plan.json")
-        expectGolden(GitHubPlanRenderer.render(plan), "\(base)/plan.github.txt")
+        expectGoldens(plan, in: "Tests/Fixtures/plan/the-example-shop")
     }
 
     @Test("a markdown plan over the size budget shortens details, never the summary")
@@ -102,5 +112,22 @@ struct PlanScenarioTests {
         let comment = MarkdownPlanRenderer().render(bigPlan)
         #expect(comment.count < 65_536)
         #expect(comment.contains("**Plan: 1,500 to create"))
+    }
+}
+
+/// The golden file of each format.
+func goldenName(_ format: OutputFormat) -> String {
+    switch format {
+    case .text: "plan.txt"
+    case .markdown: "plan.md"
+    case .json: "plan.json"
+    case .github: "plan.github.txt"
+    }
+}
+
+/// Compares `plan` in every format, each through the renderer seam, with the goldens in `base`.
+func expectGoldens(_ plan: Plan, in base: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+    for format in OutputFormat.allCases {
+        expectGolden(format.planRenderer(color: false).render(plan), "\(base)/\(goldenName(format))", sourceLocation: sourceLocation)
     }
 }

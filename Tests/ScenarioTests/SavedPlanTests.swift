@@ -42,12 +42,12 @@ enum StaleShop {
         try #require(!diagnostics.hasErrors, "\(diagnostics.map(\.message))")
         let shop = try ScenarioShop(remoteJSON: remote)
         let plan = try await shop.plan(desired)
-        return (shop, JSONPlanRenderer.render(plan))
+        return (shop, PlanJSON.render(plan))
     }
 
     /// Applies the saved plan text the way `apply plan.json` does: decode, then compare-and-set.
     static func applySaved(_ text: String, on shop: ScenarioShop) async throws -> ApplyReport {
-        let plan = try PlanFile.decode(text).plan
+        let plan = try PlanJSON.decode(text).plan
         return await Applier(client: shop.client).apply(plan, mode: .compareAndSet)
     }
 

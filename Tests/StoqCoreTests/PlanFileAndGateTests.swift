@@ -19,7 +19,7 @@ func readGolden(_ path: String) throws -> String {
 
 func decodeError(_ text: String) -> String? {
     do {
-        _ = try PlanFile.decode(text)
+        _ = try PlanJSON.decode(text)
         return nil
     } catch {
         return error.message
@@ -34,9 +34,9 @@ struct PlanFileTests {
     @Test("every golden plan decodes and renders back byte for byte, with the same hash", arguments: goldenPlanFiles)
     func roundTrip(path: String) throws {
         let text = try readGolden(path)
-        let (plan, hash) = try PlanFile.decode(text)
-        #expect(JSONPlanRenderer.render(plan) == text)
-        #expect(JSONPlanRenderer.hash(plan) == hash)
+        let (plan, hash) = try PlanJSON.decode(text)
+        #expect(PlanJSON.render(plan) == text)
+        #expect(PlanJSON.hash(plan) == hash)
         #expect(text.contains("\"plan_hash\": \"\(hash)\""))
     }
 
@@ -114,14 +114,14 @@ func gatedPlan(managed: Int, updates: Int, deletes: Int = 0, policyVariants: Int
         ops.append(
             PlanOperation(
                 kind: .update, plan: PlanRef(internalName: "plan-\(i)", id: "id-\(i)"), location: nil,
-                changes: [FieldChange(field: "name", before: .string("a"), after: .string("b"), location: nil)],
-                requests: [PlannedRequest(method: "PUT", path: "/preorders/id-\(i)", cost: 2)]))
+                changes: [FieldChange(field: .field(.name), before: .string("a"), after: .string("b"), location: nil)],
+                requests: [PlannedRequest(.update, planID: "id-\(i)")]))
     }
     for i in 0..<deletes {
         ops.append(
             PlanOperation(
                 kind: .delete, plan: PlanRef(internalName: "gone-\(i)", id: "gone-\(i)"), location: nil,
-                requests: [PlannedRequest(method: "DELETE", path: "/preorders/gone-\(i)", cost: 2)]))
+                requests: [PlannedRequest(.delete, planID: "gone-\(i)")]))
     }
     if policyVariants > 0 {
         let ids = (1...Int64(policyVariants)).map { $0 }
@@ -129,14 +129,14 @@ func gatedPlan(managed: Int, updates: Int, deletes: Int = 0, policyVariants: Int
             PlanOperation(
                 kind: .setInventoryPolicy, plan: PlanRef(internalName: "plan-0", id: "id-0"), location: nil, variantIDs: ids,
                 policy: .continue, unverified: true,
-                requests: [PlannedRequest(method: "POST", path: "/preorders/id-0/bulk_toggle_inventory_policy", cost: 2, variantIDs: ids)]))
+                requests: [PlannedRequest(.toggleInventoryPolicy, planID: "id-0", variantIDs: ids)]))
     }
     return Plan(operations: ops, managedPlans: managed, safety: safety)
 }
 
 @Suite("Safety gates: which gate, by how much, and overrides pinned to a plan hash")
 struct SafetyGateTests {
-    func check(_ plan: Plan, _ gate: SafetyGate) -> GateCheck? { SafetyGates.check(plan).first { $0.gate == gate } }
+    func check(_ plan: Plan, _ gate: SafetyGate) -> GateCheck? { Safety.check(plan).first { $0.gate == gate } }
 
     @Test("updates over the share are tripped, and the sentence says by how much")
     func updates() throws {
@@ -144,7 +144,7 @@ struct SafetyGateTests {
         let c = try #require(check(plan, .updates))
         #expect(c.tripped && c.count == 9 && c.allowed == 6 && c.over == 3)
         #expect(
-            SafetyGates.describe(c, managedPlans: 20, minManagedPlans: 10)
+            Safety.describe(c, managedPlans: 20, minManagedPlans: 10)
                 == "9 of 20 managed plans updated (45 %); safety.max_update_percent: 30 allows 6: 3 over")
         #expect(check(gatedPlan(managed: 20, updates: 6), .updates)?.tripped == false)
     }
@@ -154,7 +154,7 @@ struct SafetyGateTests {
         let c = try #require(check(gatedPlan(managed: 5, updates: 5, deletes: 5), .updates))
         #expect(!c.applies && !c.tripped)
         #expect(check(gatedPlan(managed: 5, updates: 5, deletes: 5), .deletes)?.tripped == false)
-        #expect(SafetyGates.describe(c, managedPlans: 5, minManagedPlans: 10).hasSuffix("not applied below safety.min_managed_plans: 10"))
+        #expect(Safety.describe(c, managedPlans: 5, minManagedPlans: 10).hasSuffix("not applied below safety.min_managed_plans: 10"))
     }
 
     @Test("deletes over the share are tripped")
@@ -170,30 +170,30 @@ struct SafetyGateTests {
         let plan = gatedPlan(managed: 3, updates: 0, policyVariants: 150, safety: safety)
         let c = try #require(check(plan, .policyFlips))
         #expect(c.tripped && c.over == 50 && c.unverified == 150)
-        #expect(SafetyGates.describe(c, managedPlans: 3, minManagedPlans: 10).contains("counted as possible flips"))
+        #expect(Safety.describe(c, managedPlans: 3, minManagedPlans: 10).contains("counted as possible flips"))
     }
 
     @Test("an override opens only its gate, and when pinned only for the plan with that hash")
     func overrides() throws {
         let plan = gatedPlan(managed: 20, updates: 9)
-        let hash = JSONPlanRenderer.hash(plan)
+        let hash = PlanJSON.hash(plan)
         let prefix = String(hash.dropFirst(7).prefix(12))
         let pinned = try #require(GateOverride(parsing: "updates=\(prefix)"))
-        #expect(SafetyGates.decide(plan, planHash: hash, overrides: [pinned]).allSatisfy { !$0.refuses })
+        #expect(Safety.decide(plan, planHash: hash, overrides: [pinned]).allSatisfy { !$0.refuses })
         #expect(try #require(GateOverride(parsing: "updates=sha256:\(prefix.uppercased())")).matches(planHash: hash))
 
         // The same override does not carry over to a different plan.
         let other = gatedPlan(managed: 20, updates: 10)
         let decision = try #require(
-            SafetyGates.decide(other, planHash: JSONPlanRenderer.hash(other), overrides: [pinned]).first { $0.check.gate == .updates })
+            Safety.decide(other, planHash: PlanJSON.hash(other), overrides: [pinned]).first { $0.check.gate == .updates })
         #expect(decision.refuses)
         #expect(decision.overrideMismatch?.contains("pinned to another plan") == true)
 
         // Another gate's override does not open this one; an unpinned one opens any plan.
         let deletesOverride = try #require(GateOverride(parsing: "deletes"))
-        #expect(SafetyGates.decide(plan, planHash: hash, overrides: [deletesOverride]).contains { $0.refuses })
+        #expect(Safety.decide(plan, planHash: hash, overrides: [deletesOverride]).contains { $0.refuses })
         let unpinned = try #require(GateOverride(parsing: "updates"))
-        #expect(SafetyGates.decide(other, planHash: JSONPlanRenderer.hash(other), overrides: [unpinned]).allSatisfy { !$0.refuses })
+        #expect(Safety.decide(other, planHash: PlanJSON.hash(other), overrides: [unpinned]).allSatisfy { !$0.refuses })
     }
 
     @Test("malformed overrides are refused", arguments: ["update", "updates=123", "updates=xyz12345", "", "updates=sha256:"])
@@ -202,10 +202,10 @@ struct SafetyGateTests {
     @Test("the plan hash changes with anything the plan would do, and only then")
     func hashSensitivity() {
         let a = gatedPlan(managed: 20, updates: 3)
-        #expect(JSONPlanRenderer.hash(a) == JSONPlanRenderer.hash(gatedPlan(managed: 20, updates: 3)))
-        #expect(JSONPlanRenderer.hash(a) != JSONPlanRenderer.hash(gatedPlan(managed: 20, updates: 4)))
+        #expect(PlanJSON.hash(a) == PlanJSON.hash(gatedPlan(managed: 20, updates: 3)))
+        #expect(PlanJSON.hash(a) != PlanJSON.hash(gatedPlan(managed: 20, updates: 4)))
         var moved = a
         moved.endpoint = "https://staging.example"
-        #expect(JSONPlanRenderer.hash(a) != JSONPlanRenderer.hash(moved))
+        #expect(PlanJSON.hash(a) != PlanJSON.hash(moved))
     }
 }

@@ -21,7 +21,7 @@ public struct ExportResult: Sendable, Hashable {
     public var notes: [String]
 }
 
-/// Remote state → config that plans to "No changes" (product.md §1).
+/// Remote state → config that plans to "No changes".
 ///
 /// Writes only what STOQ returns and the config can hold: writable fields with a value (`null`
 /// is the same as absent), those that apply to the plan's `*_type` choices, membership for a

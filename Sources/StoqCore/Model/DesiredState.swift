@@ -77,7 +77,7 @@ public struct SellingPlanSpec: Sendable, Hashable {
 
 /// Where the truth about variants' inventory policies comes from.
 public enum PolicySource: Sendable, Hashable {
-    /// Declared policies cannot be read back: they are unverified assertions (product.md §5).
+    /// Declared policies cannot be read back: they are unverified assertions.
     case declared
     /// Read policies from the Shopify Admin API of this shop.
     case shopify(shop: String)
@@ -93,6 +93,9 @@ public struct SafetySettings: Sendable, Hashable {
     public var maxPolicyFlips: Int64 = 1_000
     /// Below this many managed plans the percentage gates do not apply.
     public var minManagedPlans: Int64 = 10
+
+    /// The `safety:` key of ``minManagedPlans``.
+    public static let minManagedPlansKey = "min_managed_plans"
 
     /// Defaults.
     public init() {}

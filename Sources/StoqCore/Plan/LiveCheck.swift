@@ -29,12 +29,12 @@ public enum LiveCheck {
         case .create:
             guard let live else { return .proceed(op) }
             let differing = op.changes.filter { c in
-                guard c.field != "internal_name", let field = PlanField(rawValue: c.field), !field.isWriteOnly else { return false }
-                return !Normalize.equal(c.after, live.fields[field])
+                guard c.field != .internalName, !c.field.isWriteOnly else { return false }
+                return !Normalize.equal(c.after, c.field.value(in: live))
             }
             guard differing.isEmpty else {
                 let details = differing.prefix(3).map { c in
-                    "\(c.field): planned \(PlanText.value(c.after)), found \(PlanText.value(PlanField(rawValue: c.field).flatMap { live.fields[$0] }))"
+                    "\(c.field): planned \(PlanText.value(c.after)), found \(PlanText.value(c.field.value(in: live)))"
                 }
                 return .conflict(
                     "a plan named `\(op.plan.internalName)` was created since the plan was made (id \(live.id)) and differs: "
@@ -44,19 +44,15 @@ public enum LiveCheck {
         case .update:
             guard let live else { return .conflict("the plan no longer exists in STOQ") }
             var kept: [FieldChange] = []
-            var changed: [(String, FieldValue?, FieldValue?)] = []
+            var changed: [(ChangeKey, FieldValue?, FieldValue?)] = []
             var stillNeeded = false
             for c in op.changes {
-                let now: FieldValue?
-                if c.field == "internal_name" {
-                    now = .string(live.internalName)
-                } else if let field = PlanField(rawValue: c.field), !field.isWriteOnly {
-                    now = live.fields[field]
-                } else {
+                guard !c.field.isWriteOnly else {
                     // Write-only: STOQ never returns it, so there is nothing to compare; it rides along.
                     kept.append(c)
                     continue
                 }
+                let now = c.field.value(in: live)
                 if same(c.before, now) {
                     kept.append(c)
                     stillNeeded = true
@@ -108,7 +104,7 @@ public enum LiveCheck {
     }
 
     /// `name: planned from "A", now "B"; …`.
-    static func describe(_ items: [(String, FieldValue?, FieldValue?)]) -> String {
+    static func describe(_ items: [(ChangeKey, FieldValue?, FieldValue?)]) -> String {
         items.map { "\($0.0): planned from \(PlanText.value($0.1)), now \(PlanText.value($0.2))" }.joined(separator: "; ")
     }
 }

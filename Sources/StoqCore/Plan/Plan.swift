@@ -1,3 +1,5 @@
+import StoqWire
+
 /// Which plan an operation acts on: its `internal_name`, and its STOQ id once it has one.
 public struct PlanRef: Sendable, Hashable, Comparable {
     /// The config's identity for the plan.
@@ -17,10 +19,76 @@ public struct PlanRef: Sendable, Hashable, Comparable {
     }
 }
 
+/// What a field change sets: the plan's identity (`internal_name`, changed only on a plan pinned by
+/// `id`) or one of its writable fields.
+public enum ChangeKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// `internal_name`: set by a create, or a rename of a plan pinned by `id`.
+    case internalName
+    /// A writable field.
+    case field(PlanField)
+
+    /// The API name, as written in the config, the request body and the plan JSON.
+    public var name: String {
+        switch self {
+        case .internalName: "internal_name"
+        case .field(let f): f.rawValue
+        }
+    }
+
+    /// The API name.
+    public var description: String { name }
+
+    /// The key for an API name.
+    public init?(name: String) {
+        if name == "internal_name" {
+            self = .internalName
+        } else if let field = PlanField(rawValue: name) {
+            self = .field(field)
+        } else {
+            return nil
+        }
+    }
+
+    /// The field, unless this is the identity.
+    public var field: PlanField? {
+        if case .field(let f) = self { return f }
+        return nil
+    }
+
+    /// True when STOQ accepts the field but never returns it, so its current value is unknown.
+    public var isWriteOnly: Bool { field?.isWriteOnly ?? false }
+
+    /// The identity first, then fields in API order.
+    public static func < (lhs: ChangeKey, rhs: ChangeKey) -> Bool {
+        switch (lhs, rhs) {
+        case (.internalName, .internalName): false
+        case (.internalName, _): true
+        case (_, .internalName): false
+        case (.field(let a), .field(let b)): a < b
+        }
+    }
+
+    /// The value a remote plan holds for this key (nil when STOQ did not return it).
+    public func value(in plan: RemotePlan) -> FieldValue? {
+        switch self {
+        case .internalName: .string(plan.internalName)
+        case .field(let f): f.isWriteOnly ? nil : plan.fields[f]
+        }
+    }
+
+    /// Decodes a value of this key from its JSON form.
+    public func decode(_ json: JSONValue) -> FieldValue? {
+        switch self {
+        case .internalName: json.stringValue.map(FieldValue.string)
+        case .field(let f): FieldValue(json: json, as: f)
+        }
+    }
+}
+
 /// One field's change: the value the plan was computed from and the value it sets.
 public struct FieldChange: Sendable, Hashable {
-    /// The API field name (`name`, …; `internal_name` for a rename of a plan pinned by `id`).
-    public var field: String
+    /// What it sets.
+    public var field: ChangeKey
     /// The remote value (nil when the plan does not exist yet, or STOQ did not return the field).
     public var before: FieldValue?
     /// The value to set.
@@ -29,7 +97,7 @@ public struct FieldChange: Sendable, Hashable {
     public var location: SourceLocation?
 
     /// Creates a change.
-    public init(field: String, before: FieldValue?, after: FieldValue, location: SourceLocation?) {
+    public init(field: ChangeKey, before: FieldValue?, after: FieldValue, location: SourceLocation?) {
         self.field = field
         self.before = before
         self.after = after
@@ -37,7 +105,8 @@ public struct FieldChange: Sendable, Hashable {
     }
 }
 
-/// What kind of step an operation is, in the order a plan runs them (product.md §4).
+/// What kind of step an operation is, in the order a plan runs them: create, update, add
+/// variants, inventory policy, remove variants, delete.
 public enum OperationKind: String, Sendable, Hashable, CaseIterable, Comparable {
     case create
     case update
@@ -51,26 +120,37 @@ public enum OperationKind: String, Sendable, Hashable, CaseIterable, Comparable 
 
     /// Run order.
     public static func < (lhs: OperationKind, rhs: OperationKind) -> Bool { lhs.rank < rhs.rank }
+
+    /// True for kinds that set fields (create, update).
+    public var hasChanges: Bool { self == .create || self == .update }
+
+    /// True for kinds that carry variant ids (membership and policy).
+    public var hasVariants: Bool { self == .addVariants || self == .removeVariants || self == .setInventoryPolicy }
 }
 
 /// One HTTP request an operation compiles to, with its rate-limit cost.
+///
+/// Method, path and cost all come from its ``StoqEndpoint``: what the plan states is what the
+/// client sends.
 public struct PlannedRequest: Sendable, Hashable {
-    /// `POST`, `PUT`, `DELETE`.
-    public var method: String
+    /// The endpoint it calls.
+    public var endpoint: StoqEndpoint
     /// Path below the API base, with `{id}` when the plan does not exist yet.
     public var path: String
-    /// Points it costs (reads 1, writes 2).
-    public var cost: Int
     /// Variant ids it carries (membership and policy calls), sorted.
     public var variantIDs: [Int64]
 
-    /// Creates a request.
-    public init(method: String, path: String, cost: Int, variantIDs: [Int64] = []) {
-        self.method = method
-        self.path = path
-        self.cost = cost
+    /// A request to `endpoint` for the plan `planID` (nil: the plan a create makes).
+    public init(_ endpoint: StoqEndpoint, planID: String?, variantIDs: [Int64] = []) {
+        self.endpoint = endpoint
+        self.path = endpoint.path(id: planID)
         self.variantIDs = variantIDs
     }
+
+    /// `POST`, `PUT`, `DELETE`.
+    public var method: String { endpoint.method }
+    /// Points it costs (reads 1, writes 2).
+    public var cost: Int { endpoint.cost }
 }
 
 /// One step of a plan: what it does, to which plan, why (the YAML location), what it was
@@ -205,26 +285,73 @@ public struct Plan: Sendable, Hashable {
     /// True when nothing but unverified assertions would be sent.
     public var isEmpty: Bool { changes.isEmpty }
 
-    /// Counts for the summary line.
+    /// Counts of what the plan does, defined once: every renderer, the JSON document and the
+    /// safety gates read these.
     public struct Summary: Sendable, Hashable {
+        /// Plans created, updated in place (fields, membership or verified policies) and deleted.
         public var create = 0, update = 0, delete = 0
+        /// Variants added and removed, and the membership calls that do it.
         public var variantsAdded = 0, variantsRemoved = 0, membershipCalls = 0
+        /// Verified policy changes per policy, and their calls.
         public var policyVariants: [InventoryPolicy: Int] = [:]
         public var policyCalls = 0
+        /// Declared policies sent without being verified, and their calls.
         public var unverifiedPolicyVariants = 0, unverifiedPolicyCalls = 0
+        /// Requests and rate-limit points of every operation.
         public var requests = 0, points = 0
+    }
+
+    /// What the plan does to one remote plan, judged from all its operations.
+    public enum Action: Sendable, Hashable {
+        /// The plan is created (and then given its membership and policies).
+        case create
+        /// An existing plan changes in place: fields, membership or verified policies.
+        case update
+        /// The plan is deleted.
+        case delete
+        /// Only unverified, declared policies are sent: not a change.
+        case assertOnly
+    }
+
+    /// The action of a plan whose operations are `ops`.
+    public static func action(of ops: [PlanOperation]) -> Action {
+        if ops.contains(where: { $0.kind == .create }) { return .create }
+        if ops.contains(where: { $0.kind == .delete }) { return .delete }
+        if ops.contains(where: { !$0.unverified }) { return .update }
+        return .assertOnly
+    }
+
+    /// The operations grouped by plan, in the order of each plan's first operation, with each
+    /// plan's action.
+    public var byPlan: [(plan: PlanRef, action: Action, operations: [PlanOperation])] {
+        var order: [PlanRef] = []
+        var grouped: [PlanRef: [PlanOperation]] = [:]
+        for op in operations {
+            if grouped[op.plan] == nil { order.append(op.plan) }
+            grouped[op.plan, default: []].append(op)
+        }
+        return order.map { ref in
+            let ops = grouped[ref] ?? []
+            return (ref, Self.action(of: ops), ops)
+        }
     }
 
     /// Totals over the operations.
     public var summary: Summary {
         var s = Summary()
+        for group in byPlan {
+            switch group.action {
+            case .create: s.create += 1
+            case .update: s.update += 1
+            case .delete: s.delete += 1
+            case .assertOnly: break
+            }
+        }
         for op in operations {
             s.requests += op.requests.count
             s.points += op.cost
             switch op.kind {
-            case .create: s.create += 1
-            case .update: s.update += 1
-            case .delete: s.delete += 1
+            case .create, .update, .delete: break
             case .addVariants:
                 s.variantsAdded += op.variantIDs.count
                 s.membershipCalls += op.requests.count

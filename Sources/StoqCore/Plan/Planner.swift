@@ -78,23 +78,18 @@ public enum Planner {
 
         // Remote plans no file declares.
         var unmanaged: [UnmanagedPlan] = []
-        var blocked: [UnmanagedPlan] = []
         let managedIDs = claimed
+        var candidates: [UnmanagedPlan] = []
         for summary in remote.listed where !managedIDs.contains(summary.id) && !declaredNames.contains(summary.internalName) {
             let plan = UnmanagedPlan(plan: PlanRef(internalName: summary.internalName, id: summary.id), name: summary.name)
-            guard settings.prune, targets.isEmpty else {
-                unmanaged.append(plan)
-                continue
-            }
-            if options.allowDeletes {
-                operations.append(
-                    PlanOperation(
-                        kind: .delete, plan: plan.plan, location: nil,
-                        requests: [PlannedRequest(method: "DELETE", path: "/preorders/\(summary.id)", cost: 2)]))
+            if settings.prune, targets.isEmpty {
+                candidates.append(plan)
             } else {
-                blocked.append(plan)
+                unmanaged.append(plan)
             }
         }
+        let (deletes, blocked) = Safety.admitDeletes(candidates, allowDeletes: options.allowDeletes)
+        operations += deletes
         // The base of the percentage gates: every plan the config governs, whatever --target says.
         let undeclared = remote.listed.filter { !managedIDs.contains($0.id) && !declaredNames.contains($0.internalName) }.count
         let governed = matched.filter { $0.1 != nil }.count + (settings.prune ? undeclared : 0)
@@ -110,47 +105,46 @@ public enum Planner {
         _ spec: SellingPlanSpec, _ remote: RemotePlan?, ref: PlanRef, ignored: Set<PlanField>, writeOnly: [PlanField], settings: Settings
     ) -> [PlanOperation] {
         var ops: [PlanOperation] = []
-        let path = "/preorders/\(ref.id ?? "{id}")"
         let declared = PlanField.allCases.filter { spec[$0] != nil && !ignored.contains($0) }
         if let remote {
             var changes: [FieldChange] = []
             if spec.id != nil, remote.internalName != spec.internalName.value {
                 changes.append(
                     FieldChange(
-                        field: "internal_name", before: .string(remote.internalName), after: .string(spec.internalName.value),
+                        field: .internalName, before: .string(remote.internalName), after: .string(spec.internalName.value),
                         location: spec.internalName.location))
             }
             for field in declared where !field.isWriteOnly {
                 guard let d = spec[field] else { continue }
                 if !Normalize.equal(d.value, remote.fields[field]) {
                     changes.append(
-                        FieldChange(field: field.rawValue, before: remote.fields[field], after: d.value, location: d.valueLocation))
+                        FieldChange(field: .field(field), before: remote.fields[field], after: d.value, location: d.valueLocation))
                 }
             }
             if !changes.isEmpty {
                 // Write-only fields cannot be compared; they ride along when the plan is updated anyway.
                 for field in writeOnly {
                     guard let d = spec[field] else { continue }
-                    changes.append(FieldChange(field: field.rawValue, before: nil, after: d.value, location: d.valueLocation))
+                    changes.append(FieldChange(field: .field(field), before: nil, after: d.value, location: d.valueLocation))
                 }
                 ops.append(
                     PlanOperation(
                         kind: .update, plan: ref, location: changes.compactMap(\.location).min() ?? spec.location, changes: changes,
-                        requests: [PlannedRequest(method: "PUT", path: path, cost: 2)]))
+                        requests: [PlannedRequest(.update, planID: ref.id)]))
             }
         } else {
             var changes = [
                 FieldChange(
-                    field: "internal_name", before: nil, after: .string(spec.internalName.value), location: spec.internalName.location)
+                    field: .internalName, before: nil, after: .string(spec.internalName.value), location: spec.internalName.location)
             ]
             for field in declared {
                 guard let d = spec[field] else { continue }
-                changes.append(FieldChange(field: field.rawValue, before: nil, after: d.value, location: d.valueLocation))
+                changes.append(FieldChange(field: .field(field), before: nil, after: d.value, location: d.valueLocation))
             }
             ops.append(
                 PlanOperation(
                     kind: .create, plan: ref, location: spec.location, changes: changes,
-                    requests: [PlannedRequest(method: "POST", path: "/preorders", cost: 2)]))
+                    requests: [PlannedRequest(.create, planID: nil)]))
         }
 
         // Membership, for a custom-source plan that declares it.
@@ -162,15 +156,13 @@ public enum Planner {
             let location = spec.variantsKeyLocation ?? spec.location
             if !add.isEmpty {
                 ops.append(
-                    chunked(.addVariants, ref: ref, location: location, ids: add, size: Int(settings.chunks.addVariant)) {
-                        PlannedRequest(method: "POST", path: "\(path)/add_variant", cost: 2, variantIDs: $0)
-                    })
+                    chunked(.addVariants, .addVariant, ref: ref, location: location, ids: add, size: Int(settings.chunks.addVariant)))
             }
             if !remove.isEmpty {
                 ops.append(
-                    chunked(.removeVariants, ref: ref, location: location, ids: remove, size: Int(settings.chunks.removeVariant)) {
-                        PlannedRequest(method: "DELETE", path: "\(path)/remove_variant", cost: 2, variantIDs: $0)
-                    })
+                    chunked(
+                        .removeVariants, .removeVariant, ref: ref, location: location, ids: remove, size: Int(settings.chunks.removeVariant)
+                    ))
             }
         }
 
@@ -179,11 +171,8 @@ public enum Planner {
             guard let ids = spec.inventoryPolicy[policy], !ids.isEmpty else { continue }
             let sorted = Array(Set(ids.map(\.value))).sorted()
             var op = chunked(
-                .setInventoryPolicy, ref: ref, location: ids.map(\.location).min() ?? spec.location, ids: sorted,
-                size: Int(settings.chunks.policyToggle)
-            ) {
-                PlannedRequest(method: "POST", path: "\(path)/bulk_toggle_inventory_policy", cost: 2, variantIDs: $0)
-            }
+                .setInventoryPolicy, .toggleInventoryPolicy, ref: ref, location: ids.map(\.location).min() ?? spec.location, ids: sorted,
+                size: Int(settings.chunks.policyToggle))
             op.policy = policy
             op.unverified = true
             ops.append(op)
@@ -191,16 +180,19 @@ public enum Planner {
         return ops
     }
 
+    /// One operation of `kind` whose ids go to `endpoint` in calls of at most `size` ids.
     static func chunked(
-        _ kind: OperationKind, ref: PlanRef, location: SourceLocation?, ids: [Int64], size: Int, request: ([Int64]) -> PlannedRequest
+        _ kind: OperationKind, _ endpoint: StoqEndpoint, ref: PlanRef, location: SourceLocation?, ids: [Int64], size: Int
     ) -> PlanOperation {
         let step = max(1, size)
-        let requests = stride(from: 0, to: ids.count, by: step).map { request(Array(ids[$0..<min($0 + step, ids.count)])) }
+        let requests = stride(from: 0, to: ids.count, by: step).map {
+            PlannedRequest(endpoint, planID: ref.id, variantIDs: Array(ids[$0..<min($0 + step, ids.count)]))
+        }
         return PlanOperation(kind: kind, plan: ref, location: location, variantIDs: ids, requests: requests)
     }
 }
 
-/// The comparison rules of product.md §4, so nothing false shows up as a change.
+/// How a declared value is compared with what STOQ returned, so nothing false shows up as a change.
 public enum Normalize {
     /// True when the remote value already is the declared one: numbers as decimals, datetimes as
     /// instants, remote `null` the same as absent, ids as sets.

@@ -55,8 +55,17 @@ public struct DiagnosticRenderer: Sendable {
         }
     }
 
+    /// `diagnostics` in `format` (markdown is text), with the summary line when one is given.
+    public func render(_ diagnostics: [Diagnostic], format: OutputFormat, summary: Summary? = nil) -> String {
+        switch format {
+        case .text, .markdown: text(diagnostics, summary: summary)
+        case .github: github(diagnostics, summary: summary)
+        case .json: json(diagnostics, summary: summary ?? Summary(diagnostics, files: 0, plans: 0))
+        }
+    }
+
     /// `path:line:col: error: message [code]`, the source line and a caret, then the notes.
-    public func text(_ diagnostics: [Diagnostic], summary: Summary) -> String {
+    public func text(_ diagnostics: [Diagnostic], summary: Summary?) -> String {
         var out = ""
         for d in diagnostics {
             out += header(d.location, severityLabel(d.severity), d.message + " " + paint("[\(d.code.rawValue)]", "2"))
@@ -66,7 +75,7 @@ public struct DiagnosticRenderer: Sendable {
                 out += snippet(note.location)
             }
         }
-        out += summaryLine(summary) + "\n"
+        if let summary { out += summaryLine(summary) + "\n" }
         return out
     }
 
@@ -148,7 +157,7 @@ public struct DiagnosticRenderer: Sendable {
     // MARK: github
 
     /// GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=…::message`.
-    public func github(_ diagnostics: [Diagnostic], summary: Summary) -> String {
+    public func github(_ diagnostics: [Diagnostic], summary: Summary?) -> String {
         var out = ""
         for d in diagnostics {
             let command: String
@@ -163,7 +172,7 @@ public struct DiagnosticRenderer: Sendable {
             }
             out += Self.workflowCommand(command, location: d.location, title: "stoqctl \(d.code.rawValue)", message: message)
         }
-        out += summaryLine(summary) + "\n"
+        if let summary { out += summaryLine(summary) + "\n" }
         return out
     }
 

@@ -1,9 +1,13 @@
 import StoqWire
 
 /// GitHub workflow annotations that point each planned change at its YAML line.
-public enum GitHubPlanRenderer {
-    /// One `::notice` (or `::warning` for deletes) per plan, then the summary line.
-    public static func render(_ plan: Plan) -> String {
+public struct GitHubPlanRenderer: PlanRenderer {
+    /// Creates the renderer.
+    public init() {}
+
+    /// One `::notice` (or `::warning` for deletes) per plan, an `::error` per refusal, then the
+    /// summary line.
+    public func render(_ plan: Plan, verdict: SafetyVerdict) -> String {
         var out = ""
         for g in PlanGroup.groups(plan) where g.action != .assertOnly {
             var lines: [String] = []
@@ -14,7 +18,7 @@ public enum GitHubPlanRenderer {
                         lines.append(
                             op.kind == .create
                                 ? "+ \(c.field) = \(PlanText.value(c.after))"
-                                : "~ \(c.field): \(PlanText.value(c.before)) → \(PlanText.value(c.after))")
+                                : "~ \(c.field): \(PlanText.before(c)) → \(PlanText.value(c.after))")
                     }
                 case .addVariants: lines.append("+ add \(op.variantIDs.count) variants")
                 case .removeVariants: lines.append("- remove \(op.variantIDs.count) variants")
@@ -33,8 +37,12 @@ public enum GitHubPlanRenderer {
                 "warning", location: nil, title: "stoqctl plan: \(d.plan.internalName)",
                 message: "exists only in STOQ and would be deleted with --allow-deletes")
         }
-        for line in PlanText.footer(plan).gateWarnings {
+        let footer = PlanText.footer(plan, verdict: verdict)
+        for line in footer.gateWarnings {
             out += DiagnosticRenderer.workflowCommand("error", location: nil, title: "stoqctl plan: safety gate", message: line)
+        }
+        for line in footer.overridden {
+            out += DiagnosticRenderer.workflowCommand("warning", location: nil, title: "stoqctl plan: safety gate", message: line)
         }
         return out + PlanText.summaryLine(plan) + "\n"
     }
@@ -42,7 +50,7 @@ public enum GitHubPlanRenderer {
 
 /// Markdown for a pull-request comment: summary first, one collapsible section per plan, and a size
 /// budget that shortens details (never the summary) to stay under GitHub's 65,536 characters.
-public struct MarkdownPlanRenderer: Sendable {
+public struct MarkdownPlanRenderer: PlanRenderer {
     /// Largest comment, in characters.
     public var budget: Int
 
@@ -77,20 +85,21 @@ public struct MarkdownPlanRenderer: Sendable {
     }
 
     /// The comment.
-    public func render(_ plan: Plan) -> String {
+    public func render(_ plan: Plan, verdict: SafetyVerdict) -> String {
         let groups = PlanGroup.groups(plan)
         var head = "### stoqctl plan\n\n"
         head +=
             plan.isEmpty ? "**No changes.** The shop matches the configuration.\n\n" : "**\(Self.escape(PlanText.summaryLine(plan)))**\n\n"
         let s = plan.summary
         head += "| | plans | variants | requests | points |\n|---|---:|---:|---:|---:|\n"
-        head += "| create | \(groups.filter { $0.action == .create }.count) | \(s.variantsAdded) added | | |\n"
-        head += "| update | \(groups.filter { $0.action == .update }.count) | \(s.variantsRemoved) removed | | |\n"
-        head += "| delete | \(groups.filter { $0.action == .delete }.count) | | | |\n"
+        head += "| create | \(s.create) | \(s.variantsAdded) added | | |\n"
+        head += "| update | \(s.update) | \(s.variantsRemoved) removed | | |\n"
+        head += "| delete | \(s.delete) | | | |\n"
         head += "| policy (declared, unverified) | | \(s.unverifiedPolicyVariants) | \(s.unverifiedPolicyCalls) | |\n"
         head += "| **total** | | | **\(s.requests)** | **\(s.points)** |\n\n"
-        let footer = PlanText.footer(plan)
+        let footer = PlanText.footer(plan, verdict: verdict)
         for line in footer.gateWarnings { head += "> [!CAUTION]\n> \(Self.escape(line))\n\n" }
+        for line in footer.overridden { head += "> [!NOTE]\n> \(Self.escape(line))\n\n" }
         if let hash = footer.hash { head += "Plan hash: \(Self.code(hash))\n\n" }
         var tail = ""
         if !plan.blockedDeletes.isEmpty {
@@ -147,8 +156,8 @@ public struct MarkdownPlanRenderer: Sendable {
         if level < 2, !changes.isEmpty {
             out += "| field | before | after |\n|---|---|---|\n"
             for c in changes {
-                let before = g.action == .create ? "" : Self.escape(PlanText.value(c.before))
-                out += "| \(Self.code(c.field)) | \(before) | \(Self.escape(PlanText.value(c.after))) |\n"
+                let before = g.action == .create ? "" : Self.escape(PlanText.before(c))
+                out += "| \(Self.code(c.field.name)) | \(before) | \(Self.escape(PlanText.value(c.after))) |\n"
             }
             out += "\n"
         } else if !changes.isEmpty {

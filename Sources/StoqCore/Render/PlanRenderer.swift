@@ -40,22 +40,31 @@ public enum PlanText {
     /// `sha256:` and the first 16 hex digits of a plan hash (enough to pin `--allow-gate`).
     public static func shortHash(_ hash: String) -> String { String(hash.prefix("sha256:".count + 16)) }
 
-    /// What every format shows after the summary.
-    ///
-    /// One sentence per tripped safety gate (with the override that would let it through), and
-    /// the short plan hash when there is anything to apply. The hash is computed once, and only
-    /// when it is shown.
-    public static func footer(_ plan: Plan) -> (gateWarnings: [String], hash: String?) {
-        let tripped = SafetyGates.check(plan).filter(\.tripped)
-        guard !plan.isEmpty || !tripped.isEmpty else { return ([], nil) }
-        let hash = shortHash(JSONPlanRenderer.hash(plan))
-        let pin = hash.dropFirst("sha256:".count)
-        let warnings = tripped.map { c in
-            "Safety gate `\(c.gate.rawValue)` will refuse this plan: "
-                + SafetyGates.describe(c, managedPlans: plan.managedPlans, minManagedPlans: plan.safety.minManagedPlans)
-                + ". To apply this plan anyway: --allow-gate \(c.gate.rawValue)=\(pin)"
-        }
-        return (warnings, plan.isEmpty ? nil : hash)
+    /// How the value a change replaces is shown: `(unknown)` for a field STOQ never returns, and
+    /// `(unset)` for one it did not return this time.
+    public static func before(_ change: FieldChange) -> String {
+        if change.before == nil, change.field.isWriteOnly { return "(unknown)" }
+        return value(change.before)
+    }
+
+    /// The verdict a plan is shown with when no run judged it: gates only, no overrides.
+    public static func defaultVerdict(_ plan: Plan) -> SafetyVerdict {
+        Safety.verdict(for: plan, planHash: PlanJSON.hash(plan), overrides: [], allowDeletes: true)
+    }
+
+    /// What every format shows after the summary: one sentence per tripped safety gate (refused,
+    /// or let through by an override), and the short plan hash when there is anything to apply.
+    public static func footer(_ plan: Plan, verdict: SafetyVerdict) -> (gateWarnings: [String], overridden: [String], hash: String?) {
+        let refusals = verdict.refusals.map { sentence($0) }
+        let notices = verdict.notices.map { sentence($0) }
+        return (refusals, notices, plan.isEmpty ? nil : verdict.shortHash)
+    }
+
+    /// `safety gate …` as a sentence: capitalised, with a full stop.
+    static func sentence(_ s: String) -> String {
+        guard let first = s.first else { return s }
+        let body = first.uppercased() + s.dropFirst()
+        return body.hasSuffix(".") ? body : body + "."
     }
 
     /// The one-line summary of the plan's counts and cost.
@@ -63,11 +72,7 @@ public enum PlanText {
     /// For example `Plan: 1 to create, …; API cost 9 points (~2 s at 360 points/min).`
     public static func summaryLine(_ plan: Plan) -> String {
         let s = plan.summary
-        let groups = PlanGroup.groups(plan)
-        let created = groups.filter { $0.action == .create }.count
-        let updated = groups.filter { $0.action == .update }.count
-        let deleted = groups.filter { $0.action == .delete }.count
-        var parts = ["\(count(created)) to create, \(count(updated)) to update, \(count(deleted)) to delete"]
+        var parts = ["\(count(s.create)) to create, \(count(s.update)) to update, \(count(s.delete)) to delete"]
         if s.variantsAdded + s.variantsRemoved > 0 {
             parts.append(
                 "\(count(s.variantsAdded)) variants to add and \(count(s.variantsRemoved)) to remove in \(calls(s.membershipCalls))")
@@ -85,34 +90,15 @@ public enum PlanText {
 
 /// The operations of one plan, shown together.
 struct PlanGroup {
-    enum Action { case create, update, delete, assertOnly }
     var plan: PlanRef
-    var action: Action
+    var action: Plan.Action
     var operations: [PlanOperation]
     var location: SourceLocation?
 
-    /// Operations grouped by plan, in the order of each plan's first operation.
+    /// The plan's groups, in run order of each plan's first operation, then by plan.
     static func groups(_ plan: Plan) -> [PlanGroup] {
-        var order: [PlanRef] = []
-        var byPlan: [PlanRef: [PlanOperation]] = [:]
-        for op in plan.operations {
-            let key = PlanRef(internalName: op.plan.internalName, id: op.plan.id)
-            if byPlan[key] == nil { order.append(key) }
-            byPlan[key, default: []].append(op)
-        }
-        let groups = order.map { ref -> PlanGroup in
-            let ops = byPlan[ref] ?? []
-            let action: Action
-            if ops.contains(where: { $0.kind == .create }) {
-                action = .create
-            } else if ops.contains(where: { $0.kind == .delete }) {
-                action = .delete
-            } else if ops.contains(where: { !$0.unverified }) {
-                action = .update
-            } else {
-                action = .assertOnly
-            }
-            return PlanGroup(plan: ref, action: action, operations: ops, location: ops.compactMap(\.location).min())
+        let groups = plan.byPlan.map { g in
+            PlanGroup(plan: g.plan, action: g.action, operations: g.operations, location: g.operations.compactMap(\.location).min())
         }
         return groups.sorted { a, b in
             let ra = a.operations.map(\.kind.rank).min() ?? 0
@@ -140,11 +126,45 @@ struct PlanGroup {
     }
 }
 
+/// Renders a plan in one output format: a pure function of the plan and the safety verdict it
+/// is shown with.
+public protocol PlanRenderer: Sendable {
+    /// The plan as this format shows it.
+    func render(_ plan: Plan, verdict: SafetyVerdict) -> String
+}
+
+extension PlanRenderer {
+    /// The plan with the verdict of its gates alone (no overrides).
+    public func render(_ plan: Plan) -> String { render(plan, verdict: PlanText.defaultVerdict(plan)) }
+}
+
+extension OutputFormat {
+    /// The renderer of this format.
+    public func planRenderer(color: Bool) -> any PlanRenderer {
+        switch self {
+        case .text: TextPlanRenderer(color: color)
+        case .markdown: MarkdownPlanRenderer()
+        case .json: JSONPlanRenderer()
+        case .github: GitHubPlanRenderer()
+        }
+    }
+}
+
+/// The plan as JSON (``PlanJSON``); the verdict is not part of the document, since `apply`
+/// judges the plan again with its own flags.
+public struct JSONPlanRenderer: PlanRenderer {
+    /// Creates the renderer.
+    public init() {}
+
+    /// The JSON document.
+    public func render(_ plan: Plan, verdict: SafetyVerdict) -> String { PlanJSON.render(plan) }
+}
+
 /// Renders a plan for a terminal or a CI log: `+ ~ -` markers, field-level `old → new`, the
 /// unverified and unmanaged sections, and the summary line.
 ///
 /// Pure.
-public struct TextPlanRenderer: Sendable {
+public struct TextPlanRenderer: PlanRenderer {
     /// ANSI colour.
     public var color: Bool
 
@@ -166,7 +186,7 @@ public struct TextPlanRenderer: Sendable {
     }
 
     /// The whole plan.
-    public func render(_ plan: Plan) -> String {
+    public func render(_ plan: Plan, verdict: SafetyVerdict) -> String {
         var out = ""
         let groups = PlanGroup.groups(plan).filter { $0.action != .assertOnly }
         if plan.isEmpty {
@@ -203,8 +223,9 @@ public struct TextPlanRenderer: Sendable {
             out += "\nLimited to --target \(plan.targets.joined(separator: ", ")); other plans were not compared.\n"
         }
         out += "\n" + PlanText.summaryLine(plan) + "\n"
-        let footer = PlanText.footer(plan)
+        let footer = PlanText.footer(plan, verdict: verdict)
         for line in footer.gateWarnings { out += yellow(line) + "\n" }
+        for line in footer.overridden { out += line + "\n" }
         if let hash = footer.hash { out += dim("Plan hash: \(hash)") + "\n" }
         return out
     }
@@ -220,15 +241,13 @@ public struct TextPlanRenderer: Sendable {
         }
         var out = "  \(header)\(where_)\n"
         let fieldChanges = g.operations.filter { $0.kind == .create || $0.kind == .update }.flatMap(\.changes)
-        let width = fieldChanges.map(\.field.count).max() ?? 0
+        let width = fieldChanges.map(\.field.name.count).max() ?? 0
         for change in fieldChanges {
+            let name = change.field.name.padding(width)
             if g.action == .create {
-                out += "      \(green("+")) \(change.field.padding(width))  \(PlanText.value(change.after))\n"
-            } else if change.before == nil, PlanField(rawValue: change.field)?.isWriteOnly == true {
-                out += "      \(yellow("~")) \(change.field.padding(width))  (unknown) → \(PlanText.value(change.after))\n"
+                out += "      \(green("+")) \(name)  \(PlanText.value(change.after))\n"
             } else {
-                out +=
-                    "      \(yellow("~")) \(change.field.padding(width))  \(PlanText.value(change.before)) → \(PlanText.value(change.after))\n"
+                out += "      \(yellow("~")) \(name)  \(PlanText.before(change)) → \(PlanText.value(change.after))\n"
             }
         }
         for op in g.operations {

@@ -52,12 +52,43 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     // Planning
     case ambiguousRemotePlan = "ambiguous-remote-plan"
     case unknownTarget = "unknown-target"
+    // Runs: the command line, talking to STOQ, saved plans, safety, apply, export, the emulator
+    case usage = "usage"
+    case invalidConfiguration = "invalid-configuration"
+    case missingToken = "missing-token"
+    case emulatorState = "emulator-state"
+    case stoqUnreachable = "stoq-unreachable"
+    case stoqRequestFailed = "stoq-request-failed"
+    case remoteValueUnreadable = "remote-value-unreadable"
+    case savedPlanRefused = "saved-plan-refused"
+    case policySourceUnavailable = "policy-source-unavailable"
+    case safetyGate = "safety-gate"
+    case gateOverridden = "gate-overridden"
+    case deletesNeedPermission = "deletes-need-allow-deletes"
+    case conflict = "conflict"
+    case operationFailed = "operation-failed"
+    case outputUnwritable = "output-unwritable"
+    case exportWouldOverwrite = "export-would-overwrite"
+    case exportLeftOut = "export-left-out"
+    case exportTypeChoiceLeftOut = "export-type-choice-left-out"
+    case exportOtherFiles = "export-other-files"
+    case listenFailed = "listen-failed"
+
+    /// True for problems in configuration files (and planning against them); false for problems
+    /// of a run: the command line, the network, saved plans, safety, apply, export, the emulator.
+    public var isAboutConfiguration: Bool {
+        guard let usage = Self.allCases.firstIndex(of: .usage), let mine = Self.allCases.firstIndex(of: self) else { return true }
+        return mine < usage
+    }
 
     /// The severity this code is reported with.
     public var defaultSeverity: Severity {
         switch self {
-        case .unknownEnumValue, .duplicateVariant, .ignoredFieldDeclared, .unknownPlanReference:
+        case .unknownEnumValue, .duplicateVariant, .ignoredFieldDeclared, .unknownPlanReference, .remoteValueUnreadable,
+            .gateOverridden, .exportLeftOut, .exportOtherFiles:
             .warning
+        case .exportTypeChoiceLeftOut:
+            .note
         default:
             .error
         }
@@ -110,6 +141,26 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .unknownPlanReference: "the settings file names a plan no file declares"
         case .ambiguousRemotePlan: "STOQ holds two plans with the `internal_name` of a plan that has no `id:` pin"
         case .unknownTarget: "`--target` names a plan no file declares"
+        case .usage: "the command line is wrong: an unknown option, a missing or malformed argument, a format the command does not print"
+        case .invalidConfiguration: "the configuration has errors, so nothing was sent"
+        case .missingToken: "no API token: `STOQ_API_TOKEN` is unset, or `--token-file` cannot be read or is empty"
+        case .emulatorState: "the emulator's state file is missing, not a state file, or cannot be written"
+        case .stoqUnreachable: "STOQ could not be reached: no connection, a timeout, a refused TLS handshake"
+        case .stoqRequestFailed: "STOQ answered a request with an error, after any retries"
+        case .remoteValueUnreadable: "STOQ returned a value stoqctl cannot read; the field is treated as not returned"
+        case .savedPlanRefused: "a saved plan file is damaged, edited, of an unknown version, or made against another endpoint"
+        case .policySourceUnavailable: "`inventory_policy_source: shopify` cannot be used"
+        case .safetyGate: "a safety gate refuses the plan"
+        case .gateOverridden: "a tripped safety gate is let through by `--allow-gate`"
+        case .deletesNeedPermission: "the plan deletes plans and `--allow-deletes` was not given"
+        case .conflict: "a saved plan's operation conflicts with a change made in STOQ since the plan"
+        case .operationFailed: "an apply operation failed after its retries, or was skipped because an earlier one failed"
+        case .outputUnwritable: "an output file (`--out`, `--report`) cannot be written"
+        case .exportWouldOverwrite: "export would overwrite existing files without `--overwrite`"
+        case .exportLeftOut: "export left a plan or a value out of the files"
+        case .exportTypeChoiceLeftOut: "export left a `*_type` choice out because STOQ returned the field it requires empty"
+        case .exportOtherFiles: "the export directory holds other configuration files that plan reads too"
+        case .listenFailed: "the emulator cannot listen on the port"
         }
     }
 }

@@ -247,14 +247,3 @@ public enum Validator {
         }
     }
 }
-
-/// Load and validate in one call: what `validate` and `plan` run first.
-public enum ConfigPipeline {
-    /// Loads and validates `files`.
-    /// - Returns: the desired state and every diagnostic, sorted by location.
-    public static func run(_ files: [(SourceFile, SourceRole)], limits: LoadLimits = .standard) -> (DesiredState, [Diagnostic]) {
-        var (state, diagnostics) = ConfigLoader.load(files, limits: limits)
-        diagnostics += Validator.validate(state)
-        return (state, diagnostics.sorted(by: Diagnostic.stableOrder))
-    }
-}

@@ -1,5 +1,5 @@
 /// A safety gate: a threshold from `stoqctl.yaml`'s `safety:` that stops an apply changing too
-/// much at once (product.md §6).
+/// much at once.
 public enum SafetyGate: String, Sendable, Hashable, CaseIterable {
     /// Share of managed plans updated (`max_update_percent`).
     case updates
@@ -94,30 +94,49 @@ public struct GateOverride: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Measures a plan against its safety thresholds.
+/// Everything safety decides about one plan, in one value: each gate measured with the override
+/// that opened it, the deletes permission, and the sentences to show.
+///
+/// `plan` and `apply` both compute it with ``Safety/verdict(for:planHash:overrides:allowDeletes:)``,
+/// so `plan`'s exit code says what `apply` would do with the same flags.
+public struct SafetyVerdict: Sendable, Hashable {
+    /// The hash of the plan judged (`sha256:` and 64 hex digits).
+    public var planHash: String
+    /// Every gate, measured, with the override that matched it.
+    public var decisions: [GateDecision]
+    /// Delete operations in the plan when `--allow-deletes` was not given.
+    public var deletesWithoutPermission: Int
+    /// Why the plan may not be applied, one sentence each; empty when it may.
+    public var refusals: [String]
+    /// Overrides that were used, and overrides that are not pinned to a plan.
+    public var notices: [String]
+
+    /// True when apply must send nothing.
+    public var refuses: Bool { !refusals.isEmpty }
+
+    /// `sha256:` and 16 hex digits: what a reviewer pins an override to.
+    public var shortHash: String { PlanText.shortHash(planHash) }
+}
+
+/// The one home of safety: measures a plan against its thresholds, applies `--allow-gate`
+/// overrides and the `--allow-deletes` permission, and returns one verdict.
 ///
 /// Pure.
-public enum SafetyGates {
+public enum Safety {
     /// Every gate, measured.
     public static func check(_ plan: Plan) -> [GateCheck] {
         let safety = plan.safety
         let floorApplies = Int64(plan.managedPlans) >= safety.minManagedPlans
-        // Existing plans that change in place: updated fields, membership, or verified policy.
-        let updated = Set(
-            plan.operations.filter { $0.plan.id != nil && [.update, .addVariants, .removeVariants, .setInventoryPolicy].contains($0.kind) }
-                .filter { !$0.unverified }.map(\.plan.internalName))
-        let createdOrDeleted = Set(plan.operations.filter { $0.kind == .create || $0.kind == .delete }.map(\.plan.internalName))
-        let deletes = plan.operations.filter { $0.kind == .delete }.count
+        let summary = plan.summary
         let policies = plan.operations.filter { $0.kind == .setInventoryPolicy }
         let unverified = policies.filter(\.unverified).reduce(0) { $0 + $1.variantIDs.count }
         let flips = policies.reduce(0) { $0 + $1.variantIDs.count }
         return [
             GateCheck(
-                gate: .updates, count: updated.subtracting(createdOrDeleted).count,
-                allowed: share(safety.maxUpdatePercent, of: plan.managedPlans), threshold: safety.maxUpdatePercent.description,
-                applies: floorApplies, unverified: 0),
+                gate: .updates, count: summary.update, allowed: share(safety.maxUpdatePercent, of: plan.managedPlans),
+                threshold: safety.maxUpdatePercent.description, applies: floorApplies, unverified: 0),
             GateCheck(
-                gate: .deletes, count: deletes, allowed: share(safety.maxDeletePercent, of: plan.managedPlans),
+                gate: .deletes, count: summary.delete, allowed: share(safety.maxDeletePercent, of: plan.managedPlans),
                 threshold: safety.maxDeletePercent.description, applies: floorApplies, unverified: 0),
             GateCheck(
                 gate: .policyFlips, count: flips, allowed: Int(clamping: safety.maxPolicyFlips), threshold: String(safety.maxPolicyFlips),
@@ -137,6 +156,49 @@ public enum SafetyGates {
             }
             return decision
         }
+    }
+
+    /// The verdict on `plan`: every tripped gate without a matching override refuses it, and so
+    /// does a delete without `allowDeletes`.
+    public static func verdict(for plan: Plan, planHash: String, overrides: [GateOverride], allowDeletes: Bool) -> SafetyVerdict {
+        let decisions = decide(plan, planHash: planHash, overrides: overrides)
+        let pin = PlanText.shortHash(planHash).dropFirst("sha256:".count)
+        var refusals: [String] = []
+        var notices: [String] = []
+        for decision in decisions where decision.check.tripped {
+            let c = decision.check
+            let what = describe(c, managedPlans: plan.managedPlans, minManagedPlans: plan.safety.minManagedPlans)
+            if let used = decision.override {
+                notices.append("safety gate `\(c.gate.rawValue)` is let through by --allow-gate \(used): \(what)")
+                if used.planHash == nil {
+                    notices.append(
+                        "--allow-gate \(c.gate.rawValue) is not pinned to a plan; pin it with --allow-gate \(c.gate.rawValue)=\(pin)")
+                }
+            } else {
+                var line = "safety gate `\(c.gate.rawValue)` refuses this plan: \(what)"
+                if let mismatch = decision.overrideMismatch { line += "; \(mismatch)" }
+                line += ". To apply it anyway, after review: --allow-gate \(c.gate.rawValue)=\(pin)"
+                refusals.append(line)
+            }
+        }
+        let deletes = allowDeletes ? 0 : plan.operations.filter { $0.kind == .delete }.count
+        if deletes > 0 {
+            refusals.append("the plan deletes \(PlanText.count(deletes)) plan\(deletes == 1 ? "" : "s"); deletes need --allow-deletes")
+        }
+        return SafetyVerdict(
+            planHash: planHash, decisions: decisions, deletesWithoutPermission: deletes, refusals: refusals, notices: notices)
+    }
+
+    /// Splits the plans prune would delete into delete operations (with `allowDeletes`) and plans
+    /// only listed as needing `--allow-deletes`.
+    public static func admitDeletes(_ candidates: [UnmanagedPlan], allowDeletes: Bool) -> (
+        operations: [PlanOperation], withheld: [UnmanagedPlan]
+    ) {
+        guard allowDeletes else { return ([], candidates) }
+        let ops = candidates.map { plan in
+            PlanOperation(kind: .delete, plan: plan.plan, location: nil, requests: [PlannedRequest(.delete, planID: plan.plan.id)])
+        }
+        return (ops, [])
     }
 
     /// The most plans `percent` % of `base` allows (rounded down).

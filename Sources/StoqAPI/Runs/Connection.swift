@@ -1,0 +1,81 @@
+import StoqCore
+import StoqWire
+
+/// The shop a run talks to: the client, and the endpoint as a plan records it.
+public struct ShopConnection: Sendable {
+    /// The client (and with it the shop's one rate governor).
+    public var client: StoqClient
+    /// The endpoint with user info, query and fragment removed: what a plan records and a saved
+    /// plan is checked against.
+    public var endpoint: String
+    /// How messages name the shop: the endpoint, or `emulator (FILE)`.
+    public var description: String
+
+    /// Creates a connection.
+    public init(client: StoqClient, endpoint: String, description: String) {
+        self.client = client
+        self.endpoint = Redact.url(endpoint)
+        self.description = Redact.url(description)
+    }
+}
+
+/// Why a run stopped: one diagnostic, and the exit status it calls for.
+public struct RunFailure: Error, Sendable {
+    /// What went wrong.
+    public var diagnostic: Diagnostic
+    /// The exit status (1 unless the failure says otherwise).
+    public var status: ExitStatus
+
+    /// A failure with `code` and `message`, not tied to a file.
+    public init(_ code: DiagnosticCode, _ message: String, status: ExitStatus = .failure) {
+        self.diagnostic = Diagnostic(code, message, at: nil)
+        self.status = status
+    }
+}
+
+/// Opens the connection once the configuration is known to be valid.
+///
+/// It gets `settings` from `stoqctl.yaml` (nil for a saved plan) and the endpoint a saved plan was
+/// made against. A run that stops before talking to STOQ never calls it, so nothing is opened for
+/// invalid input.
+public typealias Connect = @Sendable (_ settings: Settings?, _ plannedEndpoint: String?) async throws(RunFailure) -> ShopConnection
+
+extension StoqError {
+    /// The error as a diagnostic: `doing` (what failed) and the reason, coded by whether STOQ was
+    /// reached at all.
+    public func diagnostic(_ doing: String) -> Diagnostic {
+        let code: DiagnosticCode
+        switch kind {
+        case .transport: code = .stoqUnreachable
+        case .http, .decoding: code = .stoqRequestFailed
+        }
+        return Diagnostic(code, "\(doing): \(description)", at: nil)
+    }
+}
+
+/// Steps the runs share.
+enum RunSteps {
+    /// Reads the shop for `desired`: the list, then the plans it manages; warnings for values
+    /// that could not be read.
+    static func readShop(_ desired: DesiredState, with client: StoqClient) async -> Result<(Fetcher.Result, [Diagnostic]), RunFailure> {
+        let fetched: Fetcher.Result
+        do {
+            fetched = try await Fetcher(client: client).fetch(
+                internalNames: Set(desired.plans.map(\.internalName.value)), ids: desired.pinnedIDs)
+        } catch {
+            var failure = RunFailure(.stoqRequestFailed, "")
+            failure.diagnostic = error.diagnostic("reading the shop failed")
+            return .failure(failure)
+        }
+        return .success((fetched, warnings(fetched)))
+    }
+
+    /// One warning per plan whose values could not all be read.
+    static func warnings(_ fetched: Fetcher.Result) -> [Diagnostic] {
+        fetched.problems.sorted(by: { $0.key < $1.key }).map { id, problems in
+            Diagnostic(
+                .remoteValueUnreadable, "plan \(id): STOQ returned values stoqctl cannot read: \(problems.joined(separator: "; "))",
+                at: nil)
+        }
+    }
+}

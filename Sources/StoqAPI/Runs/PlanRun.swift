@@ -1,0 +1,110 @@
+import StoqCore
+import StoqWire
+
+/// The `stoqctl plan` run, in one call.
+///
+/// Loads and validates the configuration, reads the shop, plans, and judges the plan's safety.
+/// Inputs come in as values and everything comes back as values; nothing is printed.
+///
+/// Stages: ``ConfigPipeline`` → (connect) → ``Fetcher`` → ``Planner`` → ``Safety``. A stage that
+/// fails stops the run with its diagnostics; an invalid configuration stops it before anything is
+/// opened or sent.
+public enum PlanRun {
+    /// What a plan run needs besides the shop.
+    public struct Input: Sendable {
+        /// The configuration files.
+        public var config: ConfigInput
+        /// `--target` names.
+        public var targets: [String] = []
+        /// `--allow-deletes`.
+        public var allowDeletes = false
+        /// `--allow-gate` overrides, judged as apply would judge them.
+        public var overrides: [GateOverride] = []
+        /// Rate budget for the time estimate.
+        public var budget = RateBudget()
+
+        /// Creates an input.
+        public init(config: ConfigInput) { self.config = config }
+    }
+
+    /// What a plan run produced.
+    public struct Outcome: Sendable {
+        /// The configuration as loaded (with its sources, for diagnostics).
+        public var config: ConfigResult
+        /// Every diagnostic of the run: configuration, shop, planner; sorted.
+        public var diagnostics: [Diagnostic]
+        /// The plan, when the run got that far.
+        public var plan: Plan?
+        /// The safety verdict on the plan with the given overrides and permission.
+        public var verdict: SafetyVerdict?
+        /// The shop, as messages name it (nil when the run stopped before connecting).
+        public var shop: String?
+        /// The status a failure calls for (nil when the run succeeded).
+        public var failure: ExitStatus?
+
+        /// The exit status: a failure's; 3 when apply would refuse the plan; with
+        /// `detailedExitcode`, 2 when there are changes; else 0.
+        public func status(detailedExitcode: Bool) -> ExitStatus {
+            if let failure { return failure }
+            if verdict?.refuses == true { return .refused }
+            if detailedExitcode, let plan, !plan.isEmpty { return .changesPresent }
+            return .success
+        }
+    }
+
+    /// Runs a plan against the shop `connect` opens.
+    public static func run(_ input: Input, connect: Connect) async -> Outcome {
+        let config = ConfigPipeline.run(input.config)
+        var outcome = Outcome(config: config, diagnostics: config.diagnostics)
+        guard !config.hasErrors else {
+            outcome.failure = .failure
+            return outcome
+        }
+        let connection: ShopConnection
+        do {
+            connection = try await connect(config.desired.settings, nil)
+        } catch {
+            return outcome.failing(error)
+        }
+        outcome.shop = connection.description
+        return await plan(config, input, connection: connection, outcome: outcome)
+    }
+
+    /// Reads the shop and plans; the configuration is valid.
+    static func plan(_ config: ConfigResult, _ input: Input, connection: ShopConnection, outcome: Outcome) async -> Outcome {
+        var outcome = outcome
+        let fetched: Fetcher.Result
+        switch await RunSteps.readShop(config.desired, with: connection.client) {
+        case .failure(let failure): return outcome.failing(failure)
+        case .success(let (result, warnings)):
+            fetched = result
+            outcome.diagnostics += warnings
+        }
+        var options = PlanOptions()
+        options.allowDeletes = input.allowDeletes
+        options.targets = input.targets
+        options.budgetPoints = input.budget.points
+        options.budgetWindow = input.budget.window
+        let (plan, planning) = Planner.plan(desired: config.desired, remote: fetched.state, options: options)
+        outcome.diagnostics = (outcome.diagnostics + planning).sorted(by: Diagnostic.stableOrder)
+        guard var plan else {
+            outcome.failure = .failure
+            return outcome
+        }
+        plan.endpoint = connection.endpoint
+        outcome.plan = plan
+        outcome.verdict = Safety.verdict(
+            for: plan, planHash: PlanJSON.hash(plan), overrides: input.overrides, allowDeletes: input.allowDeletes)
+        return outcome
+    }
+}
+
+extension PlanRun.Outcome {
+    /// This outcome, stopped by `failure`.
+    func failing(_ failure: RunFailure) -> Self {
+        var copy = self
+        copy.diagnostics.append(failure.diagnostic)
+        copy.failure = failure.status
+        return copy
+    }
+}

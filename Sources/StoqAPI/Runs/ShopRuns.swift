@@ -1,0 +1,114 @@
+import StoqCore
+import StoqWire
+
+/// `stoqctl fetch` as one call: validate the configuration, then read the shop the way `plan`
+/// does.
+public enum FetchRun {
+    /// What a fetch produced.
+    public struct Outcome: Sendable {
+        /// The configuration as loaded.
+        public var config: ConfigResult
+        /// Every diagnostic.
+        public var diagnostics: [Diagnostic]
+        /// What was read, when the run got that far.
+        public var fetched: Fetcher.Result?
+        /// The shop, as messages name it.
+        public var shop: String?
+        /// The exit status.
+        public var status: ExitStatus = .success
+    }
+
+    /// Validates `config` and reads the shop `connect` opens.
+    public static func run(_ config: ConfigInput, connect: Connect) async -> Outcome {
+        let loaded = ConfigPipeline.run(config)
+        var outcome = Outcome(config: loaded, diagnostics: loaded.diagnostics)
+        guard !loaded.hasErrors else {
+            outcome.status = .failure
+            return outcome
+        }
+        let connection: ShopConnection
+        do {
+            connection = try await connect(loaded.desired.settings, nil)
+        } catch {
+            outcome.diagnostics.append(error.diagnostic)
+            outcome.status = error.status
+            return outcome
+        }
+        outcome.shop = connection.description
+        switch await RunSteps.readShop(loaded.desired, with: connection.client) {
+        case .failure(let failure):
+            outcome.diagnostics.append(failure.diagnostic)
+            outcome.status = failure.status
+        case .success(let (fetched, warnings)):
+            outcome.fetched = fetched
+            outcome.diagnostics += warnings
+        }
+        return outcome
+    }
+}
+
+/// `stoqctl export` as one call: read every plan and turn the shop into configuration.
+public enum ExportRun {
+    /// What an export produced.
+    public struct Outcome: Sendable {
+        /// Every diagnostic: values STOQ returned that stoqctl cannot read, plans and values left
+        /// out, type choices left out.
+        public var diagnostics: [Diagnostic] = []
+        /// One file per plan (for `--out`).
+        public var files: ExportResult?
+        /// One document (for standard output).
+        public var document: String?
+        /// Plans the shop lists.
+        public var listed = 0
+        /// Requests the read took.
+        public var requests = 0
+        /// The shop, as messages name it.
+        public var shop: String?
+        /// The exit status.
+        public var status: ExitStatus = .success
+    }
+
+    /// Reads the shop `connect` opens and exports it as files (`asFiles`) or as one document.
+    public static func run(asFiles: Bool, connect: Connect) async -> Outcome {
+        var outcome = Outcome()
+        let connection: ShopConnection
+        do {
+            connection = try await connect(nil, nil)
+        } catch {
+            outcome.diagnostics.append(error.diagnostic)
+            outcome.status = error.status
+            return outcome
+        }
+        outcome.shop = connection.description
+        let fetched: Fetcher.Result
+        do {
+            fetched = try await Fetcher(client: connection.client).fetchAll()
+        } catch {
+            outcome.diagnostics.append(error.diagnostic("reading the shop failed"))
+            outcome.status = .failure
+            return outcome
+        }
+        outcome.diagnostics += RunSteps.warnings(fetched)
+        outcome.listed = fetched.state.listed.count
+        outcome.requests = fetched.listRequests + fetched.planRequests
+        let result: ExportResult
+        if asFiles {
+            result = Exporter.export(fetched.state.managed)
+            outcome.files = result
+        } else {
+            let (text, r) = Exporter.document(fetched.state.managed)
+            outcome.document = text
+            result = r
+        }
+        outcome.diagnostics += result.warnings.map { Diagnostic(.exportLeftOut, $0, at: nil) }
+        if !result.notes.isEmpty {
+            let n = result.notes.count
+            outcome.diagnostics.append(
+                Diagnostic(
+                    .exportTypeChoiceLeftOut,
+                    "\(n) type choice\(n == 1 ? "" : "s") left out (unmanaged) because STOQ returned the field \(n == 1 ? "it requires" : "they require") empty, e.g. \(result.notes[0]); each is a comment in its file",
+                    at: nil))
+        }
+        return outcome
+    }
+}

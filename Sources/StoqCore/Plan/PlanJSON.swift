@@ -1,0 +1,484 @@
+import StoqWire
+
+/// Why a saved plan file cannot be applied.
+public struct PlanFileError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What is wrong, naming the place in the file (a JSON path or a line and column).
+    public var message: String
+
+    /// Creates an error.
+    public init(_ message: String) { self.message = message }
+
+    /// The message.
+    public var description: String { message }
+}
+
+/// The plan as JSON: the contract saved plans and other tools use (`Docs/PlanFormat.md`).
+///
+/// Writer and reader live together here, each part of the document next to its decoder, with the
+/// key names written once in ``Key``. The document carries everything `apply` needs to rebuild the
+/// operations (each change with the value it was planned from, every variant id, each request) and
+/// a `plan_hash`: SHA-256 over the compact rendering of the document without that member.
+///
+/// A file is read back only when its `format_version` is known, its `plan_hash` matches its
+/// content, and the plan decoded from it renders back to exactly that content: `apply` executes
+/// what the reviewer saw, or nothing.
+public enum PlanJSON {
+    /// Every key of the document.
+    enum Key {
+        static let formatVersion = "format_version"
+        static let planHash = "plan_hash"
+        static let endpoint = "endpoint"
+        static let summary = "summary"
+        static let safety = "safety"
+        static let operations = "operations"
+        static let unverifiableFields = "unverifiable_fields"
+        static let deletesNeedingAllowDeletes = "deletes_needing_allow_deletes"
+        static let unmanagedPlans = "unmanaged_plans"
+        static let targets = "targets"
+        // summary
+        static let hasChanges = "has_changes"
+        static let create = "create"
+        static let update = "update"
+        static let delete = "delete"
+        static let variantsAdded = "variants_added"
+        static let variantsRemoved = "variants_removed"
+        static let inventoryPolicy = "inventory_policy"
+        static let unverifiedPolicyVariants = "unverified_policy_variants"
+        static let requests = "requests"
+        static let costPoints = "cost_points"
+        static let estimatedSeconds = "estimated_seconds"
+        static let budget = "budget"
+        static let points = "points"
+        static let windowSeconds = "window_seconds"
+        // safety
+        static let managedPlans = "managed_plans"
+        static let thresholds = "thresholds"
+        static let gates = "gates"
+        static let gate = "gate"
+        static let count = "count"
+        static let allowed = "allowed"
+        static let applies = "applies"
+        static let tripped = "tripped"
+        static let unverified = "unverified"
+        // operations
+        static let kind = "kind"
+        static let plan = "plan"
+        static let source = "source"
+        static let changes = "changes"
+        static let field = "field"
+        static let before = "before"
+        static let after = "after"
+        static let verified = "verified"
+        static let variantIDs = "variant_ids"
+        static let method = "method"
+        static let path = "path"
+        static let cost = "cost"
+        static let variantCount = "variant_count"
+        // references and locations
+        static let internalName = "internal_name"
+        static let id = "id"
+        static let name = "name"
+        static let fields = "fields"
+        static let file = "file"
+        static let line = "line"
+        static let column = "column"
+    }
+
+    // MARK: Writing
+
+    /// The document without `plan_hash`: what the hash covers.
+    static func body(_ plan: Plan) -> [(String, JSONValue)] {
+        [
+            (Key.formatVersion, .integer(Int64(Plan.formatVersion))),
+            (Key.endpoint, plan.endpoint.map(JSONValue.string) ?? .null),
+            (Key.summary, summary(plan)),
+            (Key.safety, safety(plan)),
+            (Key.operations, .array(plan.operations.map(operation))),
+            (Key.unverifiableFields, .array(plan.unverifiable.map(unverifiable))),
+            (Key.deletesNeedingAllowDeletes, .array(plan.blockedDeletes.map(remotePlan))),
+            (Key.unmanagedPlans, .array(plan.unmanaged.map(remotePlan))),
+            (Key.targets, .array(plan.targets.map(JSONValue.string))),
+        ]
+    }
+
+    /// `sha256:…` over the compact rendering of `body`.
+    static func hash(body: [(String, JSONValue)]) -> String {
+        "sha256:" + SHA256.hex(JSONValue.object(body).renderCompact())
+    }
+
+    /// The plan's content hash (`sha256:` and 64 hex digits): the same inputs always give the
+    /// same hash, and any change to what the plan would do changes it.
+    public static func hash(_ plan: Plan) -> String { hash(body: body(plan)) }
+
+    /// The plan document, `plan_hash` second.
+    public static func document(_ plan: Plan) -> JSONValue {
+        var members = body(plan)
+        members.insert((Key.planHash, .string(hash(body: members))), at: 1)
+        return .object(members)
+    }
+
+    /// The plan as pretty JSON with a trailing newline.
+    public static func render(_ plan: Plan) -> String { document(plan).render() + "\n" }
+
+    // MARK: Reading
+
+    /// Decodes `text`; returns the plan and its hash.
+    public static func decode(_ text: String) throws(PlanFileError) -> (plan: Plan, hash: String) {
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(text)
+        } catch {
+            let (line, column) = position(ofByte: error.offset, in: text)
+            throw PlanFileError("line \(line), column \(column): not valid JSON: \(error.reason)")
+        }
+        guard case .object(let members) = json else { throw PlanFileError("not a plan: the file is not a JSON object") }
+        guard let version = json[Key.formatVersion] else {
+            throw PlanFileError("not a plan: no `format_version` (write one with `stoqctl plan --out FILE`)")
+        }
+        guard version.int64Value == Int64(Plan.formatVersion) else {
+            throw PlanFileError(
+                "unknown format_version \(version.renderCompact()): this stoqctl reads format_version \(Plan.formatVersion); plan again with this version"
+            )
+        }
+        guard let stated = json[Key.planHash]?.stringValue else {
+            throw PlanFileError("no `plan_hash`: the file was not written by stoqctl plan")
+        }
+        let body = members.filter { $0.0 != Key.planHash }
+        let actual = hash(body: body)
+        guard stated == actual else {
+            throw PlanFileError(
+                "plan_hash does not match the content (file says \(stated.prefix(19))…, content hashes to \(actual.prefix(19))…): the file was edited or damaged after `stoqctl plan` wrote it; plan again"
+            )
+        }
+        let r = Reader()
+        let plan = try r.plan(json)
+        let again = Self.body(plan)
+        guard JSONValue.object(again) == JSONValue.object(body) else {
+            let path = firstDifference(JSONValue.object(body), JSONValue.object(again), path: "") ?? "(document)"
+            throw PlanFileError("at \(path): the file does not render back to the same plan; it was not written by this stoqctl version")
+        }
+        return (plan, actual)
+    }
+
+    /// 1-based line and column of a byte offset.
+    static func position(ofByte offset: Int, in text: String) -> (Int, Int) {
+        var line = 1
+        var column = 1
+        for byte in text.utf8.prefix(offset) {
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                column = 1
+            } else if byte & 0xC0 != 0x80 {
+                column += 1
+            }
+        }
+        return (line, column)
+    }
+
+    /// The JSON path of the first place two documents differ.
+    static func firstDifference(_ a: JSONValue, _ b: JSONValue, path: String) -> String? {
+        switch (a, b) {
+        case (.object(let x), .object(let y)):
+            for (i, (key, value)) in x.enumerated() {
+                guard i < y.count, y[i].0 == key else { return path + "." + key }
+                if let d = firstDifference(value, y[i].1, path: path + "." + key) { return d }
+            }
+            return x.count == y.count ? nil : path
+        case (.array(let x), .array(let y)):
+            for (i, value) in x.enumerated() {
+                guard i < y.count else { return "\(path)[\(i)]" }
+                if let d = firstDifference(value, y[i], path: "\(path)[\(i)]") { return d }
+            }
+            return x.count == y.count ? nil : path
+        default:
+            return a == b ? nil : (path.isEmpty ? "(document)" : path)
+        }
+    }
+
+    // MARK: Each part, written and read
+
+    static func location(_ l: SourceLocation?) -> JSONValue {
+        guard let l else { return .null }
+        return .object([(Key.file, .string(l.file)), (Key.line, .integer(Int64(l.line))), (Key.column, .integer(Int64(l.column)))])
+    }
+
+    static func ref(_ r: PlanRef) -> JSONValue {
+        .object([(Key.internalName, .string(r.internalName)), (Key.id, r.id.map(JSONValue.string) ?? .null)])
+    }
+
+    static func remotePlan(_ p: UnmanagedPlan) -> JSONValue {
+        .object([
+            (Key.internalName, .string(p.plan.internalName)), (Key.id, p.plan.id.map(JSONValue.string) ?? .null),
+            (Key.name, .string(p.name)),
+        ])
+    }
+
+    static func unverifiable(_ u: UnverifiableFields) -> JSONValue {
+        .object([(Key.plan, ref(u.plan)), (Key.fields, .array(u.fields.map(JSONValue.string))), (Key.source, location(u.location))])
+    }
+
+    static func change(_ c: FieldChange, of kind: OperationKind) -> JSONValue {
+        .object([
+            (Key.field, .string(c.field.name)), (Key.before, kind == .create ? .null : c.before?.json ?? .null),
+            (Key.after, c.after.json), (Key.source, location(c.location)),
+        ])
+    }
+
+    static func request(_ r: PlannedRequest) -> JSONValue {
+        .object([
+            (Key.method, .string(r.method)), (Key.path, .string(r.path)), (Key.cost, .integer(Int64(r.cost))),
+            (Key.variantCount, .integer(Int64(r.variantIDs.count))),
+        ])
+    }
+
+    static func operation(_ op: PlanOperation) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            (Key.kind, .string(op.kind.rawValue)), (Key.plan, ref(op.plan)), (Key.source, location(op.location)),
+        ]
+        if op.kind.hasChanges {
+            members.append((Key.changes, .array(op.changes.map { change($0, of: op.kind) })))
+        }
+        if op.kind == .setInventoryPolicy {
+            members.append((Key.inventoryPolicy, .string(op.policy?.rawValue ?? "")))
+            members.append((Key.verified, .bool(!op.unverified)))
+        }
+        if op.kind.hasVariants {
+            members.append((Key.variantIDs, .array(op.variantIDs.map { .integer($0) })))
+        }
+        members.append((Key.requests, .array(op.requests.map(request))))
+        return .object(members)
+    }
+
+    static func summary(_ plan: Plan) -> JSONValue {
+        let s = plan.summary
+        let policy: [(String, JSONValue)] = InventoryPolicy.allCases.map { ($0.rawValue, .integer(Int64(s.policyVariants[$0] ?? 0))) }
+        return .object([
+            (Key.hasChanges, .bool(!plan.isEmpty)),
+            (Key.create, .integer(Int64(s.create))), (Key.update, .integer(Int64(s.update))), (Key.delete, .integer(Int64(s.delete))),
+            (Key.variantsAdded, .integer(Int64(s.variantsAdded))), (Key.variantsRemoved, .integer(Int64(s.variantsRemoved))),
+            (Key.inventoryPolicy, .object(policy)),
+            (Key.unverifiedPolicyVariants, .integer(Int64(s.unverifiedPolicyVariants))),
+            (Key.requests, .integer(Int64(s.requests))), (Key.costPoints, .integer(Int64(s.points))),
+            (Key.estimatedSeconds, .integer(Int64(plan.estimatedSeconds))),
+            (
+                Key.budget,
+                .object([
+                    (Key.points, .integer(Int64(plan.budgetPoints))),
+                    (Key.windowSeconds, .number(DecimalNumber("\(plan.budgetWindow)")?.description ?? "60")),
+                ])
+            ),
+        ])
+    }
+
+    static func safety(_ plan: Plan) -> JSONValue {
+        let s = plan.safety
+        let gates: [JSONValue] = Safety.check(plan).map { c in
+            .object([
+                (Key.gate, .string(c.gate.rawValue)), (Key.count, .integer(Int64(c.count))), (Key.allowed, .integer(Int64(c.allowed))),
+                (Key.applies, .bool(c.applies)), (Key.tripped, .bool(c.tripped)), (Key.unverified, .integer(Int64(c.unverified))),
+            ])
+        }
+        return .object([
+            (Key.managedPlans, .integer(Int64(plan.managedPlans))),
+            (
+                Key.thresholds,
+                .object([
+                    (SafetyGate.updates.setting, .number(s.maxUpdatePercent.description)),
+                    (SafetyGate.deletes.setting, .number(s.maxDeletePercent.description)),
+                    (SafetyGate.policyFlips.setting, .integer(s.maxPolicyFlips)),
+                    (SafetySettings.minManagedPlansKey, .integer(s.minManagedPlans)),
+                ])
+            ),
+            (Key.gates, .array(gates)),
+        ])
+    }
+
+    /// Walks the document, naming the JSON path of anything it cannot read.
+    ///
+    /// Parts the writer derives from the operations (the summary counts, the gates) are not read:
+    /// the render-back comparison in ``decode(_:)`` checks them.
+    struct Reader {
+        func fail(_ path: String, _ what: String) -> PlanFileError { PlanFileError("at \(path): \(what)") }
+
+        func member(_ json: JSONValue, _ key: String, _ path: String) throws(PlanFileError) -> JSONValue {
+            guard let v = json[key] else { throw fail(path, "missing `\(key)`") }
+            return v
+        }
+
+        func string(_ json: JSONValue, _ key: String, _ path: String) throws(PlanFileError) -> String {
+            guard let s = try member(json, key, path).stringValue else { throw fail("\(path).\(key)", "expected a string") }
+            return s
+        }
+
+        func optionalString(_ json: JSONValue, _ key: String, _ path: String) throws(PlanFileError) -> String? {
+            let v = try member(json, key, path)
+            if v.isNull { return nil }
+            guard let s = v.stringValue else { throw fail("\(path).\(key)", "expected a string or null") }
+            return s
+        }
+
+        func integer(_ json: JSONValue, _ key: String, _ path: String) throws(PlanFileError) -> Int64 {
+            guard let i = try member(json, key, path).int64Value else { throw fail("\(path).\(key)", "expected a whole number") }
+            return i
+        }
+
+        func array(_ json: JSONValue, _ key: String, _ path: String) throws(PlanFileError) -> [JSONValue] {
+            guard let a = try member(json, key, path).arrayValue else { throw fail("\(path).\(key)", "expected an array") }
+            return a
+        }
+
+        func strings(_ json: JSONValue, _ key: String, _ path: String) throws(PlanFileError) -> [String] {
+            var out: [String] = []
+            for (i, item) in try array(json, key, path).enumerated() {
+                guard let s = item.stringValue else { throw fail("\(path).\(key)[\(i)]", "expected a string") }
+                out.append(s)
+            }
+            return out
+        }
+
+        func decimal(_ json: JSONValue, _ key: String, _ path: String) throws(PlanFileError) -> DecimalNumber {
+            guard let text = try member(json, key, path).numberText, let d = DecimalNumber(text) else {
+                throw fail("\(path).\(key)", "expected a number")
+            }
+            return d
+        }
+
+        func ids(_ json: JSONValue, _ key: String, _ path: String) throws(PlanFileError) -> [Int64] {
+            var out: [Int64] = []
+            for (i, item) in try array(json, key, path).enumerated() {
+                guard let id = item.int64Value else { throw fail("\(path).\(key)[\(i)]", "expected a variant id") }
+                out.append(id)
+            }
+            return out
+        }
+
+        func location(_ json: JSONValue, _ key: String, _ path: String) throws(PlanFileError) -> SourceLocation? {
+            let v = try member(json, key, path)
+            if v.isNull { return nil }
+            let p = "\(path).\(key)"
+            return SourceLocation(
+                file: try string(v, Key.file, p), line: Int(clamping: try integer(v, Key.line, p)),
+                column: Int(clamping: try integer(v, Key.column, p)))
+        }
+
+        func ref(_ json: JSONValue, _ path: String) throws(PlanFileError) -> PlanRef {
+            PlanRef(internalName: try string(json, Key.internalName, path), id: try optionalString(json, Key.id, path))
+        }
+
+        func remotePlan(_ json: JSONValue, _ path: String) throws(PlanFileError) -> UnmanagedPlan {
+            UnmanagedPlan(plan: try ref(json, path), name: try string(json, Key.name, path))
+        }
+
+        func unverifiable(_ json: JSONValue, _ path: String) throws(PlanFileError) -> UnverifiableFields {
+            UnverifiableFields(
+                plan: try ref(try member(json, Key.plan, path), "\(path).\(Key.plan)"), fields: try strings(json, Key.fields, path),
+                location: try location(json, Key.source, path))
+        }
+
+        func change(_ json: JSONValue, _ path: String) throws(PlanFileError) -> FieldChange {
+            let name = try string(json, Key.field, path)
+            guard let key = ChangeKey(name: name) else { throw fail("\(path).\(Key.field)", "unknown field `\(name)`") }
+            let decode = { (value: JSONValue, member: String) throws(PlanFileError) -> FieldValue in
+                guard let v = key.decode(value) else { throw fail("\(path).\(member)", "not a valid `\(name)` value") }
+                return v
+            }
+            let beforeJSON = try member(json, Key.before, path)
+            return FieldChange(
+                field: key, before: beforeJSON.isNull ? nil : try decode(beforeJSON, Key.before),
+                after: try decode(try member(json, Key.after, path), Key.after), location: try location(json, Key.source, path))
+        }
+
+        func request(_ json: JSONValue, _ path: String, ids: ArraySlice<Int64>) throws(PlanFileError) -> PlannedRequest {
+            let method = try string(json, Key.method, path)
+            let requestPath = try string(json, Key.path, path)
+            guard let endpoint = StoqEndpoint(method: method, path: requestPath) else {
+                throw fail(path, "`\(method) \(requestPath)` is not a STOQ endpoint stoqctl calls")
+            }
+            return PlannedRequest(endpoint, planID: StoqEndpoint.planID(inPath: requestPath), variantIDs: Array(ids))
+        }
+
+        func operation(_ json: JSONValue, _ path: String) throws(PlanFileError) -> PlanOperation {
+            let kindText = try string(json, Key.kind, path)
+            guard let kind = OperationKind(rawValue: kindText) else {
+                throw fail("\(path).\(Key.kind)", "unknown operation kind `\(kindText)`")
+            }
+            var op = PlanOperation(
+                kind: kind, plan: try ref(try member(json, Key.plan, path), "\(path).\(Key.plan)"), location: nil, requests: [])
+            op.location = try location(json, Key.source, path)
+            if kind.hasChanges {
+                op.changes = []
+                for (i, c) in try array(json, Key.changes, path).enumerated() {
+                    op.changes.append(try change(c, "\(path).\(Key.changes)[\(i)]"))
+                }
+            }
+            if kind == .setInventoryPolicy {
+                let text = try string(json, Key.inventoryPolicy, path)
+                guard let policy = InventoryPolicy(rawValue: text) else {
+                    throw fail("\(path).\(Key.inventoryPolicy)", "not CONTINUE or DENY")
+                }
+                op.policy = policy
+                guard let verified = try member(json, Key.verified, path).boolValue else {
+                    throw fail("\(path).\(Key.verified)", "expected true or false")
+                }
+                op.unverified = !verified
+            }
+            if kind.hasVariants {
+                op.variantIDs = try ids(json, Key.variantIDs, path)
+            }
+            var next = 0
+            for (i, r) in try array(json, Key.requests, path).enumerated() {
+                let p = "\(path).\(Key.requests)[\(i)]"
+                let count = Int(clamping: try integer(r, Key.variantCount, p))
+                guard count >= 0, next + count <= op.variantIDs.count else {
+                    throw fail("\(p).\(Key.variantCount)", "more ids than the operation's variant_ids")
+                }
+                op.requests.append(try request(r, p, ids: op.variantIDs[next..<next + count]))
+                next += count
+            }
+            guard next == op.variantIDs.count else { throw fail("\(path).\(Key.requests)", "the requests do not carry every variant id") }
+            guard !op.requests.isEmpty else { throw fail("\(path).\(Key.requests)", "an operation needs at least one request") }
+            return op
+        }
+
+        func safety(_ json: JSONValue) throws(PlanFileError) -> (SafetySettings, managedPlans: Int) {
+            let safetyJSON = try member(json, Key.safety, "")
+            let p = ".\(Key.safety).\(Key.thresholds)"
+            let thresholds = try member(safetyJSON, Key.thresholds, ".\(Key.safety)")
+            var safety = SafetySettings()
+            safety.maxUpdatePercent = try decimal(thresholds, SafetyGate.updates.setting, p)
+            safety.maxDeletePercent = try decimal(thresholds, SafetyGate.deletes.setting, p)
+            safety.maxPolicyFlips = try integer(thresholds, SafetyGate.policyFlips.setting, p)
+            safety.minManagedPlans = try integer(thresholds, SafetySettings.minManagedPlansKey, p)
+            return (safety, Int(clamping: try integer(safetyJSON, Key.managedPlans, ".\(Key.safety)")))
+        }
+
+        func plan(_ json: JSONValue) throws(PlanFileError) -> Plan {
+            var operations: [PlanOperation] = []
+            for (i, op) in try array(json, Key.operations, "").enumerated() {
+                operations.append(try operation(op, ".\(Key.operations)[\(i)]"))
+            }
+            let budgetPath = ".\(Key.summary).\(Key.budget)"
+            let budget = try member(try member(json, Key.summary, ""), Key.budget, ".\(Key.summary)")
+            let (safety, managedPlans) = try safety(json)
+            var unverifiable: [UnverifiableFields] = []
+            for (i, u) in try array(json, Key.unverifiableFields, "").enumerated() {
+                unverifiable.append(try self.unverifiable(u, ".\(Key.unverifiableFields)[\(i)]"))
+            }
+            var blocked: [UnmanagedPlan] = []
+            for (i, d) in try array(json, Key.deletesNeedingAllowDeletes, "").enumerated() {
+                blocked.append(try remotePlan(d, ".\(Key.deletesNeedingAllowDeletes)[\(i)]"))
+            }
+            var unmanaged: [UnmanagedPlan] = []
+            for (i, d) in try array(json, Key.unmanagedPlans, "").enumerated() {
+                unmanaged.append(try remotePlan(d, ".\(Key.unmanagedPlans)[\(i)]"))
+            }
+            guard let window = try member(budget, Key.windowSeconds, budgetPath).numberText.flatMap(Double.init), window > 0 else {
+                throw fail("\(budgetPath).\(Key.windowSeconds)", "expected a positive number")
+            }
+            return Plan(
+                operations: operations, blockedDeletes: blocked, unmanaged: unmanaged, unverifiable: unverifiable,
+                targets: try strings(json, Key.targets, ""), budgetPoints: Int(clamping: try integer(budget, Key.points, budgetPath)),
+                budgetWindow: window, managedPlans: managedPlans, safety: safety, endpoint: try optionalString(json, Key.endpoint, ""))
+        }
+    }
+}

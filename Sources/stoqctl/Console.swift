@@ -1,0 +1,131 @@
+import Foundation
+import Logging
+import StoqCore
+import StoqWire
+
+/// The one funnel for every problem stoqctl reports and every line it logs.
+///
+/// Diagnostics come out in the command's format: text (with the source line and a caret) on
+/// standard error; GitHub workflow annotations on standard output; for JSON, text on standard
+/// error and, when the command fails before printing its own JSON, one diagnostics document on
+/// standard output, so that standard output always holds exactly one JSON document. Log lines
+/// (retries, waits, `--debug`) are text on standard error in every format. Any URL in a message
+/// is redacted on the way out.
+final class Console: @unchecked Sendable {
+    /// How diagnostics are written.
+    enum Style: Sendable {
+        case text, json, github
+    }
+
+    let style: Style
+    let color: Bool
+    private let lock = NSLock()
+    private var sources: [SourceFile] = []
+    private var reported: [Diagnostic] = []
+    private var printedResult = false
+
+    /// A console for `format` (markdown reports problems as text).
+    init(format: OutputFormat = .text, color: ColorChoice = .auto) {
+        switch format {
+        case .text, .markdown: style = .text
+        case .json: style = .json
+        case .github: style = .github
+        }
+        self.color = color.enabledOnStandardError
+    }
+
+    /// Files whose lines diagnostics may show.
+    func show(sources: [SourceFile]) {
+        lock.withLock { self.sources += sources }
+    }
+
+    /// Reports `diagnostics` in the console's style.
+    func report(_ diagnostics: [Diagnostic]) {
+        guard !diagnostics.isEmpty else { return }
+        let cleaned = diagnostics.map(Self.redacted)
+        let renderer = lock.withLock {
+            reported += cleaned
+            return DiagnosticRenderer(sources: sources, color: color)
+        }
+        switch style {
+        case .text, .json: Output.error(renderer.render(cleaned, format: .text))
+        case .github: Output.out(renderer.render(cleaned, format: .github))
+        }
+    }
+
+    /// Reports one problem.
+    func report(_ code: DiagnosticCode, _ message: String) { report([Diagnostic(code, message, at: nil)]) }
+
+    /// A log line on standard error (progress, retries, waits).
+    func log(_ line: String) {
+        Output.error(Redact.urls(in: line) + "\n")
+    }
+
+    /// The command's own output on standard output.
+    func result(_ text: String) {
+        lock.withLock { printedResult = true }
+        Output.out(text)
+    }
+
+    /// Called once at the end: in JSON style, a command that printed no result prints the
+    /// diagnostics it reported as one document.
+    func finish(_ status: ExitStatus) {
+        let (done, diagnostics) = lock.withLock { (printedResult, reported) }
+        guard style == .json, !done, status != .success else { return }
+        let summary = DiagnosticRenderer.Summary(diagnostics, files: sources.count, plans: 0)
+        Output.out(DiagnosticRenderer(sources: [], color: false).json(diagnostics, summary: summary))
+    }
+
+    static func redacted(_ d: Diagnostic) -> Diagnostic {
+        var d = d
+        d.message = Redact.urls(in: d.message)
+        return d
+    }
+
+    /// A swift-log handler that writes through this console: `notice` and above always (retries,
+    /// rate-limit waits), `debug` only with `--debug`.
+    func logHandler(label: String, debug: Bool) -> ConsoleLogHandler {
+        ConsoleLogHandler(console: self, logLevel: debug ? .debug : .notice)
+    }
+}
+
+/// Writes log records through a ``Console``.
+struct ConsoleLogHandler: LogHandler {
+    let console: Console
+    var logLevel: Logger.Level
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        console.log("stoqctl: \(event.message)")
+    }
+}
+
+/// The process's output streams.
+enum Output {
+    /// Writes to standard output.
+    static func out(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    /// Writes to standard error.
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}
+
+extension Console {
+    /// Reports a run's diagnostics; when the configuration has errors, with the summary line and
+    /// the conclusion that nothing was sent.
+    func reportRun(_ diagnostics: [Diagnostic], config: ConfigResult?) {
+        report(diagnostics)
+        guard let config, config.hasErrors else { return }
+        let summary = DiagnosticRenderer.Summary(config.diagnostics, files: config.fileCount, plans: config.desired.plans.count)
+        if style != .github { Output.error(DiagnosticRenderer(sources: [], color: false).summaryLine(summary) + "\n") }
+        report(.invalidConfiguration, "the configuration is invalid; nothing was sent")
+    }
+}

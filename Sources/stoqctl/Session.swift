@@ -1,0 +1,233 @@
+import ArgumentParser
+import Foundation
+import Logging
+import StoqAPI
+import StoqCore
+import StoqEmulator
+import StoqWire
+
+/// Options of every command that talks to STOQ.
+struct RemoteOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "STOQ API base URL, or emulator:FILE to use the built-in emulator over a JSON state file.",
+            discussion:
+                "Default: $STOQ_API_URL, then `endpoint` in stoqctl.yaml, then https://app.stoqapp.com/api/v1/external. emulator:FILE needs FILE to exist; emulator:new:FILE starts an empty shop when FILE does not exist yet."
+        ))
+    var endpoint: String?
+
+    @Option(help: "Read the API token from this file instead of $STOQ_API_TOKEN.")
+    var tokenFile: String?
+
+    @Option(help: "Rate limit to keep to, as POINTS/SECONDS (STOQ's is 360/60).")
+    var rateLimit: String = "360/60"
+
+    @Option(help: "Most requests in flight at once.")
+    var concurrency: Int = 8
+
+    @Option(help: "Seconds to wait for a connection.")
+    var connectTimeout: Double = 5
+
+    @Option(help: "Seconds to wait for a response.")
+    var requestTimeout: Double = 30
+
+    @Flag(name: .long, help: "Log every request to standard error (the token is never shown).")
+    var debug = false
+
+    static let production = "https://app.stoqapp.com/api/v1/external"
+
+    /// The budget `--rate-limit` and `--concurrency` describe.
+    var budget: RateBudget {
+        let parts = rateLimit.split(separator: "/")
+        guard parts.count == 2, let points = Int(parts[0]), let seconds = Double(parts[1]) else { return RateBudget() }
+        return RateBudget(points: points, window: seconds, maxConcurrency: concurrency)
+    }
+
+    func validate() throws {
+        let parts = rateLimit.split(separator: "/")
+        guard parts.count == 2, let points = Int(parts[0]), points > 0, let seconds = Double(parts[1]), seconds > 0 else {
+            throw ValidationError("--rate-limit must be POINTS/SECONDS, e.g. 360/60")
+        }
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard connectTimeout > 0, requestTimeout > 0 else { throw ValidationError("timeouts must be positive numbers of seconds") }
+        if let endpoint, endpoint.hasPrefix("emulator:"), Endpoint.emulator(endpoint)?.path.isEmpty != false {
+            throw ValidationError(
+                "--endpoint \(endpoint): needs a state file, e.g. emulator:shop-state.json or emulator:new:shop-state.json")
+        }
+    }
+}
+
+/// Where requests go, as chosen from `--endpoint`, `$STOQ_API_URL`, `stoqctl.yaml`, a saved
+/// plan's endpoint, and the production default, in that order.
+enum Endpoint {
+    /// The in-process emulator over a state file; `create` allows the file to be missing.
+    case emulator(path: String, create: Bool)
+    /// STOQ (or a server standing in for it) over HTTP.
+    case http(String)
+
+    /// Parses `emulator:FILE` / `emulator:new:FILE`.
+    static func emulator(_ text: String) -> (path: String, create: Bool)? {
+        guard text.hasPrefix("emulator:") else { return nil }
+        let rest = String(text.dropFirst("emulator:".count))
+        if rest.hasPrefix("new:") { return (String(rest.dropFirst("new:".count)), true) }
+        return (rest, false)
+    }
+
+    init(_ text: String) {
+        if let (path, create) = Self.emulator(text) {
+            self = .emulator(path: path, create: create)
+        } else {
+            self = .http(text)
+        }
+    }
+
+    /// The endpoint as a plan records it: `emulator:FILE` (whether or not it may be new), or the
+    /// URL without user info, query or fragment.
+    var recorded: String {
+        switch self {
+        case .emulator(let path, _): "emulator:\(path)"
+        case .http(let url): Redact.url(url)
+        }
+    }
+}
+
+/// A connection to STOQ (or to the in-process emulator) for one command run.
+final class Session: @unchecked Sendable {
+    let connection: ShopConnection
+    private let emulator: Emulator?
+    private let stateFile: String?
+    private let stateBefore: String?
+
+    private init(connection: ShopConnection, emulator: Emulator?, stateFile: String?, stateBefore: String?) {
+        self.connection = connection
+        self.emulator = emulator
+        self.stateFile = stateFile
+        self.stateBefore = stateBefore
+    }
+
+    /// Picks the endpoint, loads the token, and builds the client.
+    static func open(_ options: RemoteOptions, settings: Settings?, planned: String?, console: Console) async throws(RunFailure)
+        -> Session
+    {
+        let env = ProcessInfo.processInfo.environment
+        let text =
+            options.endpoint ?? env["STOQ_API_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? settings?.endpoint?.value ?? planned
+            ?? RemoteOptions.production
+        let endpoint = Endpoint(text)
+        let logger = Logger(label: "stoqctl") { console.logHandler(label: $0, debug: options.debug) }
+        let governor = RateGovernor(budget: options.budget)
+        switch endpoint {
+        case .emulator(let path, let create):
+            guard !path.isEmpty else { throw RunFailure(.usage, "--endpoint emulator: needs a state file", status: .usage) }
+            let bytes: [UInt8]
+            if let data = FileManager.default.contents(atPath: path) {
+                bytes = Array(data)
+            } else if FileManager.default.fileExists(atPath: path) {
+                throw RunFailure(.emulatorState, "emulator state file \(path) cannot be read")
+            } else if create {
+                bytes = []
+            } else {
+                throw RunFailure(
+                    .emulatorState,
+                    "emulator state file \(path) does not exist; to start an empty shop there, use --endpoint emulator:new:\(path)")
+            }
+            var configuration = EmulatorConfiguration()
+            // In-process runs are demos and tests: keep policy jobs short so 409 waits are brief.
+            configuration.jobDuration = 0.5
+            let emulator: Emulator
+            do {
+                emulator = try Emulator(stateBytes: bytes, configuration: configuration)
+            } catch {
+                throw RunFailure(.emulatorState, "\(path): \(error)")
+            }
+            let client = StoqClient(
+                transport: InProcessTransport(responder: { await emulator.respond($0) }), token: .emulator, governor: governor,
+                logger: logger)
+            return Session(
+                connection: ShopConnection(client: client, endpoint: endpoint.recorded, description: "emulator (\(path))"),
+                emulator: emulator, stateFile: path, stateBefore: create && bytes.isEmpty ? nil : await emulator.stateJSON())
+        case .http(let url):
+            let token = try Self.token(options, env: env)
+            let transport: HTTPTransport
+            do {
+                transport = try HTTPTransport(
+                    baseURL: url, connectTimeout: options.connectTimeout, requestTimeout: options.requestTimeout)
+            } catch {
+                throw RunFailure(.invalidURL, "--endpoint \(Redact.url(url)): \(error)")
+            }
+            let client = StoqClient(transport: transport, token: token, governor: governor, logger: logger)
+            return Session(
+                connection: ShopConnection(client: client, endpoint: endpoint.recorded, description: endpoint.recorded), emulator: nil,
+                stateFile: nil, stateBefore: nil)
+        }
+    }
+
+    static func token(_ options: RemoteOptions, env: [String: String]) throws(RunFailure) -> APIToken {
+        if let file = options.tokenFile {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw RunFailure(.missingToken, "--token-file \(file): cannot be read")
+            }
+            guard let token = APIToken(String(decoding: data, as: UTF8.self)) else {
+                throw RunFailure(.missingToken, "--token-file \(file) is empty")
+            }
+            return token
+        }
+        guard let token = env["STOQ_API_TOKEN"].flatMap(APIToken.init) else {
+            throw RunFailure(
+                .missingToken,
+                "no API token: set STOQ_API_TOKEN or pass --token-file (or try the built-in emulator: --endpoint emulator:new:state.json)")
+        }
+        return token
+    }
+
+    /// Writes the emulator's state back if it changed, and closes connections.
+    ///
+    /// A state that cannot be written fails the command: the changes would be lost.
+    func close() async throws(RunFailure) {
+        await connection.client.transport.shutdown()
+        guard let emulator, let stateFile else { return }
+        let after = await emulator.stateJSON()
+        guard after != stateBefore else { return }
+        do {
+            try Data(after.utf8).write(to: URL(fileURLWithPath: stateFile), options: .atomic)
+        } catch {
+            throw RunFailure(
+                .emulatorState,
+                "the emulator state could not be written to \(stateFile) (\(error.localizedDescription)); its changes are lost")
+        }
+    }
+}
+
+/// Opens the session when a run asks for it, and closes it when the command is done.
+final class SessionSlot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var session: Session?
+    let options: RemoteOptions
+    let console: Console
+
+    init(_ options: RemoteOptions, console: Console) {
+        self.options = options
+        self.console = console
+    }
+
+    /// The run's ``Connect``.
+    var connect: Connect {
+        { settings, planned throws(RunFailure) in
+            let session = try await Session.open(self.options, settings: settings, planned: planned, console: self.console)
+            self.lock.withLock { self.session = session }
+            return session.connection
+        }
+    }
+
+    /// Closes the session, if one was opened; a failure is reported and returned as the status.
+    func close() async -> ExitStatus? {
+        guard let session = lock.withLock({ session }) else { return nil }
+        do {
+            try await session.close()
+            return nil
+        } catch {
+            console.report([error.diagnostic])
+            return error.status
+        }
+    }
+}
