@@ -42,6 +42,10 @@ public final class HTTPTransport: Transport {
             redirectConfiguration: .disallow,
             timeout: .init(connect: .milliseconds(Int64(connectTimeout * 1000)), read: .milliseconds(Int64(requestTimeout * 1000))))
         configuration.httpVersion = .automatic
+        // A connection that cannot be made fails at once and is retried by StoqClient, which says
+        // what it waits for; the pool's own silent retries would hold each attempt until the
+        // connect timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
@@ -57,6 +61,7 @@ public final class HTTPTransport: Transport {
         var c = base
         c.path = ""
         c.query = nil
+        c.fragment = nil
         return (c.string ?? "") + basePath + request.target
     }
 

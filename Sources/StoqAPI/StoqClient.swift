@@ -315,7 +315,7 @@ public struct StoqClient: Sendable {
                         kind: error.kind, endpoint: endpoint.label,
                         message: "\(error.message) (still busy after \(Int(retry.maxJobWait)) s)", attempts: error.attempts)
                 }
-                logger.notice("\(endpoint.label): a job is running on plan \(planID); waiting for it to finish")
+                logger.debug("\(endpoint.label): a job is running on plan \(planID); waiting for it to finish")
                 try await waitForJob(planID: planID, poll: &poll, deadline: start + retry.maxJobWait)
             }
         }

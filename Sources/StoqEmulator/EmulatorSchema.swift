@@ -1,6 +1,6 @@
 import StoqWire
 
-/// The emulator's own copy of STOQ's `SellingPlanInput` (stoq-api.md §3.1): names, kinds and the
+/// The emulator's own copy of STOQ's `SellingPlanInput` (the fields create and update take): names, kinds and the
 /// defaults a new plan gets.
 ///
 /// Deliberately independent of the planner's schema.

@@ -12,12 +12,7 @@ import StoqWire
 /// (retries, waits, `--debug`) are text on standard error in every format. Any URL in a message
 /// is redacted on the way out.
 final class Console: @unchecked Sendable {
-    /// How diagnostics are written.
-    enum Style: Sendable {
-        case text, json, github
-    }
-
-    let style: Style
+    let style: DiagnosticFormat
     let color: Bool
     private let lock = NSLock()
     private var sources: [SourceFile] = []
@@ -26,11 +21,7 @@ final class Console: @unchecked Sendable {
 
     /// A console for `format` (markdown reports problems as text).
     init(format: OutputFormat = .text, color: ColorChoice = .auto) {
-        switch format {
-        case .text, .markdown: style = .text
-        case .json: style = .json
-        case .github: style = .github
-        }
+        style = format.diagnosticFormat
         self.color = color.enabledOnStandardError
     }
 

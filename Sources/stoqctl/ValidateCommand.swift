@@ -39,7 +39,7 @@ struct Validate: StoqctlCommand {
         let renderer = DiagnosticRenderer(sources: result.sources, color: output.color.enabled)
         let summary = DiagnosticRenderer.Summary(result.diagnostics, files: result.fileCount, plans: result.desired.plans.count)
         let console = Console(format: output.format, color: output.color)
-        console.result(renderer.render(result.diagnostics.map(Console.redacted), format: output.format, summary: summary))
+        console.result(renderer.render(result.diagnostics.map(Console.redacted), format: output.format.diagnosticFormat, summary: summary))
         let status: ExitStatus = result.hasErrors || (strict && result.diagnostics.hasWarnings) ? .failure : .success
         console.finish(status)
         return status

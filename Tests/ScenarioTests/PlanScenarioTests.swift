@@ -115,19 +115,9 @@ struct PlanScenarioTests {
     }
 }
 
-/// The golden file of each format.
-func goldenName(_ format: OutputFormat) -> String {
-    switch format {
-    case .text: "plan.txt"
-    case .markdown: "plan.md"
-    case .json: "plan.json"
-    case .github: "plan.github.txt"
-    }
-}
-
 /// Compares `plan` in every format, each through the renderer seam, with the goldens in `base`.
 func expectGoldens(_ plan: Plan, in base: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
     for format in OutputFormat.allCases {
-        expectGolden(format.planRenderer(color: false).render(plan), "\(base)/\(goldenName(format))", sourceLocation: sourceLocation)
+        expectGolden(format.planRenderer(color: false).render(plan), "\(base)/plan.\(format.fileSuffix)", sourceLocation: sourceLocation)
     }
 }

@@ -113,7 +113,8 @@ struct ConfigLoaderTests {
         #expect(s.policySource == .shopify(shop: "example.myshopify.com"))
         #expect(s.limits?.maxDepth == 10)
         #expect(s.limits?.maxNodes == LoadLimits.standard.maxNodes, "raising a limit is refused")
-        #expect(diagnostics.map(\.code) == [.outOfRange])
+        #expect(diagnostics.map(\.code) == [.policySourceUnavailable, .policySourceUnavailable, .outOfRange])
+        #expect(diagnostics.first?.message.contains("is not available yet") == true)
     }
 
     @Test("a setting written in a config file gets a hint to move it")

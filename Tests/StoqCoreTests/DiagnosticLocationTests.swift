@@ -124,6 +124,7 @@ let locationCases: [LocationCase] = [
             inventory_policy:
               DENY: [2, ⚑3]
         """),
+    LocationCase(.policySourceUnavailable, "version: 1\ninventory_policy_source: ⚑shopify\n", role: .settings),
     LocationCase(
         .unknownPlanReference,
         files: [

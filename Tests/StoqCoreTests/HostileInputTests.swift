@@ -1,5 +1,6 @@
 import Foundation
 import StoqCore
+import StoqTestSupport
 import Testing
 
 /// Hostile input must be refused with a diagnostic at the standard limits: never a crash, never
@@ -97,4 +98,42 @@ final class ResultBox<T: Sendable>: @unchecked Sendable {
     private var value: T?
     func set(_ v: T) { lock.withLock { value = v } }
     func get() -> T? { lock.withLock { value } }
+}
+
+@Suite("Every diagnostic of a truncated file points at a place the file has")
+struct TruncatedFileTests {
+    /// The lines of `text`, for checking positions.
+    func lines(_ text: String) -> [String] { text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+
+    @Test("the example files cut at every position: each diagnostic lies within the text, also without a final line break")
+    func cuts() throws {
+        var checked = 0
+        var syntaxErrorsAtTheEnd = 0
+        for name in ["fall-drop.yaml", "holiday.yaml", "catalog.yaml"] {
+            let url = Golden.repositoryRoot.appendingPathComponent("examples/shop/preorders/\(name)")
+            let full = try String(contentsOf: url, encoding: .utf8)
+            let scalars = Array(full.unicodeScalars)
+            for cut in stride(from: 1, to: scalars.count, by: 3) {
+                let text = String(String.UnicodeScalarView(scalars[..<cut]))
+                let (_, diagnostics) = ConfigPipeline.run([(SourceFile(path: "cut.yaml", text: text), .config)])
+                let fileLines = lines(text)
+                for d in diagnostics {
+                    for location in [d.location] + d.notes.map(\.location) {
+                        guard let l = location else { continue }
+                        checked += 1
+                        #expect(
+                            l.line >= 1 && l.line <= fileLines.count, "\(d.code.rawValue) at \(l.description) in \(fileLines.count) lines")
+                        if l.line <= fileLines.count {
+                            #expect(
+                                l.column >= 1 && l.column <= fileLines[l.line - 1].unicodeScalars.count + 1,
+                                "\(d.code.rawValue) at \(l.description)")
+                        }
+                    }
+                    if d.code == .yamlSyntax, d.location?.line == fileLines.count { syntaxErrorsAtTheEnd += 1 }
+                }
+            }
+        }
+        #expect(checked > 100)
+        #expect(syntaxErrorsAtTheEnd > 0, "some cuts end inside a quoted scalar or a flow collection")
+    }
 }

@@ -37,7 +37,12 @@ extension ConfigLoader {
                 guard let s = reader.string(entry, what: "inventory_policy_source") else { continue }
                 switch s {
                 case "declared": wantsShopify = false
-                case "shopify": wantsShopify = true
+                case "shopify":
+                    wantsShopify = true
+                    reader.report(
+                        .policySourceUnavailable,
+                        "`inventory_policy_source: shopify` is not available yet: this stoqctl cannot read policies from Shopify; remove it, and declared policies are sent unverified",
+                        at: entry.value)
                 default:
                     reader.report(
                         .invalidEnumValue,
@@ -48,6 +53,12 @@ extension ConfigLoader {
                 settings.limits = tightened(&reader, entry.value, base: limits)
             case "shopify_shop":
                 shopifyShop = reader.string(entry, what: "shopify_shop", allowEmpty: false)
+                if shopifyShop != nil {
+                    reader.report(
+                        .policySourceUnavailable,
+                        "`shopify_shop` is not available yet: this stoqctl cannot read policies from Shopify, so the setting would do nothing; remove it",
+                        at: entry.value)
+                }
             default: break
             }
         }
@@ -76,24 +87,16 @@ extension ConfigLoader {
 
     static func safety(_ reader: inout NodeReader, _ node: YAMLNode) -> SafetySettings {
         var s = SafetySettings()
-        let keys = ["max_update_percent", "max_delete_percent", "max_policy_flips", "min_managed_plans"]
-        let hundred = DecimalNumber(100)
-        for entry in reader.entries(of: node, what: "`safety`", allowed: keys) ?? [] {
+        let thresholds = SafetySettings.thresholds
+        for entry in reader.entries(of: node, what: "`safety`", allowed: thresholds.map(\.key)) ?? [] {
+            guard let threshold = thresholds.first(where: { $0.key == entry.key }) else { continue }
             let what = "safety.\(entry.key)"
-            switch entry.key {
-            case "max_update_percent":
-                if case .some(.some(let v)) = reader.decimal(entry.value, what: what, min: DecimalNumber(0), max: hundred) {
-                    s.maxUpdatePercent = v
+            if threshold.isPercent {
+                if case .some(.some(let v)) = reader.decimal(entry.value, what: what, min: DecimalNumber(0), max: DecimalNumber(100)) {
+                    threshold.set(&s, v)
                 }
-            case "max_delete_percent":
-                if case .some(.some(let v)) = reader.decimal(entry.value, what: what, min: DecimalNumber(0), max: hundred) {
-                    s.maxDeletePercent = v
-                }
-            case "max_policy_flips":
-                if case .some(.some(let v)) = reader.integer(entry.value, what: what, range: 0...Int64.max) { s.maxPolicyFlips = v }
-            case "min_managed_plans":
-                if case .some(.some(let v)) = reader.integer(entry.value, what: what, range: 0...Int64.max) { s.minManagedPlans = v }
-            default: break
+            } else if case .some(.some(let v)) = reader.integer(entry.value, what: what, range: 0...Int64.max) {
+                threshold.set(&s, DecimalNumber(v))
             }
         }
         return s

@@ -94,11 +94,34 @@ public struct SafetySettings: Sendable, Hashable {
     /// Below this many managed plans the percentage gates do not apply.
     public var minManagedPlans: Int64 = 10
 
-    /// The `safety:` key of ``minManagedPlans``.
-    public static let minManagedPlansKey = "min_managed_plans"
-
     /// Defaults.
     public init() {}
+
+    /// One `safety:` threshold: its key, whether it is a percentage (a decimal from 0 to 100) or a
+    /// count (a whole number from 0), and how to read and set it.
+    public struct Threshold: Sendable {
+        /// The key under `safety:`.
+        public var key: String
+        /// A percentage (else a count).
+        public var isPercent: Bool
+        /// Its value in `settings`.
+        public var value: @Sendable (SafetySettings) -> DecimalNumber
+        /// Sets it.
+        public var set: @Sendable (inout SafetySettings, DecimalNumber) -> Void
+    }
+
+    /// Every threshold, in the order files and the plan JSON write them: the loader, the plan
+    /// JSON's writer and reader all go through this table.
+    public static let thresholds: [Threshold] = [
+        Threshold(key: "max_update_percent", isPercent: true, value: { $0.maxUpdatePercent }, set: { $0.maxUpdatePercent = $1 }),
+        Threshold(key: "max_delete_percent", isPercent: true, value: { $0.maxDeletePercent }, set: { $0.maxDeletePercent = $1 }),
+        Threshold(
+            key: "max_policy_flips", isPercent: false, value: { DecimalNumber($0.maxPolicyFlips) },
+            set: { $0.maxPolicyFlips = Int64($1.description) ?? $0.maxPolicyFlips }),
+        Threshold(
+            key: "min_managed_plans", isPercent: false, value: { DecimalNumber($0.minManagedPlans) },
+            set: { $0.minManagedPlans = Int64($1.description) ?? $0.minManagedPlans }),
+    ]
 }
 
 /// How many ids go into one membership or policy call.

@@ -18,7 +18,7 @@ public enum FieldType: Sendable, Hashable {
     case idList
 }
 
-/// Every writable field of a STOQ selling plan (`SellingPlanInput`, stoq-api.md §3.1), keyed by
+/// Every writable field of a STOQ selling plan (STOQ's `SellingPlanInput`, which create and update take), keyed by
 /// its API name.
 ///
 /// `internal_name` is the plan's identity and is modelled separately.

@@ -280,15 +280,7 @@ public enum PlanJSON {
         }
         return .object([
             (Key.managedPlans, .integer(Int64(plan.managedPlans))),
-            (
-                Key.thresholds,
-                .object([
-                    (SafetyGate.updates.setting, .number(s.maxUpdatePercent.description)),
-                    (SafetyGate.deletes.setting, .number(s.maxDeletePercent.description)),
-                    (SafetyGate.policyFlips.setting, .integer(s.maxPolicyFlips)),
-                    (SafetySettings.minManagedPlansKey, .integer(s.minManagedPlans)),
-                ])
-            ),
+            (Key.thresholds, .object(SafetySettings.thresholds.map { ($0.key, .number($0.value(s).description)) })),
             (Key.gates, .array(gates)),
         ])
     }
@@ -445,10 +437,12 @@ public enum PlanJSON {
             let p = ".\(Key.safety).\(Key.thresholds)"
             let thresholds = try member(safetyJSON, Key.thresholds, ".\(Key.safety)")
             var safety = SafetySettings()
-            safety.maxUpdatePercent = try decimal(thresholds, SafetyGate.updates.setting, p)
-            safety.maxDeletePercent = try decimal(thresholds, SafetyGate.deletes.setting, p)
-            safety.maxPolicyFlips = try integer(thresholds, SafetyGate.policyFlips.setting, p)
-            safety.minManagedPlans = try integer(thresholds, SafetySettings.minManagedPlansKey, p)
+            for threshold in SafetySettings.thresholds {
+                let value =
+                    threshold.isPercent
+                    ? try decimal(thresholds, threshold.key, p) : DecimalNumber(try integer(thresholds, threshold.key, p))
+                threshold.set(&safety, value)
+            }
             return (safety, Int(clamping: try integer(safetyJSON, Key.managedPlans, ".\(Key.safety)")))
         }
 

@@ -1,11 +1,6 @@
 import Foundation
 import StoqWire
 
-/// Output formats shared by the commands.
-public enum OutputFormat: String, Sendable, CaseIterable {
-    case text, json, github, markdown
-}
-
 /// Renders diagnostics as text, JSON or GitHub workflow commands.
 ///
 /// Pure: sources come in as values.
@@ -55,10 +50,10 @@ public struct DiagnosticRenderer: Sendable {
         }
     }
 
-    /// `diagnostics` in `format` (markdown is text), with the summary line when one is given.
-    public func render(_ diagnostics: [Diagnostic], format: OutputFormat, summary: Summary? = nil) -> String {
+    /// `diagnostics` in `format`, with the summary line when one is given.
+    public func render(_ diagnostics: [Diagnostic], format: DiagnosticFormat, summary: Summary? = nil) -> String {
         switch format {
-        case .text, .markdown: text(diagnostics, summary: summary)
+        case .text: text(diagnostics, summary: summary)
         case .github: github(diagnostics, summary: summary)
         case .json: json(diagnostics, summary: summary ?? Summary(diagnostics, files: 0, plans: 0))
         }

@@ -138,18 +138,6 @@ extension PlanRenderer {
     public func render(_ plan: Plan) -> String { render(plan, verdict: PlanText.defaultVerdict(plan)) }
 }
 
-extension OutputFormat {
-    /// The renderer of this format.
-    public func planRenderer(color: Bool) -> any PlanRenderer {
-        switch self {
-        case .text: TextPlanRenderer(color: color)
-        case .markdown: MarkdownPlanRenderer()
-        case .json: JSONPlanRenderer()
-        case .github: GitHubPlanRenderer()
-        }
-    }
-}
-
 /// The plan as JSON (``PlanJSON``); the verdict is not part of the document, since `apply`
 /// judges the plan again with its own flags.
 public struct JSONPlanRenderer: PlanRenderer {

@@ -49,6 +49,7 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     case policyConflictAcrossPlans = "policy-conflict-across-plans"
     case policyVariantNotInPlan = "policy-variant-not-in-plan"
     case unknownPlanReference = "unknown-plan-reference"
+    case policySourceUnavailable = "policy-source-unavailable"
     // Planning
     case ambiguousRemotePlan = "ambiguous-remote-plan"
     case unknownTarget = "unknown-target"
@@ -61,7 +62,6 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     case stoqRequestFailed = "stoq-request-failed"
     case remoteValueUnreadable = "remote-value-unreadable"
     case savedPlanRefused = "saved-plan-refused"
-    case policySourceUnavailable = "policy-source-unavailable"
     case safetyGate = "safety-gate"
     case gateOverridden = "gate-overridden"
     case deletesNeedPermission = "deletes-need-allow-deletes"

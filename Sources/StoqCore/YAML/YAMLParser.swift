@@ -59,6 +59,7 @@ public enum YAMLParser {
                 ])
         }
         var builder = TreeBuilder(path: file.path, limits: limits)
+        builder.end = TreeBuilder.endOfText(file.bytes)
         file.bytes.withUnsafeBufferPointer { buffer in
             builder.run(buffer)
         }
@@ -134,6 +135,8 @@ private struct TreeBuilder {
     var nodeCount = 0
     var expandedCount = 0
     var documents = 0
+    /// The last position in the text: its line and the column just past its last character.
+    var end = (line: 1, column: 1)
 
     struct Frame {
         var isMapping: Bool
@@ -151,8 +154,31 @@ private struct TreeBuilder {
         self.limits = limits
     }
 
+    /// The 1-based position of a libyaml mark.
+    ///
+    /// At the end of a text without a final line break, libyaml counts a line break it made up;
+    /// such a mark is placed just past the last character instead of on a line the file does not
+    /// have.
     func location(_ mark: yaml_mark_t) -> SourceLocation {
-        SourceLocation(file: path, line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+        let line = Int(mark.line) + 1
+        if line > end.line { return SourceLocation(file: path, line: end.line, column: end.column) }
+        return SourceLocation(file: path, line: line, column: Int(mark.column) + 1)
+    }
+
+    /// The line of the last character (a final line break starts a new, empty line) and the
+    /// column after it, in Unicode scalars.
+    static func endOfText(_ bytes: [UInt8]) -> (line: Int, column: Int) {
+        var line = 1
+        var column = 1
+        for b in bytes {
+            if b == UInt8(ascii: "\n") {
+                line += 1
+                column = 1
+            } else if b & 0xC0 != 0x80 {
+                column += 1
+            }
+        }
+        return (line, column)
     }
 
     mutating func fail(_ code: DiagnosticCode, _ message: String, _ mark: yaml_mark_t, notes: [DiagnosticNote] = []) {
