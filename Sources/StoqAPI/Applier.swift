@@ -34,6 +34,17 @@ public struct ApplyReport: Sendable {
         public var adopted: Bool
         /// Requests sent for it (fewer than planned when a saved plan's item was partly in place).
         public var sent: Int = 0
+        /// Policy toggles: the variants whose new policy is to be confirmed in Shopify.
+        public var toConfirm: [Int64] = []
+        /// Policy toggles: what confirming them found (`confirmed in Shopify`), when they were.
+        public var verification: String?
+
+        /// The item as reported once confirmation ran (nothing left to confirm).
+        func withVerification() -> Item {
+            var copy = self
+            copy.toConfirm = []
+            return copy
+        }
     }
 
     /// Every operation, in plan order.
@@ -94,6 +105,7 @@ public struct ApplyReport: Sendable {
                 ("adopted", .bool(item.adopted)), ("requests", .integer(Int64(item.operation.requests.count))),
                 ("requests_sent", .integer(Int64(item.sent))),
                 ("variant_count", .integer(Int64(item.operation.variantIDs.count))),
+                ("verification", item.verification.map(JSONValue.string) ?? .null),
             ])
         }
         return JSONValue.object([
@@ -122,9 +134,19 @@ public struct ApplyReport: Sendable {
 public struct Applier: Sendable {
     /// The client.
     public let client: StoqClient
+    /// Reads policies from Shopify: for verified policy operations that must be checked again
+    /// before they are sent (saved plans, and differences a running job may have settled), and to
+    /// confirm that the jobs this apply started took effect.
+    public let policies: PolicyReader?
+    /// Wait for the policy jobs this apply starts and confirm their effect through `policies`.
+    public let verifyPolicies: Bool
 
     /// Creates an applier.
-    public init(client: StoqClient) { self.client = client }
+    public init(client: StoqClient, policies: PolicyReader? = nil, verifyPolicies: Bool = true) {
+        self.client = client
+        self.policies = policies
+        self.verifyPolicies = verifyPolicies
+    }
 
     /// Called as each operation finishes (for progress output and the running report).
     public typealias Progress = @Sendable (ApplyReport.Item, _ done: Int, _ total: Int) async -> Void
@@ -164,6 +186,11 @@ public struct Applier: Sendable {
     }
 
     /// One plan's operations, in order.
+    ///
+    /// No membership or policy write is sent into a running STOQ job: after a policy toggle (or
+    /// when the plan had a job running), the next such write first waits until the plan's
+    /// `ongoing_job` clears. With a policy reader and `verifyPolicies`, the toggles' items are
+    /// reported once their job finished and Shopify confirmed the new policies.
     func run(_ ops: [(Int, PlanOperation)], mode: Mode, counter: Counter, progress: Progress) async -> [ApplyReport.Item] {
         var items: [ApplyReport.Item] = []
         var planID = ops.first?.1.plan.id
@@ -181,8 +208,28 @@ public struct Applier: Sendable {
                 failure = "reading \(first.plan.internalName) before writing it failed"
             }
         }
+        var jobMayRun = live?.ongoingJob == true || ops.contains { $0.1.inProgress }
+        // Toggle items waiting for their job and Shopify's confirmation.
+        var unconfirmed: [ApplyReport.Item] = []
+
+        func report(_ item: ApplyReport.Item) async {
+            items.append(item)
+            await progress(item, await counter.next(), counter.total)
+        }
+
+        func confirm() async {
+            guard !unconfirmed.isEmpty else { return }
+            if let id = planID, jobMayRun {
+                try? await client.awaitIdle(planID: id)
+                jobMayRun = false
+            }
+            for item in await self.confirmed(unconfirmed) { await report(item.withVerification()) }
+            unconfirmed = []
+        }
+
         for (index, op) in ops {
             var item = ApplyReport.Item(index: index, operation: op, status: .applied, message: nil, planID: planID, adopted: false)
+            if op.kind != .setInventoryPolicy { await confirm() }
             if let error = readError {
                 // The first operation carries the error; the others are skipped because of it.
                 readError = nil
@@ -193,17 +240,56 @@ public struct Applier: Sendable {
                 item.message = "skipped: \(failure)"
             } else {
                 switch checking ? LiveCheck.check(op, live: live) : .proceed(op) {
-                case .proceed(let toSend):
+                case .proceed(var toSend):
                     do {
-                        let outcome = try await execute(toSend, planID: planID)
-                        planID = outcome?.planID ?? planID
-                        item.planID = planID
-                        item.adopted = outcome?.adopted ?? false
-                        item.sent = toSend.requests.count
-                        if op.kind == .create { checking = false }
-                    } catch {
+                        if op.kind.hasVariants, jobMayRun, let id = planID {
+                            try await client.awaitIdle(planID: id)
+                            jobMayRun = false
+                        }
+                        var conflicts: String?
+                        if op.kind == .setInventoryPolicy, !op.unverified, mode == .compareAndSet || op.inProgress, let policies {
+                            let current = try await policies.read(op.variantIDs).state
+                            let check = LiveCheck.checkPolicies(op, current: current, saved: mode == .compareAndSet)
+                            conflicts = check.conflictMessage
+                            if let send = check.send {
+                                toSend = send
+                            } else {
+                                toSend.requests = []
+                            }
+                            if !check.inPlace.isEmpty, check.send == nil, conflicts == nil {
+                                item.message =
+                                    "already in place: all \(PlanText.count(check.inPlace.count)) variants have \(op.policy?.rawValue ?? "")"
+                            }
+                        }
+                        if !toSend.requests.isEmpty {
+                            let outcome = try await execute(toSend, planID: planID)
+                            planID = outcome?.planID ?? planID
+                            item.planID = planID
+                            item.adopted = outcome?.adopted ?? false
+                            item.sent = toSend.requests.count
+                            if op.kind == .create { checking = false }
+                            if op.kind == .setInventoryPolicy { jobMayRun = true }
+                        }
+                        if let conflicts {
+                            item.status = .conflict
+                            item.message = "conflict: \(conflicts)" + (item.sent > 0 ? "; the other variants were sent" : "")
+                        }
+                        if op.kind == .setInventoryPolicy, !op.unverified, item.sent > 0, verifyPolicies, policies != nil {
+                            item.toConfirm = toSend.variantIDs
+                            unconfirmed.append(item)
+                            continue
+                        }
+                    } catch let error as StoqError {
                         item.status = .failed
                         item.message = error.description
+                        failure = "\(op.kind.rawValue) of \(op.plan.internalName) failed"
+                    } catch let error as ShopifyError {
+                        item.status = .failed
+                        item.message = "reading the policies before sending them failed: \(error.description)"
+                        failure = "\(op.kind.rawValue) of \(op.plan.internalName) failed"
+                    } catch {
+                        item.status = .failed
+                        item.message = "\(error)"
                         failure = "\(op.kind.rawValue) of \(op.plan.internalName) failed"
                     }
                 case .inPlace(let why):
@@ -219,10 +305,40 @@ public struct Applier: Sendable {
                     if op.kind == .create { failure = "the create of \(op.plan.internalName) conflicted" }
                 }
             }
-            items.append(item)
-            await progress(item, await counter.next(), counter.total)
+            await report(item)
         }
+        await confirm()
         return items
+    }
+
+    /// The items of toggles whose job finished, checked against the policies Shopify reports
+    /// now: a variant without the planned policy makes its item failed.
+    func confirmed(_ pending: [ApplyReport.Item]) async -> [ApplyReport.Item] {
+        guard let policies else { return pending }
+        let ids = pending.flatMap(\.toConfirm)
+        let current: PolicyState
+        do {
+            current = try await policies.read(ids).state
+        } catch {
+            return pending.map { item in
+                var item = item
+                item.verification = "could not be confirmed: \(error.description)"
+                return item
+            }
+        }
+        return pending.map { item in
+            var item = item
+            let planned = item.operation.policy
+            let wrong = item.toConfirm.filter { current.current[$0] != planned }
+            if wrong.isEmpty {
+                item.verification = "confirmed in Shopify"
+            } else if item.status == .applied {
+                item.status = .failed
+                item.message =
+                    "after the job finished, Shopify reports another policy than \(planned?.rawValue ?? "") for \(PlanText.count(wrong.count)) of \(PlanText.count(item.toConfirm.count)) variants: \(LiveCheck.ids(wrong))"
+            }
+            return item
+        }
     }
 
     /// The live state of the plan `op` acts on: by id, or for a create by `internal_name`; nil

@@ -321,6 +321,28 @@ public struct StoqClient: Sendable {
         }
     }
 
+    /// Waits until the plan has no running job.
+    ///
+    /// Reads the plan at once, then at growing intervals (each read costs a read's points), for at
+    /// most `maxJobWait` seconds. Writing into a running job would be refused with a 409 and cost a
+    /// write's points for nothing.
+    public func awaitIdle(planID: String) async throws(StoqError) {
+        let start = clock.now()
+        var poll = retry.jobPollInterval / 2
+        while true {
+            let plan = try await get(id: planID)
+            if plan["ongoing_job"]?.boolValue != true { return }
+            guard clock.now() - start < retry.maxJobWait else {
+                throw StoqError(
+                    kind: .http(status: 409), endpoint: StoqEndpoint.read.label,
+                    message: "plan \(planID) still has a running job after \(Int(retry.maxJobWait)) s")
+            }
+            logger.debug("plan \(planID) has a running job; reading it again in \(Self.seconds(poll))")
+            try? await clock.sleep(for: poll)
+            poll = min(poll * 2, retry.maxDelay)
+        }
+    }
+
     /// Polls `GET /preorders/{id}` until `ongoing_job` is false or the deadline passes.
     public func waitForJob(planID: String, poll: inout Double, deadline: Double) async throws(StoqError) {
         while clock.now() < deadline {

@@ -27,6 +27,12 @@ public struct EmulatorConfiguration: Sendable {
     public var maxPageSize = 250
     /// Most ids one `add_variant` or `remove_variant` call takes.
     public var maxIDsPerMembershipCall = 250
+    /// Shopify's GraphQL cost bucket size in points (a standard plan's is 2,000).
+    public var shopifyBucketSize = 2_000.0
+    /// Points the bucket regains per second (standard 100, Plus 1,000).
+    public var shopifyRestoreRate = 100.0
+    /// Required `X-Shopify-Access-Token`; nil accepts any non-empty token.
+    public var shopifyToken: String?
 
     /// Defaults as documented in Docs/Emulator.md.
     public init() {}
@@ -51,6 +57,12 @@ public actor Emulator {
 
     /// The API path prefix the HTTP server strips (`/api/v1/external`).
     public static let basePath = "/api/v1/external"
+    /// Shopify's Admin API prefix: `/admin/api/{version}/graphql.json` is served too.
+    public static let shopifyPath = "/admin/api/"
+
+    /// Shopify's bucket: points available at `shopifyBucketTime`.
+    private var shopifyAvailable: Double?
+    private var shopifyBucketTime = 0.0
 
     /// Creates an emulator over the JSON state in `stateBytes` (empty for a new shop).
     public init(
@@ -110,10 +122,12 @@ public actor Emulator {
         maxInFlight = max(maxInFlight, inFlight)
         defer { inFlight -= 1 }
         let arrival = clock.now()
+        let shopify = request.path.hasPrefix(Self.shopifyPath)
         let path = request.path.hasPrefix(Self.basePath) ? String(request.path.dropFirst(Self.basePath.count)) : request.path
-        let cost = request.isRead ? 1 : 2
+        let cost = shopify ? 0 : request.isRead ? 1 : 2
         var entry = LoggedRequest(
             method: request.method, target: request.target, status: nil, cost: cost, time: arrival, fault: nil, mutated: false)
+        entry.shopify = shopify
         defer { log.append(entry) }
 
         // Latency first, as the network would add it.
@@ -132,7 +146,7 @@ public actor Emulator {
         settleJobs()
         let forced = burstStarts()
         if forced { entry.fault = "429-burst" }
-        var response = rateLimit(cost: cost, forcedBurst: forced)
+        var response = shopify ? (forced ? shopifyThrottled(requested: 1) : nil) : rateLimit(cost: cost, forcedBurst: forced)
         if response == nil, let outage = f.outage, path.contains(outage) {
             entry.fault = "outage"
             response = errorResponse(503, "Service unavailable")
@@ -145,7 +159,7 @@ public actor Emulator {
         if response == nil {
             handled = true
             let before = mutationCount
-            var r = route(method: request.method, path: path, request: request)
+            var r = shopify ? shopifyGraphQL(request) : route(method: request.method, path: path, request: request)
             entry.mutated = mutationCount != before
             if request.isRead, r.status == 200, f.malformed > 0, random.unit() < f.malformed {
                 entry.fault = "malformed"
@@ -154,7 +168,7 @@ public actor Emulator {
             response = r
         }
         guard var final = response else { return .dropped }
-        final.headers += rateLimitHeaders()
+        if !shopify { final.headers += rateLimitHeaders() }
         entry.status = final.status
         // Only a request that was handled can have its response lost.
         if handled, f.lost > 0, random.unit() < f.lost {
@@ -221,6 +235,121 @@ public actor Emulator {
             ("X-RateLimit-Remaining", String(max(0, configuration.rateLimitPoints - pointsUsed))),
             ("X-RateLimit-Reset", String(Int64(reset.rounded(.up)))),
         ]
+    }
+
+    // MARK: Shopify
+
+    /// Points in Shopify's bucket now (it refills at the restore rate up to its size).
+    private func shopifyPoints(_ now: Double) -> Double {
+        let size = configuration.shopifyBucketSize
+        let available = min(size, (shopifyAvailable ?? size) + max(0, now - shopifyBucketTime) * configuration.shopifyRestoreRate)
+        shopifyAvailable = available
+        shopifyBucketTime = now
+        return available
+    }
+
+    private func shopifyCost(requested: Int, actual: Int?) -> JSONValue {
+        .object([
+            (
+                "cost",
+                .object([
+                    ("requestedQueryCost", .integer(Int64(requested))), ("actualQueryCost", actual.map { .integer(Int64($0)) } ?? .null),
+                    (
+                        "throttleStatus",
+                        .object([
+                            ("maximumAvailable", .number(Self.points(configuration.shopifyBucketSize))),
+                            ("currentlyAvailable", .integer(Int64((shopifyAvailable ?? configuration.shopifyBucketSize).rounded(.down)))),
+                            ("restoreRate", .number(Self.points(configuration.shopifyRestoreRate))),
+                        ])
+                    ),
+                ])
+            )
+        ])
+    }
+
+    /// `2000.0`, as Shopify writes bucket figures.
+    static func points(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int64(value)).0" : String(value)
+    }
+
+    /// Shopify's answer when the bucket lacks the requested points: HTTP 200 with a `THROTTLED`
+    /// error, nothing charged.
+    private func shopifyThrottled(requested: Int) -> WireResponse {
+        _ = shopifyPoints(clock.now())
+        let body = JSONValue.object([
+            (
+                "errors",
+                .array([
+                    .object([
+                        ("message", .string("Throttled")),
+                        (
+                            "extensions",
+                            .object([
+                                ("code", .string("THROTTLED")), ("documentation", .string("https://shopify.dev/api/usage/rate-limits")),
+                            ])
+                        ),
+                    ])
+                ])
+            ),
+            ("extensions", shopifyCost(requested: requested, actual: nil)),
+        ])
+        return json(200, body)
+    }
+
+    /// `POST /admin/api/{version}/graphql.json`: the `nodes(ids:)` query for variants' inventory
+    /// policies, from `variant_policies` (a known variant without an entry reads as DENY,
+    /// Shopify's default; an id that is neither a member of a plan nor in `variant_policies` is
+    /// unknown: `null`).
+    private func shopifyGraphQL(_ request: WireRequest) -> WireResponse {
+        guard let token = request.header("X-Shopify-Access-Token"), !token.isEmpty,
+            configuration.shopifyToken == nil || configuration.shopifyToken == token
+        else {
+            return json(401, .object([("errors", .string("[API] Invalid API key or access token (unrecognized login or wrong password)"))]))
+        }
+        guard request.path.hasSuffix("/graphql.json"), request.path.split(separator: "/").count == 4 else {
+            return json(404, .object([("errors", .string("Not Found"))]))
+        }
+        guard request.method == "POST" else { return json(405, .object([("errors", .string("Method Not Allowed"))])) }
+        guard let body = try? JSONValue.parse(request.body), let source = body["query"]?.stringValue else {
+            return json(400, .object([("errors", .object([("query", .string("Required parameter missing or invalid"))]))]))
+        }
+        let query: ShopifyGraphQL.Query
+        do {
+            query = try ShopifyGraphQL.prepare(source, variables: body["variables"])
+        } catch {
+            return json(200, .object([("errors", .array([error.json]))]))
+        }
+        let now = clock.now()
+        guard shopifyPoints(now) >= Double(query.requestedCost) else { return shopifyThrottled(requested: query.requestedCost) }
+        var data: [(String, JSONValue)] = []
+        var found = 0
+        var members: Set<Int64>?
+        for (field, ids) in query.fields {
+            var nodes: [JSONValue] = []
+            for gid in ids {
+                let id: Int64?
+                do {
+                    id = try ShopifyGraphQL.variantID(gid)
+                } catch {
+                    return json(200, .object([("errors", .array([error.json]))]))
+                }
+                var policy: String?
+                if let id {
+                    if let known = state.variantPolicies[id] {
+                        policy = known
+                    } else {
+                        if members == nil { members = Set(state.plans.flatMap(\.variantIDs)) }
+                        policy = members?.contains(id) == true ? "DENY" : nil
+                    }
+                }
+                if policy != nil { found += 1 }
+                nodes.append(ShopifyGraphQL.node(gid, policy: policy, selections: field.selections))
+            }
+            data.append((field.key, .array(nodes)))
+        }
+        let actual = max(1, found)
+        shopifyAvailable = (shopifyAvailable ?? configuration.shopifyBucketSize) - Double(actual)
+        return json(200, .object([("data", .object(data)), ("extensions", shopifyCost(requested: query.requestedCost, actual: actual))]))
     }
 
     // MARK: Jobs

@@ -14,6 +14,8 @@ public struct LoggedRequest: Sendable, Equatable, CustomStringConvertible {
     public var fault: String?
     /// True when the request changed state (a successful write).
     public var mutated: Bool
+    /// True for a request to the Shopify Admin API (its cost is Shopify's, not STOQ's).
+    public var shopify = false
 
     /// `POST /preorders → 200`.
     public var description: String {

@@ -51,6 +51,13 @@ struct ApplyCommand: StoqctlCommand {
     @Option(help: "Write a JSON report of every operation to this file.")
     var report: String?
 
+    @Flag(
+        inversion: .prefixedNo,
+        help:
+            "Wait for the inventory-policy jobs apply starts and confirm in Shopify that they took effect (when policies are read from Shopify)."
+    )
+    var wait = true
+
     /// The saved plan named by the arguments, if they name one.
     var savedPlanPath: String? {
         guard paths.count == 1, let path = paths.first, path.lowercased().hasSuffix(".json") else { return nil }
@@ -90,7 +97,8 @@ struct ApplyCommand: StoqctlCommand {
         let interactive = isatty(STDOUT_FILENO) == 1
         let render = TextPlanRenderer(color: color.enabled)
         let outcome = await ApplyRun.run(
-            ApplyRun.Input(source: source, overrides: planning.overrides, allowDeletes: planning.allowDeletes), connect: slot.connect
+            ApplyRun.Input(source: source, overrides: planning.overrides, allowDeletes: planning.allowDeletes, verifyPolicies: wait),
+            connect: slot.connect
         ) { event in
             switch event {
             case .planned(let plan, let verdict, let saved):
@@ -132,11 +140,12 @@ struct ApplyCommand: StoqctlCommand {
     static func describe(_ item: ApplyReport.Item) -> String {
         let op = item.operation
         var what = "\(op.kind.rawValue.replacingOccurrences(of: "_", with: " ")) \(op.plan.internalName)"
-        if !op.variantIDs.isEmpty { what += " (\(op.variantIDs.count) variants\(op.policy.map { " → \($0.rawValue)" } ?? ""))" }
+        if !op.variantIDs.isEmpty { what += " (\(PlanText.variants(op.variantIDs.count))\(op.policy.map { " → \($0.rawValue)" } ?? ""))" }
         switch item.status {
         case .applied:
             if let message = item.message { return "= \(what): \(message)" }
-            return "✓ \(what)\(item.adopted ? " (adopted an existing plan with this internal_name)" : "")"
+            let confirmed = item.verification.map { "; \($0)" } ?? ""
+            return "✓ \(what)\(item.adopted ? " (adopted an existing plan with this internal_name)" : "")\(confirmed)"
         case .failed: return "✗ \(what): \(item.message ?? "")"
         case .skipped: return "- \(what): \(item.message ?? "skipped")"
         case .conflict: return "! \(what): \(item.message ?? "conflict")"

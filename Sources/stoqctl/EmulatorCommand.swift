@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import NIOCore
+import StoqAPI
 import StoqCore
 import StoqEmulator
 import StoqWire
@@ -13,7 +14,10 @@ struct EmulatorCommand: StoqctlCommand {
         abstract: "Run the STOQ API emulator as an HTTP server on 127.0.0.1.",
         discussion: """
             Serves every v1 Preorders endpoint at http://127.0.0.1:PORT/api/v1/external
-            with STOQ's shapes, status codes, rate-limit headers and 429s. State comes
+            with STOQ's shapes, status codes, rate-limit headers and 429s, and Shopify's
+            Admin GraphQL query for variants' inventory policies at
+            http://127.0.0.1:PORT/admin/api/VERSION/graphql.json, with its cost
+            extensions and THROTTLED errors. State comes
             from the JSON file given with --state, which must exist (new:FILE starts an
             empty shop when FILE does not exist yet), and is written back after every
             change; a state that cannot be written stops the server. Assumptions where
@@ -54,6 +58,15 @@ struct EmulatorCommand: StoqctlCommand {
     @Option(help: "Require this X-Auth-Token (default: accept any non-empty token).")
     var token: String?
 
+    @Option(help: "Shopify's GraphQL cost bucket in points (a standard plan's is 2000).")
+    var shopifyBucket: Double = 2_000
+
+    @Option(help: "Points Shopify's bucket regains per second (standard 100, Plus 1000).")
+    var shopifyRestoreRate: Double = 100
+
+    @Option(help: "Require this X-Shopify-Access-Token (default: accept any non-empty token).")
+    var shopifyToken: String?
+
     @Flag(help: "Log every request to standard error.")
     var log = false
 
@@ -79,6 +92,12 @@ struct EmulatorCommand: StoqctlCommand {
         configuration.rateLimitWindow = window
         configuration.seed = seed
         configuration.token = token
+        guard shopifyBucket >= 1, shopifyRestoreRate > 0 else {
+            throw ValidationError("--shopify-bucket must be at least 1 and --shopify-restore-rate positive")
+        }
+        configuration.shopifyBucketSize = shopifyBucket
+        configuration.shopifyRestoreRate = shopifyRestoreRate
+        configuration.shopifyToken = shopifyToken
         return configuration
     }
 
@@ -130,7 +149,9 @@ struct EmulatorCommand: StoqctlCommand {
             try await EmulatorServer.run(
                 emulator, port: port, logger: logger,
                 onReady: { bound in
-                    console.result("stoqctl emulator listening on http://127.0.0.1:\(bound)/api/v1/external (state: \(path))\n")
+                    console.result(
+                        "stoqctl emulator listening on http://127.0.0.1:\(bound)/api/v1/external (state: \(path)); Shopify Admin GraphQL at http://127.0.0.1:\(bound)/admin/api/\(ShopifyClient.defaultVersion)/graphql.json\n"
+                    )
                 },
                 afterRequest: {
                     if logRequests, let last = await emulator.requestLog.last { console.log("\(last)") }

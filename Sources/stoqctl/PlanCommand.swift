@@ -17,7 +17,8 @@ struct PlanCommand: StoqctlCommand {
 
             The plan is judged with the same --allow-gate and --allow-deletes as apply:
             when apply would refuse it, plan exits 3, so CI can tell from the exit code
-            alone.
+            alone. With --detailed-exitcode, changes exit 2 as in Terraform, refused or
+            not (the output says which).
 
             EXAMPLES
               stoqctl plan examples/shop \\
@@ -44,7 +45,7 @@ struct PlanCommand: StoqctlCommand {
     @Option(help: "Also write the plan as JSON to this file (a saved plan for `stoqctl apply FILE`).")
     var out: String?
 
-    @Flag(help: "Exit 2 when there are changes, 0 when there are none (3 still wins when apply would refuse the plan).")
+    @Flag(help: "Exit 2 when there are changes (whether or not apply would refuse them), 0 when there are none.")
     var detailedExitcode = false
 
     func validate() throws {

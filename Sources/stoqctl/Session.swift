@@ -34,6 +34,17 @@ struct RemoteOptions: ParsableArguments {
     @Flag(name: .long, help: "Log every request to standard error (the token is never shown).")
     var debug = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Shopify Admin GraphQL URL to read inventory policies from.",
+            discussion:
+                "Default: $SHOPIFY_ADMIN_URL, then https://SHOP.myshopify.com/admin/api/VERSION/graphql.json for `shopify_shop` in stoqctl.yaml or $SHOPIFY_SHOP. A URL without a path gets /admin/api/VERSION/graphql.json. Plain http:// only to loopback."
+        ))
+    var shopifyEndpoint: String?
+
+    @Option(help: "Read the Shopify Admin API token from this file instead of $SHOPIFY_ADMIN_TOKEN.")
+    var shopifyTokenFile: String?
+
     static let production = "https://app.stoqapp.com/api/v1/external"
 
     /// The budget `--rate-limit` and `--concurrency` describe.
@@ -140,11 +151,20 @@ final class Session: @unchecked Sendable {
             } catch {
                 throw RunFailure(.emulatorState, "\(path): \(error)")
             }
-            let client = StoqClient(
-                transport: InProcessTransport(responder: { await emulator.respond($0) }), token: .emulator, governor: governor,
-                logger: logger)
+            let transport = InProcessTransport(responder: { await emulator.respond($0) })
+            let client = StoqClient(transport: transport, token: .emulator, governor: governor, logger: logger)
+            var policies: PolicyReader?
+            if settings?.policySource != .declared {
+                policies =
+                    try Self.shopifyReader(options, settings: settings, env: env, logger: logger)
+                    ?? PolicyReader(
+                        client: ShopifyClient(
+                            transport: transport, path: ShopifyClient.graphQLPath(version: Self.version(settings)), token: .emulator,
+                            logger: logger), source: "emulator")
+            }
             return Session(
-                connection: ShopConnection(client: client, endpoint: endpoint.recorded, description: "emulator (\(path))"),
+                connection: ShopConnection(
+                    client: client, endpoint: endpoint.recorded, description: "emulator (\(path))", policies: policies),
                 emulator: emulator, stateFile: path, stateBefore: create && bytes.isEmpty ? nil : await emulator.stateJSON())
         case .http(let url):
             let token = try Self.token(options, env: env)
@@ -156,10 +176,79 @@ final class Session: @unchecked Sendable {
                 throw RunFailure(.invalidURL, "--endpoint \(Redact.url(url)): \(error)")
             }
             let client = StoqClient(transport: transport, token: token, governor: governor, logger: logger)
+            var policies: PolicyReader?
+            switch settings?.policySource ?? .auto {
+            case .declared: policies = nil
+            case .auto: policies = try Self.shopifyReader(options, settings: settings, env: env, logger: logger)
+            case .shopify:
+                guard let reader = try Self.shopifyReader(options, settings: settings, env: env, logger: logger) else {
+                    throw RunFailure(
+                        .missingShopifyCredentials,
+                        "inventory_policy_source: shopify needs the shop (shopify_shop in stoqctl.yaml, SHOPIFY_SHOP, or --shopify-endpoint) and a token (SHOPIFY_ADMIN_TOKEN or --shopify-token-file); nothing was sent"
+                    )
+                }
+                policies = reader
+            }
             return Session(
-                connection: ShopConnection(client: client, endpoint: endpoint.recorded, description: endpoint.recorded), emulator: nil,
+                connection: ShopConnection(
+                    client: client, endpoint: endpoint.recorded, description: endpoint.recorded, policies: policies), emulator: nil,
                 stateFile: nil, stateBefore: nil)
         }
+    }
+
+    /// The Admin API version: `shopify_api_version`, else the one stoqctl speaks.
+    static func version(_ settings: Settings?) -> String { settings?.shopifyAPIVersion?.value ?? ShopifyClient.defaultVersion }
+
+    /// The Shopify policy reader the options, settings and environment describe: nil when they
+    /// name no shop or give no token.
+    static func shopifyReader(_ options: RemoteOptions, settings: Settings?, env: [String: String], logger: Logger) throws(RunFailure)
+        -> PolicyReader?
+    {
+        let version = Self.version(settings)
+        var url: String
+        var source: String
+        if let given = options.shopifyEndpoint ?? env["SHOPIFY_ADMIN_URL"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            url = given
+            source = Redact.url(given)
+        } else if let shop = (settings?.shopifyShop?.value ?? env["SHOPIFY_SHOP"]).flatMap(ShopDomain.normalize) {
+            url = "https://\(shop)"
+            source = shop
+        } else if let raw = env["SHOPIFY_SHOP"], !raw.isEmpty {
+            throw RunFailure(.invalidShopDomain, "SHOPIFY_SHOP must be the shop's myshopify.com domain or its name, but is `\(raw)`")
+        } else {
+            return nil
+        }
+        let token: APIToken
+        if let file = options.shopifyTokenFile {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw RunFailure(.missingShopifyCredentials, "--shopify-token-file \(file): cannot be read")
+            }
+            guard let t = APIToken(String(decoding: data, as: UTF8.self)) else {
+                throw RunFailure(.missingShopifyCredentials, "--shopify-token-file \(file) is empty")
+            }
+            token = t
+        } else if let t = env["SHOPIFY_ADMIN_TOKEN"].flatMap(APIToken.init) {
+            token = t
+        } else {
+            return nil
+        }
+        guard var parts = URLComponents(string: url), parts.host != nil else {
+            throw RunFailure(.invalidURL, "--shopify-endpoint \(Redact.url(url)) is not a URL")
+        }
+        var path = parts.path
+        while path.hasSuffix("/") { path.removeLast() }
+        if path.isEmpty { path = ShopifyClient.graphQLPath(version: version) }
+        parts.path = ""
+        parts.query = nil
+        parts.fragment = nil
+        url = parts.string ?? url
+        let transport: HTTPTransport
+        do {
+            transport = try HTTPTransport(baseURL: url, connectTimeout: options.connectTimeout, requestTimeout: options.requestTimeout)
+        } catch {
+            throw RunFailure(.invalidURL, "--shopify-endpoint \(Redact.url(url)): \(error)")
+        }
+        return PolicyReader(client: ShopifyClient(transport: transport, path: path, token: token, logger: logger), source: source)
     }
 
     static func token(_ options: RemoteOptions, env: [String: String]) throws(RunFailure) -> APIToken {
@@ -185,6 +274,7 @@ final class Session: @unchecked Sendable {
     /// A state that cannot be written fails the command: the changes would be lost.
     func close() async throws(RunFailure) {
         await connection.client.transport.shutdown()
+        await connection.policies?.client.transport.shutdown()
         guard let emulator, let stateFile else { return }
         let after = await emulator.stateJSON()
         guard after != stateBefore else { return }

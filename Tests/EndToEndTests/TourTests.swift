@@ -60,7 +60,8 @@ struct TourTests {
         }
     }
 
-    @Test("plan, apply, plan again, export and plan the export; a stale and a tampered saved plan; a tripped gate")
+    @Test(
+        "plan, apply, plan again; drift held by the CONTINUE gate, then overridden; export and plan it; a stale and a tampered saved plan")
     func tour() throws {
         var tour = try Tour()
         let endpoint = ["--endpoint", "emulator:shop-state.json"]
@@ -68,6 +69,17 @@ struct TourTests {
         try tour.run("plan", ["plan", "examples/shop"] + endpoint)
         try tour.run("apply", ["apply", "examples/shop"] + endpoint)
         try tour.run("plan-again", ["plan", "examples/shop", "--detailed-exitcode"] + endpoint)
+
+        // STOQ sells a variant out and sets it to DENY: drift, which apply would undo only with an override.
+        try tour.edit("shop-state.json", replacing: #""43900910010834": "CONTINUE""#, with: #""43900910010834": "DENY""#)
+        let drift = try tour.run(
+            "drift", ["plan", "examples/shop", "--detailed-exitcode"] + endpoint,
+            note: "STOQ set variant 43900910010834 to DENY when it sold out")
+        try tour.run("apply-the-drift", ["apply", "examples/shop"] + endpoint)
+        let hash = try #require(drift.stdout.split(separator: "\n").first { $0.hasPrefix("Plan hash: sha256:") })
+            .dropFirst("Plan hash: sha256:".count)
+        try tour.run("apply-with-the-override", ["apply", "examples/shop", "--allow-gate", "continue_flips=\(hash)"] + endpoint)
+
         try tour.run("export", ["export", "--out", "exported"] + endpoint)
         try tour.run("plan-the-export", ["plan", "exported", "--detailed-exitcode"] + endpoint)
         try tour.run("fetch", ["fetch", "examples/shop"] + endpoint)
@@ -83,13 +95,5 @@ struct TourTests {
         try tour.run("save-the-plan-again", ["plan", "examples/shop", "--out", "plan.json"] + endpoint)
         try tour.edit("plan.json", replacing: #""after": "Ships mid-October""#, with: #""after": "Ships whenever""#)
         try tour.run("apply-a-tampered-plan", ["apply", "plan.json"] + endpoint, note: "plan.json was edited after plan wrote it")
-
-        // A safety gate: at most 100 policy flips.
-        try tour.edit("examples/shop/stoqctl.yaml", replacing: "max_policy_flips: 500", with: "max_policy_flips: 100")
-        let gated = try tour.run("plan-over-a-gate", ["plan", "examples/shop"] + endpoint, note: "stoqctl.yaml: max_policy_flips: 100")
-        try tour.run("apply-over-a-gate", ["apply", "examples/shop"] + endpoint)
-        let hash = try #require(gated.stdout.split(separator: "\n").first { $0.hasPrefix("Plan hash: sha256:") })
-            .dropFirst("Plan hash: sha256:".count)
-        try tour.run("apply-with-the-override", ["apply", "examples/shop", "--allow-gate", "policy_flips=\(hash)"] + endpoint)
     }
 }

@@ -12,6 +12,10 @@ struct Scenario: CustomTestStringConvertible, Sendable {
     var name: String
     var allowDeletes = false
     var hasChanges = true
+    /// Policies read from the emulator's Shopify side (else unverified).
+    var readPolicies = false
+    /// Diagnostics the plan produces, by code.
+    var diagnostics: [DiagnosticCode] = []
     var testDescription: String { name }
 
     /// Folders that are not scenarios: goldens of a test of their own.
@@ -28,6 +32,8 @@ struct Scenario: CustomTestStringConvertible, Sendable {
             if let data = FileManager.default.contents(atPath: options.path), let json = try? JSONValue.parse(Array(data)) {
                 scenario.allowDeletes = json["allow_deletes"]?.boolValue ?? false
                 scenario.hasChanges = json["has_changes"]?.boolValue ?? true
+                scenario.readPolicies = json["policies"]?.stringValue == "shopify"
+                scenario.diagnostics = (json["diagnostics"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(DiagnosticCode.init) }
             }
             return scenario
         }
@@ -54,11 +60,11 @@ struct PlanScenarioTests {
             remoteJSON: String(decoding: try Data(contentsOf: dir.appendingPathComponent("remote.json")), as: UTF8.self))
         var options = PlanOptions()
         options.allowDeletes = scenario.allowDeletes
-        let plan = try await shop.plan(desired, options: options)
+        let plan = try await shop.plan(desired, options: options, readPolicies: scenario.readPolicies, expected: scenario.diagnostics)
         #expect(plan.isEmpty == !scenario.hasChanges)
         expectGoldens(plan, in: "Tests/Fixtures/plan/\(scenario.name)")
         // The same inputs always give the same plan.
-        let again = try await shop.plan(desired, options: options)
+        let again = try await shop.plan(desired, options: options, readPolicies: scenario.readPolicies, expected: scenario.diagnostics)
         #expect(PlanJSON.render(again) == PlanJSON.render(plan))
     }
 
@@ -77,7 +83,7 @@ struct PlanScenarioTests {
         let shop = try ScenarioShop(
             remoteJSON: String(
                 decoding: try Data(contentsOf: root.appendingPathComponent("examples/shop/remote-state.json")), as: UTF8.self))
-        let plan = try await shop.plan(desired)
+        let plan = try await shop.plan(desired, readPolicies: true)
         expectGoldens(plan, in: "Tests/Fixtures/plan/the-example-shop")
     }
 

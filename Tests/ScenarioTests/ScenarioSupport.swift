@@ -11,6 +11,8 @@ struct ScenarioShop {
     let emulator: Emulator
     let client: StoqClient
     let clock: VirtualClock
+    /// Reads policies from the emulator's Shopify side, on the same virtual clock.
+    let policies: PolicyReader
 
     init(remoteJSON: String, configure: (inout EmulatorConfiguration) -> Void = { _ in }) throws {
         var configuration = EmulatorConfiguration()
@@ -22,14 +24,27 @@ struct ScenarioShop {
         self.clock = clock
         self.client = StoqClient(
             transport: transport, token: APIToken.emulator, governor: RateGovernor(clock: clock), clock: clock)
+        self.policies = PolicyReader(
+            client: ShopifyClient(
+                transport: transport, path: ShopifyClient.graphQLPath(version: ShopifyClient.defaultVersion), token: .emulator,
+                budget: ShopifyBudget(clock: clock), clock: clock), source: "emulator")
     }
 
     /// Fetch and plan.
-    func plan(_ desired: DesiredState, options: PlanOptions = PlanOptions()) async throws -> Plan {
-        let fetched = try await Fetcher(client: client).fetch(
+    ///
+    /// With `readPolicies`, policies are read from the emulator's Shopify side (verified),
+    /// otherwise they are unverified. `expected` lists the diagnostic codes the plan must produce.
+    func plan(
+        _ desired: DesiredState, options: PlanOptions = PlanOptions(), readPolicies: Bool = false, expected: [DiagnosticCode] = []
+    ) async throws -> Plan {
+        var fetched = try await Fetcher(client: client).fetch(
             internalNames: Set(desired.plans.map(\.internalName.value)), ids: desired.pinnedIDs)
+        if readPolicies {
+            let ids = desired.plans.flatMap { $0.inventoryPolicy.values.flatMap { $0.map(\.value) } }
+            fetched.state.policies = try await policies.read(ids).state
+        }
         let (plan, diagnostics) = Planner.plan(desired: desired, remote: fetched.state, options: options)
-        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        #expect(diagnostics.map(\.code) == expected, "\(diagnostics)")
         return try #require(plan)
     }
 }

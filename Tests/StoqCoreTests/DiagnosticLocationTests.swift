@@ -124,7 +124,7 @@ let locationCases: [LocationCase] = [
             inventory_policy:
               DENY: [2, ⚑3]
         """),
-    LocationCase(.policySourceUnavailable, "version: 1\ninventory_policy_source: ⚑shopify\n", role: .settings),
+    LocationCase(.invalidShopDomain, "version: 1\nshopify_shop: ⚑https://acme.myshopify.com\n", role: .settings),
     LocationCase(
         .unknownPlanReference,
         files: [
@@ -173,7 +173,7 @@ struct DiagnosticLocationTests {
         let covered = Set(locationCases.map(\.code))
         // Path problems have no position (end-to-end tests cover them); planning problems are
         // covered by the planner tests.
-        let pathOnly: Set<DiagnosticCode> = [.noConfigFiles, .unreadableFile, .ambiguousRemotePlan, .unknownTarget]
+        let pathOnly: Set<DiagnosticCode> = [.noConfigFiles, .unreadableFile, .ambiguousRemotePlan, .unknownTarget, .unknownVariant]
         let missing = Set(DiagnosticCode.allCases.filter(\.isAboutConfiguration)).subtracting(covered).subtracting(pathOnly)
         #expect(missing.isEmpty, "codes without a location test: \(missing.map(\.rawValue).sorted())")
     }

@@ -108,7 +108,10 @@ struct PlanFileTests {
 
 /// A plan that updates `updates` of `managed` existing plans, deletes `deletes`, and sends
 /// `policyVariants` declared policies.
-func gatedPlan(managed: Int, updates: Int, deletes: Int = 0, policyVariants: Int = 0, safety: SafetySettings = SafetySettings()) -> Plan {
+func gatedPlan(
+    managed: Int, updates: Int, deletes: Int = 0, policyVariants: Int = 0, verified: Bool = false, policy: InventoryPolicy = .continue,
+    joining: Int = 0, safety: SafetySettings = SafetySettings()
+) -> Plan {
     var ops: [PlanOperation] = []
     for i in 0..<updates {
         ops.append(
@@ -128,10 +131,17 @@ func gatedPlan(managed: Int, updates: Int, deletes: Int = 0, policyVariants: Int
         ops.append(
             PlanOperation(
                 kind: .setInventoryPolicy, plan: PlanRef(internalName: "plan-0", id: "id-0"), location: nil, variantIDs: ids,
-                policy: .continue, unverified: true,
+                policy: policy, unverified: !verified,
                 requests: [PlannedRequest(.toggleInventoryPolicy, planID: "id-0", variantIDs: ids)]))
     }
-    return Plan(operations: ops, managedPlans: managed, safety: safety)
+    if joining > 0 {
+        let ids = (1...Int64(joining)).map { $0 }
+        ops.append(
+            PlanOperation(
+                kind: .addVariants, plan: PlanRef(internalName: "plan-0", id: "id-0"), location: nil, variantIDs: ids,
+                requests: [PlannedRequest(.addVariant, planID: "id-0", variantIDs: ids)]))
+    }
+    return Plan(operations: ops, managedPlans: managed, safety: safety, policySource: verified ? "test" : nil)
 }
 
 @Suite("Safety gates: which gate, by how much, and overrides pinned to a plan hash")
@@ -163,14 +173,39 @@ struct SafetyGateTests {
         #expect(c.tripped && c.allowed == 4 && c.over == 1)
     }
 
-    @Test("policy flips count declared, unverified policies as possible flips, and say so")
+    @Test("policy flips count verified flips only; unverified declared policies are named, not counted, so an unchanged config passes")
     func policyFlips() throws {
         var safety = SafetySettings()
         safety.maxPolicyFlips = 100
-        let plan = gatedPlan(managed: 3, updates: 0, policyVariants: 150, safety: safety)
-        let c = try #require(check(plan, .policyFlips))
-        #expect(c.tripped && c.over == 50 && c.unverified == 150)
-        #expect(Safety.describe(c, managedPlans: 3, minManagedPlans: 10).contains("counted as possible flips"))
+        let unverified = try #require(check(gatedPlan(managed: 3, updates: 0, policyVariants: 150, safety: safety), .policyFlips))
+        #expect(!unverified.tripped && unverified.count == 0 && unverified.unverified == 150)
+        #expect(
+            Safety.describe(unverified, managedPlans: 3, minManagedPlans: 10).contains(
+                "150 declared policies are sent unverified and not counted"))
+        let verified = try #require(
+            check(gatedPlan(managed: 3, updates: 0, policyVariants: 150, verified: true, safety: safety), .policyFlips))
+        #expect(verified.tripped && verified.over == 50 && verified.unverified == 0)
+    }
+
+    @Test(
+        "flips to CONTINUE of variants already in their plan have their own gate; variants joining the plan and flips to DENY do not count")
+    func continueFlips() throws {
+        var safety = SafetySettings()
+        safety.maxContinueFlips = 2
+        let existing = try #require(
+            check(gatedPlan(managed: 3, updates: 0, policyVariants: 5, verified: true, safety: safety), .continueFlips))
+        #expect(existing.tripped && existing.count == 5 && existing.over == 3)
+        #expect(
+            Safety.describe(existing, managedPlans: 3, minManagedPlans: 10).hasPrefix("5 variants already in their plan switch to CONTINUE")
+        )
+        let joining = try #require(
+            check(gatedPlan(managed: 3, updates: 0, policyVariants: 5, verified: true, joining: 4, safety: safety), .continueFlips))
+        #expect(joining.count == 1 && !joining.tripped, "4 of the 5 join the plan in this apply")
+        let deny = try #require(
+            check(gatedPlan(managed: 3, updates: 0, policyVariants: 5, verified: true, policy: .deny, safety: safety), .continueFlips))
+        #expect(deny.count == 0)
+        let unverified = try #require(check(gatedPlan(managed: 3, updates: 0, policyVariants: 5, safety: safety), .continueFlips))
+        #expect(unverified.count == 0, "an unverified policy is not known to flip anything")
     }
 
     @Test("an override opens only its gate, and when pinned only for the plan with that hash")

@@ -36,12 +36,28 @@ public enum Stoqctl {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        // Read both pipes before waiting so a large output cannot block the child.
+        // Read both pipes at once (standard error on another thread) before waiting, so a large
+        // output on either cannot block the child.
+        let errBox = DataBox()
+        let errReader = Thread { errBox.data = err.fileHandleForReading.readDataToEndOfFile() }
+        errReader.start()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        while !errBox.isSet { usleep(1_000) }
+        let errData = errBox.data
         process.waitUntilExit()
         return Outcome(
             stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
             status: process.terminationStatus)
     }
+}
+
+/// Data handed from a reader thread.
+final class DataBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Data?
+    var data: Data {
+        get { lock.withLock { value ?? Data() } }
+        set { lock.withLock { value = newValue } }
+    }
+    var isSet: Bool { lock.withLock { value != nil } }
 }

@@ -23,12 +23,16 @@ public enum ApplyRun {
         public var overrides: [GateOverride]
         /// `--allow-deletes`.
         public var allowDeletes: Bool
+        /// Wait for the policy jobs apply starts and confirm through Shopify that they took effect
+        /// (when policies can be read).
+        public var verifyPolicies: Bool
 
         /// Creates an input.
-        public init(source: Source, overrides: [GateOverride] = [], allowDeletes: Bool = false) {
+        public init(source: Source, overrides: [GateOverride] = [], allowDeletes: Bool = false, verifyPolicies: Bool = true) {
             self.source = source
             self.overrides = overrides
             self.allowDeletes = allowDeletes
+            self.verifyPolicies = verifyPolicies
         }
     }
 
@@ -112,6 +116,16 @@ public enum ApplyRun {
                         at: nil))
                 return outcome.stopped(.failure)
             }
+            if let source = plan.policySource, connection.policies == nil,
+                plan.operations.contains(where: { $0.kind == .setInventoryPolicy })
+            {
+                outcome.diagnostics.append(
+                    Diagnostic(
+                        .missingShopifyCredentials,
+                        "\(name) compared inventory policies with Shopify (\(source)); apply checks them again before sending, so it needs the Shopify shop and token too; nothing was sent",
+                        at: nil))
+                return outcome.stopped(.failure)
+            }
             mode = .compareAndSet
             saved = name
         }
@@ -138,14 +152,18 @@ public enum ApplyRun {
         }
         await events(.applying(operations: plan.operations.count))
         let sequencer = InPlanOrder(total: plan.operations.count, events: events)
-        var report = await Applier(client: connection.client).apply(plan, mode: mode) { item, _, _ in
+        let applier = Applier(client: connection.client, policies: connection.policies, verifyPolicies: input.verifyPolicies)
+        var report = await applier.apply(plan, mode: mode) { item, _, _ in
             await sequencer.add(item)
         }
         report.planHash = hash
         outcome.report = report
         for item in report.items where item.status == .failed || item.status == .conflict {
             let what = "\(item.operation.kind.rawValue) \(item.operation.plan.internalName): \(item.message ?? "")"
-            outcome.diagnostics.append(Diagnostic(item.status == .conflict ? .conflict : .operationFailed, what, at: nil))
+            let code: DiagnosticCode =
+                item.status == .conflict
+                ? .conflict : (item.message?.hasPrefix("after the job finished") == true ? .policyNotApplied : .operationFailed)
+            outcome.diagnostics.append(Diagnostic(code, what, at: nil))
         }
         if report.count(.conflict) > 0 {
             outcome.diagnostics.append(

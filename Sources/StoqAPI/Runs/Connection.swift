@@ -10,12 +10,16 @@ public struct ShopConnection: Sendable {
     public var endpoint: String
     /// How messages name the shop: the endpoint, or `emulator (FILE)`.
     public var description: String
+    /// Reads variants' inventory policies from Shopify; nil when policies cannot be read, so
+    /// declared policies are unverified.
+    public var policies: PolicyReader?
 
     /// Creates a connection.
-    public init(client: StoqClient, endpoint: String, description: String) {
+    public init(client: StoqClient, endpoint: String, description: String, policies: PolicyReader? = nil) {
         self.client = client
         self.endpoint = Redact.url(endpoint)
         self.description = Redact.url(description)
+        self.policies = policies
     }
 }
 
@@ -68,6 +72,45 @@ enum RunSteps {
             return .failure(failure)
         }
         return .success((fetched, warnings(fetched)))
+    }
+
+    /// Reads the shop and, at the same time, the Shopify policies of the variants `desired`
+    /// declares a policy for in `plans` (two budgets, spent concurrently).
+    static func readShopAndPolicies(
+        _ desired: DesiredState, plans: Set<String>?, with connection: ShopConnection
+    ) async -> Result<(Fetcher.Result, PolicyReader.Result?, [Diagnostic]), RunFailure> {
+        let ids = declaredPolicyIDs(desired, plans: plans)
+        async let shop = readShop(desired, with: connection.client)
+        async let policies = readPolicies(ids, with: connection.policies)
+        let (shopResult, policyResult) = await (shop, policies)
+        switch (shopResult, policyResult) {
+        case (.failure(let failure), _), (_, .failure(let failure)):
+            return .failure(failure)
+        case (.success(let (fetched, warnings)), .success(let read)):
+            return .success((fetched, read, warnings))
+        }
+    }
+
+    /// The variants `desired` declares a policy for, in the plans named (all when nil).
+    static func declaredPolicyIDs(_ desired: DesiredState, plans: Set<String>?) -> [Int64] {
+        var ids = Set<Int64>()
+        for spec in desired.plans where plans?.contains(spec.internalName.value) ?? true {
+            for declared in spec.inventoryPolicy.values { ids.formUnion(declared.map(\.value)) }
+        }
+        return ids.sorted()
+    }
+
+    /// The policies of `ids`, or nil without a reader.
+    static func readPolicies(_ ids: [Int64], with reader: PolicyReader?) async -> Result<PolicyReader.Result?, RunFailure> {
+        guard let reader else { return .success(nil) }
+        guard !ids.isEmpty else { return .success(PolicyReader.Result(state: PolicyState(source: reader.source), queries: 0, points: 0)) }
+        do {
+            return .success(try await reader.read(ids))
+        } catch {
+            var failure = RunFailure(.shopifyRequestFailed, "")
+            failure.diagnostic = error.diagnostic("reading inventory policies from Shopify (\(reader.source)) failed")
+            return .failure(failure)
+        }
     }
 
     /// One warning per plan whose values could not all be read.

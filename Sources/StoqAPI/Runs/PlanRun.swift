@@ -39,15 +39,17 @@ public enum PlanRun {
         public var verdict: SafetyVerdict?
         /// The shop, as messages name it (nil when the run stopped before connecting).
         public var shop: String?
+        /// What reading policies from Shopify found and cost (nil without a reader).
+        public var policyRead: PolicyReader.Result?
         /// The status a failure calls for (nil when the run succeeded).
         public var failure: ExitStatus?
 
-        /// The exit status: a failure's; 3 when apply would refuse the plan; with
-        /// `detailedExitcode`, 2 when there are changes; else 0.
+        /// The exit status: a failure's; with `detailedExitcode`, 2 whenever there are changes
+        /// (Terraform's meaning, for drift checks); 3 when apply would refuse the plan; else 0.
         public func status(detailedExitcode: Bool) -> ExitStatus {
             if let failure { return failure }
-            if verdict?.refuses == true { return .refused }
             if detailedExitcode, let plan, !plan.isEmpty { return .changesPresent }
+            if verdict?.refuses == true { return .refused }
             return .success
         }
     }
@@ -73,11 +75,14 @@ public enum PlanRun {
     /// Reads the shop and plans; the configuration is valid.
     static func plan(_ config: ConfigResult, _ input: Input, connection: ShopConnection, outcome: Outcome) async -> Outcome {
         var outcome = outcome
-        let fetched: Fetcher.Result
-        switch await RunSteps.readShop(config.desired, with: connection.client) {
+        var fetched: Fetcher.Result
+        let scope = input.targets.isEmpty ? nil : Set(input.targets)
+        switch await RunSteps.readShopAndPolicies(config.desired, plans: scope, with: connection) {
         case .failure(let failure): return outcome.failing(failure)
-        case .success(let (result, warnings)):
+        case .success(let (result, policies, warnings)):
             fetched = result
+            fetched.state.policies = policies?.state
+            outcome.policyRead = policies
             outcome.diagnostics += warnings
         }
         var options = PlanOptions()

@@ -64,6 +64,8 @@ public enum ExportRun {
         public var requests = 0
         /// The shop, as messages name it.
         public var shop: String?
+        /// Where inventory policies were read, when they were.
+        public var policySource: String?
         /// The exit status.
         public var status: ExitStatus = .success
     }
@@ -91,12 +93,24 @@ public enum ExportRun {
         outcome.diagnostics += RunSteps.warnings(fetched)
         outcome.listed = fetched.state.listed.count
         outcome.requests = fetched.listRequests + fetched.planRequests
+        // The policies of every member of a custom-source plan, so the export declares them.
+        let members = fetched.state.managed.filter { $0.fields[.productVariantsSource] == .string("custom") }.flatMap(\.variantIDs)
+        var policies: PolicyState?
+        switch await RunSteps.readPolicies(members, with: connection.policies) {
+        case .failure(let failure):
+            outcome.diagnostics.append(failure.diagnostic)
+            outcome.status = failure.status
+            return outcome
+        case .success(let read):
+            policies = read?.state
+            outcome.policySource = read?.state.source
+        }
         let result: ExportResult
         if asFiles {
-            result = Exporter.export(fetched.state.managed)
+            result = Exporter.export(fetched.state.managed, policies: policies)
             outcome.files = result
         } else {
-            let (text, r) = Exporter.document(fetched.state.managed)
+            let (text, r) = Exporter.document(fetched.state.managed, policies: policies)
             outcome.document = text
             result = r
         }

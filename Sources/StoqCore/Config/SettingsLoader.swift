@@ -10,8 +10,6 @@ extension ConfigLoader {
         else { return nil }
         var settings = Settings()
         settings.path = reader.document.path
-        var shopifyShop: String?
-        var wantsShopify = false
         for entry in entries {
             switch entry.key {
             case "endpoint":
@@ -34,35 +32,40 @@ extension ConfigLoader {
             case "chunks":
                 settings.chunks = chunks(&reader, entry.value)
             case "inventory_policy_source":
-                guard let s = reader.string(entry, what: "inventory_policy_source") else { continue }
-                switch s {
-                case "declared": wantsShopify = false
-                case "shopify":
-                    wantsShopify = true
-                    reader.report(
-                        .policySourceUnavailable,
-                        "`inventory_policy_source: shopify` is not available yet: this stoqctl cannot read policies from Shopify; remove it, and declared policies are sent unverified",
-                        at: entry.value)
-                default:
+                guard let text = reader.string(entry, what: "inventory_policy_source") else { continue }
+                if let source = PolicySource(rawValue: text) {
+                    settings.policySource = source
+                } else {
+                    let names = PolicySource.allCases.map(\.rawValue)
                     reader.report(
                         .invalidEnumValue,
-                        "`\(s)` is not a valid `inventory_policy_source` (expected one of: declared, shopify)\(Suggest.hint(for: s, in: ["declared", "shopify"]))",
+                        "`\(text)` is not a valid `inventory_policy_source` (expected one of: \(names.joined(separator: ", ")))\(Suggest.hint(for: text, in: names))",
                         at: entry.value)
                 }
             case "limits":
                 settings.limits = tightened(&reader, entry.value, base: limits)
             case "shopify_shop":
-                shopifyShop = reader.string(entry, what: "shopify_shop", allowEmpty: false)
-                if shopifyShop != nil {
+                guard let shop = reader.string(entry, what: "shopify_shop", allowEmpty: false) else { continue }
+                if ShopDomain.normalize(shop) != nil {
+                    settings.shopifyShop = Located(shop, at: reader.location(entry.value))
+                } else {
                     reader.report(
-                        .policySourceUnavailable,
-                        "`shopify_shop` is not available yet: this stoqctl cannot read policies from Shopify, so the setting would do nothing; remove it",
+                        .invalidShopDomain,
+                        "`shopify_shop` must be the shop's myshopify.com domain (`acme.myshopify.com`) or its name (`acme`), but is `\(shop)`",
+                        at: entry.value)
+                }
+            case "shopify_api_version":
+                guard let version = reader.string(entry, what: "shopify_api_version", allowEmpty: false) else { continue }
+                if ShopDomain.isAPIVersion(version) {
+                    settings.shopifyAPIVersion = Located(version, at: reader.location(entry.value))
+                } else {
+                    reader.report(
+                        .invalidEnumValue, "`shopify_api_version` must be a version like `2026-10` or `unstable`, but is `\(version)`",
                         at: entry.value)
                 }
             default: break
             }
         }
-        if wantsShopify { settings.policySource = .shopify(shop: shopifyShop ?? "") }
         return settings
     }
 
@@ -139,5 +142,25 @@ extension ConfigLoader {
             }
         }
         return c
+    }
+}
+
+/// Shopify shop names and Admin API versions, as the settings accept them.
+public enum ShopDomain {
+    /// `acme.myshopify.com` for `acme` or `acme.myshopify.com`; nil for anything else.
+    public static func normalize(_ text: String) -> String? {
+        let lower = text.lowercased()
+        let name = lower.hasSuffix(".myshopify.com") ? String(lower.dropLast(".myshopify.com".count)) : lower
+        guard !name.isEmpty, name.count <= 63, name.first != "-", name.last != "-",
+            name.allSatisfy({ ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" })
+        else { return nil }
+        return name + ".myshopify.com"
+    }
+
+    /// True for `2026-10` (a quarterly version) and `unstable`.
+    public static func isAPIVersion(_ text: String) -> Bool {
+        if text == "unstable" { return true }
+        let parts = text.split(separator: "-")
+        return parts.count == 2 && parts[0].count == 4 && parts[1].count == 2 && parts.allSatisfy { $0.allSatisfy(\.isNumber) }
     }
 }

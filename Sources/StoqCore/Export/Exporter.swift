@@ -25,13 +25,14 @@ public struct ExportResult: Sendable, Hashable {
 ///
 /// Writes only what STOQ returns and the config can hold: writable fields with a value (`null`
 /// is the same as absent), those that apply to the plan's `*_type` choices, membership for a
-/// custom source. Write-only fields (never returned) and inventory policies (STOQ cannot read
-/// them back) are not written. Output is deterministic: plans by `internal_name`, fields in API
+/// custom source, and, when policies were read from Shopify, the inventory policy of each member
+/// of a custom-source plan. Write-only fields (never returned) are not written, nor are policies
+/// that could not be read. Output is deterministic: plans by `internal_name`, fields in API
 /// order, ids sorted. Pure.
 public enum Exporter {
     /// One file per plan under `preorders/`.
-    public static func export(_ plans: [RemotePlan]) -> ExportResult {
-        let (blocks, warnings, notes) = self.blocks(plans)
+    public static func export(_ plans: [RemotePlan], policies: PolicyState? = nil) -> ExportResult {
+        let (blocks, warnings, notes) = self.blocks(plans, policies: policies)
         var used = Set<String>()
         var files: [ExportedFile] = []
         for (plan, text) in blocks {
@@ -45,8 +46,8 @@ public enum Exporter {
     }
 
     /// Every plan in one YAML document (for standard output).
-    public static func document(_ plans: [RemotePlan]) -> (text: String, result: ExportResult) {
-        let (blocks, warnings, notes) = self.blocks(plans)
+    public static func document(_ plans: [RemotePlan], policies: PolicyState? = nil) -> (text: String, result: ExportResult) {
+        let (blocks, warnings, notes) = self.blocks(plans, policies: policies)
         let text =
             blocks.isEmpty
             ? "# Exported by stoqctl export: the shop has no selling plans.\nversion: 1\nselling_plans: []\n"
@@ -56,13 +57,15 @@ public enum Exporter {
 
     /// The `- internal_name: …` block of every plan that can be config, in order, with the
     /// warnings and notes about what was left out.
-    static func blocks(_ plans: [RemotePlan]) -> (blocks: [(plan: RemotePlan, text: String)], warnings: [String], notes: [String]) {
+    static func blocks(_ plans: [RemotePlan], policies: PolicyState?) -> (
+        blocks: [(plan: RemotePlan, text: String)], warnings: [String], notes: [String]
+    ) {
         let (chosen, selectWarnings) = select(plans)
         var warnings = selectWarnings
         var notes: [String] = []
         var blocks: [(plan: RemotePlan, text: String)] = []
         for (plan, pin) in chosen {
-            let block = planBlock(plan, pinID: pin)
+            let block = planBlock(plan, pinID: pin, policies: policies)
             blocks.append((plan, block.text))
             warnings += block.warnings
             notes += block.notes
@@ -100,7 +103,7 @@ public enum Exporter {
 
     /// The `- internal_name: …` block of one plan, with warnings for values left out and notes for
     /// type choices left out.
-    static func planBlock(_ plan: RemotePlan, pinID: Bool) -> (text: String, warnings: [String], notes: [String]) {
+    static func planBlock(_ plan: RemotePlan, pinID: Bool, policies: PolicyState?) -> (text: String, warnings: [String], notes: [String]) {
         var warnings: [String] = []
         var fields: [PlanField: FieldValue] = [:]
         for field in PlanField.allCases where !field.isWriteOnly {
@@ -157,6 +160,25 @@ public enum Exporter {
                 out += "    variants: []\n"
             } else {
                 out += "    variants:\n" + ids.map { "      - \($0)\n" }.joined()
+            }
+            if let policies, !ids.isEmpty {
+                var byPolicy: [InventoryPolicy: [Int64]] = [:]
+                for id in ids {
+                    if let policy = policies.current[id] { byPolicy[policy, default: []].append(id) }
+                }
+                let unknown = ids.filter { policies.current[$0] == nil }
+                if !unknown.isEmpty {
+                    warnings.append(
+                        "plan `\(comment(plan.internalName))`: Shopify does not know \(unknown.count) of its variants (\(unknown.prefix(5).map(String.init).joined(separator: ", "))\(unknown.count > 5 ? ", …" : "")); no inventory_policy written for them"
+                    )
+                }
+                if !byPolicy.isEmpty {
+                    out += "    inventory_policy:\n"
+                    for policy in InventoryPolicy.allCases {
+                        guard let members = byPolicy[policy] else { continue }
+                        out += "      \(policy.rawValue):\n" + members.map { "        - \($0)\n" }.joined()
+                    }
+                }
             }
         }
         return (out, warnings, notes)

@@ -75,12 +75,15 @@ public struct SellingPlanSpec: Sendable, Hashable {
     public subscript(field: PlanField) -> DeclaredField? { fields[field] }
 }
 
-/// Where the truth about variants' inventory policies comes from.
-public enum PolicySource: Sendable, Hashable {
-    /// Declared policies cannot be read back: they are unverified assertions.
+/// Where the truth about variants' inventory policies comes from (`inventory_policy_source`).
+public enum PolicySource: String, Sendable, Hashable, CaseIterable {
+    /// Read policies from Shopify when a shop and a token are given (or the emulator serves
+    /// them); otherwise send declared policies unverified.
+    case auto
+    /// Always read policies from Shopify; without a shop and a token, plan and apply stop.
+    case shopify
+    /// Never read them: declared policies are unverified assertions, sent by every apply.
     case declared
-    /// Read policies from the Shopify Admin API of this shop.
-    case shopify(shop: String)
 }
 
 /// Thresholds that stop an apply that changes too much at once.
@@ -91,6 +94,8 @@ public struct SafetySettings: Sendable, Hashable {
     public var maxDeletePercent: DecimalNumber = DecimalNumber(10)
     /// Most variants whose policy one apply may flip.
     public var maxPolicyFlips: Int64 = 1_000
+    /// Most variants already in their plan that one apply may switch to CONTINUE.
+    public var maxContinueFlips: Int64 = 0
     /// Below this many managed plans the percentage gates do not apply.
     public var minManagedPlans: Int64 = 10
 
@@ -118,6 +123,9 @@ public struct SafetySettings: Sendable, Hashable {
         Threshold(
             key: "max_policy_flips", isPercent: false, value: { DecimalNumber($0.maxPolicyFlips) },
             set: { $0.maxPolicyFlips = Int64($1.description) ?? $0.maxPolicyFlips }),
+        Threshold(
+            key: "max_continue_flips", isPercent: false, value: { DecimalNumber($0.maxContinueFlips) },
+            set: { $0.maxContinueFlips = Int64($1.description) ?? $0.maxContinueFlips }),
         Threshold(
             key: "min_managed_plans", isPercent: false, value: { DecimalNumber($0.minManagedPlans) },
             set: { $0.minManagedPlans = Int64($1.description) ?? $0.minManagedPlans }),
@@ -166,7 +174,11 @@ public struct Settings: Sendable, Hashable {
     /// Chunk sizes.
     public var chunks = ChunkSettings()
     /// Where policy truth comes from.
-    public var policySource = PolicySource.declared
+    public var policySource = PolicySource.auto
+    /// The Shopify shop whose policies are read (`acme` or `acme.myshopify.com`), when set.
+    public var shopifyShop: Located<String>?
+    /// The Shopify Admin API version to read with, when set.
+    public var shopifyAPIVersion: Located<String>?
     /// The settings file's path, when one was loaded.
     public var path: String?
     /// Load limits for the config files, tightened (never loosened) by `limits:`.

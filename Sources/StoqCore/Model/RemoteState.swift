@@ -63,11 +63,36 @@ public struct RemoteState: Sendable, Hashable {
     public var listed: [RemotePlanSummary]
     /// Listed plans the config does not manage (counted, not fetched).
     public var unmanagedCount: Int
+    /// The variants' inventory policies as Shopify reports them, when a policy reader read them;
+    /// nil when policies could not be read (declared policies are then unverified).
+    public var policies: PolicyState?
 
     /// Creates a remote state.
-    public init(managed: [RemotePlan] = [], listed: [RemotePlanSummary] = [], unmanagedCount: Int = 0) {
+    public init(managed: [RemotePlan] = [], listed: [RemotePlanSummary] = [], unmanagedCount: Int = 0, policies: PolicyState? = nil) {
         self.managed = managed
         self.listed = listed
         self.unmanagedCount = unmanagedCount
+        self.policies = policies
+    }
+}
+
+/// The Shopify inventory policy of variants, as read from Shopify's Admin API
+/// (`ProductVariant.inventoryPolicy`).
+///
+/// Invariant: a variant is in at most one of `current` and `unknown`; variants that were not
+/// asked about are in neither.
+public struct PolicyState: Sendable, Hashable {
+    /// Each variant Shopify knows, with its policy.
+    public var current: [Int64: InventoryPolicy]
+    /// Variants Shopify does not know (a `null` node: deleted, or a mistyped id).
+    public var unknown: Set<Int64>
+    /// Where the policies were read, as messages name it (`acme.myshopify.com`, `emulator`).
+    public var source: String
+
+    /// Creates a state.
+    public init(current: [Int64: InventoryPolicy] = [:], unknown: Set<Int64> = [], source: String) {
+        self.current = current
+        self.unknown = unknown
+        self.source = source
     }
 }

@@ -79,7 +79,8 @@ public enum LiveCheck {
             }
             return .proceed(keeping(Set(needed), of: op))
         case .setInventoryPolicy:
-            // Policies cannot be read back from STOQ: only the plan itself can be checked.
+            // STOQ cannot read policies back: here only the plan itself is checked; a verified
+            // operation is checked against Shopify by `checkPolicies` just before it is sent.
             guard live != nil else { return .conflict("the plan no longer exists in STOQ") }
             return .proceed(op)
         case .delete:
@@ -89,6 +90,58 @@ public enum LiveCheck {
             }
             return .proceed(op)
         }
+    }
+
+    /// A verified policy operation against the policies read just before it is sent.
+    public struct PolicyCheck: Sendable, Hashable {
+        /// What is still to send (nil: nothing).
+        public var send: PlanOperation?
+        /// Variants that already have the planned policy.
+        public var inPlace: [Int64]
+        /// Variants that changed since the plan (saved plans), or that Shopify no longer knows.
+        public var conflicts: [Int64]
+        /// A sentence about the conflicts, when there are any.
+        public var conflictMessage: String?
+    }
+
+    /// Checks a verified policy operation against `current`, read just before sending it.
+    ///
+    /// A variant that still has the policy the plan replaces is sent. One that Shopify no longer
+    /// knows is a conflict. One that already has the planned policy is in place for a fresh plan
+    /// (a STOQ job settled it), but for a saved plan it is a conflict: it changed since the plan
+    /// was reviewed, and STOQ's own automation may be acting on it, so it is reported and the plan
+    /// should be made again; the others proceed.
+    public static func checkPolicies(_ op: PlanOperation, current: PolicyState, saved: Bool) -> PolicyCheck {
+        guard let planned = op.policy else { return PolicyCheck(send: op, inPlace: [], conflicts: []) }
+        var keep = Set<Int64>()
+        var inPlace: [Int64] = []
+        var gone: [Int64] = []
+        var changed: [Int64] = []
+        for id in op.variantIDs {
+            switch current.current[id] {
+            case nil: gone.append(id)
+            case planned?: if saved { changed.append(id) } else { inPlace.append(id) }
+            default: keep.insert(id)
+            }
+        }
+        var parts: [String] = []
+        if !changed.isEmpty {
+            parts.append(
+                "\(PlanText.count(changed.count)) variant\(changed.count == 1 ? "" : "s") changed to \(planned.rawValue) since the plan: \(ids(changed))"
+            )
+        }
+        if !gone.isEmpty {
+            parts.append("\(PlanText.count(gone.count)) variant\(gone.count == 1 ? "" : "s") no longer known to Shopify: \(ids(gone))")
+        }
+        return PolicyCheck(
+            send: keep.isEmpty ? nil : keeping(keep, of: op), inPlace: inPlace, conflicts: changed + gone,
+            conflictMessage: parts.isEmpty ? nil : parts.joined(separator: "; "))
+    }
+
+    /// `1, 2, 3, 4, 5, … (7 more)`: ids as messages list them.
+    public static func ids(_ ids: [Int64]) -> String {
+        let shown = ids.prefix(5).map(String.init).joined(separator: ", ")
+        return ids.count > 5 ? "\(shown), … (\(PlanText.count(ids.count - 5)) more)" : shown
     }
 
     /// `op` with only the ids in `ids`, in its own request boundaries (empty requests dropped).

@@ -173,6 +173,14 @@ public struct PlanOperation: Sendable, Hashable {
     public var policy: InventoryPolicy?
     /// Whether this operation is an unverified assertion (a declared policy nobody could read).
     public var unverified: Bool
+    /// A verified policy difference on a plan whose STOQ job was running when the plan was made:
+    /// the job may still change these variants, so it is shown as in progress, not as drift, and
+    /// apply waits for the job and checks again before sending it.
+    public var inProgress = false
+
+    /// True when the operation is a change the plan makes (not an unverified assertion, not a
+    /// difference a running job may settle).
+    public var isChange: Bool { !unverified && !inProgress }
     /// The requests it compiles to.
     public var requests: [PlannedRequest]
 
@@ -226,6 +234,27 @@ public struct UnverifiableFields: Sendable, Hashable {
     }
 }
 
+/// A variant the configuration declares a policy for that Shopify does not know: shown, never
+/// toggled.
+public struct UnknownVariant: Sendable, Hashable {
+    /// The plan that declares the policy.
+    public var plan: PlanRef
+    /// The Shopify variant id.
+    public var id: Int64
+    /// The policy declared for it.
+    public var policy: InventoryPolicy
+    /// Where the id is written.
+    public var location: SourceLocation?
+
+    /// Creates one.
+    public init(plan: PlanRef, id: Int64, policy: InventoryPolicy, location: SourceLocation?) {
+        self.plan = plan
+        self.id = id
+        self.policy = policy
+        self.location = location
+    }
+}
+
 /// The minimal, ordered set of operations that makes the shop match the config, with everything
 /// a reviewer and a later `apply` need.
 ///
@@ -256,12 +285,20 @@ public struct Plan: Sendable, Hashable {
     public var safety: SafetySettings
     /// The STOQ endpoint the plan was made against (a saved plan applies only there).
     public var endpoint: String?
+    /// Where the policies were read (`acme.myshopify.com`), or nil when they could not be read and
+    /// declared policies are sent unverified.
+    public var policySource: String?
+    /// Declared variants Shopify does not know, sorted by plan and id.
+    public var unknownVariants: [UnknownVariant]
+    /// Declared policies compared with Shopify's (0 when policies were not read).
+    public var policiesChecked: Int
 
     /// Creates a plan (operations are sorted into run order).
     public init(
         operations: [PlanOperation], blockedDeletes: [UnmanagedPlan] = [], unmanaged: [UnmanagedPlan] = [],
         unverifiable: [UnverifiableFields] = [], targets: [String] = [], budgetPoints: Int = 360, budgetWindow: Double = 60,
-        managedPlans: Int = 0, safety: SafetySettings = SafetySettings(), endpoint: String? = nil
+        managedPlans: Int = 0, safety: SafetySettings = SafetySettings(), endpoint: String? = nil, policySource: String? = nil,
+        unknownVariants: [UnknownVariant] = [], policiesChecked: Int = 0
     ) {
         self.operations = operations.sorted { a, b in
             if a.kind != b.kind { return a.kind < b.kind }
@@ -278,10 +315,17 @@ public struct Plan: Sendable, Hashable {
         self.managedPlans = managedPlans
         self.safety = safety
         self.endpoint = endpoint
+        self.policySource = policySource
+        self.unknownVariants = unknownVariants
+        self.policiesChecked = policiesChecked
     }
 
-    /// Operations that are real changes (not unverified assertions).
-    public var changes: [PlanOperation] { operations.filter { !$0.unverified } }
+    /// True when policies were read from Shopify, so policy operations are verified differences.
+    public var policiesVerified: Bool { policySource != nil }
+
+    /// Operations that are real changes (not unverified assertions, not policy differences a
+    /// running job may settle).
+    public var changes: [PlanOperation] { operations.filter(\.isChange) }
     /// True when nothing but unverified assertions would be sent.
     public var isEmpty: Bool { changes.isEmpty }
 
@@ -297,6 +341,8 @@ public struct Plan: Sendable, Hashable {
         public var policyCalls = 0
         /// Declared policies sent without being verified, and their calls.
         public var unverifiedPolicyVariants = 0, unverifiedPolicyCalls = 0
+        /// Verified policy differences on plans whose job was running, and their calls.
+        public var inProgressPolicyVariants = 0, inProgressPolicyCalls = 0
         /// Requests and rate-limit points of every operation.
         public var requests = 0, points = 0
     }
@@ -309,7 +355,8 @@ public struct Plan: Sendable, Hashable {
         case update
         /// The plan is deleted.
         case delete
-        /// Only unverified, declared policies are sent: not a change.
+        /// Only unverified, declared policies (or differences a running job may settle) are sent:
+        /// not a change.
         case assertOnly
     }
 
@@ -317,7 +364,7 @@ public struct Plan: Sendable, Hashable {
     public static func action(of ops: [PlanOperation]) -> Action {
         if ops.contains(where: { $0.kind == .create }) { return .create }
         if ops.contains(where: { $0.kind == .delete }) { return .delete }
-        if ops.contains(where: { !$0.unverified }) { return .update }
+        if ops.contains(where: \.isChange) { return .update }
         return .assertOnly
     }
 
@@ -362,6 +409,9 @@ public struct Plan: Sendable, Hashable {
                 if op.unverified {
                     s.unverifiedPolicyVariants += op.variantIDs.count
                     s.unverifiedPolicyCalls += op.requests.count
+                } else if op.inProgress {
+                    s.inProgressPolicyVariants += op.variantIDs.count
+                    s.inProgressPolicyCalls += op.requests.count
                 } else if let p = op.policy {
                     s.policyVariants[p, default: 0] += op.variantIDs.count
                     s.policyCalls += op.requests.count

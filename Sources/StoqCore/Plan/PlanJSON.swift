@@ -28,6 +28,12 @@ public enum PlanJSON {
         static let formatVersion = "format_version"
         static let planHash = "plan_hash"
         static let endpoint = "endpoint"
+        static let inventoryPolicySource = "inventory_policy_source"
+        static let unknownVariants = "unknown_variants"
+        static let variantID = "variant_id"
+        static let inProgress = "in_progress"
+        static let inProgressPolicyVariants = "in_progress_policy_variants"
+        static let policiesChecked = "policies_checked"
         static let summary = "summary"
         static let safety = "safety"
         static let operations = "operations"
@@ -91,10 +97,12 @@ public enum PlanJSON {
         [
             (Key.formatVersion, .integer(Int64(Plan.formatVersion))),
             (Key.endpoint, plan.endpoint.map(JSONValue.string) ?? .null),
+            (Key.inventoryPolicySource, plan.policySource.map(JSONValue.string) ?? .null),
             (Key.summary, summary(plan)),
             (Key.safety, safety(plan)),
             (Key.operations, .array(plan.operations.map(operation))),
             (Key.unverifiableFields, .array(plan.unverifiable.map(unverifiable))),
+            (Key.unknownVariants, .array(plan.unknownVariants.map(unknownVariant))),
             (Key.deletesNeedingAllowDeletes, .array(plan.blockedDeletes.map(remotePlan))),
             (Key.unmanagedPlans, .array(plan.unmanaged.map(remotePlan))),
             (Key.targets, .array(plan.targets.map(JSONValue.string))),
@@ -217,6 +225,13 @@ public enum PlanJSON {
         .object([(Key.plan, ref(u.plan)), (Key.fields, .array(u.fields.map(JSONValue.string))), (Key.source, location(u.location))])
     }
 
+    static func unknownVariant(_ u: UnknownVariant) -> JSONValue {
+        .object([
+            (Key.plan, ref(u.plan)), (Key.variantID, .integer(u.id)), (Key.inventoryPolicy, .string(u.policy.rawValue)),
+            (Key.source, location(u.location)),
+        ])
+    }
+
     static func change(_ c: FieldChange, of kind: OperationKind) -> JSONValue {
         .object([
             (Key.field, .string(c.field.name)), (Key.before, kind == .create ? .null : c.before?.json ?? .null),
@@ -241,6 +256,7 @@ public enum PlanJSON {
         if op.kind == .setInventoryPolicy {
             members.append((Key.inventoryPolicy, .string(op.policy?.rawValue ?? "")))
             members.append((Key.verified, .bool(!op.unverified)))
+            members.append((Key.inProgress, .bool(op.inProgress)))
         }
         if op.kind.hasVariants {
             members.append((Key.variantIDs, .array(op.variantIDs.map { .integer($0) })))
@@ -258,6 +274,8 @@ public enum PlanJSON {
             (Key.variantsAdded, .integer(Int64(s.variantsAdded))), (Key.variantsRemoved, .integer(Int64(s.variantsRemoved))),
             (Key.inventoryPolicy, .object(policy)),
             (Key.unverifiedPolicyVariants, .integer(Int64(s.unverifiedPolicyVariants))),
+            (Key.inProgressPolicyVariants, .integer(Int64(s.inProgressPolicyVariants))),
+            (Key.policiesChecked, .integer(Int64(plan.policiesChecked))),
             (Key.requests, .integer(Int64(s.requests))), (Key.costPoints, .integer(Int64(s.points))),
             (Key.estimatedSeconds, .integer(Int64(plan.estimatedSeconds))),
             (
@@ -367,6 +385,14 @@ public enum PlanJSON {
                 location: try location(json, Key.source, path))
         }
 
+        func unknownVariant(_ json: JSONValue, _ path: String) throws(PlanFileError) -> UnknownVariant {
+            let text = try string(json, Key.inventoryPolicy, path)
+            guard let policy = InventoryPolicy(rawValue: text) else { throw fail("\(path).\(Key.inventoryPolicy)", "not CONTINUE or DENY") }
+            return UnknownVariant(
+                plan: try ref(try member(json, Key.plan, path), "\(path).\(Key.plan)"), id: try integer(json, Key.variantID, path),
+                policy: policy, location: try location(json, Key.source, path))
+        }
+
         func change(_ json: JSONValue, _ path: String) throws(PlanFileError) -> FieldChange {
             let name = try string(json, Key.field, path)
             guard let key = ChangeKey(name: name) else { throw fail("\(path).\(Key.field)", "unknown field `\(name)`") }
@@ -413,6 +439,10 @@ public enum PlanJSON {
                     throw fail("\(path).\(Key.verified)", "expected true or false")
                 }
                 op.unverified = !verified
+                guard let inProgress = try member(json, Key.inProgress, path).boolValue else {
+                    throw fail("\(path).\(Key.inProgress)", "expected true or false")
+                }
+                op.inProgress = inProgress
             }
             if kind.hasVariants {
                 op.variantIDs = try ids(json, Key.variantIDs, path)
@@ -458,6 +488,10 @@ public enum PlanJSON {
             for (i, u) in try array(json, Key.unverifiableFields, "").enumerated() {
                 unverifiable.append(try self.unverifiable(u, ".\(Key.unverifiableFields)[\(i)]"))
             }
+            var unknown: [UnknownVariant] = []
+            for (i, u) in try array(json, Key.unknownVariants, "").enumerated() {
+                unknown.append(try unknownVariant(u, ".\(Key.unknownVariants)[\(i)]"))
+            }
             var blocked: [UnmanagedPlan] = []
             for (i, d) in try array(json, Key.deletesNeedingAllowDeletes, "").enumerated() {
                 blocked.append(try remotePlan(d, ".\(Key.deletesNeedingAllowDeletes)[\(i)]"))
@@ -472,7 +506,9 @@ public enum PlanJSON {
             return Plan(
                 operations: operations, blockedDeletes: blocked, unmanaged: unmanaged, unverifiable: unverifiable,
                 targets: try strings(json, Key.targets, ""), budgetPoints: Int(clamping: try integer(budget, Key.points, budgetPath)),
-                budgetWindow: window, managedPlans: managedPlans, safety: safety, endpoint: try optionalString(json, Key.endpoint, ""))
+                budgetWindow: window, managedPlans: managedPlans, safety: safety, endpoint: try optionalString(json, Key.endpoint, ""),
+                policySource: try optionalString(json, Key.inventoryPolicySource, ""), unknownVariants: unknown,
+                policiesChecked: Int(clamping: try integer(try member(json, Key.summary, ""), Key.policiesChecked, ".\(Key.summary)")))
         }
     }
 }

@@ -17,6 +17,9 @@ public struct PlanOptions: Sendable, Hashable {
 ///
 /// Pure and deterministic.
 public enum Planner {
+    /// Unknown variants reported one by one before a count of the rest.
+    static let unknownVariantsReported = 10
+
     /// Plans, or reports why it cannot (two remote plans with one name, an unknown target).
     /// - Returns: the plan and diagnostics; the plan is nil when a diagnostic is an error.
     public static func plan(desired: DesiredState, remote: RemoteState, options: PlanOptions = PlanOptions()) -> (Plan?, [Diagnostic]) {
@@ -63,6 +66,8 @@ public enum Planner {
 
         var operations: [PlanOperation] = []
         var unverifiable: [UnverifiableFields] = []
+        var unknownVariants: [UnknownVariant] = []
+        var checked = 0
         let settings = desired.settings
         for (spec, remotePlan) in matched where inScope(spec.internalName.value) {
             let ignored = Set(settings.ignoreRules(for: spec).map(\.value))
@@ -74,6 +79,30 @@ public enum Planner {
                         plan: ref, fields: writeOnly.map(\.rawValue), location: writeOnly.compactMap { spec[$0]?.keyLocation }.min()))
             }
             operations += planOne(spec, remotePlan, ref: ref, ignored: ignored, writeOnly: writeOnly, settings: settings)
+            let (policyOps, unknown, compared) = planPolicies(spec, remotePlan, ref: ref, policies: remote.policies, settings: settings)
+            operations += policyOps
+            unknownVariants += unknown
+            checked += compared
+        }
+        // One located warning per unknown variant, up to a few; the plan lists them all.
+        let sortedUnknown = unknownVariants.sorted { a, b in
+            let la = a.location ?? SourceLocation(file: "", line: 0, column: 0)
+            let lb = b.location ?? SourceLocation(file: "", line: 0, column: 0)
+            return la != lb ? la < lb : a.id < b.id
+        }
+        for u in sortedUnknown.prefix(Self.unknownVariantsReported) {
+            diagnostics.append(
+                Diagnostic(
+                    .unknownVariant,
+                    "variant \(u.id): Shopify does not know this variant (it was deleted, or the id is mistyped); its \(u.policy.rawValue) policy is not sent",
+                    at: u.location))
+        }
+        if sortedUnknown.count > Self.unknownVariantsReported {
+            diagnostics.append(
+                Diagnostic(
+                    .unknownVariant,
+                    "\(PlanText.count(sortedUnknown.count - Self.unknownVariantsReported)) more variants Shopify does not know; the plan lists every one",
+                    at: nil))
         }
 
         // Remote plans no file declares.
@@ -96,7 +125,9 @@ public enum Planner {
         let plan = Plan(
             operations: operations, blockedDeletes: blocked.sorted { $0.plan < $1.plan }, unmanaged: unmanaged.sorted { $0.plan < $1.plan },
             unverifiable: unverifiable.sorted { $0.plan < $1.plan }, targets: options.targets.sorted(),
-            budgetPoints: options.budgetPoints, budgetWindow: options.budgetWindow, managedPlans: governed, safety: settings.safety)
+            budgetPoints: options.budgetPoints, budgetWindow: options.budgetWindow, managedPlans: governed, safety: settings.safety,
+            policySource: remote.policies?.source, unknownVariants: unknownVariants.sorted { ($0.plan, $0.id) < ($1.plan, $1.id) },
+            policiesChecked: checked)
         return (plan, diagnostics)
     }
 
@@ -166,18 +197,49 @@ public enum Planner {
             }
         }
 
-        // Inventory policy: declared, and (without a policy reader) unverified.
+        return ops
+    }
+
+    /// Policy operations for one declared plan: with policies read from Shopify, only the
+    /// variants whose policy differs (a variant Shopify does not know is returned apart, never
+    /// toggled); without, every declared policy, unverified.
+    static func planPolicies(
+        _ spec: SellingPlanSpec, _ remote: RemotePlan?, ref: PlanRef, policies: PolicyState?, settings: Settings
+    ) -> (operations: [PlanOperation], unknown: [UnknownVariant], compared: Int) {
+        var ops: [PlanOperation] = []
+        var unknown: [UnknownVariant] = []
+        var compared = 0
         for policy in InventoryPolicy.allCases {
-            guard let ids = spec.inventoryPolicy[policy], !ids.isEmpty else { continue }
-            let sorted = Array(Set(ids.map(\.value))).sorted()
+            guard let declared = spec.inventoryPolicy[policy], !declared.isEmpty else { continue }
+            var send = Set<Int64>()
+            var seen = Set<Int64>()
+            var locations: [SourceLocation] = []
+            for id in declared where seen.insert(id.value).inserted {
+                guard let policies else {
+                    send.insert(id.value)
+                    locations.append(id.location)
+                    continue
+                }
+                guard let current = policies.current[id.value] else {
+                    unknown.append(UnknownVariant(plan: ref, id: id.value, policy: policy, location: id.location))
+                    continue
+                }
+                compared += 1
+                if current != policy {
+                    send.insert(id.value)
+                    locations.append(id.location)
+                }
+            }
+            guard !send.isEmpty else { continue }
             var op = chunked(
-                .setInventoryPolicy, .toggleInventoryPolicy, ref: ref, location: ids.map(\.location).min() ?? spec.location, ids: sorted,
+                .setInventoryPolicy, .toggleInventoryPolicy, ref: ref, location: locations.min() ?? spec.location, ids: send.sorted(),
                 size: Int(settings.chunks.policyToggle))
             op.policy = policy
-            op.unverified = true
+            op.unverified = policies == nil
+            op.inProgress = policies != nil && remote?.ongoingJob == true
             ops.append(op)
         }
-        return ops
+        return (ops, unknown, compared)
     }
 
     /// One operation of `kind` whose ids go to `endpoint` in calls of at most `size` ids.

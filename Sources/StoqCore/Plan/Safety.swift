@@ -5,8 +5,11 @@ public enum SafetyGate: String, Sendable, Hashable, CaseIterable {
     case updates
     /// Share of managed plans deleted (`max_delete_percent`).
     case deletes
-    /// Variants whose inventory policy may change (`max_policy_flips`).
+    /// Variants whose inventory policy changes (`max_policy_flips`).
     case policyFlips = "policy_flips"
+    /// Variants already in their plan whose policy changes to CONTINUE (`max_continue_flips`):
+    /// selling when out of stock, possibly undoing STOQ's sold-out protection.
+    case continueFlips = "continue_flips"
 
     /// The `safety:` setting that sets its threshold.
     public var setting: String {
@@ -14,6 +17,7 @@ public enum SafetyGate: String, Sendable, Hashable, CaseIterable {
         case .updates: "max_update_percent"
         case .deletes: "max_delete_percent"
         case .policyFlips: "max_policy_flips"
+        case .continueFlips: "max_continue_flips"
         }
     }
 }
@@ -30,7 +34,8 @@ public struct GateCheck: Sendable, Hashable {
     public var threshold: String
     /// False when the shop has fewer managed plans than `min_managed_plans` (percentage gates only).
     public var applies: Bool
-    /// Of `count`, policies sent without being verified (declared; STOQ cannot read them back).
+    /// Policies sent without being verified (declared, with no policy reader): not counted in
+    /// `count`, since nothing says whether they flip anything.
     public var unverified: Int
 
     /// True when the plan goes over the threshold.
@@ -130,7 +135,16 @@ public enum Safety {
         let summary = plan.summary
         let policies = plan.operations.filter { $0.kind == .setInventoryPolicy }
         let unverified = policies.filter(\.unverified).reduce(0) { $0 + $1.variantIDs.count }
-        let flips = policies.reduce(0) { $0 + $1.variantIDs.count }
+        let verified = policies.filter { !$0.unverified }
+        let flips = verified.reduce(0) { $0 + $1.variantIDs.count }
+        // Variants that join their plan in this apply get CONTINUE as part of a new preorder;
+        // the others were already in it, and may be DENY because STOQ stopped selling them.
+        var joining: [PlanRef: Set<Int64>] = [:]
+        for op in plan.operations where op.kind == .addVariants { joining[op.plan, default: []].formUnion(op.variantIDs) }
+        let created = Set(plan.operations.filter { $0.kind == .create }.map(\.plan))
+        let continueFlips = verified.filter { $0.policy == .continue && !created.contains($0.plan) }.reduce(0) { total, op in
+            total + op.variantIDs.filter { !(joining[op.plan]?.contains($0) ?? false) }.count
+        }
         return [
             GateCheck(
                 gate: .updates, count: summary.update, allowed: share(safety.maxUpdatePercent, of: plan.managedPlans),
@@ -141,6 +155,9 @@ public enum Safety {
             GateCheck(
                 gate: .policyFlips, count: flips, allowed: Int(clamping: safety.maxPolicyFlips), threshold: String(safety.maxPolicyFlips),
                 applies: true, unverified: unverified),
+            GateCheck(
+                gate: .continueFlips, count: continueFlips, allowed: Int(clamping: safety.maxContinueFlips),
+                threshold: String(safety.maxContinueFlips), applies: true, unverified: 0),
         ]
     }
 
@@ -227,12 +244,17 @@ public enum Safety {
             let limit = "safety.\(c.gate.setting): \(c.threshold) allows \(PlanText.count(c.allowed))"
             return c.tripped ? "\(measure); \(limit): \(PlanText.count(c.over)) over" : "\(measure); \(limit)"
         case .policyFlips:
-            var measure = "\(PlanText.count(c.count)) variants may change inventory policy"
+            var measure = "\(PlanText.variants(c.count)) change inventory policy"
             if c.unverified > 0 {
                 measure +=
-                    " (\(PlanText.count(c.unverified)) declared and sent unverified, counted as possible flips: STOQ cannot read policies back)"
+                    "; \(PlanText.count(c.unverified)) declared policies are sent unverified and not counted (their current policy was not read)"
             }
             let limit = "safety.max_policy_flips: \(c.threshold)"
+            return c.tripped ? "\(measure); \(limit): \(PlanText.count(c.over)) over" : "\(measure); \(limit)"
+        case .continueFlips:
+            let measure =
+                "\(PlanText.variants(c.count)) already in \(c.count == 1 ? "its plan switches" : "their plan switch") to CONTINUE (selling when out of stock; STOQ sets DENY when a variant sells out)"
+            let limit = "safety.max_continue_flips: \(c.threshold)"
             return c.tripped ? "\(measure); \(limit): \(PlanText.count(c.over)) over" : "\(measure); \(limit)"
         }
     }

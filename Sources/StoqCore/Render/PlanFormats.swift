@@ -20,10 +20,10 @@ public struct GitHubPlanRenderer: PlanRenderer {
                                 ? "+ \(c.field) = \(PlanText.value(c.after))"
                                 : "~ \(c.field): \(PlanText.before(c)) → \(PlanText.value(c.after))")
                     }
-                case .addVariants: lines.append("+ add \(op.variantIDs.count) variants")
-                case .removeVariants: lines.append("- remove \(op.variantIDs.count) variants")
-                case .setInventoryPolicy where !op.unverified:
-                    lines.append("~ \(op.variantIDs.count) variants to \(op.policy?.rawValue ?? "")")
+                case .addVariants: lines.append("+ add \(PlanText.variants(op.variantIDs.count))")
+                case .removeVariants: lines.append("- remove \(PlanText.variants(op.variantIDs.count))")
+                case .setInventoryPolicy where op.isChange:
+                    lines.append("~ inventory policy \(PlanText.transition(op)): \(PlanText.variants(op.variantIDs.count))")
                 case .delete: lines.append("- delete the plan")
                 default: break
                 }
@@ -31,6 +31,14 @@ public struct GitHubPlanRenderer: PlanRenderer {
             let command = g.action == .delete ? "warning" : "notice"
             let title = "stoqctl plan: \(g.verb) \(g.plan.internalName)"
             out += DiagnosticRenderer.workflowCommand(command, location: g.location, title: title, message: lines.joined(separator: "\n"))
+        }
+        for u in plan.unknownVariants {
+            out += DiagnosticRenderer.workflowCommand(
+                "warning", location: u.location, title: "stoqctl plan: unknown variant \(u.id)",
+                message: "Shopify does not know variant \(u.id); its \(u.policy.rawValue) policy in \(u.plan.internalName) is not sent")
+        }
+        if let statement = PlanText.policyStatement(plan) {
+            out += DiagnosticRenderer.workflowCommand("notice", location: nil, title: "stoqctl plan: inventory policy", message: statement)
         }
         for d in plan.blockedDeletes {
             out += DiagnosticRenderer.workflowCommand(
@@ -95,17 +103,44 @@ public struct MarkdownPlanRenderer: PlanRenderer {
         head += "| create | \(s.create) | \(s.variantsAdded) added | | |\n"
         head += "| update | \(s.update) | \(s.variantsRemoved) removed | | |\n"
         head += "| delete | \(s.delete) | | | |\n"
-        head += "| policy (declared, unverified) | | \(s.unverifiedPolicyVariants) | \(s.unverifiedPolicyCalls) | |\n"
+        if plan.policiesVerified {
+            for policy in InventoryPolicy.allCases.reversed() {
+                head += "| policy → \(policy.rawValue) | | \(s.policyVariants[policy] ?? 0) | | |\n"
+            }
+            if s.inProgressPolicyVariants > 0 {
+                head += "| policy, in progress | | \(s.inProgressPolicyVariants) | \(s.inProgressPolicyCalls) | |\n"
+            }
+        } else {
+            head += "| policy (declared, unverified) | | \(s.unverifiedPolicyVariants) | \(s.unverifiedPolicyCalls) | |\n"
+        }
         head += "| **total** | | | **\(s.requests)** | **\(s.points)** |\n\n"
         let footer = PlanText.footer(plan, verdict: verdict)
         for line in footer.gateWarnings { head += "> [!CAUTION]\n> \(Self.escape(line))\n\n" }
         for line in footer.overridden { head += "> [!NOTE]\n> \(Self.escape(line))\n\n" }
         if let hash = footer.hash { head += "Plan hash: \(Self.code(hash))\n\n" }
+        if let statement = PlanText.policyStatement(plan) { head += Self.escape(statement) + "\n\n" }
         var tail = ""
         if !plan.blockedDeletes.isEmpty {
             tail +=
                 "> [!WARNING]\n> Not deleted without `--allow-deletes`: "
                 + plan.blockedDeletes.map { Self.code($0.plan.internalName) }.joined(separator: ", ") + "\n\n"
+        }
+        if !plan.unknownVariants.isEmpty {
+            let shown = plan.unknownVariants.prefix(20).map { u in
+                "\(Self.code(String(u.id))) (\(Self.code(u.plan.internalName)), \(u.policy.rawValue))"
+            }
+            let more = plan.unknownVariants.count > 20 ? ", and \(PlanText.count(plan.unknownVariants.count - 20)) more" : ""
+            tail +=
+                "> [!WARNING]\n> Shopify does not know these variants; their declared policies are not sent: "
+                + shown.joined(separator: ", ") + more + "\n\n"
+        }
+        let pending = plan.operations.filter(\.inProgress)
+        if !pending.isEmpty {
+            tail +=
+                "In progress (a STOQ job was running; apply waits for it and sends only what still differs): "
+                + pending.map { "\(Self.code($0.plan.internalName)) \(PlanText.transition($0)) \(PlanText.variants($0.variantIDs.count))" }
+                .joined(
+                    separator: "; ") + "\n\n"
         }
         if !plan.unverifiable.isEmpty {
             tail +=
@@ -169,8 +204,12 @@ public struct MarkdownPlanRenderer: PlanRenderer {
                 ? ": " + Self.escape(op.variantIDs.prefix(20).map(String.init).joined(separator: ", "))
                     + (op.variantIDs.count > 20 ? ", …" : "") : ""
             switch op.kind {
-            case .addVariants: out += "- add \(op.variantIDs.count) variants in \(PlanText.calls(op.requests.count))\(ids)\n"
-            case .removeVariants: out += "- remove \(op.variantIDs.count) variants in \(PlanText.calls(op.requests.count))\(ids)\n"
+            case .addVariants: out += "- add \(PlanText.variants(op.variantIDs.count)) in \(PlanText.calls(op.requests.count))\(ids)\n"
+            case .setInventoryPolicy where op.isChange:
+                out +=
+                    "- inventory policy \(PlanText.transition(op)): \(PlanText.variants(op.variantIDs.count)) in \(PlanText.calls(op.requests.count))\(ids)\n"
+            case .removeVariants:
+                out += "- remove \(PlanText.variants(op.variantIDs.count)) in \(PlanText.calls(op.requests.count))\(ids)\n"
             case .delete: out += "- delete the plan\n"
             default: break
             }

@@ -31,6 +31,16 @@ public enum PlanText {
         return (n < 0 ? "-" : "") + out
     }
 
+    /// `DENY → CONTINUE`: the policy a verified toggle replaces, and the one it sets.
+    static func transition(_ op: PlanOperation) -> String {
+        guard let to = op.policy else { return "" }
+        let from: InventoryPolicy = to == .continue ? .deny : .continue
+        return "\(from.rawValue) → \(to.rawValue)"
+    }
+
+    /// `1 variant` / `1,204 variants`.
+    public static func variants(_ n: Int) -> String { "\(count(n)) variant\(n == 1 ? "" : "s")" }
+
     /// `1 call` / `3 calls`.
     static func calls(_ n: Int) -> String { "\(count(n)) call\(n == 1 ? "" : "s")" }
 
@@ -39,6 +49,34 @@ public enum PlanText {
 
     /// `sha256:` and the first 16 hex digits of a plan hash (enough to pin `--allow-gate`).
     public static func shortHash(_ hash: String) -> String { String(hash.prefix("sha256:".count + 16)) }
+
+    /// One sentence on where policies came from and what was found, or why they were not
+    /// compared; every format shows it when the configuration declares policies.
+    public static func policyStatement(_ plan: Plan) -> String? {
+        let s = plan.summary
+        if let source = plan.policySource {
+            let declared = plan.policiesChecked + plan.unknownVariants.count
+            guard declared > 0 else { return nil }
+            let changing = s.policyVariants.values.reduce(0, +)
+            if changing == 0, s.inProgressPolicyVariants == 0, plan.unknownVariants.isEmpty {
+                return "All \(count(declared)) declared inventory polic\(declared == 1 ? "y matches" : "ies match") Shopify (\(source))."
+            }
+            var parts = [
+                "\(count(declared)) declared inventory polic\(declared == 1 ? "y" : "ies") read from Shopify (\(source)): \(count(changing)) to change"
+            ]
+            if s.inProgressPolicyVariants > 0 {
+                parts.append("\(count(s.inProgressPolicyVariants)) differ on plans with a running STOQ job")
+            }
+            if !plan.unknownVariants.isEmpty {
+                parts.append("\(count(plan.unknownVariants.count)) unknown to Shopify (not sent)")
+            }
+            parts.append("\(count(plan.policiesChecked - changing - s.inProgressPolicyVariants)) already as declared")
+            return parts.joined(separator: ", ") + "."
+        }
+        guard s.unverifiedPolicyVariants > 0 else { return nil }
+        return
+            "Inventory policies are not verified: no Shopify policy reader is configured, so the \(count(s.unverifiedPolicyVariants)) declared policies are sent as declared by every apply, never compared, and not counted as changes."
+    }
 
     /// How the value a change replaces is shown: `(unknown)` for a field STOQ never returns, and
     /// `(unset)` for one it did not return this time.
@@ -75,10 +113,16 @@ public enum PlanText {
         var parts = ["\(count(s.create)) to create, \(count(s.update)) to update, \(count(s.delete)) to delete"]
         if s.variantsAdded + s.variantsRemoved > 0 {
             parts.append(
-                "\(count(s.variantsAdded)) variants to add and \(count(s.variantsRemoved)) to remove in \(calls(s.membershipCalls))")
+                "\(variants(s.variantsAdded)) to add and \(count(s.variantsRemoved)) to remove in \(calls(s.membershipCalls))")
         }
-        let policyParts = InventoryPolicy.allCases.compactMap { p in s.policyVariants[p].map { "\(count($0)) variants to \(p.rawValue)" } }
+        let policyParts = InventoryPolicy.allCases.compactMap { p in s.policyVariants[p].map { "\(variants($0)) to \(p.rawValue)" } }
         if !policyParts.isEmpty { parts.append(policyParts.joined(separator: " and ") + " in \(calls(s.policyCalls))") }
+        if s.inProgressPolicyVariants > 0 {
+            let n = s.inProgressPolicyVariants
+            parts.append(
+                "\(count(n)) policy difference\(n == 1 ? "" : "s") in progress (\(calls(s.inProgressPolicyCalls)) if \(n == 1 ? "it remains" : "they remain"))"
+            )
+        }
         if s.unverifiedPolicyVariants > 0 {
             parts.append("\(count(s.unverifiedPolicyVariants)) declared policies sent unverified in \(calls(s.unverifiedPolicyCalls))")
         }
@@ -167,6 +211,8 @@ public struct TextPlanRenderer: PlanRenderer {
 
     /// Ids shown inline before "…".
     static let idsShown = 5
+    /// Unknown variants listed one by one before "(N more)".
+    static let unknownShown = 20
 
     static func ids(_ ids: [Int64]) -> String {
         let shown = ids.prefix(idsShown).map(String.init).joined(separator: ", ")
@@ -185,14 +231,37 @@ public struct TextPlanRenderer: PlanRenderer {
         }
         let asserted = plan.operations.filter(\.unverified)
         if !asserted.isEmpty {
-            out += "\nInventory policy, as declared (STOQ cannot read it back, so it is not compared; apply sends it each time):\n"
+            out +=
+                "\nInventory policy, as declared (not verified: no Shopify policy reader is configured, so it is not compared; apply sends it each time):\n"
             let width = asserted.map(\.plan.internalName.count).max() ?? 0
             for op in asserted {
                 let name = op.plan.internalName.padding(width)
                 out +=
-                    "  \(name)  \((op.policy?.rawValue ?? "").padding(8)) \(PlanText.count(op.variantIDs.count)) variants in \(PlanText.calls(op.requests.count))\n"
+                    "  \(name)  \((op.policy?.rawValue ?? "").padding(8)) \(PlanText.variants(op.variantIDs.count)) in \(PlanText.calls(op.requests.count))\n"
             }
         }
+        let pending = plan.operations.filter(\.inProgress)
+        if !pending.isEmpty {
+            out +=
+                "\nIn progress (a STOQ job was running on these plans; apply waits for it, reads the policies again and sends only what still differs):\n"
+            let width = pending.map(\.plan.internalName.count).max() ?? 0
+            for op in pending {
+                out +=
+                    "  \(op.plan.internalName.padding(width))  \(PlanText.transition(op))  \(PlanText.variants(op.variantIDs.count)): \(Self.ids(op.variantIDs))\n"
+            }
+        }
+        if !plan.unknownVariants.isEmpty {
+            out += "\nShopify does not know these variants; their declared policies are not sent:\n"
+            let width = plan.unknownVariants.map(\.plan.internalName.count).max() ?? 0
+            for u in plan.unknownVariants.prefix(Self.unknownShown) {
+                out +=
+                    "  \(u.plan.internalName.padding(width))  \(u.id)  \(u.policy.rawValue)\(u.location.map { dim("  (\($0.description))") } ?? "")\n"
+            }
+            if plan.unknownVariants.count > Self.unknownShown {
+                out += "  … (\(PlanText.count(plan.unknownVariants.count - Self.unknownShown)) more)\n"
+            }
+        }
+        if plan.policiesVerified, let statement = PlanText.policyStatement(plan) { out += "\n" + statement + "\n" }
         if !plan.unverifiable.isEmpty {
             out += "\nCannot be verified (STOQ never returns these fields; they are sent with a create or update):\n"
             for u in plan.unverifiable { out += "  \(u.plan.internalName): \(u.fields.joined(separator: ", "))\n" }
@@ -242,13 +311,14 @@ public struct TextPlanRenderer: PlanRenderer {
             switch op.kind {
             case .addVariants:
                 out +=
-                    "      \(green("+")) add \(PlanText.count(op.variantIDs.count)) variants in \(PlanText.calls(op.requests.count)): \(Self.ids(op.variantIDs))\n"
+                    "      \(green("+")) add \(PlanText.variants(op.variantIDs.count)) in \(PlanText.calls(op.requests.count)): \(Self.ids(op.variantIDs))\n"
             case .removeVariants:
                 out +=
-                    "      \(red("-")) remove \(PlanText.count(op.variantIDs.count)) variants in \(PlanText.calls(op.requests.count)): \(Self.ids(op.variantIDs))\n"
-            case .setInventoryPolicy where !op.unverified:
+                    "      \(red("-")) remove \(PlanText.variants(op.variantIDs.count)) in \(PlanText.calls(op.requests.count)): \(Self.ids(op.variantIDs))\n"
+            case .setInventoryPolicy where op.isChange:
+                let where_ = op.location.map { dim("  (\($0.description))") } ?? ""
                 out +=
-                    "      \(yellow("~")) \(op.policy?.rawValue ?? "") \(PlanText.count(op.variantIDs.count)) variants in \(PlanText.calls(op.requests.count)): \(Self.ids(op.variantIDs))\n"
+                    "      \(yellow("~")) inventory policy \(PlanText.transition(op)): \(PlanText.variants(op.variantIDs.count)) in \(PlanText.calls(op.requests.count)): \(Self.ids(op.variantIDs))\(where_)\n"
             default: break
             }
         }

@@ -49,10 +49,11 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     case policyConflictAcrossPlans = "policy-conflict-across-plans"
     case policyVariantNotInPlan = "policy-variant-not-in-plan"
     case unknownPlanReference = "unknown-plan-reference"
-    case policySourceUnavailable = "policy-source-unavailable"
+    case invalidShopDomain = "invalid-shop-domain"
     // Planning
     case ambiguousRemotePlan = "ambiguous-remote-plan"
     case unknownTarget = "unknown-target"
+    case unknownVariant = "unknown-variant"
     // Runs: the command line, talking to STOQ, saved plans, safety, apply, export, the emulator
     case usage = "usage"
     case invalidConfiguration = "invalid-configuration"
@@ -60,6 +61,10 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     case emulatorState = "emulator-state"
     case stoqUnreachable = "stoq-unreachable"
     case stoqRequestFailed = "stoq-request-failed"
+    case shopifyUnreachable = "shopify-unreachable"
+    case shopifyRequestFailed = "shopify-request-failed"
+    case missingShopifyCredentials = "missing-shopify-credentials"
+    case policyNotApplied = "policy-not-applied"
     case remoteValueUnreadable = "remote-value-unreadable"
     case savedPlanRefused = "saved-plan-refused"
     case safetyGate = "safety-gate"
@@ -84,7 +89,7 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     /// The severity this code is reported with.
     public var defaultSeverity: Severity {
         switch self {
-        case .unknownEnumValue, .duplicateVariant, .ignoredFieldDeclared, .unknownPlanReference, .remoteValueUnreadable,
+        case .unknownEnumValue, .duplicateVariant, .ignoredFieldDeclared, .unknownPlanReference, .remoteValueUnreadable, .unknownVariant,
             .gateOverridden, .exportLeftOut, .exportOtherFiles:
             .warning
         case .exportTypeChoiceLeftOut:
@@ -141,15 +146,21 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .unknownPlanReference: "the settings file names a plan no file declares"
         case .ambiguousRemotePlan: "STOQ holds two plans with the `internal_name` of a plan that has no `id:` pin"
         case .unknownTarget: "`--target` names a plan no file declares"
+        case .unknownVariant: "Shopify does not know a variant the configuration declares a policy for; its policy is not sent"
         case .usage: "the command line is wrong: an unknown option, a missing or malformed argument, a format the command does not print"
         case .invalidConfiguration: "the configuration has errors, so nothing was sent"
         case .missingToken: "no API token: `STOQ_API_TOKEN` is unset, or `--token-file` cannot be read or is empty"
         case .emulatorState: "the emulator's state file is missing, not a state file, or cannot be written"
         case .stoqUnreachable: "STOQ could not be reached: no connection, a timeout, a refused TLS handshake"
         case .stoqRequestFailed: "STOQ answered a request with an error, after any retries"
+        case .shopifyUnreachable: "Shopify's Admin API could not be reached: no connection, a timeout, a refused TLS handshake"
+        case .shopifyRequestFailed: "Shopify's Admin API answered with an error (HTTP or GraphQL), after any retries"
+        case .missingShopifyCredentials:
+            "`inventory_policy_source: shopify` needs the shop (`shopify_shop`, `SHOPIFY_SHOP` or `--shopify-endpoint`) and a token (`SHOPIFY_ADMIN_TOKEN` or `--shopify-token-file`)"
+        case .policyNotApplied: "after apply's policy job finished, Shopify still reports another policy for some variants"
         case .remoteValueUnreadable: "STOQ returned a value stoqctl cannot read; the field is treated as not returned"
         case .savedPlanRefused: "a saved plan file is damaged, edited, of an unknown version, or made against another endpoint"
-        case .policySourceUnavailable: "`inventory_policy_source: shopify` cannot be used"
+        case .invalidShopDomain: "`shopify_shop` is not a myshopify.com domain or shop name"
         case .safetyGate: "a safety gate refuses the plan"
         case .gateOverridden: "a tripped safety gate is let through by `--allow-gate`"
         case .deletesNeedPermission: "the plan deletes plans and `--allow-deletes` was not given"

@@ -1,0 +1,302 @@
+import Foundation
+import Logging
+import StoqCore
+import StoqWire
+
+/// A failed Shopify Admin API call.
+public struct ShopifyError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong.
+    public enum Kind: Sendable, Equatable {
+        /// Shopify answered with this HTTP status.
+        case http(status: Int)
+        /// No response (timeout, connection).
+        case transport(TransportError)
+        /// The GraphQL response holds errors (other than throttling).
+        case graphQL
+        /// A response that could not be understood.
+        case decoding
+    }
+
+    /// What went wrong.
+    public var kind: Kind
+    /// Shopify's message, or a description of the failure.
+    public var message: String
+    /// Attempts made.
+    public var attempts: Int = 1
+
+    /// `Shopify GraphQL: HTTP 401: [API] Invalid API key…`.
+    public var description: String {
+        let what: String
+        switch kind {
+        case .http(let status): what = "HTTP \(status)"
+        case .transport(let t): what = t.description
+        case .graphQL: what = "GraphQL error"
+        case .decoding: what = "unreadable response"
+        }
+        return
+            "Shopify Admin GraphQL: \(what)\(message.isEmpty ? "" : ": \(message)")\(attempts > 1 ? " (after \(attempts) attempts)" : "")"
+    }
+
+    /// The error as a diagnostic: `doing` and the reason.
+    public func diagnostic(_ doing: String) -> Diagnostic {
+        if case .transport = kind { return Diagnostic(.shopifyUnreachable, "\(doing): \(description)", at: nil) }
+        return Diagnostic(.shopifyRequestFailed, "\(doing): \(description)", at: nil)
+    }
+}
+
+/// Shopify's GraphQL cost bucket as the client sees it: each response's
+/// `extensions.cost.throttleStatus` says how many points are available and how fast they return,
+/// and the client waits before a query the bucket could not pay for, instead of being throttled.
+public actor ShopifyBudget {
+    private let clock: any WireClock
+    private let maxConcurrency: Int
+    private var maximum: Double?
+    private var available: Double = 0
+    private var restoreRate: Double = 0
+    private var observedAt: Double = 0
+    private var reserved = 0
+    private var inFlight = 0
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    /// Seconds spent waiting for points, for the run's figures.
+    private(set) var waited: Double = 0
+
+    /// Creates a budget; until the first response, one query is in flight at a time.
+    public init(clock: any WireClock = SystemClock(), maxConcurrency: Int = 4) {
+        self.clock = clock
+        self.maxConcurrency = maxConcurrency
+    }
+
+    /// Points estimated available now.
+    private func estimate(_ now: Double) -> Double {
+        guard let maximum else { return .infinity }
+        return min(maximum, available + max(0, now - observedAt) * restoreRate) - Double(reserved)
+    }
+
+    /// Waits until a query of `cost` points can be paid for, then reserves them.
+    func acquire(cost: Int) async {
+        while true {
+            let limit = maximum == nil ? 1 : maxConcurrency
+            if inFlight >= limit {
+                await withCheckedContinuation { waiters.append($0) }
+                continue
+            }
+            let now = clock.now()
+            let have = estimate(now)
+            if have >= Double(cost) || restoreRate <= 0 {
+                inFlight += 1
+                reserved += cost
+                return
+            }
+            let wait = (Double(cost) - have) / restoreRate
+            waited += wait
+            try? await clock.sleep(for: wait)
+        }
+    }
+
+    /// Releases a query's reservation and learns the bucket from its response.
+    func release(cost: Int, throttle: (maximum: Double, available: Double, restoreRate: Double)?) {
+        inFlight -= 1
+        reserved -= cost
+        if let throttle {
+            maximum = throttle.maximum
+            available = throttle.available
+            restoreRate = throttle.restoreRate
+            observedAt = clock.now()
+        }
+        while !waiters.isEmpty, inFlight < maxConcurrency { waiters.removeFirst().resume() }
+    }
+
+    /// Seconds to wait after a `THROTTLED` answer for `cost` points, from the status it carried.
+    func throttledWait(cost: Int) -> Double {
+        guard restoreRate > 0 else { return 1 }
+        let wait = max(0.05, (Double(cost) - available) / restoreRate)
+        waited += wait
+        return wait
+    }
+}
+
+/// The Shopify Admin GraphQL endpoint: one POST per query, with the access token, paced by the
+/// cost bucket, retried on transport errors and 5xx, and waiting out `THROTTLED` answers.
+public struct ShopifyClient: Sendable {
+    /// Where requests go (the HTTP transport's base URL, or the in-process emulator).
+    public let transport: any Transport
+    /// The path of the GraphQL endpoint: `/admin/api/{version}/graphql.json`.
+    public let path: String
+    let token: APIToken
+    /// The bucket.
+    public let budget: ShopifyBudget
+    let retry: RetryPolicy
+    let clock: any WireClock
+    let logger: Logger
+    let random: RandomSource
+
+    /// The Admin API version stoqctl speaks (Shopify supports each quarterly version for a year).
+    public static let defaultVersion = "2026-10"
+
+    /// Creates a client.
+    public init(
+        transport: any Transport, path: String, token: APIToken, budget: ShopifyBudget = ShopifyBudget(),
+        retry: RetryPolicy = RetryPolicy(),
+        clock: any WireClock = SystemClock(), logger: Logger = Logger(label: "stoqctl.shopify")
+    ) {
+        self.transport = transport
+        self.path = path
+        self.token = token
+        self.budget = budget
+        self.retry = retry
+        self.clock = clock
+        self.logger = logger
+        self.random = RandomSource(seed: 0x5140_F1)
+    }
+
+    /// The GraphQL path for an API version.
+    public static func graphQLPath(version: String) -> String { "/admin/api/\(version)/graphql.json" }
+
+    /// What one query returned, and what it cost.
+    public struct Answer: Sendable {
+        /// `data`.
+        public var data: JSONValue
+        /// `actualQueryCost` (or the requested cost when Shopify did not say).
+        public var cost: Int
+    }
+
+    /// Runs `query` with `variables`, expected to cost `cost` points.
+    public func query(_ query: String, variables: JSONValue, cost: Int) async throws(ShopifyError) -> Answer {
+        let body = JSONValue.object([("query", .string(query)), ("variables", variables)]).bytes
+        let request = WireRequest(
+            method: "POST", path: path,
+            headers: [("X-Shopify-Access-Token", token.value), ("Content-Type", "application/json"), ("Accept", "application/json")],
+            body: body)
+        var attempt = 0
+        var throttles = 0
+        while true {
+            attempt += 1
+            await budget.acquire(cost: cost)
+            let result: Result<WireResponse, TransportError>
+            do {
+                result = .success(try await transport.send(request))
+            } catch {
+                result = .failure(error)
+            }
+            let json = (try? result.get()).flatMap { (try? JSONValue.parse($0.body)) }
+            let throttle = Self.throttleStatus(json)
+            await budget.release(cost: cost, throttle: throttle)
+            logger.debug("POST \(path) (\(cost) points) → \((try? result.get()).map { String($0.status) } ?? "no response")")
+            let failure: ShopifyError
+            switch result {
+            case .success(let r) where (200..<300).contains(r.status):
+                guard let json else { throw ShopifyError(kind: .decoding, message: "the response is not JSON", attempts: attempt) }
+                if let errors = json["errors"]?.arrayValue, !errors.isEmpty {
+                    if errors.contains(where: { $0["extensions"]?["code"]?.stringValue == "THROTTLED" }) {
+                        throttles += 1
+                        guard throttles <= 50 else {
+                            throw ShopifyError(kind: .graphQL, message: "throttled 50 times in a row", attempts: attempt)
+                        }
+                        let wait = await budget.throttledWait(cost: cost)
+                        logger.notice(
+                            "Shopify's query cost limit answered THROTTLED: waiting \(StoqClient.seconds(wait)) for \(cost) points")
+                        try? await clock.sleep(for: wait)
+                        attempt -= 1
+                        continue
+                    }
+                    let messages = errors.compactMap { $0["message"]?.stringValue }
+                    throw ShopifyError(kind: .graphQL, message: messages.joined(separator: "; "), attempts: attempt)
+                }
+                guard let data = json["data"], !data.isNull else {
+                    throw ShopifyError(kind: .decoding, message: "the response has no data", attempts: attempt)
+                }
+                let actual = json["extensions"]?["cost"]?["actualQueryCost"]?.int64Value.map { Int($0) } ?? cost
+                return Answer(data: data, cost: actual)
+            case .success(let r) where r.status >= 500 || r.status == 429:
+                failure = ShopifyError(kind: .http(status: r.status), message: StoqError.message(from: r.body), attempts: attempt)
+            case .success(let r):
+                throw ShopifyError(kind: .http(status: r.status), message: StoqError.message(from: r.body), attempts: attempt)
+            case .failure(let e):
+                failure = ShopifyError(kind: .transport(e), message: "", attempts: attempt)
+            }
+            guard attempt < retry.maxAttempts else { throw failure }
+            let delay = random.backoff(retry, after: attempt)
+            logger.notice("\(failure); retrying in \(StoqClient.seconds(delay)) (attempt \(attempt + 1) of \(retry.maxAttempts))")
+            try? await clock.sleep(for: delay)
+        }
+    }
+
+    /// `extensions.cost.throttleStatus`, when the response carries it.
+    static func throttleStatus(_ json: JSONValue?) -> (maximum: Double, available: Double, restoreRate: Double)? {
+        guard let status = json?["extensions"]?["cost"]?["throttleStatus"],
+            let maximum = status["maximumAvailable"]?.numberText.flatMap(Double.init),
+            let available = status["currentlyAvailable"]?.numberText.flatMap(Double.init),
+            let rate = status["restoreRate"]?.numberText.flatMap(Double.init)
+        else { return nil }
+        return (maximum, available, rate)
+    }
+}
+
+/// Reads variants' inventory policies from Shopify: `nodes(ids:)` in pages of at most 250 ids
+/// (Shopify's input limit), a few pages in flight, paced by the cost bucket.
+public struct PolicyReader: Sendable {
+    /// The client.
+    public let client: ShopifyClient
+    /// Where the policies come from, as messages name it (`acme.myshopify.com`, `emulator`).
+    public let source: String
+    /// Ids per query.
+    public var pageSize = 250
+
+    /// Creates a reader.
+    public init(client: ShopifyClient, source: String) {
+        self.client = client
+        self.source = source
+    }
+
+    static let query = """
+        query VariantPolicies($ids: [ID!]!) { nodes(ids: $ids) { ... on ProductVariant { id inventoryPolicy } } }
+        """
+
+    /// What a read found, and what it cost.
+    public struct Result: Sendable {
+        /// The policies.
+        public var state: PolicyState
+        /// Queries sent (not counting throttled ones sent again).
+        public var queries: Int
+        /// Points Shopify charged (`actualQueryCost`).
+        public var points: Int
+    }
+
+    /// The current policy of each of `ids` (each read once).
+    public func read(_ ids: [Int64]) async throws(ShopifyError) -> Result {
+        let unique = Array(Set(ids)).sorted()
+        let pages = stride(from: 0, to: unique.count, by: max(1, pageSize)).map { Array(unique[$0..<min($0 + pageSize, unique.count)]) }
+        let client = self.client
+        var state = PolicyState(source: source)
+        var points = 0
+        do {
+            try await withThrowingTaskGroup(of: (page: [Int64], nodes: [JSONValue], cost: Int).self) { group in
+                for page in pages {
+                    group.addTask {
+                        let variables = JSONValue.object([("ids", .array(page.map { .string("gid://shopify/ProductVariant/\($0)") }))])
+                        let answer = try await client.query(Self.query, variables: variables, cost: page.count)
+                        guard let nodes = answer.data["nodes"]?.arrayValue, nodes.count == page.count else {
+                            throw ShopifyError(kind: .decoding, message: "`nodes` does not hold one entry per id")
+                        }
+                        return (page, nodes, answer.cost)
+                    }
+                }
+                for try await (page, nodes, cost) in group {
+                    points += cost
+                    for (id, node) in zip(page, nodes) {
+                        if let text = node["inventoryPolicy"]?.stringValue, let policy = InventoryPolicy(rawValue: text) {
+                            state.current[id] = policy
+                        } else {
+                            state.unknown.insert(id)
+                        }
+                    }
+                }
+            }
+        } catch let error as ShopifyError {
+            throw error
+        } catch {
+            throw ShopifyError(kind: .decoding, message: "\(error)")
+        }
+        return Result(state: state, queries: pages.count, points: points)
+    }
+}
