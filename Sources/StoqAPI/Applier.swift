@@ -34,6 +34,8 @@ public struct ApplyReport: Sendable {
         public var adopted: Bool
         /// Requests sent for it (fewer than planned when a saved plan's item was partly in place).
         public var sent: Int = 0
+        /// Variant ids sent for it (fewer than planned when some were already as planned).
+        public var variantsSent: Int = 0
         /// Policy toggles: the variants whose new policy is to be confirmed in Shopify.
         public var toConfirm: [Int64] = []
         /// Policy toggles: what confirming them found (`confirmed in Shopify`), when they were.
@@ -105,6 +107,7 @@ public struct ApplyReport: Sendable {
                 ("adopted", .bool(item.adopted)), ("requests", .integer(Int64(item.operation.requests.count))),
                 ("requests_sent", .integer(Int64(item.sent))),
                 ("variant_count", .integer(Int64(item.operation.variantIDs.count))),
+                ("variants_sent", .integer(Int64(item.variantsSent))),
                 ("verification", item.verification.map(JSONValue.string) ?? .null),
             ])
         }
@@ -267,6 +270,7 @@ public struct Applier: Sendable {
                             item.planID = planID
                             item.adopted = outcome?.adopted ?? false
                             item.sent = toSend.requests.count
+                            item.variantsSent = toSend.variantIDs.count
                             if op.kind == .create { checking = false }
                             if op.kind == .setInventoryPolicy { jobMayRun = true }
                         }

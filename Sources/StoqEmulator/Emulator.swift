@@ -359,7 +359,8 @@ public actor Emulator {
         let now = clock.now()
         for i in state.plans.indices {
             guard let job = state.plans[i].job, job.endsAt <= now else { continue }
-            for v in job.variantIDs { state.variantPolicies[v] = job.policy }
+            let fail = configuration.faults.jobFailure
+            for v in job.variantIDs where fail <= 0 || random.unit() >= fail { state.variantPolicies[v] = job.policy }
             state.plans[i].job = nil
         }
     }

@@ -7,7 +7,8 @@ import StoqWire
 /// response is lost: the client cannot know a write happened), `429=0.01` (starts a burst of
 /// `burst=3` rate-limit responses), `malformed=0.01` (a truncated JSON body on reads),
 /// `slow=0.01` (one response takes `slowness=5s`), `outage=add_variant` (every request whose path
-/// contains the text gets a 503: one endpoint down, deterministically). Example:
+/// contains the text gets a 503: one endpoint down, deterministically), `jobfail=0.05` (a finishing
+/// policy job leaves each of its variants unchanged with this probability). Example:
 /// `latency=50ms,jitter=10ms,5xx=0.05,drop=0.02`.
 public struct FaultSpec: Sendable, Equatable {
     /// Base latency per request, seconds.
@@ -32,6 +33,9 @@ public struct FaultSpec: Sendable, Equatable {
     public var slowness: Double = 5
     /// Requests whose path contains this text always get a 503 (nil: none).
     public var outage: String?
+    /// Probability that a policy job leaves one of its variants unchanged (STOQ's jobs swallow
+    /// per-variant failures).
+    public var jobFailure: Double = 0
 
     /// No faults.
     public init() {}
@@ -68,6 +72,7 @@ public struct FaultSpec: Sendable, Equatable {
             case "lost": lost = try probability()
             case "429": rateLimitBurst = try probability()
             case "malformed": malformed = try probability()
+            case "jobfail": jobFailure = try probability()
             case "slow": slow = try probability()
             case "outage":
                 guard !raw.isEmpty else { throw ParseError(description: "`outage` needs part of a path, e.g. outage=add_variant") }
@@ -78,7 +83,8 @@ public struct FaultSpec: Sendable, Equatable {
             default:
                 throw ParseError(
                     description:
-                        "unknown fault `\(key)` (known: latency, jitter, 5xx, drop, lost, 429, burst, malformed, slow, slowness, outage)")
+                        "unknown fault `\(key)` (known: latency, jitter, 5xx, drop, lost, 429, burst, malformed, slow, slowness, outage, jobfail)"
+                )
             }
         }
     }

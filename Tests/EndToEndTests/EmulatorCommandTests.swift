@@ -51,12 +51,12 @@ struct EmulatorCommandTests {
     }
 
     @Test("fetch reads the example shop through the in-process emulator and leaves the state file alone")
-    func fetchExample() throws {
+    func fetchExample() async throws {
         let dir = try temporaryDirectory()
         let state = dir.appendingPathComponent("state.json")
         let original = Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json")
         try FileManager.default.copyItem(at: original, to: state)
-        let r = try Stoqctl.run(["fetch", "examples/shop", "--endpoint", "emulator:\(state.path)"])
+        let r = try await Stoqctl.run(["fetch", "examples/shop", "--endpoint", "emulator:\(state.path)"])
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n")
         #expect(lines.first == "Fetched 6 plans from emulator (\(state.path)): 4 managed, 2 unmanaged.")
@@ -65,11 +65,11 @@ struct EmulatorCommandTests {
     }
 
     @Test("commands that talk to STOQ need a token, and refuse plain http to a remote host, before sending anything")
-    func tokenAndTransport() throws {
-        let noToken = try Stoqctl.run(["fetch", "examples/shop", "--endpoint", "https://app.stoqapp.com/api/v1/external"])
+    func tokenAndTransport() async throws {
+        let noToken = try await Stoqctl.run(["fetch", "examples/shop", "--endpoint", "https://app.stoqapp.com/api/v1/external"])
         #expect(noToken.status == 1)
         #expect(noToken.stderr.contains("no API token: set STOQ_API_TOKEN or pass --token-file"))
-        let plain = try Stoqctl.run(
+        let plain = try await Stoqctl.run(
             ["fetch", "examples/shop", "--endpoint", "http://example.com/api"], environment: ["STOQ_API_TOKEN": "canary-e2e-secret"])
         #expect(plain.status == 1)
         #expect(plain.stderr.contains("plain http:// is refused except to loopback"))
@@ -77,10 +77,10 @@ struct EmulatorCommandTests {
     }
 
     @Test("an invalid configuration sends nothing")
-    func invalidSendsNothing() throws {
+    func invalidSendsNothing() async throws {
         let dir = try temporaryDirectory()
         let state = dir.appendingPathComponent("state.json")
-        let r = try Stoqctl.run(["fetch", "examples/invalid/version-2.yaml", "--endpoint", "emulator:\(state.path)"])
+        let r = try await Stoqctl.run(["fetch", "examples/invalid/version-2.yaml", "--endpoint", "emulator:\(state.path)"])
         #expect(r.status == 1)
         #expect(r.stderr.contains("nothing was sent"))
         #expect(!FileManager.default.fileExists(atPath: state.path))

@@ -5,13 +5,13 @@ import Testing
 @Suite("stoqctl plan and apply, end to end against the in-process emulator", .serialized)
 struct PlanApplyCommandTests {
     @Test("plan shows the example shop's changes; apply makes them; plan again says No changes")
-    func planApplyPlan() throws {
+    func planApplyPlan() async throws {
         let dir = try temporaryDirectory()
         let state = dir.appendingPathComponent("state.json")
         try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
         let endpoint = "emulator:\(state.path)"
 
-        let first = try Stoqctl.run(["plan", "examples/shop", "--endpoint", endpoint, "--detailed-exitcode"])
+        let first = try await Stoqctl.run(["plan", "examples/shop", "--endpoint", endpoint, "--detailed-exitcode"])
         #expect(first.status == 2, "\(first.stderr)")
         #expect(first.stderr.isEmpty)
         // The binary prints the same plan as the library; only the hash differs, because the
@@ -25,7 +25,7 @@ struct PlanApplyCommandTests {
         #expect(first.stdout.contains("\nPlan hash: sha256:"))
 
         let report = dir.appendingPathComponent("report.json")
-        let apply = try Stoqctl.run(["apply", "examples/shop", "--endpoint", endpoint, "--report", report.path])
+        let apply = try await Stoqctl.run(["apply", "examples/shop", "--endpoint", endpoint, "--report", report.path])
         #expect(apply.status == 0, "\(apply.stderr)")
         #expect(apply.stdout.contains("[10/10] ✓"))
         #expect(apply.stdout.contains("Apply finished in"))
@@ -34,11 +34,11 @@ struct PlanApplyCommandTests {
         #expect(reportText.contains(#""applied": 10"#))
         #expect(reportText.contains(#""verification": "confirmed in Shopify""#))
 
-        let again = try Stoqctl.run(["plan", "examples/shop", "--endpoint", endpoint, "--detailed-exitcode"])
+        let again = try await Stoqctl.run(["plan", "examples/shop", "--endpoint", endpoint, "--detailed-exitcode"])
         #expect(again.status == 0)
         #expect(again.stdout.hasPrefix("No changes. The shop matches the configuration.\n"))
 
-        let json = try Stoqctl.run([
+        let json = try await Stoqctl.run([
             "plan", "examples/shop", "--endpoint", endpoint, "--format", "json", "--out", dir.appendingPathComponent("plan.json").path,
         ])
         #expect(json.status == 0)
@@ -47,11 +47,11 @@ struct PlanApplyCommandTests {
     }
 
     @Test("an invalid configuration makes plan and apply exit 1 without touching the shop")
-    func invalid() throws {
+    func invalid() async throws {
         let dir = try temporaryDirectory()
         let state = dir.appendingPathComponent("state.json")
         for command in ["plan", "apply"] {
-            let r = try Stoqctl.run([command, "examples/invalid", "--endpoint", "emulator:\(state.path)"])
+            let r = try await Stoqctl.run([command, "examples/invalid", "--endpoint", "emulator:\(state.path)"])
             #expect(r.status == 1)
             #expect(r.stderr.contains("error: the configuration is invalid; nothing was sent"))
             #expect(r.stdout.isEmpty)
@@ -60,21 +60,27 @@ struct PlanApplyCommandTests {
     }
 
     @Test("an unknown --target is an error; markdown and github formats render")
-    func targetsAndFormats() throws {
+    func targetsAndFormats() async throws {
         let dir = try temporaryDirectory()
-        let missing = try Stoqctl.run(["plan", "examples/shop", "--endpoint", "emulator:\(dir.appendingPathComponent("empty.json").path)"])
+        let missing = try await Stoqctl.run([
+            "plan", "examples/shop", "--endpoint", "emulator:\(dir.appendingPathComponent("empty.json").path)",
+        ])
         #expect(missing.status == 1, "a mistyped state file is an error, not an empty shop")
         #expect(missing.stdout.isEmpty)
         #expect(missing.stderr.contains("empty.json does not exist; to start an empty shop there, use --endpoint emulator:new:"))
         #expect(missing.stderr.hasSuffix("[emulator-state]\n"))
         let endpoint = "emulator:new:\(dir.appendingPathComponent("empty.json").path)"
-        let bad = try Stoqctl.run(["plan", "examples/shop", "--endpoint", endpoint, "--target", "fall-drop"])
+        let bad = try await Stoqctl.run(["plan", "examples/shop", "--endpoint", endpoint, "--target", "fall-drop"])
         #expect(bad.status == 1)
         #expect(bad.stderr.contains("--target fall-drop: no plan has this internal_name; did you mean `fall-drop-2026`? [unknown-target]"))
-        let md = try Stoqctl.run(["plan", "examples/shop", "--endpoint", endpoint, "--format", "markdown", "--target", "fall-drop-2026"])
+        let md = try await Stoqctl.run([
+            "plan", "examples/shop", "--endpoint", endpoint, "--format", "markdown", "--target", "fall-drop-2026",
+        ])
         #expect(md.status == 0)
         #expect(md.stdout.hasPrefix("### stoqctl plan\n\n**Plan: 1 to create, 0 to update, 0 to delete;"))
-        let gh = try Stoqctl.run(["plan", "examples/shop", "--endpoint", endpoint, "--format", "github", "--target", "fall-drop-2026"])
+        let gh = try await Stoqctl.run([
+            "plan", "examples/shop", "--endpoint", endpoint, "--format", "github", "--target", "fall-drop-2026",
+        ])
         #expect(
             gh.stdout.contains(
                 "\n::notice file=examples/shop/preorders/fall-drop.yaml,line=13,col=5,title=stoqctl plan%3A create fall-drop-2026::"))

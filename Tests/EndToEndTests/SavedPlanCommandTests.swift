@@ -29,11 +29,11 @@ struct GateShop {
         try "{\"plans\": [\(plans.joined(separator: ",\n"))]}".write(to: state, atomically: true, encoding: .utf8)
     }
 
-    func run(_ args: [String]) throws -> Stoqctl.Outcome { try Stoqctl.run(args + ["--endpoint", endpoint], in: dir) }
+    func run(_ args: [String]) async throws -> Stoqctl.Outcome { try await Stoqctl.run(args + ["--endpoint", endpoint], in: dir) }
 
     /// `plan --out plan.json`, returning the plan's short hash (hex only).
-    func savePlan(_ extra: [String] = [], status: Int32 = 0) throws -> String {
-        let r = try run(["plan", "shop", "--out", "plan.json"] + extra)
+    func savePlan(_ extra: [String] = [], status: Int32 = 0) async throws -> String {
+        let r = try await run(["plan", "shop", "--out", "plan.json"] + extra)
         #expect(r.status == status, "\(r.stderr)")
         let line = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("Plan hash: sha256:") })
         return String(line.dropFirst("Plan hash: sha256:".count))
@@ -45,17 +45,17 @@ struct GateShop {
 @Suite("stoqctl apply PLANFILE: stale plans, tampering, safety gates and partial failure, end to end", .serialized)
 struct SavedPlanCommandTests {
     @Test("a saved plan applies; the same file applied again is all in place; plan then says No changes")
-    func savedPlanApplies() throws {
+    func savedPlanApplies() async throws {
         let shop = try GateShop(changed: 2)
-        _ = try shop.savePlan()
-        let apply = try shop.run(["apply", "plan.json", "--report", "report.json"])
+        _ = try await shop.savePlan()
+        let apply = try await shop.run(["apply", "plan.json", "--report", "report.json"])
         #expect(apply.status == 0, "\(apply.stderr)")
         #expect(apply.stdout.contains("Applying the saved plan plan.json (sha256:"))
         #expect(apply.stdout.contains("2 applied, 0 failed, 0 skipped, 0 conflicts."))
-        let again = try shop.run(["apply", "plan.json"])
+        let again = try await shop.run(["apply", "plan.json"])
         #expect(again.status == 0)
         #expect(again.stdout.contains("= update plan-1: already in place: every planned field has its new value"))
-        let plan = try shop.run(["plan", "shop", "--detailed-exitcode"])
+        let plan = try await shop.run(["plan", "shop", "--detailed-exitcode"])
         #expect(plan.status == 0)
         #expect(plan.stdout.hasPrefix("No changes."))
         let report = try String(contentsOf: shop.dir.appendingPathComponent("report.json"), encoding: .utf8)
@@ -65,7 +65,7 @@ struct SavedPlanCommandTests {
     }
 
     @Test("while apply runs, the report file already lists the finished operations (complete: false)")
-    func reportDuringApply() throws {
+    func reportDuringApply() async throws {
         let dir = try temporaryDirectory()
         let state = dir.appendingPathComponent("state.json")
         try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
@@ -92,7 +92,7 @@ struct SavedPlanCommandTests {
         var sawPartial = false
         while apply.isRunning {
             if let text = try? String(contentsOf: report, encoding: .utf8), text.contains(#""complete": false"#) { sawPartial = true }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(nanoseconds: 50_000_000)
         }
         apply.waitUntilExit()
         #expect(apply.terminationStatus == 0)
@@ -102,13 +102,13 @@ struct SavedPlanCommandTests {
     }
 
     @Test("the remote edited between plan and apply: the edited item conflicts (exit 4), the rest is applied")
-    func stale() throws {
+    func stale() async throws {
         let shop = try GateShop(changed: 2)
-        _ = try shop.savePlan()
+        _ = try await shop.savePlan()
         // Staff rename plan-1 in the dashboard after the plan was reviewed.
         let edited = try shop.stateText().replacingOccurrences(of: #""name": "Plan 1""#, with: #""name": "Plan 1 by staff""#)
         try edited.write(to: shop.state, atomically: true, encoding: .utf8)
-        let apply = try shop.run(["apply", "plan.json", "--report", "report.json"])
+        let apply = try await shop.run(["apply", "plan.json", "--report", "report.json"])
         #expect(apply.status == 4, "\(apply.stderr)")
         #expect(
             apply.stdout.contains(
@@ -122,27 +122,27 @@ struct SavedPlanCommandTests {
     }
 
     @Test("a tampered or unknown-version plan file is refused with exit 1 and nothing is sent")
-    func tampered() throws {
+    func tampered() async throws {
         let shop = try GateShop(changed: 2)
-        _ = try shop.savePlan()
+        _ = try await shop.savePlan()
         let file = shop.dir.appendingPathComponent("plan.json")
         let original = try String(contentsOf: file, encoding: .utf8)
         let before = try shop.stateText()
 
         try original.replacingOccurrences(of: "Plan 2 (new)", with: "Plan 2 (evil)").write(to: file, atomically: true, encoding: .utf8)
-        let tampered = try shop.run(["apply", "plan.json"])
+        let tampered = try await shop.run(["apply", "plan.json"])
         #expect(tampered.status == 1)
         #expect(tampered.stderr.contains("error: plan.json: plan_hash does not match the content"))
         #expect(tampered.stderr.contains("nothing was sent"))
 
         try original.replacingOccurrences(of: #""format_version": 1"#, with: #""format_version": 7"#).write(
             to: file, atomically: true, encoding: .utf8)
-        let version = try shop.run(["apply", "plan.json"])
+        let version = try await shop.run(["apply", "plan.json"])
         #expect(version.status == 1)
         #expect(version.stderr.contains("unknown format_version 7"))
 
         try original.write(to: file, atomically: true, encoding: .utf8)
-        let elsewhere = try Stoqctl.run(
+        let elsewhere = try await Stoqctl.run(
             ["apply", "plan.json", "--endpoint", "emulator:new:\(shop.dir.appendingPathComponent("other.json").path)"], in: shop.dir)
         #expect(elsewhere.status == 1)
         #expect(elsewhere.stderr.contains("was planned against emulator:\(shop.state.path), but this apply would write to emulator:"))
@@ -150,21 +150,21 @@ struct SavedPlanCommandTests {
     }
 
     @Test("the updates gate refuses (exit 3, naming the gate and the excess); a pinned override lets exactly this plan through")
-    func updatesGate() throws {
+    func updatesGate() async throws {
         let shop = try GateShop(changed: 5)
-        let hash = try shop.savePlan(status: 3)
-        let plan = try shop.run(["plan", "shop"])
+        let hash = try await shop.savePlan(status: 3)
+        let plan = try await shop.run(["plan", "shop"])
         #expect(plan.status == 3, "plan exits 3 when apply would refuse the plan")
         #expect(
             plan.stdout.contains(
                 "Safety gate `updates` refuses this plan: 5 of 12 managed plans updated (41.7 %); safety.max_update_percent: 30 allows 3: 2 over."
             ))
-        let pinned = try shop.run(["plan", "shop", "--allow-gate", "updates=\(hash)", "--detailed-exitcode"])
+        let pinned = try await shop.run(["plan", "shop", "--allow-gate", "updates=\(hash)", "--detailed-exitcode"])
         #expect(pinned.status == 2, "with the same pinned override, plan says what apply would do: apply, with changes")
         #expect(pinned.stdout.contains("Safety gate `updates` is let through by --allow-gate updates=\(hash)"))
         let before = try shop.stateText()
 
-        let refused = try shop.run(["apply", "plan.json", "--report", "report.json"])
+        let refused = try await shop.run(["apply", "plan.json", "--report", "report.json"])
         #expect(refused.status == 3)
         #expect(
             refused.stderr.contains(
@@ -175,38 +175,38 @@ struct SavedPlanCommandTests {
         let report = try String(contentsOf: shop.dir.appendingPathComponent("report.json"), encoding: .utf8)
         #expect(report.contains(#""skipped": 5"#))
 
-        let wrongPin = try shop.run(["apply", "plan.json", "--allow-gate", "updates=0123456789abcdef"])
+        let wrongPin = try await shop.run(["apply", "plan.json", "--allow-gate", "updates=0123456789abcdef"])
         #expect(wrongPin.status == 3)
         #expect(wrongPin.stderr.contains("--allow-gate updates=0123456789abcdef is pinned to another plan"))
         #expect(try shop.stateText() == before)
 
-        let otherGate = try shop.run(["apply", "plan.json", "--allow-gate", "deletes=\(hash)"])
+        let otherGate = try await shop.run(["apply", "plan.json", "--allow-gate", "deletes=\(hash)"])
         #expect(otherGate.status == 3)
 
-        let fresh = try shop.run(["apply", "shop"])
+        let fresh = try await shop.run(["apply", "shop"])
         #expect(fresh.status == 3, "a fresh apply is gated too")
 
-        let allowed = try shop.run(["apply", "plan.json", "--allow-gate", "updates=\(hash)"])
+        let allowed = try await shop.run(["apply", "plan.json", "--allow-gate", "updates=\(hash)"])
         #expect(allowed.status == 0, "\(allowed.stderr)")
         #expect(allowed.stderr.contains("warning: safety gate `updates` is let through by --allow-gate updates=\(hash)"))
         #expect(allowed.stdout.contains("5 applied"))
     }
 
     @Test("a saved plan that deletes needs --allow-deletes at apply too (exit 3)")
-    func deletesNeedTheFlag() throws {
+    func deletesNeedTheFlag() async throws {
         let shop = try GateShop(changed: 0, prune: true)
-        _ = try shop.savePlan(["--allow-deletes"])
-        let refused = try shop.run(["apply", "plan.json"])
+        _ = try await shop.savePlan(["--allow-deletes"])
+        let refused = try await shop.run(["apply", "plan.json"])
         #expect(refused.status == 3)
         #expect(refused.stderr.contains("error: the plan deletes 1 plan; deletes need --allow-deletes"))
         #expect(try shop.stateText().contains("Leftover"))
-        let allowed = try shop.run(["apply", "plan.json", "--allow-deletes"])
+        let allowed = try await shop.run(["apply", "plan.json", "--allow-deletes"])
         #expect(allowed.status == 0, "\(allowed.stderr)")
         #expect(allowed.stdout.contains("✓ delete leftover"))
     }
 
     @Test("with one endpoint down, apply exits 5 with a report; once it is back, apply again converges")
-    func partialFailure() throws {
+    func partialFailure() async throws {
         let dir = try temporaryDirectory()
         let state = dir.appendingPathComponent("state.json")
         try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
@@ -227,7 +227,7 @@ struct SavedPlanCommandTests {
 
         let (down, downURL) = try serve(["--faults", "outage=add_variant"])
         let report = dir.appendingPathComponent("report.json")
-        let first = try Stoqctl.run(["apply", "examples/shop", "--endpoint", downURL, "--report", report.path], environment: token)
+        let first = try await Stoqctl.run(["apply", "examples/shop", "--endpoint", downURL, "--report", report.path], environment: token)
         down.terminate()
         down.waitUntilExit()
         #expect(first.status == 5, "\(first.stderr)")
@@ -238,16 +238,16 @@ struct SavedPlanCommandTests {
 
         let (up, upURL) = try serve([])
         defer { up.terminate() }
-        let second = try Stoqctl.run(["apply", "examples/shop", "--endpoint", upURL], environment: token)
+        let second = try await Stoqctl.run(["apply", "examples/shop", "--endpoint", upURL], environment: token)
         #expect(second.status == 0, "\(second.stderr)")
         #expect(!second.stdout.contains("✓ create"), "the plans created by the first run are not created again")
-        let plan = try Stoqctl.run(["plan", "examples/shop", "--endpoint", upURL, "--detailed-exitcode"], environment: token)
+        let plan = try await Stoqctl.run(["plan", "examples/shop", "--endpoint", upURL, "--detailed-exitcode"], environment: token)
         #expect(plan.status == 0, "\(plan.stdout)")
 
         // A plan records its endpoint without user info or query, which could hold credentials.
         let withSecrets = upURL.replacingOccurrences(of: "http://", with: "http://user:secret-pw@") + "?key=secret-q"
         let saved = dir.appendingPathComponent("plan.json")
-        let planned = try Stoqctl.run(["plan", "examples/shop", "--endpoint", withSecrets, "--out", saved.path], environment: token)
+        let planned = try await Stoqctl.run(["plan", "examples/shop", "--endpoint", withSecrets, "--out", saved.path], environment: token)
         #expect(planned.status == 0, "\(planned.stderr)")
         let savedText = try String(contentsOf: saved, encoding: .utf8)
         #expect(savedText.contains("\"endpoint\": \"\(upURL)\""))
@@ -258,43 +258,43 @@ struct SavedPlanCommandTests {
 @Suite("stoqctl export, end to end", .serialized)
 struct ExportCommandTests {
     @Test("export the example shop, then plan: No changes; a second export does not overwrite without --overwrite")
-    func exportThenPlan() throws {
+    func exportThenPlan() async throws {
         let dir = try temporaryDirectory()
         let state = dir.appendingPathComponent("state.json")
         try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
         let endpoint = "emulator:\(state.path)"
-        let export = try Stoqctl.run(["export", "--out", "shop", "--endpoint", endpoint], in: dir)
+        let export = try await Stoqctl.run(["export", "--out", "shop", "--endpoint", endpoint], in: dir)
         #expect(export.status == 0, "\(export.stderr)")
         #expect(export.stdout.hasPrefix("Exported 6 plans to shop (6 files) from emulator"))
         #expect(export.stderr.hasPrefix("note: 5 type choices left out (unmanaged)"))
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("shop/preorders").path).sorted()
         #expect(files.count == 6 && files.first == "always-on-backorder.yaml")
 
-        let plan = try Stoqctl.run(["plan", "shop", "--endpoint", endpoint, "--detailed-exitcode"], in: dir)
+        let plan = try await Stoqctl.run(["plan", "shop", "--endpoint", endpoint, "--detailed-exitcode"], in: dir)
         #expect(plan.status == 0, "\(plan.stdout)\(plan.stderr)")
         #expect(plan.stdout.hasPrefix("No changes. The shop matches the configuration.\n"))
         #expect(plan.stderr.isEmpty)
 
         let before = try String(contentsOf: dir.appendingPathComponent("shop/preorders/fall-drop-2026.yaml"), encoding: .utf8)
-        let again = try Stoqctl.run(["export", "--out", "shop", "--endpoint", endpoint], in: dir)
+        let again = try await Stoqctl.run(["export", "--out", "shop", "--endpoint", endpoint], in: dir)
         #expect(again.status == 1)
         #expect(again.stderr.contains("6 files already exist"))
-        let overwritten = try Stoqctl.run(["export", "--out", "shop", "--endpoint", endpoint, "--overwrite"], in: dir)
+        let overwritten = try await Stoqctl.run(["export", "--out", "shop", "--endpoint", endpoint, "--overwrite"], in: dir)
         #expect(overwritten.status == 0)
         #expect(try String(contentsOf: dir.appendingPathComponent("shop/preorders/fall-drop-2026.yaml"), encoding: .utf8) == before)
     }
 
     @Test("export to standard output is one stable document (golden) that also plans to No changes")
-    func exportToStandardOutput() throws {
+    func exportToStandardOutput() async throws {
         let dir = try temporaryDirectory()
         let state = dir.appendingPathComponent("state.json")
         try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
-        let export = try Stoqctl.run(["export", "--endpoint", "emulator:\(state.path)"], in: dir)
+        let export = try await Stoqctl.run(["export", "--endpoint", "emulator:\(state.path)"], in: dir)
         #expect(export.status == 0)
         let golden = Golden.check(export.stdout, against: "Tests/Fixtures/export/the-example-shop.yaml")
         #expect(golden == nil, "\(golden ?? "")")
         try export.stdout.write(to: dir.appendingPathComponent("all.yaml"), atomically: true, encoding: .utf8)
-        let plan = try Stoqctl.run(["plan", "all.yaml", "--endpoint", "emulator:\(state.path)", "--detailed-exitcode"], in: dir)
+        let plan = try await Stoqctl.run(["plan", "all.yaml", "--endpoint", "emulator:\(state.path)", "--detailed-exitcode"], in: dir)
         #expect(plan.status == 0, "\(plan.stdout)")
     }
 }

@@ -30,7 +30,7 @@ final class ServedEmulator {
 @Suite("Signals agree: one funnel, one exit table, redaction, and no silent failures", .serialized)
 struct SignalsTests {
     @Test("a token planted in every place a token or URL can be given never reaches any output or file")
-    func canary() throws {
+    func canary() async throws {
         let dir = try temporaryDirectory()
         let state = dir.appendingPathComponent("state.json")
         try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
@@ -49,23 +49,23 @@ struct SignalsTests {
         let envURL = "http://u:CANARY-ENV-URL@\(hostPort)/api/v1/external?token=CANARY-ENV-QUERY"
         let env = ["STOQ_API_TOKEN": "CANARY-ENV-TOKEN"]
         var runs: [Stoqctl.Outcome] = []
-        func run(_ args: [String], _ extraEnv: [String: String] = [:]) throws {
-            runs.append(try Stoqctl.run(args, in: dir, environment: env.merging(extraEnv) { _, b in b }))
+        func run(_ args: [String], _ extraEnv: [String: String] = [:]) async throws {
+            runs.append(try await Stoqctl.run(args, in: dir, environment: env.merging(extraEnv) { _, b in b }))
         }
         // The settings file's endpoint, with the token from the environment.
-        try run(["fetch", "shop", "--debug"])
+        try await run(["fetch", "shop", "--debug"])
         // The environment's URL.
-        try run(["plan", "shop", "--debug", "--format", "json"], ["STOQ_API_URL": envURL])
+        try await run(["plan", "shop", "--debug", "--format", "json"], ["STOQ_API_URL": envURL])
         // The flag, with a token file, in every plan format, a saved plan, apply with a report, export.
         for format in ["text", "markdown", "github"] {
-            try run(["plan", "shop", "--format", format, "--endpoint", flagURL, "--token-file", "token", "--debug"])
+            try await run(["plan", "shop", "--format", format, "--endpoint", flagURL, "--token-file", "token", "--debug"])
         }
-        try run(["plan", "shop", "--out", "plan.json", "--endpoint", flagURL, "--token-file", "token"])
-        try run(["apply", "plan.json", "--report", "report.json", "--endpoint", flagURL, "--token-file", "token", "--debug"])
-        try run(["export", "--endpoint", flagURL, "--debug"])
-        try run(["export", "--out", "exported", "--endpoint", flagURL])
+        try await run(["plan", "shop", "--out", "plan.json", "--endpoint", flagURL, "--token-file", "token"])
+        try await run(["apply", "plan.json", "--report", "report.json", "--endpoint", flagURL, "--token-file", "token", "--debug"])
+        try await run(["export", "--endpoint", flagURL, "--debug"])
+        try await run(["export", "--out", "exported", "--endpoint", flagURL])
         // Nothing listening: every retry line (with --debug) and the final connection error.
-        try run(["fetch", "shop", "--debug", "--endpoint", "http://user:CANARY-DEAD@127.0.0.1:1/api?token=CANARY-DEAD-QUERY"])
+        try await run(["fetch", "shop", "--debug", "--endpoint", "http://user:CANARY-DEAD@127.0.0.1:1/api?token=CANARY-DEAD-QUERY"])
 
         #expect(runs.count == 10)
         #expect(runs[4].status == 0, "the saved plan was written: \(runs[4].stderr)")
@@ -91,8 +91,8 @@ struct SignalsTests {
     }
 
     @Test("with nothing listening, fetch says what it waits for and ends with a sentence")
-    func networkDown() throws {
-        let r = try Stoqctl.run(
+    func networkDown() async throws {
+        let r = try await Stoqctl.run(
             ["fetch", "examples/shop", "--endpoint", "http://127.0.0.1:1/api/v1/external"], environment: ["STOQ_API_TOKEN": "t"])
         #expect(r.status == 1)
         let lines = r.stderr.split(separator: "\n")
@@ -106,50 +106,50 @@ struct SignalsTests {
     }
 
     @Test("a second emulator on a taken port says so in a sentence")
-    func portTaken() throws {
+    func portTaken() async throws {
         let dir = try temporaryDirectory()
         let state = dir.appendingPathComponent("s.json")
         let server = try ServedEmulator(state: "new:" + state.path)
-        let r = try Stoqctl.run(["emulator", "--state", state.path, "--port", "\(server.port)"])
+        let r = try await Stoqctl.run(["emulator", "--state", state.path, "--port", "\(server.port)"])
         #expect(r.status == 1)
         #expect(r.stderr == "error: cannot listen on 127.0.0.1:\(server.port): address already in use [listen-failed]\n")
     }
 
     @Test("a state that cannot be written fails the command instead of reporting success")
-    func stateWriteFails() throws {
+    func stateWriteFails() async throws {
         let missingDir = try temporaryDirectory().appendingPathComponent("no-such-dir/state.json").path
-        let apply = try Stoqctl.run(["apply", "examples/shop", "--endpoint", "emulator:new:\(missingDir)"])
+        let apply = try await Stoqctl.run(["apply", "examples/shop", "--endpoint", "emulator:new:\(missingDir)"])
         #expect(apply.status == 1, "\(apply.stderr)")
         #expect(apply.stderr.contains("the emulator state could not be written to \(missingDir)"))
         #expect(apply.stderr.contains("its changes are lost [emulator-state]"))
-        let server = try Stoqctl.run(["emulator", "--state", "new:\(missingDir)", "--port", "0"])
+        let server = try await Stoqctl.run(["emulator", "--state", "new:\(missingDir)", "--port", "0"])
         #expect(server.status == 1)
         #expect(server.stderr.contains("the emulator state could not be written to \(missingDir)"))
-        let missing = try Stoqctl.run(["emulator", "--state", missingDir, "--port", "0"])
+        let missing = try await Stoqctl.run(["emulator", "--state", missingDir, "--port", "0"])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("does not exist; to start an empty shop there, use --state new:"))
     }
 
     @Test("a format a command does not print is a usage error (64), as are bad options")
-    func formats() throws {
-        let validate = try Stoqctl.run(["validate", "examples/shop", "--format", "markdown"])
+    func formats() async throws {
+        let validate = try await Stoqctl.run(["validate", "examples/shop", "--format", "markdown"])
         #expect(validate.status == 64)
         #expect(validate.stdout.isEmpty)
         #expect(
             validate.stderr.hasPrefix(
                 "error: --format markdown: validate prints text, json, github; not markdown [usage]\nUsage: stoqctl validate"))
-        let fetch = try Stoqctl.run(["fetch", "examples/shop", "--format", "github"])
+        let fetch = try await Stoqctl.run(["fetch", "examples/shop", "--format", "github"])
         #expect(fetch.status == 64)
         #expect(fetch.stderr.hasPrefix("error: --format github: fetch prints text, json; not github [usage]"))
-        let unknown = try Stoqctl.run(["plan", "--no-such-option"])
+        let unknown = try await Stoqctl.run(["plan", "--no-such-option"])
         #expect(unknown.status == 64)
         #expect(unknown.stderr.hasPrefix("error: Unknown option '--no-such-option'"))
-        let rate = try Stoqctl.run(["plan", "--rate-limit", "fast"])
+        let rate = try await Stoqctl.run(["plan", "--rate-limit", "fast"])
         #expect(rate.status == 64)
     }
 
     @Test("the exit codes in --help and the README are the code's one table")
-    func exitTable() throws {
+    func exitTable() async throws {
         let readme = try String(contentsOf: Golden.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
         let section = try #require(readme.components(separatedBy: "## Exit codes").dropFirst().first)
         let rows = section.split(separator: "\n").filter { $0.hasPrefix("| ") && !$0.hasPrefix("| code") }.map { row in
@@ -157,7 +157,7 @@ struct SignalsTests {
         }
         let table = rows.map { "\($0[0]) \($0[1])" }
         #expect(table == ExitStatus.allCases.map { "\($0.rawValue) \($0.meaning)" })
-        let help = try Stoqctl.run(["--help"]).stdout.replacingOccurrences(of: "\n     ", with: "")
+        let help = try await Stoqctl.run(["--help"]).stdout.replacingOccurrences(of: "\n     ", with: "")
         for status in ExitStatus.allCases {
             let number = String(status.rawValue)
             let line = "  \(number)\(String(repeating: " ", count: 4 - number.count))\(status.meaning)"
@@ -166,25 +166,25 @@ struct SignalsTests {
     }
 
     @Test("with --format json, a failure prints one diagnostics document; with github, an annotation")
-    func failureFormats() throws {
-        let json = try Stoqctl.run(["plan", "examples/invalid/version-2.yaml", "--format", "json"])
+    func failureFormats() async throws {
+        let json = try await Stoqctl.run(["plan", "examples/invalid/version-2.yaml", "--format", "json"])
         #expect(json.status == 1)
         let document = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         let codes = (document?["diagnostics"] as? [[String: Any]])?.compactMap { $0["code"] as? String }
         #expect(codes == ["unsupported-version", "invalid-configuration"])
-        let github = try Stoqctl.run(["plan", "examples/shop", "--format", "github", "--endpoint", "emulator:missing.json"])
+        let github = try await Stoqctl.run(["plan", "examples/shop", "--format", "github", "--endpoint", "emulator:missing.json"])
         #expect(github.status == 1)
         #expect(github.stdout.hasPrefix("::error title=stoqctl emulator-state::emulator state file missing.json does not exist"))
     }
 
     @Test("planner diagnostics go through the same renderer: github annotates ambiguous-remote-plan on its line")
-    func plannerDiagnostics() throws {
+    func plannerDiagnostics() async throws {
         let dir = try temporaryDirectory()
         try "version: 1\nselling_plans:\n  - internal_name: twice\n    name: Twice\n".write(
             to: dir.appendingPathComponent("plans.yaml"), atomically: true, encoding: .utf8)
         try #"{"plans": [{"id": "a", "internal_name": "twice"}, {"id": "b", "internal_name": "twice"}]}"#.write(
             to: dir.appendingPathComponent("state.json"), atomically: true, encoding: .utf8)
-        let r = try Stoqctl.run(["plan", "plans.yaml", "--format", "github", "--endpoint", "emulator:state.json"], in: dir)
+        let r = try await Stoqctl.run(["plan", "plans.yaml", "--format", "github", "--endpoint", "emulator:state.json"], in: dir)
         #expect(r.status == 1)
         #expect(
             r.stdout.hasPrefix(

@@ -40,10 +40,10 @@ struct TourTests {
         /// Runs `stoqctl args…` as step `name`, compares it with its golden, and returns it.
         @discardableResult
         mutating func run(_ name: String, _ args: [String], note: String? = nil, sourceLocation: SourceLocation = #_sourceLocation)
-            throws -> Stoqctl.Outcome
+            async throws -> Stoqctl.Outcome
         {
             step += 1
-            let r = try Stoqctl.run(args, in: dir)
+            let r = try await Stoqctl.run(args, in: dir)
             var text = note.map { "# \($0)\n" } ?? ""
             text += "$ stoqctl \(args.joined(separator: " "))\n"
             text += "exit \(r.status)\n--- stdout\n\(Self.placeholders(r.stdout))--- stderr\n\(Self.placeholders(r.stderr))"
@@ -62,38 +62,38 @@ struct TourTests {
 
     @Test(
         "plan, apply, plan again; drift held by the CONTINUE gate, then overridden; export and plan it; a stale and a tampered saved plan")
-    func tour() throws {
+    func tour() async throws {
         var tour = try Tour()
         let endpoint = ["--endpoint", "emulator:shop-state.json"]
 
-        try tour.run("plan", ["plan", "examples/shop"] + endpoint)
-        try tour.run("apply", ["apply", "examples/shop"] + endpoint)
-        try tour.run("plan-again", ["plan", "examples/shop", "--detailed-exitcode"] + endpoint)
+        try await tour.run("plan", ["plan", "examples/shop"] + endpoint)
+        try await tour.run("apply", ["apply", "examples/shop"] + endpoint)
+        try await tour.run("plan-again", ["plan", "examples/shop", "--detailed-exitcode"] + endpoint)
 
         // STOQ sells a variant out and sets it to DENY: drift, which apply would undo only with an override.
         try tour.edit("shop-state.json", replacing: #""43900910010834": "CONTINUE""#, with: #""43900910010834": "DENY""#)
-        let drift = try tour.run(
+        let drift = try await tour.run(
             "drift", ["plan", "examples/shop", "--detailed-exitcode"] + endpoint,
             note: "STOQ set variant 43900910010834 to DENY when it sold out")
-        try tour.run("apply-the-drift", ["apply", "examples/shop"] + endpoint)
+        try await tour.run("apply-the-drift", ["apply", "examples/shop"] + endpoint)
         let hash = try #require(drift.stdout.split(separator: "\n").first { $0.hasPrefix("Plan hash: sha256:") })
             .dropFirst("Plan hash: sha256:".count)
-        try tour.run("apply-with-the-override", ["apply", "examples/shop", "--allow-gate", "continue_flips=\(hash)"] + endpoint)
+        try await tour.run("apply-with-the-override", ["apply", "examples/shop", "--allow-gate", "continue_flips=\(hash)"] + endpoint)
 
-        try tour.run("export", ["export", "--out", "exported"] + endpoint)
-        try tour.run("plan-the-export", ["plan", "exported", "--detailed-exitcode"] + endpoint)
-        try tour.run("fetch", ["fetch", "examples/shop"] + endpoint)
+        try await tour.run("export", ["export", "--out", "exported"] + endpoint)
+        try await tour.run("plan-the-export", ["plan", "exported", "--detailed-exitcode"] + endpoint)
+        try await tour.run("fetch", ["fetch", "examples/shop"] + endpoint)
 
         // Saved plans: reviewed on the pull request, applied on merge.
         try tour.resetShop()
-        try tour.run("save-a-plan", ["plan", "examples/shop", "--out", "plan.json"] + endpoint)
+        try await tour.run("save-a-plan", ["plan", "examples/shop", "--out", "plan.json"] + endpoint)
         try tour.edit("shop-state.json", replacing: "Ships late October", with: "Ships in November (staff)")
-        try tour.run(
+        try await tour.run(
             "apply-a-stale-plan", ["apply", "plan.json", "--report", "report.json"] + endpoint,
             note: "someone changed fall-drop-2026's shipping_text in STOQ after the plan was made")
         try tour.resetShop()
-        try tour.run("save-the-plan-again", ["plan", "examples/shop", "--out", "plan.json"] + endpoint)
+        try await tour.run("save-the-plan-again", ["plan", "examples/shop", "--out", "plan.json"] + endpoint)
         try tour.edit("plan.json", replacing: #""after": "Ships mid-October""#, with: #""after": "Ships whenever""#)
-        try tour.run("apply-a-tampered-plan", ["apply", "plan.json"] + endpoint, note: "plan.json was edited after plan wrote it")
+        try await tour.run("apply-a-tampered-plan", ["apply", "plan.json"] + endpoint, note: "plan.json was edited after plan wrote it")
     }
 }

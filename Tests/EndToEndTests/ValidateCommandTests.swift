@@ -5,15 +5,15 @@ import Testing
 @Suite("stoqctl validate, end to end")
 struct ValidateCommandTests {
     @Test("the example shop validates clean and exits 0")
-    func exampleShopIsClean() throws {
-        let r = try Stoqctl.run(["validate", "examples/shop"])
+    func exampleShopIsClean() async throws {
+        let r = try await Stoqctl.run(["validate", "examples/shop"])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         #expect(r.stdout == "OK: 5 files, 6 plans, no problems\n")
     }
 
     @Test("examples/invalid reports every problem, in each format, exactly as the goldens", arguments: ["text", "json", "github"])
-    func invalidExamplesGolden(format: String) throws {
-        let r = try Stoqctl.run(["validate", "examples/invalid", "--format", format])
+    func invalidExamplesGolden(format: String) async throws {
+        let r = try await Stoqctl.run(["validate", "examples/invalid", "--format", format])
         #expect(r.status == 1)
         #expect(r.stderr.isEmpty)
         let ext = format == "json" ? "json" : "txt"
@@ -22,66 +22,66 @@ struct ValidateCommandTests {
     }
 
     @Test("colour appears with --color always and never with NO_COLOR under auto")
-    func colour() throws {
-        let always = try Stoqctl.run(["validate", "examples/invalid/version-2.yaml", "--color", "always"])
+    func colour() async throws {
+        let always = try await Stoqctl.run(["validate", "examples/invalid/version-2.yaml", "--color", "always"])
         #expect(always.stdout.contains("\u{1B}[1;31merror\u{1B}[0m"))
-        let auto = try Stoqctl.run(["validate", "examples/invalid/version-2.yaml"])
+        let auto = try await Stoqctl.run(["validate", "examples/invalid/version-2.yaml"])
         #expect(!auto.stdout.contains("\u{1B}["))
     }
 
     @Test("warnings alone exit 0, and 1 with --strict")
-    func strict() throws {
+    func strict() async throws {
         let dir = try temporaryDirectory()
         try "version: 1\nselling_plans:\n  - internal_name: a\n    inventory_provider: shopify\n"
             .write(to: dir.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
-        let lenient = try Stoqctl.run(["validate", dir.path])
+        let lenient = try await Stoqctl.run(["validate", dir.path])
         #expect(lenient.status == 0)
         #expect(lenient.stdout.contains("warning:"))
-        let strict = try Stoqctl.run(["validate", dir.path, "--strict"])
+        let strict = try await Stoqctl.run(["validate", dir.path, "--strict"])
         #expect(strict.status == 1)
     }
 
     @Test("a path without config files, and a missing path, are errors without a position")
-    func pathProblems() throws {
+    func pathProblems() async throws {
         let dir = try temporaryDirectory()
-        let empty = try Stoqctl.run(["validate", dir.path, "--format", "json"])
+        let empty = try await Stoqctl.run(["validate", dir.path, "--format", "json"])
         #expect(empty.status == 1)
         #expect(empty.stdout.contains("\"code\": \"no-config-files\""))
-        let missing = try Stoqctl.run(["validate", "no/such/place"])
+        let missing = try await Stoqctl.run(["validate", "no/such/place"])
         #expect(missing.status == 1)
         #expect(missing.stdout.hasPrefix("error: no/such/place: no such file or directory [unreadable-file]\n"))
     }
 
     @Test("paths are shown relative to the working directory")
-    func relativePaths() throws {
-        let r = try Stoqctl.run(["validate", "version-2.yaml"], in: Golden.repositoryRoot.appendingPathComponent("examples/invalid"))
+    func relativePaths() async throws {
+        let r = try await Stoqctl.run(["validate", "version-2.yaml"], in: Golden.repositoryRoot.appendingPathComponent("examples/invalid"))
         #expect(r.stdout.hasPrefix("version-2.yaml:1:10: error:"))
         let absolute = Golden.repositoryRoot.appendingPathComponent("examples/invalid/version-2.yaml").path
-        let r2 = try Stoqctl.run(["validate", absolute])
+        let r2 = try await Stoqctl.run(["validate", absolute])
         #expect(r2.stdout.hasPrefix("examples/invalid/version-2.yaml:1:10: error:"))
     }
 
     @Test("a file over the 16 MiB limit is refused without being read whole")
-    func hugeFile() throws {
+    func hugeFile() async throws {
         let dir = try temporaryDirectory()
         let url = dir.appendingPathComponent("huge.yaml")
         var text = "version: 1\nselling_plans:\n  - internal_name: big\n    billing_description: \""
         text += String(repeating: "x", count: 17 << 20) + "\"\n"
         try text.write(to: url, atomically: true, encoding: .utf8)
-        let r = try Stoqctl.run(["validate", dir.path, "--format", "json"])
+        let r = try await Stoqctl.run(["validate", dir.path, "--format", "json"])
         #expect(r.status == 1)
         #expect(r.stdout.contains("\"code\": \"file-too-large\""))
     }
 
     @Test("--version and --help with examples and exit codes")
-    func helpAndVersion() throws {
-        let v = try Stoqctl.run(["--version"])
+    func helpAndVersion() async throws {
+        let v = try await Stoqctl.run(["--version"])
         #expect(v.status == 0)
         #expect(v.stdout == "0.1.0\n")
-        let h = try Stoqctl.run(["validate", "--help"])
+        let h = try await Stoqctl.run(["validate", "--help"])
         #expect(h.stdout.contains("EXAMPLES"))
         #expect(h.stdout.contains("stoqctl validate shop --format github"))
-        let top = try Stoqctl.run(["--help"])
+        let top = try await Stoqctl.run(["--help"])
         #expect(top.stdout.contains("5   apply finished with some operations failed"))
     }
 }

@@ -89,20 +89,32 @@ struct ShopGenerator {
             }
         } else if chance(0.3) {
             lines.append("product_variants_source: all")
+            if !ghosts.isEmpty, chance(0.5) {
+                // Variants Shopify does not know (deleted, or mistyped): shown, never sent.
+                let ids = ghosts.filter { _ in chance(0.5) }
+                if !ids.isEmpty { lines += ["inventory_policy:", "  DENY: [\(ids.map(String.init).joined(separator: ", "))]"] }
+            }
         }
         return lines
     }
 
-    /// A desired config and a remote state that overlap in some plans.
-    mutating func shop() -> (yaml: String, remote: String) {
+    /// Ids no state knows, declared by some `all` plans when policies are generated.
+    var ghosts: [Int64] = []
+
+    /// A desired config and a remote state that overlap in some plans; with `policies`, the
+    /// remote state also holds random Shopify policies for most of the variant pool (the rest are
+    /// unknown to Shopify unless a plan holds them).
+    mutating func shop(policies: Bool = false) -> (yaml: String, remote: String) {
         let pool: [Int64] = (1...40).map { 43_900_910_000_000 + Int64($0) * 37 }
         let policyOf: (Int64) -> String = { $0 % 2 == 0 ? "CONTINUE" : "DENY" }
+        ghosts = policies ? [99_000_000_000_001, 99_000_000_000_002, 99_000_000_000_003] : []
         var yaml = "version: 1\nselling_plans:\n"
         for name in Self.names where chance(0.6) {
             yaml += "  - internal_name: \(name)\n"
             for line in planFields(pool: pool, policyOf: policyOf) { yaml += "    \(line)\n" }
         }
         var plans: [JSONValue] = []
+        var remoteMembers = Set<Int64>()
         for (i, name) in Self.names.enumerated() where chance(0.5) {
             var members: [(String, JSONValue)] = [
                 ("id", .string("remote-\(i)")), ("internal_name", .string(name)), ("name", .string(pick(Self.texts))),
@@ -112,10 +124,33 @@ struct ShopGenerator {
                 ("billing_at", chance(0.5) ? .string("2026-10-0\(int(1...9))T09:00:00.000Z") : .null),
                 ("product_variants_source", .string(pick(["custom", "custom", "all"]))),
             ]
-            members.append(("shopify_variant_ids", .array(pool.filter { _ in chance(0.3) }.map { .integer($0) })))
+            let planMembers = pool.filter { _ in chance(0.3) }
+            remoteMembers.formUnion(planMembers)
+            members.append(("shopify_variant_ids", .array(planMembers.map { .integer($0) })))
+            if policies, chance(0.2) {
+                // A job STOQ started on this plan before the plan was made, still running; it sets
+                // some of its members to the policy the configuration declares for them.
+                let policy = pick(["CONTINUE", "DENY"])
+                let ids = planMembers.filter { policyOf($0) == policy && chance(0.5) }
+                members.append(
+                    (
+                        "job",
+                        .object([
+                            ("ends_at", .string("2027-01-15T08:00:0\(int(1...9)).000Z")), ("policy", .string(policy)),
+                            ("variant_ids", .array(ids.map { .integer($0) })),
+                        ])
+                    ))
+            }
             plans.append(.object(members))
         }
-        return (yaml, JSONValue.object([("plans", .array(plans))]).render())
+        var state: [(String, JSONValue)] = [("plans", .array(plans))]
+        if policies {
+            // Shopify knows every variant of the pool: each has an entry, except a few members of a
+            // plan, which read as DENY (Shopify's default).
+            let listed = pool.filter { !remoteMembers.contains($0) || chance(0.9) }
+            state.append(("variant_policies", .object(listed.map { (String($0), .string(pick(["CONTINUE", "DENY"]))) })))
+        }
+        return (yaml, JSONValue.object(state).render())
     }
 }
 
@@ -148,5 +183,61 @@ struct ApplyConvergenceTests {
 
         let again = try await shop.plan(desired)
         #expect(again.isEmpty, "seed \(seed): \(TextPlanRenderer(color: false).render(again))\n\(yaml)")
+    }
+
+    @Test(
+        "with random Shopify policies: only differing variants are toggled, no write meets a running job, and after apply the next plan is empty",
+        arguments: Array(1...40) as [UInt64])
+    func convergesWithPolicies(seed: UInt64) async throws {
+        var generator = ShopGenerator(seed: seed &+ 1_000)
+        let (yaml, remote) = generator.shop(policies: true)
+        let (desired, diagnostics) = ConfigPipeline.run([(SourceFile(path: "gen.yaml", text: yaml), .config)])
+        try #require(!diagnostics.hasErrors, "generated config is invalid: \(diagnostics.map(\.message))\n\(yaml)")
+        let shop = try ScenarioShop(remoteJSON: remote)
+        let plan = try await shop.plan(desired, readPolicies: true, expected: nil)
+        #expect(plan.policiesVerified)
+        // Every toggled variant really differs from Shopify's policy, and no unknown variant is sent.
+        let unknown = Set(plan.unknownVariants.map(\.id))
+        for op in plan.operations where op.kind == .setInventoryPolicy {
+            for id in op.variantIDs {
+                #expect(!unknown.contains(id))
+                #expect(await shop.emulator.inventoryPolicy(of: id) != op.policy?.rawValue || op.inProgress, "seed \(seed): \(id)")
+            }
+        }
+        await shop.emulator.clearLog()
+
+        let report = await Applier(client: shop.client, policies: shop.policies, verifyPolicies: true).apply(plan)
+        #expect(report.succeeded, "seed \(seed): \(report.items.filter { $0.status != .applied }.map { $0.message ?? "" })")
+        let log = await shop.emulator.requestLog.filter { !$0.shopify }
+        #expect(log.allSatisfy { $0.status != 409 }, "seed \(seed): no write was sent into a running job")
+        #expect(log.allSatisfy { $0.status != 429 })
+        for item in report.items where item.operation.kind == .setInventoryPolicy && item.sent > 0 {
+            #expect(item.verification == "confirmed in Shopify", "seed \(seed)")
+        }
+
+        let again = try await shop.plan(desired, readPolicies: true, expected: nil)
+        #expect(again.isEmpty && again.operations.isEmpty, "seed \(seed): \(TextPlanRenderer(color: false).render(again))\n\(yaml)")
+        #expect(Set(again.unknownVariants.map(\.id)) == unknown, "the same variants stay unknown")
+    }
+
+    @Test("the generated shops with policies cover toggles both ways, jobs in progress and unknown variants")
+    func policyGeneratorCoverage() async throws {
+        var toggles: Set<InventoryPolicy> = []
+        var inProgress = 0
+        var unknown = 0
+        for seed in 1...40 as ClosedRange<UInt64> {
+            var generator = ShopGenerator(seed: seed &+ 1_000)
+            let (yaml, remote) = generator.shop(policies: true)
+            let (desired, _) = ConfigPipeline.run([(SourceFile(path: "gen.yaml", text: yaml), .config)])
+            let plan = try await ScenarioShop(remoteJSON: remote).plan(desired, readPolicies: true, expected: nil)
+            for op in plan.operations where op.kind == .setInventoryPolicy {
+                if let p = op.policy { toggles.insert(p) }
+                if op.inProgress { inProgress += 1 }
+            }
+            unknown += plan.unknownVariants.count
+        }
+        #expect(toggles == [.continue, .deny])
+        #expect(inProgress > 0)
+        #expect(unknown > 0)
     }
 }

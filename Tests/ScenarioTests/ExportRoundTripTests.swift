@@ -101,15 +101,35 @@ struct OddShopGenerator {
 
 @Suite("Export, then plan: No changes — over many generated remote states with odd values")
 struct ExportRoundTripTests {
-    /// Fetch every plan, export, load the files as config, plan against the same shop.
-    func roundTrip(_ state: String) async throws -> (Plan, ExportResult, [Diagnostic], DesiredState) {
+    /// Fetch every plan, export, load the files as config, plan against the same shop; with
+    /// `policies`, the members' inventory policies are read from Shopify for the export and for
+    /// the plan.
+    func roundTrip(_ state: String, policies: Bool = false) async throws -> (Plan, ExportResult, [Diagnostic], DesiredState) {
         let shop = try ScenarioShop(remoteJSON: state)
         let fetched = try await Fetcher(client: shop.client).fetchAll()
-        let result = Exporter.export(fetched.state.managed)
+        var read: PolicyState?
+        if policies {
+            let members = fetched.state.managed.filter { $0.fields[.productVariantsSource] == .string("custom") }.flatMap(\.variantIDs)
+            read = try await shop.policies.read(members).state
+        }
+        let result = Exporter.export(fetched.state.managed, policies: read)
         let files = result.files.map { (SourceFile(path: $0.path, text: $0.text), SourceRole.config) }
         let (desired, diagnostics) = ConfigPipeline.run(files)
-        let plan = try await shop.plan(desired)
+        let plan = try await shop.plan(desired, readPolicies: policies, expected: nil)
         return (plan, result, diagnostics, desired)
+    }
+
+    /// `state` with random Shopify policies for most of its plans' members (the rest read as DENY).
+    static func withPolicies(_ state: String, seed: UInt64) throws -> String {
+        var random = SeededRandom(seed: seed)
+        let json = try JSONValue.parse(Array(state.utf8))
+        let members = Set(
+            (json["plans"]?.arrayValue ?? []).flatMap { ($0["shopify_variant_ids"]?.arrayValue ?? []).compactMap(\.int64Value) })
+        let policies: [(String, JSONValue)] = members.sorted().compactMap { id in
+            let draw = random.unit()
+            return draw < 0.15 ? nil : (String(id), .string(draw < 0.6 ? "CONTINUE" : "DENY"))
+        }
+        return JSONValue.object((json.objectValue ?? []) + [("variant_policies", .object(policies))]).render()
     }
 
     @Test("no changes, no operations, no errors", arguments: Array(1...120) as [UInt64])
@@ -139,6 +159,31 @@ struct ExportRoundTripTests {
         // Exporting twice gives the same bytes.
         let again = Exporter.export(remote)
         #expect(again == result, "seed \(seed): exporting twice differs")
+    }
+
+    @Test(
+        "with policies read from Shopify: the export declares every member's policy, and plans to No changes",
+        arguments: Array(1...60) as [UInt64])
+    func propertyWithPolicies(seed: UInt64) async throws {
+        var generator = OddShopGenerator(seed: seed)
+        let state = try Self.withPolicies(generator.shop(), seed: seed)
+        let (plan, _, diagnostics, desired) = try await roundTrip(state, policies: true)
+        #expect(!diagnostics.hasErrors, "seed \(seed): \(diagnostics.filter { $0.severity == .error }.map(\.message))")
+        #expect(plan.policiesVerified)
+        #expect(plan.operations.isEmpty, "seed \(seed):\n\(String(TextPlanRenderer(color: false).render(plan).prefix(3000)))")
+        // Every member of an exported custom plan has its policy declared, as Shopify reports it.
+        let shop = try ScenarioShop(remoteJSON: state)
+        for spec in desired.plans {
+            guard let members = spec.variants?.map(\.value) else { continue }
+            var declared: [Int64: InventoryPolicy] = [:]
+            for (policy, ids) in spec.inventoryPolicy { for id in ids { declared[id.value] = policy } }
+            #expect(Set(declared.keys) == Set(members), "seed \(seed): \(spec.internalName.value)")
+            for (id, policy) in declared {
+                let actual = await shop.emulator.inventoryPolicy(of: id) ?? "DENY"
+                #expect(actual == policy.rawValue, "seed \(seed): \(id)")
+            }
+        }
+        #expect(plan.policiesChecked == desired.plans.reduce(0) { $0 + $1.inventoryPolicy.values.reduce(0) { $0 + $1.count } })
     }
 
     @Test("odd values survive byte for byte: the loaded config holds exactly what STOQ returned")

@@ -23,7 +23,24 @@ public enum Stoqctl {
 
     /// Runs `stoqctl args…` in `directory` (default: the repository root) with `environment`
     /// added to a minimal environment (no colour, no inherited tokens).
-    public static func run(_ args: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> Outcome {
+    ///
+    /// The child is waited for on a thread of its own, so tests that run the binary do not hold
+    /// the threads that async tests need.
+    public static func run(_ args: [String], in directory: URL? = nil, environment: [String: String] = [:]) async throws -> Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                do {
+                    continuation.resume(returning: try runBlocking(args, in: directory, environment: environment))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.start()
+        }
+    }
+
+    /// Runs the child and waits for it, blocking the calling thread.
+    static func runBlocking(_ args: [String], in directory: URL?, environment: [String: String]) throws -> Outcome {
         let process = Process()
         process.executableURL = executable
         process.arguments = args
@@ -39,10 +56,14 @@ public enum Stoqctl {
         // Read both pipes at once (standard error on another thread) before waiting, so a large
         // output on either cannot block the child.
         let errBox = DataBox()
-        let errReader = Thread { errBox.data = err.fileHandleForReading.readDataToEndOfFile() }
+        let done = DispatchSemaphore(value: 0)
+        let errReader = Thread {
+            errBox.data = err.fileHandleForReading.readDataToEndOfFile()
+            done.signal()
+        }
         errReader.start()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
-        while !errBox.isSet { usleep(1_000) }
+        done.wait()
         let errData = errBox.data
         process.waitUntilExit()
         return Outcome(
@@ -59,5 +80,4 @@ final class DataBox: @unchecked Sendable {
         get { lock.withLock { value ?? Data() } }
         set { lock.withLock { value = newValue } }
     }
-    var isSet: Bool { lock.withLock { value != nil } }
 }

@@ -73,24 +73,61 @@ public actor ShopifyBudget {
     }
 
     /// Waits until a query of `cost` points can be paid for, then reserves them.
+    ///
+    /// One query at a time waits for the bucket to refill; the others queue behind it, so their
+    /// waits do not add up.
     func acquire(cost: Int) async {
+        var sleeping = false
         while true {
+            // A cancelled query leaves at once (and lets the others go on).
+            if Task.isCancelled {
+                if sleeping {
+                    refilling = false
+                    wakeAll()
+                }
+                inFlight += 1
+                reserved += cost
+                return
+            }
             let limit = maximum == nil ? 1 : maxConcurrency
-            if inFlight >= limit {
+            if inFlight >= limit || (refilling && !sleeping) {
                 await withCheckedContinuation { waiters.append($0) }
                 continue
             }
             let now = clock.now()
             let have = estimate(now)
-            if have >= Double(cost) || restoreRate <= 0 {
+            // Points are whole numbers: half a point short is rounding, not a shortage.
+            if have >= Double(cost) - 0.5 || restoreRate <= 0 {
                 inFlight += 1
                 reserved += cost
+                if sleeping {
+                    refilling = false
+                    wakeAll()
+                }
                 return
             }
-            let wait = (Double(cost) - have) / restoreRate
+            // Queries in flight will say how full the bucket is (and return what they did not
+            // use): wait for them before sleeping on an estimate.
+            if inFlight > 0 {
+                await withCheckedContinuation { waiters.append($0) }
+                continue
+            }
+            sleeping = true
+            refilling = true
+            // At least 10 ms, so the clock moves even when the shortage is a rounding error.
+            let wait = max(0.01, (Double(cost) - have) / restoreRate)
             waited += wait
             try? await clock.sleep(for: wait)
         }
+    }
+
+    /// A query is waiting for the bucket to refill.
+    private var refilling = false
+
+    private func wakeAll() {
+        let all = waiters
+        waiters = []
+        for w in all { w.resume() }
     }
 
     /// Releases a query's reservation and learns the bucket from its response.
@@ -103,7 +140,7 @@ public actor ShopifyBudget {
             restoreRate = throttle.restoreRate
             observedAt = clock.now()
         }
-        while !waiters.isEmpty, inFlight < maxConcurrency { waiters.removeFirst().resume() }
+        wakeAll()
     }
 
     /// Seconds to wait after a `THROTTLED` answer for `cost` points, from the status it carried.
@@ -158,6 +195,8 @@ public struct ShopifyClient: Sendable {
         public var data: JSONValue
         /// `actualQueryCost` (or the requested cost when Shopify did not say).
         public var cost: Int
+        /// `THROTTLED` answers waited out before this one.
+        public var throttled: Int
     }
 
     /// Runs `query` with `variables`, expected to cost `cost` points.
@@ -206,7 +245,7 @@ public struct ShopifyClient: Sendable {
                     throw ShopifyError(kind: .decoding, message: "the response has no data", attempts: attempt)
                 }
                 let actual = json["extensions"]?["cost"]?["actualQueryCost"]?.int64Value.map { Int($0) } ?? cost
-                return Answer(data: data, cost: actual)
+                return Answer(data: data, cost: actual, throttled: throttles)
             case .success(let r) where r.status >= 500 || r.status == 429:
                 failure = ShopifyError(kind: .http(status: r.status), message: StoqError.message(from: r.body), attempts: attempt)
             case .success(let r):
@@ -260,6 +299,8 @@ public struct PolicyReader: Sendable {
         public var queries: Int
         /// Points Shopify charged (`actualQueryCost`).
         public var points: Int
+        /// `THROTTLED` answers waited out.
+        public var throttled = 0
     }
 
     /// The current policy of each of `ids` (each read once).
@@ -269,34 +310,41 @@ public struct PolicyReader: Sendable {
         let client = self.client
         var state = PolicyState(source: source)
         var points = 0
-        do {
-            try await withThrowingTaskGroup(of: (page: [Int64], nodes: [JSONValue], cost: Int).self) { group in
-                for page in pages {
-                    group.addTask {
-                        let variables = JSONValue.object([("ids", .array(page.map { .string("gid://shopify/ProductVariant/\($0)") }))])
+        var throttled = 0
+        // Every page runs to its end (a failed page does not cancel the others, which would leave
+        // them waiting for points); the first failure is reported after all have finished.
+        typealias Page = (page: [Int64], nodes: [JSONValue], cost: Int, throttled: Int)
+        let outcomes = await withTaskGroup(of: Swift.Result<Page, ShopifyError>.self) { group in
+            for page in pages {
+                group.addTask {
+                    let variables = JSONValue.object([("ids", .array(page.map { .string("gid://shopify/ProductVariant/\($0)") }))])
+                    do throws(ShopifyError) {
                         let answer = try await client.query(Self.query, variables: variables, cost: page.count)
                         guard let nodes = answer.data["nodes"]?.arrayValue, nodes.count == page.count else {
-                            throw ShopifyError(kind: .decoding, message: "`nodes` does not hold one entry per id")
+                            return .failure(ShopifyError(kind: .decoding, message: "`nodes` does not hold one entry per id"))
                         }
-                        return (page, nodes, answer.cost)
-                    }
-                }
-                for try await (page, nodes, cost) in group {
-                    points += cost
-                    for (id, node) in zip(page, nodes) {
-                        if let text = node["inventoryPolicy"]?.stringValue, let policy = InventoryPolicy(rawValue: text) {
-                            state.current[id] = policy
-                        } else {
-                            state.unknown.insert(id)
-                        }
+                        return .success((page, nodes, answer.cost, answer.throttled))
+                    } catch {
+                        return .failure(error)
                     }
                 }
             }
-        } catch let error as ShopifyError {
-            throw error
-        } catch {
-            throw ShopifyError(kind: .decoding, message: "\(error)")
+            var all: [Swift.Result<Page, ShopifyError>] = []
+            for await outcome in group { all.append(outcome) }
+            return all
         }
-        return Result(state: state, queries: pages.count, points: points)
+        for outcome in outcomes {
+            let (page, nodes, cost, throttles) = try outcome.get()
+            points += cost
+            throttled += throttles
+            for (id, node) in zip(page, nodes) {
+                if let text = node["inventoryPolicy"]?.stringValue, let policy = InventoryPolicy(rawValue: text) {
+                    state.current[id] = policy
+                } else {
+                    state.unknown.insert(id)
+                }
+            }
+        }
+        return Result(state: state, queries: pages.count, points: points, throttled: throttled)
     }
 }
