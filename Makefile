@@ -10,7 +10,7 @@ build:
 test:
 	swift test
 
-bench:           ## speed and memory on a generated 1,000-plan, 200,000-variant shop (release build)
+bench:           ## speed and memory at scale, and verified policies on a virtual clock (release build)
 	swift run -c release stoqctl-bench
 
 record-goldens:  ## re-record golden files (the run reports failures on purpose; review the diff)

@@ -230,3 +230,83 @@ if let exampleState = try? Data(contentsOf: exampleRoot.appendingPathComponent("
 try await measurePlan(
     label: "plan, \(options.plans) plans and \(options.variants) variant ids", files: files, remote: generateRemoteState(files: files))
 if options.keep == nil { try? FileManager.default.removeItem(at: dir) }
+
+// MARK: Verified policies at scale: 20,000 declared policies, read from Shopify, on a virtual clock.
+
+/// Plans and applies 20,000 declared policies, `differing` of them different in Shopify.
+///
+/// The shop has 100 custom plans with 200 variants each, every variant declared CONTINUE, of which
+/// `differing` are DENY in Shopify (spread over 25 plans); Shopify's bucket refills at `restore`
+/// points per second and STOQ's budget is 360 points per 60 s. All time is virtual: the figures
+/// are what the real services' limits would impose.
+func measurePolicies(differing: Int, restore: Double) async throws {
+    let plans = 100
+    let perPlan = 200
+    var yaml = "version: 1\nselling_plans:\n"
+    var remotePlans: [JSONValue] = []
+    var policies: [(String, JSONValue)] = []
+    var next: Int64 = 41_000_000_000_000
+    var denied = 0
+    for p in 0..<plans {
+        let ids = (0..<perPlan).map { _ -> Int64 in
+            next += 11
+            return next
+        }
+        yaml += "  - internal_name: policy-plan-\(p)\n    product_variants_source: custom\n"
+        yaml += "    variants: [\(ids.map(String.init).joined(separator: ", "))]\n"
+        yaml += "    inventory_policy:\n      CONTINUE: [\(ids.map(String.init).joined(separator: ", "))]\n"
+        remotePlans.append(
+            .object([
+                ("id", .string("pp-\(p)")), ("internal_name", .string("policy-plan-\(p)")), ("product_variants_source", .string("custom")),
+                ("shopify_variant_ids", .array(ids.map { .integer($0) })),
+            ]))
+        for (i, id) in ids.enumerated() {
+            let deny = p % 4 == 0 && i < differing / (plans / 4) && denied < differing
+            if deny { denied += 1 }
+            policies.append((String(id), .string(deny ? "DENY" : "CONTINUE")))
+        }
+    }
+    let remote = JSONValue.object([("plans", .array(remotePlans)), ("variant_policies", .object(policies))]).renderCompact()
+    let (desired, _) = ConfigPipeline.run([(SourceFile(path: "policies.yaml", text: yaml), .config)])
+    var configuration = EmulatorConfiguration()
+    configuration.shopifyRestoreRate = restore
+    let clock = VirtualClock()
+    let emulator = try Emulator(stateBytes: Array(remote.utf8), configuration: configuration, clock: clock)
+    let transport = InProcessTransport(responder: { await emulator.respond($0) })
+    let client = StoqClient(transport: transport, token: .emulator, governor: RateGovernor(clock: clock), clock: clock)
+    let reader = PolicyReader(
+        client: ShopifyClient(
+            transport: transport, path: ShopifyClient.graphQLPath(version: ShopifyClient.defaultVersion), token: .emulator,
+            budget: ShopifyBudget(clock: clock), clock: clock), source: "emulator")
+    let ids = desired.plans.flatMap { $0.inventoryPolicy.values.flatMap { $0.map(\.value) } }
+
+    let start = clock.now()
+    async let shop = Fetcher(client: client).fetch(internalNames: Set(desired.plans.map(\.internalName.value)), ids: [])
+    async let read = reader.read(ids)
+    var (fetched, policyRead) = try await (shop, read)
+    let planned = clock.now()
+    fetched.state.policies = policyRead.state
+    let (plan, _) = Planner.plan(desired: desired, remote: fetched.state)
+    guard let plan else { return }
+    await emulator.clearLog()
+    let applyStart = clock.now()
+    let report = await Applier(client: client, policies: reader).apply(plan)
+    let applied = clock.now()
+    let log = await emulator.requestLog
+    let stoq = log.filter { !$0.shopify }
+    let writes = stoq.filter { $0.method != "GET" }
+    print(
+        String(
+            format:
+                "policies, %d declared, %d differ, Shopify restoring %.0f points/s: read %d points in %d queries (%d throttled), %.1f s; STOQ read %d requests; plan %d toggles (%d variants); apply %d STOQ writes, %d reads, %d 409s, %d 429s, %d Shopify queries to confirm, %.1f s, %@",
+            ids.count, denied, restore, policyRead.points, policyRead.queries, policyRead.throttled, planned - start,
+            fetched.listRequests + fetched.planRequests, plan.operations.filter { $0.kind == .setInventoryPolicy }.count,
+            plan.operations.reduce(0) { $0 + ($1.kind == .setInventoryPolicy ? $1.variantIDs.count : 0) }, writes.count,
+            stoq.count - writes.count, stoq.filter { $0.status == 409 }.count, stoq.filter { $0.status == 429 }.count,
+            log.filter(\.shopify).count, applied - applyStart, report.succeeded ? "all applied" : "NOT all applied"))
+}
+
+for restore in [100.0, 1_000.0] {
+    try await measurePolicies(differing: 500, restore: restore)
+    try await measurePolicies(differing: 0, restore: restore)
+}

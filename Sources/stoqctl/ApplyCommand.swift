@@ -24,6 +24,9 @@ struct ApplyCommand: StoqctlCommand {
 
             Operations of one plan run in order, different plans concurrently, all
             through one rate governor; each is reported in plan order as it finishes.
+            No membership or policy write is sent into a running STOQ job. With policies
+            read from Shopify, apply waits for the policy jobs it starts and confirms
+            that every toggled variant changed (--no-wait skips this).
             When an operation fails after its retries, later operations of the same plan
             are skipped with the reason and other plans go on. Running apply again
             converges.

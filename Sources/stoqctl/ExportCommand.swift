@@ -12,10 +12,11 @@ struct ExportCommand: StoqctlCommand {
             Lists every plan, reads each in full, and writes one file per plan under
             DIR/preorders/ (or one document to standard output without --out). Only what
             STOQ returns and the configuration can hold is written: writable fields with
-            a value, those that apply to the plan's *_type choices, and membership for a
-            custom source. Inventory policies (STOQ cannot read them back) and
-            write-only fields are not written. Anything left out is named in a warning
-            on standard error and, for fields, in a comment in the file.
+            a value, those that apply to the plan's *_type choices, membership for a
+            custom source and, when policies are read from Shopify, each member's
+            inventory policy. Write-only fields are not written. Anything left out is
+            named in a warning on standard error and, for fields, in a comment in the
+            file.
 
             Output is stable: plans by internal_name, fields in API order, variant ids
             sorted, no timestamps. `stoqctl plan DIR` right after an export says "No
