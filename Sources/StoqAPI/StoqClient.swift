@@ -26,7 +26,8 @@ public struct StoqClient: Sendable {
     /// Creates a client.
     public init(
         transport: any Transport, token: APIToken, governor: RateGovernor, retry: RetryPolicy = RetryPolicy(),
-        clock: any WireClock = SystemClock(), logger: Logger = Logger(label: "stoqctl.api"), seed: UInt64 = 0x5EED
+        clock: any WireClock = SystemClock(), logger: Logger = Logger(label: "stoqctl.api", factory: { _ in SwiftLogNoOpLogHandler() }),
+        seed: UInt64 = 0x5EED
     ) {
         self.transport = transport
         self.token = token

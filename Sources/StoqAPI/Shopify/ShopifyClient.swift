@@ -174,7 +174,7 @@ public struct ShopifyClient: Sendable {
     public init(
         transport: any Transport, path: String, token: APIToken, budget: ShopifyBudget = ShopifyBudget(),
         retry: RetryPolicy = RetryPolicy(),
-        clock: any WireClock = SystemClock(), logger: Logger = Logger(label: "stoqctl.shopify")
+        clock: any WireClock = SystemClock(), logger: Logger = Logger(label: "stoqctl.shopify", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.transport = transport
         self.path = path
