@@ -55,6 +55,8 @@ public struct ApplyReport: Sendable {
     public var seconds: Double
     /// The hash of the plan that was applied.
     public var planHash: String?
+    /// The baseline the plan's differences were attributed against.
+    public var baseline: BaselineInfo?
     /// Safety gates that refused the plan (nothing was sent), as sentences.
     public var refusedBy: [String] = []
     /// False while the apply is still running (a report written part-way lists the operations
@@ -114,6 +116,10 @@ public struct ApplyReport: Sendable {
         return JSONValue.object([
             ("format_version", .integer(1)),
             ("plan_hash", planHash.map(JSONValue.string) ?? .null),
+            (
+                "baseline",
+                baseline.map { .object([("ref", .string($0.ref)), ("commit", $0.commit.map(JSONValue.string) ?? .null)]) } ?? .null
+            ),
             ("refused_by_safety_gates", .array(refusedBy.map(JSONValue.string))),
             ("complete", .bool(complete)),
             (

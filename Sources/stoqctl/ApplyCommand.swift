@@ -74,6 +74,9 @@ struct ApplyCommand: StoqctlCommand {
         if savedPlanPath != nil, !planning.targets.isEmpty {
             throw ValidationError("--target cannot narrow a saved plan; plan again with --target")
         }
+        if savedPlanPath != nil, planning.baseline != nil {
+            throw ValidationError("--baseline does not apply to a saved plan: it was attributed against the baseline it was made with")
+        }
     }
 
     func execute() async -> ExitStatus {
@@ -94,6 +97,8 @@ struct ApplyCommand: StoqctlCommand {
             var input = PlanRun.Input(config: readConfiguration(paths))
             input.targets = planning.targets
             input.budget = remote.budget
+            input.baseline = planning.baselineRef
+            input.readBaseline = BaselineReader.reader(for: paths)
             source = .configuration(input)
         }
         let partial = PartialReport(path: report)
@@ -107,8 +112,10 @@ struct ApplyCommand: StoqctlCommand {
             case .planned(let plan, let verdict, let saved):
                 console.result(render.render(plan, verdict: verdict))
                 if let saved {
+                    let baseline = plan.baseline.map { ", attributed against the baseline \($0.description)" } ?? ""
                     console.result(
-                        "\nApplying the saved plan \(saved) (\(verdict.shortHash)); each operation is checked against STOQ first.\n")
+                        "\nApplying the saved plan \(saved) (\(verdict.shortHash)\(baseline)); each operation is checked against STOQ first.\n"
+                    )
                 }
                 await partial.start(planHash: verdict.planHash)
             case .applying(let count):
@@ -119,7 +126,7 @@ struct ApplyCommand: StoqctlCommand {
                 console.result(interactive ? "\r\u{1B}[2K\(line)\n" : "\(line)\n")
             }
         }
-        console.show(sources: outcome.config?.sources ?? [])
+        console.show(sources: (outcome.config?.sources ?? []) + outcome.baselineSources)
         console.reportRun(outcome.diagnostics, config: outcome.config)
         var status = outcome.status
         if let result = outcome.report {

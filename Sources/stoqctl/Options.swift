@@ -62,6 +62,19 @@ struct PlanningOptions: ParsableArguments {
         ))
     var allowGates: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "Attribute each difference against the configuration at this git ref or in this directory.",
+            discussion:
+                "Default: $STOQCTL_BASELINE, then `baseline` in stoqctl.yaml. A ref (origin/main, a commit) is read with git from the same paths, without a checkout. Each difference is then a change of the configuration, drift (the shop changed), or both; write-only fields changed since the baseline are sent, and unverified policies only where they changed."
+        ))
+    var baseline: String?
+
+    /// `--baseline`, else `$STOQCTL_BASELINE`.
+    var baselineRef: String? {
+        baseline ?? ProcessInfo.processInfo.environment["STOQCTL_BASELINE"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     /// The parsed overrides.
     var overrides: [GateOverride] { allowGates.compactMap(GateOverride.init(parsing:)) }
 

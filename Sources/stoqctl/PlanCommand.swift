@@ -48,8 +48,30 @@ struct PlanCommand: StoqctlCommand {
     @Flag(help: "Exit 2 when there are changes (whether or not apply would refuse them), 0 when there are none.")
     var detailedExitcode = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Which changes make --detailed-exitcode exit 2: all, config (the configuration changed since the baseline) or drift (the shop changed).",
+            discussion: "config and drift need a baseline. A PR job: --changes config; a nightly drift check: --changes drift."))
+    var changes: ChangeFilter = .all
+
+    /// `--changes`.
+    enum ChangeFilter: String, ExpressibleByArgument, CaseIterable {
+        case all, config, drift
+
+        var attribution: Attribution {
+            switch self {
+            case .all: .both
+            case .config: .config
+            case .drift: .remote
+            }
+        }
+    }
+
     func validate() throws {
         try output.check(OutputFormat.allCases, command: "plan")
+        if changes != .all, !detailedExitcode {
+            throw ValidationError("--changes \(changes.rawValue) says which changes --detailed-exitcode counts; add --detailed-exitcode")
+        }
     }
 
     func execute() async -> ExitStatus {
@@ -60,10 +82,19 @@ struct PlanCommand: StoqctlCommand {
         input.allowDeletes = planning.allowDeletes
         input.overrides = planning.overrides
         input.budget = remote.budget
+        input.baseline = planning.baselineRef
+        input.readBaseline = BaselineReader.reader(for: paths)
         let outcome = await PlanRun.run(input, connect: slot.connect)
-        console.show(sources: outcome.config.sources)
+        console.show(sources: outcome.config.sources + outcome.baselineSources)
         console.reportRun(outcome.diagnostics, config: outcome.config)
-        var status = outcome.status(detailedExitcode: detailedExitcode)
+        if changes != .all, outcome.failure == nil, outcome.plan?.baseline == nil {
+            console.report(
+                .usage, "--changes \(changes.rawValue) needs a baseline (--baseline, STOQCTL_BASELINE or baseline: in stoqctl.yaml)")
+            console.finish(.usage)
+            _ = await slot.close()
+            return .usage
+        }
+        var status = outcome.status(detailedExitcode: detailedExitcode, counting: changes.attribution)
         if let plan = outcome.plan, let verdict = outcome.verdict {
             let shown = output.format.planRenderer(color: output.color.enabled).render(plan, verdict: verdict)
             console.result(shown)

@@ -220,6 +220,52 @@ struct ApplyConvergenceTests {
         #expect(Set(again.unknownVariants.map(\.id)) == unknown, "the same variants stay unknown")
     }
 
+    @Test(
+        "against a baseline: a shop as applied from it shows only the configuration's changes, the new configuration as baseline shows only drift, and apply then plan is empty",
+        arguments: Array(1...40) as [UInt64])
+    func attributesAgainstBaselines(seed: UInt64) async throws {
+        var old = ShopGenerator(seed: seed &+ 2_000)
+        let (oldYAML, remote) = old.shop()
+        var new = ShopGenerator(seed: seed &+ 3_000)
+        let (yaml, _) = new.shop()
+        let (before, oldDiagnostics) = ConfigPipeline.run([(SourceFile(path: "old.yaml", text: oldYAML), .config)])
+        let (desired, diagnostics) = ConfigPipeline.run([(SourceFile(path: "gen.yaml", text: yaml), .config)])
+        try #require(!oldDiagnostics.hasErrors && !diagnostics.hasErrors)
+        let shop = try ScenarioShop(remoteJSON: remote)
+        // The shop as the old configuration left it: nothing has drifted since.
+        let first = try await shop.plan(before)
+        #expect(await Applier(client: shop.client).apply(first).succeeded)
+        let baseline = Baseline(desired: before, info: BaselineInfo(ref: "old", commit: nil))
+
+        let pr = try await shop.plan(desired, baseline: baseline)
+        #expect(pr.summary.fromRemote == 0, "seed \(seed): \(TextPlanRenderer(color: false).render(pr))")
+        #expect(pr.isEmpty == (pr.summary.fromConfig == 0), "seed \(seed): every change is counted")
+        for op in pr.operations where op.isChange {
+            #expect(op.counts(for: .config) && !op.counts(for: .remote), "seed \(seed): \(op.kind) \(op.plan)")
+            for change in op.changes where change.attribution != nil { #expect(change.attribution == .config) }
+        }
+        // The baseline only labels readable differences: the same ones are found without it.
+        func readable(_ plan: Plan) -> Set<String> {
+            Set(
+                plan.operations.flatMap { op in
+                    op.changes.filter { !$0.field.isWriteOnly }.map { "\(op.plan) \($0.field) \($0.after)" }
+                })
+        }
+        let plain = try await shop.plan(desired)
+        #expect(readable(pr) == readable(plain), "seed \(seed)")
+        #expect(pr.summary.create == plain.summary.create && pr.summary.delete == plain.summary.delete)
+
+        // With the new configuration as the baseline, the same differences are all the shop's.
+        let asDrift = try await shop.plan(desired, baseline: Baseline(desired: desired, info: BaselineInfo(ref: "new", commit: nil)))
+        #expect(asDrift.summary.fromConfig == 0, "seed \(seed): \(TextPlanRenderer(color: false).render(asDrift))")
+        #expect(asDrift.isEmpty == (asDrift.summary.fromRemote == 0), "seed \(seed): every difference is counted as drift")
+        #expect(readable(asDrift) == readable(plain))
+
+        #expect(await Applier(client: shop.client).apply(pr).succeeded, "seed \(seed)")
+        let again = try await shop.plan(desired, baseline: Baseline(desired: desired, info: BaselineInfo(ref: "new", commit: nil)))
+        #expect(again.isEmpty && again.operations.isEmpty, "seed \(seed): \(TextPlanRenderer(color: false).render(again))")
+    }
+
     @Test("the generated shops with policies cover toggles both ways, jobs in progress and unknown variants")
     func policyGeneratorCoverage() async throws {
         var toggles: Set<InventoryPolicy> = []

@@ -16,6 +16,8 @@ struct Scenario: CustomTestStringConvertible, Sendable {
     var readPolicies = false
     /// Diagnostics the plan produces, by code.
     var diagnostics: [DiagnosticCode] = []
+    /// Plans against the configuration in `baseline/` as the baseline (as if at `origin/main`).
+    var baseline = false
     var testDescription: String { name }
 
     /// Folders that are not scenarios: goldens of a test of their own.
@@ -33,6 +35,7 @@ struct Scenario: CustomTestStringConvertible, Sendable {
                 scenario.allowDeletes = json["allow_deletes"]?.boolValue ?? false
                 scenario.hasChanges = json["has_changes"]?.boolValue ?? true
                 scenario.readPolicies = json["policies"]?.stringValue == "shopify"
+                scenario.baseline = json["baseline"]?.boolValue ?? false
                 scenario.diagnostics = (json["diagnostics"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(DiagnosticCode.init) }
             }
             return scenario
@@ -60,11 +63,14 @@ struct PlanScenarioTests {
             remoteJSON: String(decoding: try Data(contentsOf: dir.appendingPathComponent("remote.json")), as: UTF8.self))
         var options = PlanOptions()
         options.allowDeletes = scenario.allowDeletes
-        let plan = try await shop.plan(desired, options: options, readPolicies: scenario.readPolicies, expected: scenario.diagnostics)
+        let baseline = scenario.baseline ? try loadScenarioBaseline(dir) : nil
+        let plan = try await shop.plan(
+            desired, options: options, readPolicies: scenario.readPolicies, baseline: baseline, expected: scenario.diagnostics)
         #expect(plan.isEmpty == !scenario.hasChanges)
         expectGoldens(plan, in: "Tests/Fixtures/plan/\(scenario.name)")
         // The same inputs always give the same plan.
-        let again = try await shop.plan(desired, options: options, readPolicies: scenario.readPolicies, expected: scenario.diagnostics)
+        let again = try await shop.plan(
+            desired, options: options, readPolicies: scenario.readPolicies, baseline: baseline, expected: scenario.diagnostics)
         #expect(PlanJSON.render(again) == PlanJSON.render(plan))
     }
 

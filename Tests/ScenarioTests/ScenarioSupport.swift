@@ -35,7 +35,8 @@ struct ScenarioShop {
     /// With `readPolicies`, policies are read from the emulator's Shopify side (verified),
     /// otherwise they are unverified. `expected` lists the diagnostic codes the plan must produce.
     func plan(
-        _ desired: DesiredState, options: PlanOptions = PlanOptions(), readPolicies: Bool = false, expected: [DiagnosticCode]? = []
+        _ desired: DesiredState, options: PlanOptions = PlanOptions(), readPolicies: Bool = false, baseline: Baseline? = nil,
+        expected: [DiagnosticCode]? = []
     ) async throws -> Plan {
         var fetched = try await Fetcher(client: client).fetch(
             internalNames: Set(desired.plans.map(\.internalName.value)), ids: desired.pinnedIDs)
@@ -43,7 +44,7 @@ struct ScenarioShop {
             let ids = desired.plans.flatMap { $0.inventoryPolicy.values.flatMap { $0.map(\.value) } }
             fetched.state.policies = try await policies.read(ids).state
         }
-        let (plan, diagnostics) = Planner.plan(desired: desired, remote: fetched.state, options: options)
+        let (plan, diagnostics) = Planner.plan(desired: desired, remote: fetched.state, baseline: baseline, options: options)
         if let expected { #expect(diagnostics.map(\.code) == expected, "\(diagnostics)") }
         return try #require(plan)
     }
@@ -60,6 +61,20 @@ func loadScenarioConfig(_ dir: URL) throws -> DesiredState {
     let (state, diagnostics) = ConfigPipeline.run(files)
     #expect(!diagnostics.hasErrors, "\(diagnostics)")
     return state
+}
+
+/// Loads every file under `dir/baseline` as the baseline, shown as `origin/main:config/…` at a
+/// fixed commit, as `--baseline origin/main` reads it from git.
+func loadScenarioBaseline(_ dir: URL) throws -> Baseline {
+    let baselineDir = dir.appendingPathComponent("baseline")
+    let names = try FileManager.default.contentsOfDirectory(atPath: baselineDir.path).sorted()
+    let files = try names.map { name -> (SourceFile, SourceRole) in
+        let bytes = Array(try Data(contentsOf: baselineDir.appendingPathComponent(name)))
+        return (SourceFile(path: "origin/main:config/\(name)", bytes: bytes), name == "stoqctl.yaml" ? .settings : .config)
+    }
+    let (state, diagnostics) = ConfigPipeline.run(files)
+    #expect(!diagnostics.hasErrors, "\(diagnostics)")
+    return Baseline(desired: state, info: BaselineInfo(ref: "origin/main", commit: "4b825dc642cb6eb9a060e54bf8d69288fbee4904"))
 }
 
 /// Compares `text` with a golden file and records a test issue on a difference.

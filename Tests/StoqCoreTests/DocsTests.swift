@@ -33,3 +33,24 @@ struct DocsTests {
         #expect(checked > 50)
     }
 }
+
+@Suite("The README shows the tour's real output")
+struct ReadmeTourTests {
+    func text(_ path: String) throws -> String {
+        try String(contentsOf: Golden.repositoryRoot.appendingPathComponent(path), encoding: .utf8)
+    }
+
+    @Test("the plan hash and the refusal the README quotes are those of the tour's goldens")
+    func quotes() throws {
+        let readme = try text("README.md")
+        let plan = try text("Tests/Fixtures/tour/01-plan.txt")
+        let hash = try #require(plan.split(separator: "\n").first { $0.hasPrefix("Plan hash: ") })
+        #expect(readme.contains(hash))
+        let refused = try text("Tests/Fixtures/tour/05-apply-the-drift.txt")
+        for line in refused.split(separator: "\n") where line.hasPrefix("error: ") {
+            #expect(readme.contains(line), "README quotes: \(line)")
+        }
+        let summary = try #require(plan.split(separator: "\n").first { $0.hasPrefix("Plan: ") })
+        #expect(readme.contains(summary))
+    }
+}

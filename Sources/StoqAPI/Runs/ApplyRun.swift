@@ -60,6 +60,8 @@ public enum ApplyRun {
         public var report: ApplyReport?
         /// The shop, as messages name it.
         public var shop: String?
+        /// Files of the baseline, for source lines under its diagnostics.
+        public var baselineSources: [SourceFile] = []
         /// The exit status.
         public var status: ExitStatus = .success
     }
@@ -82,13 +84,24 @@ public enum ApplyRun {
             outcome.config = config
             outcome.diagnostics = config.diagnostics
             guard !config.hasErrors else { return outcome.stopped(.failure) }
+            let baseline: Baseline?
+            switch await RunSteps.loadBaseline(planInput.baseline, settings: config.desired.settings, read: planInput.readBaseline) {
+            case .failure(let failure):
+                outcome.baselineSources = failure.sources
+                outcome.diagnostics += failure.context
+                return outcome.stopped(by: failure)
+            case .success(let (loaded, sources)):
+                baseline = loaded
+                outcome.baselineSources = sources
+            }
             do {
                 connection = try await connect(config.desired.settings, nil)
             } catch {
                 return outcome.stopped(by: error)
             }
             let planned = await PlanRun.plan(
-                config, planInput, connection: connection, outcome: PlanRun.Outcome(config: config, diagnostics: config.diagnostics))
+                config, planInput, baseline: baseline, connection: connection,
+                outcome: PlanRun.Outcome(config: config, diagnostics: config.diagnostics))
             outcome.diagnostics = planned.diagnostics
             guard let fresh = planned.plan, let verdict = planned.verdict else { return outcome.stopped(planned.failure ?? .failure) }
             plan = fresh
@@ -142,11 +155,13 @@ public enum ApplyRun {
             }
             outcome.diagnostics.append(Diagnostic(.safetyGate, "the plan is refused; nothing was sent", at: nil))
             outcome.report = ApplyReport.refused(plan, planHash: hash, reasons: verdict.refusals)
+            outcome.report?.baseline = plan.baseline
             return outcome.stopped(.refused)
         }
         guard !plan.operations.isEmpty else {
             var empty = ApplyReport(items: [], seconds: 0)
             empty.planHash = hash
+            empty.baseline = plan.baseline
             outcome.report = empty
             return outcome
         }
@@ -157,6 +172,7 @@ public enum ApplyRun {
             await sequencer.add(item)
         }
         report.planHash = hash
+        report.baseline = plan.baseline
         outcome.report = report
         for item in report.items where item.status == .failed || item.status == .conflict {
             let what = "\(item.operation.kind.rawValue) \(item.operation.plan.internalName): \(item.message ?? "")"

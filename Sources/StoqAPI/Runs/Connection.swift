@@ -29,6 +29,10 @@ public struct RunFailure: Error, Sendable {
     public var diagnostic: Diagnostic
     /// The exit status (1 unless the failure says otherwise).
     public var status: ExitStatus
+    /// Diagnostics that explain the failure (the baseline's errors), reported before it.
+    public var context: [Diagnostic] = []
+    /// Files those diagnostics point into.
+    public var sources: [SourceFile] = []
 
     /// A failure with `code` and `message`, not tied to a file.
     public init(_ code: DiagnosticCode, _ message: String, status: ExitStatus = .failure) {
@@ -56,6 +60,24 @@ extension StoqError {
         return Diagnostic(code, "\(doing): \(description)", at: nil)
     }
 }
+
+/// The configuration at a baseline, as the caller read it (from git, or a directory).
+public struct BaselineFiles: Sendable {
+    /// The files, with display paths that name the baseline (`origin/main:shop/fall.yaml`).
+    public var config: ConfigInput
+    /// Which ref and commit.
+    public var info: BaselineInfo
+
+    /// Creates one.
+    public init(config: ConfigInput, info: BaselineInfo) {
+        self.config = config
+        self.info = info
+    }
+}
+
+/// Reads the configuration at a baseline (a git ref or a directory), for the same paths as the
+/// configuration itself.
+public typealias ReadBaseline = @Sendable (_ ref: String) async throws(RunFailure) -> BaselineFiles
 
 /// Steps the runs share.
 enum RunSteps {
@@ -111,6 +133,34 @@ enum RunSteps {
             failure.diagnostic = error.diagnostic("reading inventory policies from Shopify (\(reader.source)) failed")
             return .failure(failure)
         }
+    }
+
+    /// The baseline `ref` or the settings name, loaded, with its files.
+    ///
+    /// Nil without one; a failure when it cannot be read or has errors, never silently ignored.
+    /// Its warnings are not returned: they were reported when it was the configuration.
+    static func loadBaseline(
+        _ ref: String?, settings: Settings, read: ReadBaseline?
+    ) async -> Result<(Baseline?, [SourceFile]), RunFailure> {
+        guard let ref = ref ?? settings.baseline?.value else { return .success((nil, [])) }
+        guard let read else { return .failure(RunFailure(.baselineUnreadable, "--baseline \(ref): no way to read a baseline here")) }
+        let files: BaselineFiles
+        do {
+            files = try await read(ref)
+        } catch {
+            return .failure(error)
+        }
+        let loaded = ConfigPipeline.run(files.config)
+        if loaded.hasErrors {
+            var failure = RunFailure(
+                .invalidBaseline,
+                "the configuration at the baseline \(files.info.description) has errors (above), so changes cannot be told from drift; fix them there or choose another baseline; nothing was sent"
+            )
+            failure.context = loaded.diagnostics
+            failure.sources = loaded.sources
+            return .failure(failure)
+        }
+        return .success((Baseline(desired: loaded.desired, info: files.info), loaded.sources))
     }
 
     /// One warning per plan whose values could not all be read.

@@ -22,6 +22,11 @@ public enum PlanRun {
         public var overrides: [GateOverride] = []
         /// Rate budget for the time estimate.
         public var budget = RateBudget()
+        /// The baseline to attribute differences against (`--baseline`; else `baseline:` in
+        /// stoqctl.yaml), and how to read it.
+        public var baseline: String?
+        /// Reads a baseline.
+        public var readBaseline: ReadBaseline?
 
         /// Creates an input.
         public init(config: ConfigInput) { self.config = config }
@@ -41,6 +46,17 @@ public enum PlanRun {
         public var shop: String?
         /// What reading policies from Shopify found and cost (nil without a reader).
         public var policyRead: PolicyReader.Result?
+        /// Files of the baseline, for source lines under its diagnostics.
+        public var baselineSources: [SourceFile] = []
+
+        /// The exit status when only changes of `attribution` count for `--detailed-exitcode`
+        /// (`.both`: every change).
+        public func status(detailedExitcode: Bool, counting attribution: Attribution) -> ExitStatus {
+            if let failure { return failure }
+            if detailedExitcode, let plan, plan.changes.contains(where: { $0.counts(for: attribution) }) { return .changesPresent }
+            if verdict?.refuses == true { return .refused }
+            return .success
+        }
         /// The status a failure calls for (nil when the run succeeded).
         public var failure: ExitStatus?
 
@@ -62,6 +78,16 @@ public enum PlanRun {
             outcome.failure = .failure
             return outcome
         }
+        let baseline: Baseline?
+        switch await RunSteps.loadBaseline(input.baseline, settings: config.desired.settings, read: input.readBaseline) {
+        case .failure(let failure):
+            outcome.baselineSources = failure.sources
+            outcome.diagnostics += failure.context
+            return outcome.failing(failure)
+        case .success(let (loaded, sources)):
+            baseline = loaded
+            outcome.baselineSources = sources
+        }
         let connection: ShopConnection
         do {
             connection = try await connect(config.desired.settings, nil)
@@ -69,11 +95,13 @@ public enum PlanRun {
             return outcome.failing(error)
         }
         outcome.shop = connection.description
-        return await plan(config, input, connection: connection, outcome: outcome)
+        return await plan(config, input, baseline: baseline, connection: connection, outcome: outcome)
     }
 
     /// Reads the shop and plans; the configuration is valid.
-    static func plan(_ config: ConfigResult, _ input: Input, connection: ShopConnection, outcome: Outcome) async -> Outcome {
+    static func plan(_ config: ConfigResult, _ input: Input, baseline: Baseline?, connection: ShopConnection, outcome: Outcome) async
+        -> Outcome
+    {
         var outcome = outcome
         var fetched: Fetcher.Result
         let scope = input.targets.isEmpty ? nil : Set(input.targets)
@@ -90,7 +118,7 @@ public enum PlanRun {
         options.targets = input.targets
         options.budgetPoints = input.budget.points
         options.budgetWindow = input.budget.window
-        let (plan, planning) = Planner.plan(desired: config.desired, remote: fetched.state, options: options)
+        let (plan, planning) = Planner.plan(desired: config.desired, remote: fetched.state, baseline: baseline, options: options)
         outcome.diagnostics = (outcome.diagnostics + planning).sorted(by: Diagnostic.stableOrder)
         guard var plan else {
             outcome.failure = .failure

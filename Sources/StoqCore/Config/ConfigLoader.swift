@@ -21,7 +21,7 @@ public enum ConfigLoader {
     /// Keys of the settings file's top level.
     static let settingsTopLevel = [
         "version", "endpoint", "prune", "ignore_fields", "plans", "safety", "chunks",
-        "inventory_policy_source", "shopify_shop", "shopify_api_version", "limits",
+        "inventory_policy_source", "shopify_shop", "shopify_api_version", "baseline", "limits",
     ]
     /// Keys of one selling plan.
     static let planKeys = ["internal_name", "id"] + PlanField.names + ["variants", "inventory_policy", "ignore_fields"]

@@ -54,6 +54,9 @@ extension ConfigLoader {
                         "`shopify_shop` must be the shop's myshopify.com domain (`acme.myshopify.com`) or its name (`acme`), but is `\(shop)`",
                         at: entry.value)
                 }
+            case "baseline":
+                guard let ref = reader.string(entry, what: "baseline", allowEmpty: false) else { continue }
+                settings.baseline = Located(ref, at: reader.location(entry.value))
             case "shopify_api_version":
                 guard let version = reader.string(entry, what: "shopify_api_version", allowEmpty: false) else { continue }
                 if ShopDomain.isAPIVersion(version) {

@@ -179,6 +179,8 @@ public struct Settings: Sendable, Hashable {
     public var shopifyShop: Located<String>?
     /// The Shopify Admin API version to read with, when set.
     public var shopifyAPIVersion: Located<String>?
+    /// The baseline to attribute differences against (a git ref or a directory), when set.
+    public var baseline: Located<String>?
     /// The settings file's path, when one was loaded.
     public var path: String?
     /// Load limits for the config files, tightened (never loosened) by `limits:`.

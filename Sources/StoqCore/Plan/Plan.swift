@@ -85,6 +85,37 @@ public enum ChangeKey: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 }
 
+/// Why a difference is in the plan, judged against the baseline: the configuration as it was at the
+/// last apply (or on the base branch).
+public enum Attribution: String, Sendable, Hashable, CaseIterable {
+    /// The configuration changed since the baseline; the shop is as the baseline left it.
+    case config
+    /// The configuration is as in the baseline, but the shop differs: drift.
+    case remote
+    /// Both changed since the baseline.
+    case both
+
+    /// The attribution of a difference between declared `after` and remote `before` values,
+    /// with `baseline` the declared value at the baseline (nil: not declared then).
+    public static func of(after: FieldValue, before: FieldValue?, baseline: FieldValue?) -> Attribution {
+        guard let baseline else { return .config }
+        if LiveCheck.same(after, baseline) { return .remote }
+        if LiveCheck.same(baseline, before) { return .config }
+        return .both
+    }
+
+    /// The attribution of several differences together.
+    public static func merged(_ parts: [Attribution?]) -> Attribution? {
+        let known = Set(parts.compactMap { $0 })
+        if known.isEmpty { return nil }
+        if known.count == 1, let only = known.first { return only }
+        return .both
+    }
+
+    /// True when a difference of this attribution counts for `filter`.
+    public func counts(for filter: Attribution) -> Bool { self == .both || filter == .both || self == filter }
+}
+
 /// One field's change: the value the plan was computed from and the value it sets.
 public struct FieldChange: Sendable, Hashable {
     /// What it sets.
@@ -95,13 +126,17 @@ public struct FieldChange: Sendable, Hashable {
     public var after: FieldValue
     /// Where the value is written in the config.
     public var location: SourceLocation?
+    /// Why it is in the plan, relative to the baseline (nil without a baseline, and for a
+    /// write-only value that only rides along).
+    public var attribution: Attribution?
 
     /// Creates a change.
-    public init(field: ChangeKey, before: FieldValue?, after: FieldValue, location: SourceLocation?) {
+    public init(field: ChangeKey, before: FieldValue?, after: FieldValue, location: SourceLocation?, attribution: Attribution? = nil) {
         self.field = field
         self.before = before
         self.after = after
         self.location = location
+        self.attribution = attribution
     }
 }
 
@@ -178,9 +213,42 @@ public struct PlanOperation: Sendable, Hashable {
     /// apply waits for the job and checks again before sending it.
     public var inProgress = false
 
-    /// True when the operation is a change the plan makes (not an unverified assertion, not a
-    /// difference a running job may settle).
-    public var isChange: Bool { !unverified && !inProgress }
+    /// Why it is in the plan, relative to the baseline (nil without a baseline): for an update, its
+    /// changes' attributions merged; for membership and policies, its variants'.
+    public var attribution: Attribution?
+    /// Of `variantIDs`, those whose difference is drift (the configuration did not change them
+    /// since the baseline; the shop did).
+    public var remoteVariantIDs: [Int64] = []
+
+    /// True when the operation is a change the plan makes: not an unverified assertion (unless a
+    /// baseline shows the configuration changed it), not a difference a running job may settle.
+    public var isChange: Bool { (!unverified || attribution != nil) && !inProgress }
+
+    /// Differences this operation makes, counted by attribution.
+    ///
+    /// A field or an operation attributed to both counts in both.
+    public var attributedCounts: (config: Int, remote: Int) {
+        switch kind {
+        case .create, .delete:
+            return (attribution?.counts(for: .config) == true ? 1 : 0, attribution?.counts(for: .remote) == true ? 1 : 0)
+        case .update:
+            let attributed = changes.compactMap(\.attribution)
+            return (attributed.filter { $0.counts(for: .config) }.count, attributed.filter { $0.counts(for: .remote) }.count)
+        case .addVariants, .removeVariants, .setInventoryPolicy:
+            return (variantIDs.count - remoteVariantIDs.count, remoteVariantIDs.count)
+        }
+    }
+
+    /// True when the operation makes a difference of `attribution` (any, without a baseline).
+    public func counts(for filter: Attribution) -> Bool {
+        guard attribution != nil else { return true }
+        let (config, remote) = attributedCounts
+        switch filter {
+        case .config: return config > 0
+        case .remote: return remote > 0
+        case .both: return config + remote > 0
+        }
+    }
     /// The requests it compiles to.
     public var requests: [PlannedRequest]
 
@@ -232,6 +300,24 @@ public struct UnverifiableFields: Sendable, Hashable {
         self.fields = fields
         self.location = location
     }
+}
+
+/// The configuration a plan was compared with to tell its own changes from drift: a git ref and
+/// the commit it named, or a directory.
+public struct BaselineInfo: Sendable, Hashable {
+    /// What was given: `origin/main`, a commit, or a directory.
+    public var ref: String
+    /// The commit `ref` named (nil for a directory).
+    public var commit: String?
+
+    /// Creates one.
+    public init(ref: String, commit: String?) {
+        self.ref = ref
+        self.commit = commit
+    }
+
+    /// `origin/main (3f9a1c2e7d4b)` or the directory.
+    public var description: String { commit.map { "\(ref) (\($0.prefix(12)))" } ?? ref }
 }
 
 /// A variant the configuration declares a policy for that Shopify does not know: shown, never
@@ -292,6 +378,8 @@ public struct Plan: Sendable, Hashable {
     public var unknownVariants: [UnknownVariant]
     /// Declared policies compared with Shopify's (0 when policies were not read).
     public var policiesChecked: Int
+    /// The baseline the differences are attributed against, when there is one.
+    public var baseline: BaselineInfo?
 
     /// Creates a plan (operations are sorted into run order).
     public init(
@@ -345,6 +433,9 @@ public struct Plan: Sendable, Hashable {
         public var inProgressPolicyVariants = 0, inProgressPolicyCalls = 0
         /// Requests and rate-limit points of every operation.
         public var requests = 0, points = 0
+        /// Against a baseline: differences the configuration made (fields, variants, creates,
+        /// deletes) and differences the shop made (drift); one that is both counts in both.
+        public var fromConfig = 0, fromRemote = 0
     }
 
     /// What the plan does to one remote plan, judged from all its operations.
@@ -393,6 +484,11 @@ public struct Plan: Sendable, Hashable {
             case .delete: s.delete += 1
             case .assertOnly: break
             }
+        }
+        for op in operations where op.isChange && op.attribution != nil {
+            let (config, remote) = op.attributedCounts
+            s.fromConfig += config
+            s.fromRemote += remote
         }
         for op in operations {
             s.requests += op.requests.count

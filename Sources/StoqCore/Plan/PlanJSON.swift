@@ -34,6 +34,13 @@ public enum PlanJSON {
         static let inProgress = "in_progress"
         static let inProgressPolicyVariants = "in_progress_policy_variants"
         static let policiesChecked = "policies_checked"
+        static let baseline = "baseline"
+        static let ref = "ref"
+        static let commit = "commit"
+        static let attribution = "attribution"
+        static let remoteVariantIDs = "remote_variant_ids"
+        static let changesFromConfig = "changes_from_config"
+        static let changesFromRemote = "changes_from_remote"
         static let summary = "summary"
         static let safety = "safety"
         static let operations = "operations"
@@ -98,6 +105,7 @@ public enum PlanJSON {
             (Key.formatVersion, .integer(Int64(Plan.formatVersion))),
             (Key.endpoint, plan.endpoint.map(JSONValue.string) ?? .null),
             (Key.inventoryPolicySource, plan.policySource.map(JSONValue.string) ?? .null),
+            (Key.baseline, baseline(plan.baseline)),
             (Key.summary, summary(plan)),
             (Key.safety, safety(plan)),
             (Key.operations, .array(plan.operations.map(operation))),
@@ -225,6 +233,13 @@ public enum PlanJSON {
         .object([(Key.plan, ref(u.plan)), (Key.fields, .array(u.fields.map(JSONValue.string))), (Key.source, location(u.location))])
     }
 
+    static func baseline(_ b: BaselineInfo?) -> JSONValue {
+        guard let b else { return .null }
+        return .object([(Key.ref, .string(b.ref)), (Key.commit, b.commit.map(JSONValue.string) ?? .null)])
+    }
+
+    static func attribution(_ a: Attribution?) -> JSONValue { a.map { .string($0.rawValue) } ?? .null }
+
     static func unknownVariant(_ u: UnknownVariant) -> JSONValue {
         .object([
             (Key.plan, ref(u.plan)), (Key.variantID, .integer(u.id)), (Key.inventoryPolicy, .string(u.policy.rawValue)),
@@ -235,7 +250,7 @@ public enum PlanJSON {
     static func change(_ c: FieldChange, of kind: OperationKind) -> JSONValue {
         .object([
             (Key.field, .string(c.field.name)), (Key.before, kind == .create ? .null : c.before?.json ?? .null),
-            (Key.after, c.after.json), (Key.source, location(c.location)),
+            (Key.after, c.after.json), (Key.source, location(c.location)), (Key.attribution, attribution(c.attribution)),
         ])
     }
 
@@ -249,6 +264,7 @@ public enum PlanJSON {
     static func operation(_ op: PlanOperation) -> JSONValue {
         var members: [(String, JSONValue)] = [
             (Key.kind, .string(op.kind.rawValue)), (Key.plan, ref(op.plan)), (Key.source, location(op.location)),
+            (Key.attribution, attribution(op.attribution)),
         ]
         if op.kind.hasChanges {
             members.append((Key.changes, .array(op.changes.map { change($0, of: op.kind) })))
@@ -260,6 +276,7 @@ public enum PlanJSON {
         }
         if op.kind.hasVariants {
             members.append((Key.variantIDs, .array(op.variantIDs.map { .integer($0) })))
+            members.append((Key.remoteVariantIDs, .array(op.remoteVariantIDs.map { .integer($0) })))
         }
         members.append((Key.requests, .array(op.requests.map(request))))
         return .object(members)
@@ -276,6 +293,9 @@ public enum PlanJSON {
             (Key.unverifiedPolicyVariants, .integer(Int64(s.unverifiedPolicyVariants))),
             (Key.inProgressPolicyVariants, .integer(Int64(s.inProgressPolicyVariants))),
             (Key.policiesChecked, .integer(Int64(plan.policiesChecked))),
+            // Attribution needs a baseline: without one these are null, not zero.
+            (Key.changesFromConfig, plan.baseline == nil ? .null : .integer(Int64(s.fromConfig))),
+            (Key.changesFromRemote, plan.baseline == nil ? .null : .integer(Int64(s.fromRemote))),
             (Key.requests, .integer(Int64(s.requests))), (Key.costPoints, .integer(Int64(s.points))),
             (Key.estimatedSeconds, .integer(Int64(plan.estimatedSeconds))),
             (
@@ -393,6 +413,22 @@ public enum PlanJSON {
                 policy: policy, location: try location(json, Key.source, path))
         }
 
+        func attribution(_ json: JSONValue, _ path: String) throws(PlanFileError) -> Attribution? {
+            let v = try member(json, Key.attribution, path)
+            if v.isNull { return nil }
+            guard let text = v.stringValue, let a = Attribution(rawValue: text) else {
+                throw fail("\(path).\(Key.attribution)", "expected config, remote, both or null")
+            }
+            return a
+        }
+
+        func baseline(_ json: JSONValue) throws(PlanFileError) -> BaselineInfo? {
+            let v = try member(json, Key.baseline, "")
+            if v.isNull { return nil }
+            return BaselineInfo(
+                ref: try string(v, Key.ref, ".\(Key.baseline)"), commit: try optionalString(v, Key.commit, ".\(Key.baseline)"))
+        }
+
         func change(_ json: JSONValue, _ path: String) throws(PlanFileError) -> FieldChange {
             let name = try string(json, Key.field, path)
             guard let key = ChangeKey(name: name) else { throw fail("\(path).\(Key.field)", "unknown field `\(name)`") }
@@ -403,7 +439,8 @@ public enum PlanJSON {
             let beforeJSON = try member(json, Key.before, path)
             return FieldChange(
                 field: key, before: beforeJSON.isNull ? nil : try decode(beforeJSON, Key.before),
-                after: try decode(try member(json, Key.after, path), Key.after), location: try location(json, Key.source, path))
+                after: try decode(try member(json, Key.after, path), Key.after), location: try location(json, Key.source, path),
+                attribution: try attribution(json, path))
         }
 
         func request(_ json: JSONValue, _ path: String, ids: ArraySlice<Int64>) throws(PlanFileError) -> PlannedRequest {
@@ -423,6 +460,7 @@ public enum PlanJSON {
             var op = PlanOperation(
                 kind: kind, plan: try ref(try member(json, Key.plan, path), "\(path).\(Key.plan)"), location: nil, requests: [])
             op.location = try location(json, Key.source, path)
+            op.attribution = try attribution(json, path)
             if kind.hasChanges {
                 op.changes = []
                 for (i, c) in try array(json, Key.changes, path).enumerated() {
@@ -446,6 +484,7 @@ public enum PlanJSON {
             }
             if kind.hasVariants {
                 op.variantIDs = try ids(json, Key.variantIDs, path)
+                op.remoteVariantIDs = try ids(json, Key.remoteVariantIDs, path)
             }
             var next = 0
             for (i, r) in try array(json, Key.requests, path).enumerated() {
@@ -503,12 +542,14 @@ public enum PlanJSON {
             guard let window = try member(budget, Key.windowSeconds, budgetPath).numberText.flatMap(Double.init), window > 0 else {
                 throw fail("\(budgetPath).\(Key.windowSeconds)", "expected a positive number")
             }
-            return Plan(
+            var plan = Plan(
                 operations: operations, blockedDeletes: blocked, unmanaged: unmanaged, unverifiable: unverifiable,
                 targets: try strings(json, Key.targets, ""), budgetPoints: Int(clamping: try integer(budget, Key.points, budgetPath)),
                 budgetWindow: window, managedPlans: managedPlans, safety: safety, endpoint: try optionalString(json, Key.endpoint, ""),
                 policySource: try optionalString(json, Key.inventoryPolicySource, ""), unknownVariants: unknown,
                 policiesChecked: Int(clamping: try integer(try member(json, Key.summary, ""), Key.policiesChecked, ".\(Key.summary)")))
+            plan.baseline = try baseline(json)
+            return plan
         }
     }
 }

@@ -21,8 +21,15 @@ public enum Planner {
     static let unknownVariantsReported = 10
 
     /// Plans, or reports why it cannot (two remote plans with one name, an unknown target).
+    ///
+    /// With a `baseline` (the configuration as last applied, or on the base branch), every
+    /// difference is attributed: the configuration changed, the shop changed (drift), or both.
+    /// Write-only fields that changed since the baseline are sent, and unverified policies are
+    /// sent only where they changed since the baseline.
     /// - Returns: the plan and diagnostics; the plan is nil when a diagnostic is an error.
-    public static func plan(desired: DesiredState, remote: RemoteState, options: PlanOptions = PlanOptions()) -> (Plan?, [Diagnostic]) {
+    public static func plan(
+        desired: DesiredState, remote: RemoteState, baseline: Baseline? = nil, options: PlanOptions = PlanOptions()
+    ) -> (Plan?, [Diagnostic]) {
         var diagnostics: [Diagnostic] = []
         let declaredNames = Set(desired.plans.map(\.internalName.value))
         for target in options.targets where !declaredNames.contains(target) {
@@ -78,8 +85,12 @@ public enum Planner {
                     UnverifiableFields(
                         plan: ref, fields: writeOnly.map(\.rawValue), location: writeOnly.compactMap { spec[$0]?.keyLocation }.min()))
             }
-            operations += planOne(spec, remotePlan, ref: ref, ignored: ignored, writeOnly: writeOnly, settings: settings)
-            let (policyOps, unknown, compared) = planPolicies(spec, remotePlan, ref: ref, policies: remote.policies, settings: settings)
+            let before = baseline?.spec(matching: spec)
+            operations += planOne(
+                spec, remotePlan, ref: ref, ignored: ignored, writeOnly: writeOnly, settings: settings,
+                baseline: baseline.map { _ in before })
+            let (policyOps, unknown, compared) = planPolicies(
+                spec, remotePlan, ref: ref, policies: remote.policies, settings: settings, baseline: baseline.map { _ in before })
             operations += policyOps
             unknownVariants += unknown
             checked += compared
@@ -117,51 +128,81 @@ public enum Planner {
                 unmanaged.append(plan)
             }
         }
-        let (deletes, blocked) = Safety.admitDeletes(candidates, allowDeletes: options.allowDeletes)
+        var (deletes, blocked) = Safety.admitDeletes(candidates, allowDeletes: options.allowDeletes)
+        if let baseline {
+            // A plan the baseline declared was removed from the configuration; one it did not
+            // declare was created in STOQ.
+            for i in deletes.indices {
+                deletes[i].attribution = baseline.declares(deletes[i].plan) ? .config : .remote
+            }
+        }
         operations += deletes
         // The base of the percentage gates: every plan the config governs, whatever --target says.
         let undeclared = remote.listed.filter { !managedIDs.contains($0.id) && !declaredNames.contains($0.internalName) }.count
         let governed = matched.filter { $0.1 != nil }.count + (settings.prune ? undeclared : 0)
-        let plan = Plan(
+        var plan = Plan(
             operations: operations, blockedDeletes: blocked.sorted { $0.plan < $1.plan }, unmanaged: unmanaged.sorted { $0.plan < $1.plan },
             unverifiable: unverifiable.sorted { $0.plan < $1.plan }, targets: options.targets.sorted(),
             budgetPoints: options.budgetPoints, budgetWindow: options.budgetWindow, managedPlans: governed, safety: settings.safety,
             policySource: remote.policies?.source, unknownVariants: unknownVariants.sorted { ($0.plan, $0.id) < ($1.plan, $1.id) },
             policiesChecked: checked)
+        plan.baseline = baseline?.info
         return (plan, diagnostics)
     }
 
     /// Operations for one declared plan.
+    ///
+    /// `baseline` is nil without a baseline, `.some(nil)` when the baseline does not declare the plan.
     static func planOne(
-        _ spec: SellingPlanSpec, _ remote: RemotePlan?, ref: PlanRef, ignored: Set<PlanField>, writeOnly: [PlanField], settings: Settings
+        _ spec: SellingPlanSpec, _ remote: RemotePlan?, ref: PlanRef, ignored: Set<PlanField>, writeOnly: [PlanField], settings: Settings,
+        baseline: SellingPlanSpec??
     ) -> [PlanOperation] {
+        let attributed = baseline != nil
+        let before = baseline ?? nil
         var ops: [PlanOperation] = []
         let declared = PlanField.allCases.filter { spec[$0] != nil && !ignored.contains($0) }
         if let remote {
             var changes: [FieldChange] = []
             if spec.id != nil, remote.internalName != spec.internalName.value {
+                let after = FieldValue.string(spec.internalName.value)
                 changes.append(
                     FieldChange(
-                        field: .internalName, before: .string(remote.internalName), after: .string(spec.internalName.value),
-                        location: spec.internalName.location))
+                        field: .internalName, before: .string(remote.internalName), after: after, location: spec.internalName.location,
+                        attribution: attributed
+                            ? Attribution.of(
+                                after: after, before: .string(remote.internalName), baseline: before.map { .string($0.internalName.value) })
+                            : nil))
             }
             for field in declared where !field.isWriteOnly {
                 guard let d = spec[field] else { continue }
                 if !Normalize.equal(d.value, remote.fields[field]) {
                     changes.append(
-                        FieldChange(field: .field(field), before: remote.fields[field], after: d.value, location: d.valueLocation))
+                        FieldChange(
+                            field: .field(field), before: remote.fields[field], after: d.value, location: d.valueLocation,
+                            attribution: attributed
+                                ? Attribution.of(after: d.value, before: remote.fields[field], baseline: before?[field]?.value) : nil
+                        ))
                 }
             }
-            if !changes.isEmpty {
-                // Write-only fields cannot be compared; they ride along when the plan is updated anyway.
+            // Write-only fields cannot be compared with STOQ. Against a baseline, one that changed
+            // since is sent; the others ride along when the plan is updated anyway.
+            let changedWriteOnly = writeOnly.filter { field in
+                guard attributed, let d = spec[field] else { return false }
+                return !LiveCheck.same(d.value, before?[field]?.value)
+            }
+            if !changes.isEmpty || !changedWriteOnly.isEmpty {
                 for field in writeOnly {
                     guard let d = spec[field] else { continue }
-                    changes.append(FieldChange(field: .field(field), before: nil, after: d.value, location: d.valueLocation))
+                    changes.append(
+                        FieldChange(
+                            field: .field(field), before: nil, after: d.value, location: d.valueLocation,
+                            attribution: changedWriteOnly.contains(field) ? .config : nil))
                 }
-                ops.append(
-                    PlanOperation(
-                        kind: .update, plan: ref, location: changes.compactMap(\.location).min() ?? spec.location, changes: changes,
-                        requests: [PlannedRequest(.update, planID: ref.id)]))
+                var op = PlanOperation(
+                    kind: .update, plan: ref, location: changes.compactMap(\.location).min() ?? spec.location, changes: changes,
+                    requests: [PlannedRequest(.update, planID: ref.id)])
+                op.attribution = Attribution.merged(changes.map(\.attribution))
+                ops.append(op)
             }
         } else {
             var changes = [
@@ -172,10 +213,11 @@ public enum Planner {
                 guard let d = spec[field] else { continue }
                 changes.append(FieldChange(field: .field(field), before: nil, after: d.value, location: d.valueLocation))
             }
-            ops.append(
-                PlanOperation(
-                    kind: .create, plan: ref, location: spec.location, changes: changes,
-                    requests: [PlannedRequest(.create, planID: nil)]))
+            var op = PlanOperation(
+                kind: .create, plan: ref, location: spec.location, changes: changes, requests: [PlannedRequest(.create, planID: nil)])
+            // A plan the baseline declared is missing from the shop: it was deleted in STOQ.
+            if attributed { op.attribution = before == nil ? .config : .remote }
+            ops.append(op)
         }
 
         // Membership, for a custom-source plan that declares it.
@@ -185,15 +227,19 @@ public enum Planner {
             let add = desired.subtracting(current).sorted()
             let remove = current.subtracting(desired).sorted()
             let location = spec.variantsKeyLocation ?? spec.location
+            // Against a baseline: a missing member the baseline listed was removed in STOQ, an
+            // extra member it did not list was added in STOQ.
+            let baselineMembers = before?.variants.map { Set($0.map(\.value)) }
             if !add.isEmpty {
-                ops.append(
-                    chunked(.addVariants, .addVariant, ref: ref, location: location, ids: add, size: Int(settings.chunks.addVariant)))
+                var op = chunked(.addVariants, .addVariant, ref: ref, location: location, ids: add, size: Int(settings.chunks.addVariant))
+                if attributed { op.attribute(remote: add.filter { baselineMembers?.contains($0) ?? false }) }
+                ops.append(op)
             }
             if !remove.isEmpty {
-                ops.append(
-                    chunked(
-                        .removeVariants, .removeVariant, ref: ref, location: location, ids: remove, size: Int(settings.chunks.removeVariant)
-                    ))
+                var op = chunked(
+                    .removeVariants, .removeVariant, ref: ref, location: location, ids: remove, size: Int(settings.chunks.removeVariant))
+                if attributed { op.attribute(remote: remove.filter { !(baselineMembers?.contains($0) ?? true) }) }
+                ops.append(op)
             }
         }
 
@@ -203,9 +249,16 @@ public enum Planner {
     /// Policy operations for one declared plan: with policies read from Shopify, only the
     /// variants whose policy differs (a variant Shopify does not know is returned apart, never
     /// toggled); without, every declared policy, unverified.
+    ///
+    /// Against a baseline, each difference is attributed, and unverified policies are sent only
+    /// where they changed since the baseline.
     static func planPolicies(
-        _ spec: SellingPlanSpec, _ remote: RemotePlan?, ref: PlanRef, policies: PolicyState?, settings: Settings
+        _ spec: SellingPlanSpec, _ remote: RemotePlan?, ref: PlanRef, policies: PolicyState?, settings: Settings,
+        baseline: SellingPlanSpec??
     ) -> (operations: [PlanOperation], unknown: [UnknownVariant], compared: Int) {
+        let attributed = baseline != nil
+        var baselinePolicy: [Int64: InventoryPolicy] = [:]
+        for (policy, ids) in (baseline ?? nil)?.inventoryPolicy ?? [:] { for id in ids { baselinePolicy[id.value] = policy } }
         var ops: [PlanOperation] = []
         var unknown: [UnknownVariant] = []
         var compared = 0
@@ -216,6 +269,8 @@ public enum Planner {
             var locations: [SourceLocation] = []
             for id in declared where seen.insert(id.value).inserted {
                 guard let policies else {
+                    // Unverified: against a baseline, only what the configuration changed.
+                    if attributed, baselinePolicy[id.value] == policy { continue }
                     send.insert(id.value)
                     locations.append(id.location)
                     continue
@@ -237,6 +292,8 @@ public enum Planner {
             op.policy = policy
             op.unverified = policies == nil
             op.inProgress = policies != nil && remote?.ongoingJob == true
+            // A variant whose declared policy is the baseline's differs because the shop changed.
+            if attributed { op.attribute(remote: op.variantIDs.filter { baselinePolicy[$0] == policy }) }
             ops.append(op)
         }
         return (ops, unknown, compared)
@@ -268,5 +325,42 @@ public enum Normalize {
         case (.ids(let a), .ids(let b)?): return Set(a) == Set(b)
         default: return declared == remote
         }
+    }
+}
+
+extension PlanOperation {
+    /// Attributes a membership or policy operation: `remote` of its variants are drift, the others
+    /// configuration changes.
+    mutating func attribute(remote: [Int64]) {
+        remoteVariantIDs = remote
+        attribution =
+            remote.isEmpty ? .config : remote.count == variantIDs.count ? .remote : .both
+    }
+}
+
+/// The configuration as it was at the baseline (a git ref or a directory), to attribute
+/// differences: what the configuration changed since, and what the shop changed (drift).
+public struct Baseline: Sendable {
+    /// The baseline's configuration.
+    public var desired: DesiredState
+    /// Which ref and commit it is.
+    public var info: BaselineInfo
+
+    /// Creates a baseline.
+    public init(desired: DesiredState, info: BaselineInfo) {
+        self.desired = desired
+        self.info = info
+    }
+
+    /// The baseline's declaration of the plan `spec` declares now: by `id` when pinned, else by
+    /// `internal_name`.
+    func spec(matching spec: SellingPlanSpec) -> SellingPlanSpec? {
+        if let id = spec.id?.value, let pinned = desired.plans.first(where: { $0.id?.value == id }) { return pinned }
+        return desired.plans.first { $0.internalName.value == spec.internalName.value }
+    }
+
+    /// True when the baseline declares `plan` (by id or name).
+    func declares(_ plan: PlanRef) -> Bool {
+        desired.plans.contains { ($0.id?.value != nil && $0.id?.value == plan.id) || $0.internalName.value == plan.internalName }
     }
 }

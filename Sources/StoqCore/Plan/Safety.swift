@@ -134,15 +134,18 @@ public enum Safety {
         let floorApplies = Int64(plan.managedPlans) >= safety.minManagedPlans
         let summary = plan.summary
         let policies = plan.operations.filter { $0.kind == .setInventoryPolicy }
-        let unverified = policies.filter(\.unverified).reduce(0) { $0 + $1.variantIDs.count }
-        let verified = policies.filter { !$0.unverified }
-        let flips = verified.reduce(0) { $0 + $1.variantIDs.count }
+        // Unverified policies count only against a baseline, where they are the ones the
+        // configuration changed; without one nothing says whether they flip anything.
+        let uncounted = policies.filter { $0.unverified && $0.attribution == nil }
+        let unverified = uncounted.reduce(0) { $0 + $1.variantIDs.count }
+        let counted = policies.filter { !$0.unverified || $0.attribution != nil }
+        let flips = counted.reduce(0) { $0 + $1.variantIDs.count }
         // Variants that join their plan in this apply get CONTINUE as part of a new preorder;
         // the others were already in it, and may be DENY because STOQ stopped selling them.
         var joining: [PlanRef: Set<Int64>] = [:]
         for op in plan.operations where op.kind == .addVariants { joining[op.plan, default: []].formUnion(op.variantIDs) }
         let created = Set(plan.operations.filter { $0.kind == .create }.map(\.plan))
-        let continueFlips = verified.filter { $0.policy == .continue && !created.contains($0.plan) }.reduce(0) { total, op in
+        let continueFlips = counted.filter { $0.policy == .continue && !created.contains($0.plan) }.reduce(0) { total, op in
             total + op.variantIDs.filter { !(joining[op.plan]?.contains($0) ?? false) }.count
         }
         return [

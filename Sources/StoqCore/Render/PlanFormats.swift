@@ -9,16 +9,20 @@ public struct GitHubPlanRenderer: PlanRenderer {
     /// summary line.
     public func render(_ plan: Plan, verdict: SafetyVerdict) -> String {
         var out = ""
-        for g in PlanGroup.groups(plan) where g.action != .assertOnly {
+        let parts = PlanText.sections(plan).flatMap { section in
+            section.groups.map { (drift: section.title?.hasPrefix("Drift") == true, $0) }
+        }
+        for (drift, g) in parts {
             var lines: [String] = []
             for op in g.operations {
                 switch op.kind {
                 case .create, .update:
                     for c in op.changes {
+                        let note = PlanText.attributionNote(c).map { " (\($0))" } ?? ""
                         lines.append(
                             op.kind == .create
-                                ? "+ \(c.field) = \(PlanText.value(c.after))"
-                                : "~ \(c.field): \(PlanText.before(c)) → \(PlanText.value(c.after))")
+                                ? "+ \(c.field) = \(PlanText.value(c.after))\(note)"
+                                : "~ \(c.field): \(PlanText.before(c)) → \(PlanText.value(c.after))\(note)")
                     }
                 case .addVariants: lines.append("+ add \(PlanText.variants(op.variantIDs.count))")
                 case .removeVariants: lines.append("- remove \(PlanText.variants(op.variantIDs.count))")
@@ -29,7 +33,7 @@ public struct GitHubPlanRenderer: PlanRenderer {
                 }
             }
             let command = g.action == .delete ? "warning" : "notice"
-            let title = "stoqctl plan: \(g.verb) \(g.plan.internalName)"
+            let title = "stoqctl plan: \(g.verb) \(g.plan.internalName)\(drift ? " (drift: changed in STOQ)" : "")"
             out += DiagnosticRenderer.workflowCommand(command, location: g.location, title: title, message: lines.joined(separator: "\n"))
         }
         for u in plan.unknownVariants {
@@ -94,7 +98,6 @@ public struct MarkdownPlanRenderer: PlanRenderer {
 
     /// The comment.
     public func render(_ plan: Plan, verdict: SafetyVerdict) -> String {
-        let groups = PlanGroup.groups(plan)
         var head = "### stoqctl plan\n\n"
         head +=
             plan.isEmpty ? "**No changes.** The shop matches the configuration.\n\n" : "**\(Self.escape(PlanText.summaryLine(plan)))**\n\n"
@@ -152,13 +155,20 @@ public struct MarkdownPlanRenderer: PlanRenderer {
             tail +=
                 "\(plan.unmanaged.count) plan\(plan.unmanaged.count == 1 ? "" : "s") in the shop \(plan.unmanaged.count == 1 ? "is" : "are") not managed by this configuration.\n"
         }
-        let shown = groups.filter { $0.action != .assertOnly }
+        let sections = PlanText.sections(plan)
+        let shown = sections.flatMap { section in section.groups.map { (section.title, $0) } }
         // Try the full details, then shorter ones, until the comment fits.
         for level in 0...2 {
             var body = ""
             var omitted = 0
-            for (index, g) in shown.enumerated() {
-                let section = details(g, level: level)
+            var title: String?
+            for (index, (sectionTitle, g)) in shown.enumerated() {
+                var section = ""
+                if let sectionTitle, sectionTitle != title {
+                    section += "#### \(Self.escape(sectionTitle))\n\n"
+                    title = sectionTitle
+                }
+                section += details(g, level: level)
                 let reserve = 200
                 if head.count + body.count + section.count + tail.count + reserve > budget {
                     omitted = shown.count - index
@@ -192,7 +202,8 @@ public struct MarkdownPlanRenderer: PlanRenderer {
             out += "| field | before | after |\n|---|---|---|\n"
             for c in changes {
                 let before = g.action == .create ? "" : Self.escape(PlanText.before(c))
-                out += "| \(Self.code(c.field.name)) | \(before) | \(Self.escape(PlanText.value(c.after))) |\n"
+                let note = PlanText.attributionNote(c).map { " _(\(Self.escape($0)))_" } ?? ""
+                out += "| \(Self.code(c.field.name)) | \(before) | \(Self.escape(PlanText.value(c.after)))\(note) |\n"
             }
             out += "\n"
         } else if !changes.isEmpty {

@@ -31,9 +31,11 @@ public enum PlanText {
         return (n < 0 ? "-" : "") + out
     }
 
-    /// `DENY → CONTINUE`: the policy a verified toggle replaces, and the one it sets.
+    /// `DENY → CONTINUE`: the policy a verified toggle replaces, and the one it sets; `→ DENY
+    /// (not read)` for a policy that changed since the baseline but could not be read.
     static func transition(_ op: PlanOperation) -> String {
         guard let to = op.policy else { return "" }
+        if op.unverified { return "→ \(to.rawValue) (current policy not read)" }
         let from: InventoryPolicy = to == .continue ? .deny : .continue
         return "\(from.rawValue) → \(to.rawValue)"
     }
@@ -74,8 +76,36 @@ public enum PlanText {
             return parts.joined(separator: ", ") + "."
         }
         guard s.unverifiedPolicyVariants > 0 else { return nil }
+        let n = s.unverifiedPolicyVariants
+        if let baseline = plan.baseline {
+            return
+                "Inventory policies are not verified: no Shopify policy reader is configured, so only the \(count(n)) declared polic\(n == 1 ? "y" : "ies") that changed since the baseline \(baseline.description) \(n == 1 ? "is" : "are") sent, as declared, without comparing with the shop."
+        }
         return
-            "Inventory policies are not verified: no Shopify policy reader is configured, so the \(count(s.unverifiedPolicyVariants)) declared policies are sent as declared by every apply, never compared, and not counted as changes."
+            "Inventory policies are not verified: no Shopify policy reader is configured, so the \(count(n)) declared policies are sent as declared by every apply, never compared, and not counted as changes."
+    }
+
+    /// What a reader should know about a change's attribution beyond its section: a write-only
+    /// value the configuration changed, or a value that also changed in STOQ.
+    public static func attributionNote(_ change: FieldChange) -> String? {
+        switch change.attribution {
+        case .config? where change.field.isWriteOnly: "changed since the baseline; STOQ never returns it, so it cannot be verified"
+        case .both?: "also changed in STOQ since the baseline"
+        default: nil
+        }
+    }
+
+    /// The groups in the sections a plan shows them: without a baseline one untitled section;
+    /// with one, the configuration's changes, then drift.
+    static func sections(_ plan: Plan) -> [(title: String?, groups: [PlanGroup])] {
+        let groups = PlanGroup.groups(plan).filter { $0.action != .assertOnly }
+        guard let baseline = plan.baseline else { return [(nil, groups)] }
+        let own = groups.compactMap { $0.part(.config) }
+        let drift = groups.compactMap { $0.part(.remote) }
+        var out: [(String?, [PlanGroup])] = []
+        if !own.isEmpty { out.append(("Changes from the configuration since \(baseline.description)", own)) }
+        if !drift.isEmpty { out.append(("Drift: the shop changed outside the configuration; apply sets it back", drift)) }
+        return out
     }
 
     /// How the value a change replaces is shown: `(unknown)` for a field STOQ never returns, and
@@ -124,9 +154,14 @@ public enum PlanText {
             )
         }
         if s.unverifiedPolicyVariants > 0 {
-            parts.append("\(count(s.unverifiedPolicyVariants)) declared policies sent unverified in \(calls(s.unverifiedPolicyCalls))")
+            let n = s.unverifiedPolicyVariants
+            parts.append("\(count(n)) declared polic\(n == 1 ? "y" : "ies") sent unverified in \(calls(s.unverifiedPolicyCalls))")
         }
         let minute = plan.budgetWindow == 60 ? "min" : "\(Int(plan.budgetWindow)) s"
+        if plan.baseline != nil {
+            // Fields, variants and whole plans alike; a difference of both kinds counts in both.
+            parts.append("differences: \(count(s.fromConfig)) from the configuration, \(count(s.fromRemote)) drift")
+        }
         parts.append("API cost \(count(s.points)) points (~\(plan.estimatedSeconds) s at \(plan.budgetPoints) points/\(minute))")
         return "Plan: " + parts.joined(separator: "; ") + "."
     }
@@ -149,6 +184,42 @@ struct PlanGroup {
             let rb = b.operations.map(\.kind.rank).min() ?? 0
             return ra != rb ? ra < rb : a.plan < b.plan
         }
+    }
+
+    /// The part of this group one section shows.
+    ///
+    /// `.config`: the configuration's changes, also those that changed in STOQ too, and values
+    /// that ride along; `.remote`: drift. Nil when the part is empty; the whole group without a
+    /// baseline.
+    func part(_ filter: Attribution) -> PlanGroup? {
+        var ops: [PlanOperation] = []
+        for op in operations where op.isChange || op.kind != .setInventoryPolicy {
+            guard let attribution = op.attribution else {
+                if filter == .config { ops.append(op) }
+                continue
+            }
+            switch op.kind {
+            case .create, .delete:
+                if (filter == .config && attribution != .remote) || (filter == .remote && attribution == .remote) { ops.append(op) }
+            case .update:
+                var copy = op
+                copy.changes = op.changes.filter { change in
+                    switch change.attribution {
+                    case .remote?: return filter == .remote
+                    case .config?, .both?: return filter == .config
+                    case nil:
+                        return filter == (op.changes.contains { $0.attribution != .remote && $0.attribution != nil } ? .config : .remote)
+                    }
+                }
+                if !copy.changes.isEmpty { ops.append(copy) }
+            case .addVariants, .removeVariants, .setInventoryPolicy:
+                let remote = Set(op.remoteVariantIDs)
+                let ids = Set(op.variantIDs.filter { remote.contains($0) == (filter == .remote) })
+                if !ids.isEmpty { ops.append(LiveCheck.keeping(ids, of: op)) }
+            }
+        }
+        guard !ops.isEmpty else { return nil }
+        return PlanGroup(plan: plan, action: action, operations: ops, location: ops.compactMap(\.location).min())
     }
 
     var symbol: String {
@@ -225,11 +296,25 @@ public struct TextPlanRenderer: PlanRenderer {
         let groups = PlanGroup.groups(plan).filter { $0.action != .assertOnly }
         if plan.isEmpty {
             out += "No changes. The shop matches the configuration.\n"
+        } else if let baseline = plan.baseline {
+            let own = groups.compactMap { $0.part(.config) }
+            let drift = groups.compactMap { $0.part(.remote) }
+            if own.isEmpty {
+                out += "No changes to the configuration since the baseline \(baseline.description).\n"
+            } else {
+                out += "stoqctl will make these changes, from the configuration as changed since the baseline \(baseline.description):\n"
+                for group in own { out += "\n" + self.group(group) }
+            }
+            if !drift.isEmpty {
+                out +=
+                    "\n" + yellow("Drift:") + " the shop changed outside the configuration since the baseline; apply sets it back:\n"
+                for group in drift { out += "\n" + self.group(group) }
+            }
         } else {
             out += "stoqctl will make these changes:\n"
             for group in groups { out += "\n" + self.group(group) }
         }
-        let asserted = plan.operations.filter(\.unverified)
+        let asserted = plan.operations.filter { $0.unverified && !$0.isChange }
         if !asserted.isEmpty {
             out +=
                 "\nInventory policy, as declared (not verified: no Shopify policy reader is configured, so it is not compared; apply sends it each time):\n"
@@ -261,7 +346,9 @@ public struct TextPlanRenderer: PlanRenderer {
                 out += "  … (\(PlanText.count(plan.unknownVariants.count - Self.unknownShown)) more)\n"
             }
         }
-        if plan.policiesVerified, let statement = PlanText.policyStatement(plan) { out += "\n" + statement + "\n" }
+        if plan.policiesVerified || plan.baseline != nil, let statement = PlanText.policyStatement(plan) {
+            out += "\n" + statement + "\n"
+        }
         if !plan.unverifiable.isEmpty {
             out += "\nCannot be verified (STOQ never returns these fields; they are sent with a create or update):\n"
             for u in plan.unverifiable { out += "  \(u.plan.internalName): \(u.fields.joined(separator: ", "))\n" }
@@ -301,10 +388,11 @@ public struct TextPlanRenderer: PlanRenderer {
         let width = fieldChanges.map(\.field.name.count).max() ?? 0
         for change in fieldChanges {
             let name = change.field.name.padding(width)
+            let note = PlanText.attributionNote(change).map { dim("  (\($0))") } ?? ""
             if g.action == .create {
-                out += "      \(green("+")) \(name)  \(PlanText.value(change.after))\n"
+                out += "      \(green("+")) \(name)  \(PlanText.value(change.after))\(note)\n"
             } else {
-                out += "      \(yellow("~")) \(name)  \(PlanText.before(change)) → \(PlanText.value(change.after))\n"
+                out += "      \(yellow("~")) \(name)  \(PlanText.before(change)) → \(PlanText.value(change.after))\(note)\n"
             }
         }
         for op in g.operations {

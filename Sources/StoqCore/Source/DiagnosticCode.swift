@@ -67,6 +67,8 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     case policyNotApplied = "policy-not-applied"
     case remoteValueUnreadable = "remote-value-unreadable"
     case savedPlanRefused = "saved-plan-refused"
+    case baselineUnreadable = "baseline-unreadable"
+    case invalidBaseline = "invalid-baseline"
     case safetyGate = "safety-gate"
     case gateOverridden = "gate-overridden"
     case deletesNeedPermission = "deletes-need-allow-deletes"
@@ -159,6 +161,9 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
             "`inventory_policy_source: shopify` needs the shop (`shopify_shop`, `SHOPIFY_SHOP` or `--shopify-endpoint`) and a token (`SHOPIFY_ADMIN_TOKEN` or `--shopify-token-file`)"
         case .policyNotApplied: "after apply's policy job finished, Shopify still reports another policy for some variants"
         case .remoteValueUnreadable: "STOQ returned a value stoqctl cannot read; the field is treated as not returned"
+        case .baselineUnreadable:
+            "the baseline (`--baseline`, `STOQCTL_BASELINE` or `baseline:`) is neither a directory nor a commit of the git repository"
+        case .invalidBaseline: "the configuration at the baseline has errors, so differences cannot be attributed"
         case .savedPlanRefused: "a saved plan file is damaged, edited, of an unknown version, or made against another endpoint"
         case .invalidShopDomain: "`shopify_shop` is not a myshopify.com domain or shop name"
         case .safetyGate: "a safety gate refuses the plan"

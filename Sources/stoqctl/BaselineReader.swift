@@ -1,0 +1,139 @@
+import Foundation
+import StoqAPI
+import StoqCore
+
+/// Reads the configuration at a baseline: a directory, or a git ref read with git (no checkout),
+/// for the same paths as the configuration, with display paths that name the ref
+/// (`origin/main:shop/preorders/fall.yaml`).
+enum BaselineReader {
+    /// The reader for the configuration paths `paths` (relative to the working directory).
+    static func reader(for paths: [String]) -> ReadBaseline {
+        { ref throws(RunFailure) in try read(ref, paths: paths.isEmpty ? ["."] : paths) }
+    }
+
+    static func read(_ ref: String, paths: [String]) throws(RunFailure) -> BaselineFiles {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: ref, isDirectory: &isDirectory), isDirectory.boolValue {
+            let found = ConfigFiles(paths: [ref], limits: .standard)
+            return BaselineFiles(
+                config: ConfigInput(files: found.files, diagnostics: found.diagnostics), info: BaselineInfo(ref: ref, commit: nil))
+        }
+        guard let top = try? git(["rev-parse", "--show-toplevel"]).trimmingCharacters(in: .whitespacesAndNewlines) else {
+            throw RunFailure(
+                .baselineUnreadable,
+                "baseline \(ref): not a directory, and the working directory is not in a git repository; nothing was sent")
+        }
+        guard
+            let commit = try? git(["rev-parse", "--verify", "--quiet", "\(ref)^{commit}"]).trimmingCharacters(in: .whitespacesAndNewlines),
+            !commit.isEmpty
+        else {
+            throw RunFailure(
+                .baselineUnreadable,
+                "baseline \(ref): no such directory, and no such commit, branch or tag in the git repository at \(top)"
+                    + (ref.contains("/")
+                        ? " (a remote branch must be fetched first; a CI checkout is often shallow: fetch-depth: 0)" : "")
+                    + "; nothing was sent")
+        }
+        let prefix = (try? git(["rev-parse", "--show-prefix"]).trimmingCharacters(in: .newlines)) ?? ""
+        let cwd = FileManager.default.currentDirectoryPath
+        var files: [(SourceFile, SourceRole)] = []
+        var diagnostics: [Diagnostic] = []
+        var settingsTaken = false
+        for path in paths {
+            // The path as git names it inside the repository.
+            let absolute = ConfigFiles.absolute(path, cwd: cwd)
+            let standardizedTop = (top as NSString).standardizingPath
+            guard absolute == standardizedTop || absolute.hasPrefix(standardizedTop + "/") else {
+                diagnostics.append(
+                    Diagnostic(.baselineUnreadable, "baseline \(ref): \(path) is outside the git repository at \(top)", at: nil))
+                continue
+            }
+            let inRepo = String(absolute.dropFirst(standardizedTop.count)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            let listed: String
+            do {
+                listed = try git(["ls-tree", "--full-tree", "-r", "-z", "--name-only", commit, "--", inRepo.isEmpty ? "." : inRepo])
+            } catch {
+                throw RunFailure(.baselineUnreadable, "baseline \(ref): git ls-tree failed: \(error); nothing was sent")
+            }
+            let names = listed.split(separator: "\0").map(String.init).filter { name in
+                (name.hasSuffix(".yaml") || name.hasSuffix(".yml"))
+                    && !name.split(separator: "/").contains { $0.hasPrefix(".") }
+            }
+            if names.isEmpty {
+                diagnostics.append(
+                    Diagnostic(.noConfigFiles, "\(ref):\(path): no *.yaml or *.yml files here at the baseline", at: nil))
+            }
+            let isDirectoryPath = listed.split(separator: "\0").count > 1 || names.first != inRepo
+            for name in names.sorted() {
+                let bytes: Data
+                do {
+                    bytes = try gitData(["cat-file", "blob", "\(commit):\(name)"])
+                } catch {
+                    throw RunFailure(.baselineUnreadable, "baseline \(ref): cannot read \(name): \(error); nothing was sent")
+                }
+                // Shown relative to the working directory, as the configuration is.
+                let relative = name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : "/" + name
+                var role = SourceRole.config
+                if (name as NSString).lastPathComponent == "stoqctl.yaml" {
+                    let atRoot = isDirectoryPath ? (name as NSString).deletingLastPathComponent == inRepo : true
+                    role = atRoot && !settingsTaken ? .settings : .misplacedSettings
+                    if role == .settings { settingsTaken = true }
+                }
+                let limit = LoadLimits.standard.maxFileBytes
+                files.append(
+                    (
+                        SourceFile(path: "\(ref):\(relative)", bytes: Array(bytes.prefix(limit)), truncated: bytes.count > limit),
+                        role
+                    ))
+            }
+        }
+        return BaselineFiles(config: ConfigInput(files: files, diagnostics: diagnostics), info: BaselineInfo(ref: ref, commit: commit))
+    }
+
+    struct GitFailure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func git(_ args: [String]) throws -> String { String(decoding: try gitData(args), as: UTF8.self) }
+
+    /// Runs git in the working directory; its standard output, or a failure with its message.
+    static func gitData(_ args: [String]) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git"] + args
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        do {
+            try process.run()
+        } catch {
+            throw GitFailure(description: "git cannot be run (\(error.localizedDescription))")
+        }
+        // Standard error is read on another thread, so a chatty git cannot block on a full pipe.
+        let box = ErrorText()
+        let done = DispatchSemaphore(value: 0)
+        let reader = Thread {
+            box.set(err.fileHandleForReading.readDataToEndOfFile())
+            done.signal()
+        }
+        reader.start()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        done.wait()
+        let errData = box.get()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let message = String(decoding: errData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw GitFailure(description: message.isEmpty ? "git \(args.first ?? "") failed" : message)
+        }
+        return data
+    }
+}
+
+/// Bytes handed from a reader thread.
+final class ErrorText: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func set(_ d: Data) { lock.withLock { data = d } }
+    func get() -> Data { lock.withLock { data } }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import StoqTestSupport
+import Testing
+
+/// A `GateShop` whose folder is a git repository with the configuration committed as it matches
+/// the shop.
+struct GitShop {
+    let shop: GateShop
+    var dir: URL { shop.dir }
+
+    init() throws {
+        shop = try GateShop(changed: 0)
+        try git(["init", "--quiet", "--initial-branch=main"])
+        try git(["add", "shop"])
+        try git(["commit", "--quiet", "-m", "shop as applied"])
+        // As a clone sees the branch a pull request merges into.
+        try git(["update-ref", "refs/remotes/origin/main", "HEAD"])
+    }
+
+    /// Runs git in the shop's folder; its output.
+    @discardableResult
+    func git(_ args: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments =
+            ["git", "-c", "user.name=stoqctl tests", "-c", "user.email=tests@example.invalid", "-c", "commit.gpgsign=false"] + args
+        process.currentDirectoryURL = dir
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "git \(args.joined(separator: " "))")
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    var plansFile: URL { shop.config.appendingPathComponent("plans.yaml") }
+
+    /// Renames plan-1 in the configuration (a change a pull request makes).
+    func changeConfig() throws {
+        let text = try String(contentsOf: plansFile, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"Plan 1\"\n", with: "\"Plan 1 (new)\"\n").write(
+            to: plansFile, atomically: true, encoding: .utf8)
+    }
+
+    /// Renames plan-2 in the shop (an edit made in STOQ's dashboard: drift).
+    func driftShop(_ name: String = "Plan 2 by staff") throws {
+        let text = try shop.stateText()
+        #expect(text.contains(#""name": "Plan 2""#))
+        try text.replacingOccurrences(of: #""name": "Plan 2""#, with: #""name": "\#(name)""#).write(
+            to: shop.state, atomically: true, encoding: .utf8)
+    }
+
+    func run(_ args: [String], environment: [String: String] = [:]) async throws -> Stoqctl.Outcome {
+        try await Stoqctl.run(args + ["--endpoint", shop.endpoint], in: dir, environment: environment)
+    }
+}
+
+@Suite("--baseline: changes of the configuration told from drift, end to end with git", .serialized)
+struct BaselineCommandTests {
+    @Test("a pull request's plan against origin's commit: the rename is the PR's, the staff edit is drift; --changes picks the exit")
+    func attribution() async throws {
+        let repo = try GitShop()
+        let head = try repo.git(["rev-parse", "HEAD"])
+        try repo.changeConfig()
+        try repo.driftShop()
+
+        let plan = try await repo.run(["plan", "shop", "--baseline", "origin/main"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(
+            plan.stdout.hasPrefix(
+                "stoqctl will make these changes, from the configuration as changed since the baseline origin/main (\(head.prefix(12))):"))
+        let drift = try #require(plan.stdout.range(of: "Drift: the shop changed outside the configuration since the baseline"))
+        let own = try #require(plan.stdout.range(of: "~ update plan-1"))
+        let other = try #require(plan.stdout.range(of: "~ update plan-2"))
+        #expect(own.lowerBound < drift.lowerBound && drift.lowerBound < other.lowerBound, "\(plan.stdout)")
+        #expect(plan.stdout.contains("differences: 1 from the configuration, 1 drift"))
+        // The README shows this output (its commit is another).
+        let readme = try String(contentsOf: Golden.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let shown = plan.stdout.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("Plan hash:") }
+            .joined(separator: "\n").replacingOccurrences(of: String(head.prefix(12)), with: "f89e4983f5d7")
+        #expect(readme.contains("```\n" + shown + "```\n"), "README shows:\n\(shown)")
+
+        // The same from the environment.
+        let fromEnvironment = try await repo.run(["plan", "shop"], environment: ["STOQCTL_BASELINE": "origin/main"])
+        #expect(fromEnvironment.stdout == plan.stdout)
+
+        for (changes, status) in [("all", Int32(2)), ("config", 2), ("drift", 2)] {
+            let r = try await repo.run(["plan", "shop", "--baseline", "HEAD", "--detailed-exitcode", "--changes", changes])
+            #expect(r.status == status, "--changes \(changes): \(r.stderr)")
+        }
+        // Staff undo their edit: no drift left, the PR's change remains.
+        let text = try repo.shop.stateText()
+        try text.replacingOccurrences(of: "Plan 2 by staff", with: "Plan 2").write(to: repo.shop.state, atomically: true, encoding: .utf8)
+        let noDrift = try await repo.run(["plan", "shop", "--baseline", "HEAD", "--detailed-exitcode", "--changes", "drift"])
+        #expect(noDrift.status == 0, "\(noDrift.stdout)")
+        let config = try await repo.run(["plan", "shop", "--baseline", "HEAD", "--detailed-exitcode", "--changes", "config"])
+        #expect(config.status == 2)
+
+        // Without a baseline, --changes config cannot be answered: a usage error.
+        let noBaseline = try await repo.run(["plan", "shop", "--detailed-exitcode", "--changes", "drift"])
+        #expect(noBaseline.status == 64)
+        #expect(noBaseline.stderr.contains("--changes drift needs a baseline"))
+    }
+
+    @Test("apply against a baseline sets both back; then the plan against the same baseline is empty")
+    func applyConverges() async throws {
+        let repo = try GitShop()
+        try repo.changeConfig()
+        try repo.driftShop()
+        let apply = try await repo.run(["apply", "shop", "--baseline", "HEAD"])
+        #expect(apply.status == 0, "\(apply.stderr)")
+        let state = try repo.shop.stateText()
+        #expect(state.contains("Plan 1 (new)") && !state.contains("Plan 2 by staff"))
+        let plan = try await repo.run(["plan", "shop", "--baseline", "HEAD", "--detailed-exitcode"])
+        #expect(plan.status == 0, "\(plan.stdout)")
+        #expect(plan.stdout.hasPrefix("No changes."), "\(plan.stdout)")
+    }
+
+    @Test("a baseline that cannot be read is a clear error: exit 1, nothing sent, the shop untouched")
+    func unreadable() async throws {
+        let repo = try GitShop()
+        try repo.changeConfig()
+        let before = try repo.shop.stateText()
+
+        let missing = try await repo.run(["apply", "shop", "--baseline", "no-such-branch"])
+        #expect(missing.status == 1)
+        #expect(
+            missing.stderr.contains(
+                "baseline no-such-branch: no such directory, and no such commit, branch or tag in the git repository at "))
+        #expect(missing.stderr.contains("nothing was sent"))
+        #expect(try repo.shop.stateText() == before)
+
+        // Outside any git repository.
+        let plain = try GateShop(changed: 1)
+        let outside = try await plain.run(["plan", "shop", "--baseline", "origin/main"])
+        #expect(outside.status == 1)
+        #expect(outside.stderr.contains("baseline origin/main: not a directory, and the working directory is not in a git repository"))
+
+        // A baseline whose configuration has errors: located at the ref, and nothing is sent.
+        try "version: 1\nselling_plans:\n  - internal_name: plan-1\n    nmae: x\n".write(
+            to: repo.plansFile, atomically: true, encoding: .utf8)
+        try repo.git(["commit", "--quiet", "-am", "a broken commit"])
+        try repo.git(["checkout", "--quiet", "HEAD~1", "--", "shop"])
+        try repo.changeConfig()
+        let broken = try await repo.run(["apply", "shop", "--baseline", "HEAD"])
+        #expect(broken.status == 1)
+        #expect(broken.stderr.contains("HEAD:shop/plans.yaml:4:5"), "\(broken.stderr)")
+        #expect(broken.stderr.contains("the configuration at the baseline HEAD ("))
+        #expect(broken.stderr.contains("has errors (above), so changes cannot be told from drift"))
+        #expect(try repo.shop.stateText() == before)
+    }
+
+    @Test(
+        "a baseline ref that does not exist, in every format: one located sentence, exit 1, nothing sent",
+        arguments: [("text", "plan.txt"), ("json", "plan.json"), ("markdown", "plan.md"), ("github", "plan.github.txt")])
+    func unreadableGolden(format: String, file: String) async throws {
+        let repo = try GitShop()
+        try repo.changeConfig()
+        let before = try repo.shop.stateText()
+        let r = try await repo.run(["plan", "shop", "--baseline", "origin/no-such-branch", "--format", format])
+        #expect(r.status == 1)
+        #expect(try repo.shop.stateText() == before)
+        // The repository is a temporary folder: named by a placeholder.
+        let top = try repo.git(["rev-parse", "--show-toplevel"])
+        let shown =
+            "$ stoqctl plan shop --baseline origin/no-such-branch --format \(format)\n--- standard output ---\n\(r.stdout)--- standard error ---\n\(r.stderr)"
+            .replacingOccurrences(of: top, with: "<repository>")
+        if let failure = Golden.check(shown, against: "Tests/Fixtures/baseline/a-baseline-ref-that-does-not-exist/\(file)") {
+            Issue.record(Comment(rawValue: failure))
+        }
+    }
+
+    @Test("a saved plan records its baseline's commit; applying it says so, and --baseline with a saved plan is refused")
+    func savedPlan() async throws {
+        let repo = try GitShop()
+        let head = try repo.git(["rev-parse", "HEAD"])
+        try repo.changeConfig()
+        let save = try await repo.run(["plan", "shop", "--baseline", "HEAD", "--out", "plan.json"])
+        #expect(save.status == 0, "\(save.stderr)")
+        let saved = try String(contentsOf: repo.dir.appendingPathComponent("plan.json"), encoding: .utf8)
+        #expect(saved.contains(#""commit": "\#(head)""#))
+        #expect(saved.contains(#""changes_from_config": 1"#))
+
+        let refused = try await repo.run(["apply", "plan.json", "--baseline", "HEAD"])
+        #expect(refused.status == 64)
+        let apply = try await repo.run(["apply", "plan.json", "--report", "report.json"])
+        #expect(apply.status == 0, "\(apply.stderr)")
+        #expect(apply.stdout.contains("attributed against the baseline HEAD (\(head.prefix(12)))"))
+        let report = try String(contentsOf: repo.dir.appendingPathComponent("report.json"), encoding: .utf8)
+        #expect(report.contains(head))
+    }
+
+    @Test("a directory is a baseline too, with its files' paths in diagnostics")
+    func directory() async throws {
+        let repo = try GitShop()
+        let old = repo.dir.appendingPathComponent("applied")
+        try FileManager.default.copyItem(at: repo.shop.config, to: old)
+        try repo.changeConfig()
+        let plan = try await repo.run(["plan", "shop", "--baseline", "applied", "--format", "json"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stdout.contains(#""ref": "applied""#))
+        #expect(plan.stdout.contains(#""changes_from_config": 1"#) && plan.stdout.contains(#""changes_from_remote": 0"#))
+    }
+}
