@@ -190,6 +190,22 @@ func measurePlan(label: String, files: [(SourceFile, SourceRole)], remote: Strin
             ms(fetchedAt, end),
             plan?.operations.count ?? -1, diagnostics.count, text.utf8.count, peakRSSMiB()))
 
+    // Against a baseline: the same configuration as at the last apply, so every difference is
+    // drift. Measures the second load and the attribution on top of the plan above.
+    let baselineStart = DispatchTime.now()
+    let (before, _) = ConfigPipeline.run(files)
+    let baselineLoaded = DispatchTime.now()
+    let (attributed, _) = Planner.plan(
+        desired: desired, remote: fetched.state, baseline: Baseline(desired: before, info: BaselineInfo(ref: "bench", commit: nil)))
+    let attributedText = attributed.map { TextPlanRenderer(color: false).render($0) } ?? ""
+    let attributedEnd = DispatchTime.now()
+    print(
+        String(
+            format:
+                "%@: against a baseline (the same configuration): baseline load %.0f ms, diff+attribute+render %.0f ms; differences: %d from the configuration, %d drift; %d output bytes",
+            label, ms(baselineStart, baselineLoaded), ms(baselineLoaded, attributedEnd), attributed?.summary.fromConfig ?? -1,
+            attributed?.summary.fromRemote ?? -1, attributedText.utf8.count))
+
     // Saved plan: write the JSON with its hash, then read it back as `apply plan.json` does.
     guard let plan else { return }
     let saveStart = DispatchTime.now()

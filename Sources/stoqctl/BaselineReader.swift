@@ -64,13 +64,14 @@ enum BaselineReader {
                     Diagnostic(.noConfigFiles, "\(ref):\(path): no *.yaml or *.yml files here at the baseline", at: nil))
             }
             let isDirectoryPath = listed.split(separator: "\0").count > 1 || names.first != inRepo
-            for name in names.sorted() {
-                let bytes: Data
-                do {
-                    bytes = try gitData(["cat-file", "blob", "\(commit):\(name)"])
-                } catch {
-                    throw RunFailure(.baselineUnreadable, "baseline \(ref): cannot read \(name): \(error); nothing was sent")
-                }
+            let sorted = names.sorted()
+            let blobs: [Data]
+            do {
+                blobs = try catFiles(sorted.map { "\(commit):\($0)" })
+            } catch {
+                throw RunFailure(.baselineUnreadable, "baseline \(ref): cannot read its files: \(error); nothing was sent")
+            }
+            for (name, bytes) in zip(sorted, blobs) {
                 // Shown relative to the working directory, as the configuration is.
                 let relative = name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : "/" + name
                 var role = SourceRole.config
@@ -96,19 +97,50 @@ enum BaselineReader {
 
     static func git(_ args: [String]) throws -> String { String(decoding: try gitData(args), as: UTF8.self) }
 
-    /// Runs git in the working directory; its standard output, or a failure with its message.
-    static func gitData(_ args: [String]) throws -> Data {
+    /// The contents of `objects` (`commit:path`), read by one `git cat-file --batch`.
+    static func catFiles(_ objects: [String]) throws -> [Data] {
+        guard !objects.isEmpty else { return [] }
+        let out = try gitData(["cat-file", "--batch"], input: Data(objects.map { $0 + "\n" }.joined().utf8))
+        // Each answer: "<id> blob <size>\n<bytes>\n", or "<object> missing\n".
+        var blobs: [Data] = []
+        var at = out.startIndex
+        for object in objects {
+            guard let newline = out[at...].firstIndex(of: UInt8(ascii: "\n")) else {
+                throw GitFailure(description: "git cat-file ended early at \(object)")
+            }
+            let header = String(decoding: out[at..<newline], as: UTF8.self).split(separator: " ")
+            guard header.count == 3, header[1] == "blob", let size = Int(header[2]), newline + 1 + size <= out.endIndex else {
+                throw GitFailure(description: "\(object): \(header.joined(separator: " "))")
+            }
+            blobs.append(out[(newline + 1)..<(newline + 1 + size)])
+            at = newline + 1 + size + 1
+        }
+        return blobs
+    }
+
+    /// Runs git in the working directory with `input` on its standard input; its standard
+    /// output, or a failure with its message.
+    static func gitData(_ args: [String], input: Data? = nil) throws -> Data {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["git"] + args
         let out = Pipe()
         let err = Pipe()
+        let inPipe = Pipe()
         process.standardOutput = out
         process.standardError = err
+        process.standardInput = input == nil ? FileHandle.nullDevice : inPipe
         do {
             try process.run()
         } catch {
             throw GitFailure(description: "git cannot be run (\(error.localizedDescription))")
+        }
+        if let input {
+            // Written on another thread, so git's output cannot fill while its input waits.
+            Thread {
+                try? inPipe.fileHandleForWriting.write(contentsOf: input)
+                try? inPipe.fileHandleForWriting.close()
+            }.start()
         }
         // Standard error is read on another thread, so a chatty git cannot block on a full pipe.
         let box = ErrorText()

@@ -192,6 +192,33 @@ struct BaselineCommandTests {
         #expect(report.contains(head))
     }
 
+    @Test("a baseline of files in folders, with its stoqctl.yaml, is read whole: the settings stay settings, a nested one is misplaced")
+    func folders() async throws {
+        let repo = try GitShop()
+        let sub = repo.shop.config.appendingPathComponent("more/deeper")
+        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+        for i in 1...30 {
+            try "version: 1\nselling_plans:\n  - internal_name: extra-\(i)\n    name: \"Extra \(i)\"\n".write(
+                to: sub.appendingPathComponent("extra \(i).yaml"), atomically: true, encoding: .utf8)
+        }
+        try "version: 1\nprune: false\n".write(
+            to: repo.shop.config.appendingPathComponent("stoqctl.yaml"), atomically: true, encoding: .utf8)
+        try repo.git(["add", "shop"])
+        try repo.git(["commit", "--quiet", "-m", "more plans"])
+        // The 30 new plans are in the baseline but not in the shop: deleted in STOQ, drift.
+        let plan = try await repo.run(["plan", "shop", "--baseline", "HEAD", "--format", "json"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stdout.contains(#""changes_from_config": 0"#) && plan.stdout.contains(#""changes_from_remote": 30"#))
+        // A stoqctl.yaml below the root is misplaced at the baseline as it is in the configuration.
+        try "version: 1\n".write(to: sub.appendingPathComponent("stoqctl.yaml"), atomically: true, encoding: .utf8)
+        try repo.git(["add", "shop"])
+        try repo.git(["commit", "--quiet", "-m", "a misplaced settings file"])
+        try FileManager.default.removeItem(at: sub.appendingPathComponent("stoqctl.yaml"))
+        let misplaced = try await repo.run(["plan", "shop", "--baseline", "HEAD"])
+        #expect(misplaced.status == 1)
+        #expect(misplaced.stderr.contains("HEAD:shop/more/deeper/stoqctl.yaml"), "\(misplaced.stderr)")
+    }
+
     @Test("a directory is a baseline too, with its files' paths in diagnostics")
     func directory() async throws {
         let repo = try GitShop()
