@@ -16,7 +16,7 @@ struct RemoteOptions: ParsableArguments {
         ))
     var endpoint: String?
 
-    @Option(help: "Read the API token from this file instead of $STOQ_API_TOKEN.")
+    @Option(help: "Read the API token from this file instead of $STOQ_API_TOKEN; - reads standard input.")
     var tokenFile: String?
 
     @Option(help: "Rate limit to keep to, as POINTS/SECONDS (STOQ's is 360/60).")
@@ -42,7 +42,7 @@ struct RemoteOptions: ParsableArguments {
         ))
     var shopifyEndpoint: String?
 
-    @Option(help: "Read the Shopify Admin API token from this file instead of $SHOPIFY_ADMIN_TOKEN.")
+    @Option(help: "Read the Shopify Admin API token from this file instead of $SHOPIFY_ADMIN_TOKEN; - reads standard input.")
     var shopifyTokenFile: String?
 
     static let production = "https://app.stoqapp.com/api/v1/external"
@@ -60,6 +60,9 @@ struct RemoteOptions: ParsableArguments {
             throw ValidationError("--rate-limit must be POINTS/SECONDS, e.g. 360/60")
         }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        if tokenFile == "-", shopifyTokenFile == "-" {
+            throw ValidationError("--token-file - and --shopify-token-file - cannot both read standard input")
+        }
         guard connectTimeout > 0, requestTimeout > 0 else { throw ValidationError("timeouts must be positive numbers of seconds") }
         if let endpoint, endpoint.hasPrefix("emulator:"), Endpoint.emulator(endpoint)?.path.isEmpty != false {
             throw ValidationError(
@@ -220,13 +223,7 @@ final class Session: @unchecked Sendable {
         }
         let token: APIToken
         if let file = options.shopifyTokenFile {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw RunFailure(.missingShopifyCredentials, "--shopify-token-file \(file): cannot be read")
-            }
-            guard let t = APIToken(String(decoding: data, as: UTF8.self)) else {
-                throw RunFailure(.missingShopifyCredentials, "--shopify-token-file \(file) is empty")
-            }
-            token = t
+            token = try readToken(file, option: "--shopify-token-file", code: .missingShopifyCredentials)
         } else if let t = env["SHOPIFY_ADMIN_TOKEN"].flatMap(APIToken.init) {
             token = t
         } else {
@@ -251,15 +248,27 @@ final class Session: @unchecked Sendable {
         return PolicyReader(client: ShopifyClient(transport: transport, path: path, token: token, logger: logger), source: source)
     }
 
+    /// The token in `file`, or on standard input for `-` (so a secret manager can pipe it in
+    /// without a file on disk).
+    static func readToken(_ file: String, option: String, code: DiagnosticCode) throws(RunFailure) -> APIToken {
+        let data: Data
+        if file == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            guard let read = FileManager.default.contents(atPath: file) else {
+                throw RunFailure(code, "\(option) \(file): cannot be read")
+            }
+            data = read
+        }
+        guard let token = APIToken(String(decoding: data, as: UTF8.self)) else {
+            throw RunFailure(code, file == "-" ? "\(option) -: standard input is empty" : "\(option) \(file) is empty")
+        }
+        return token
+    }
+
     static func token(_ options: RemoteOptions, env: [String: String]) throws(RunFailure) -> APIToken {
         if let file = options.tokenFile {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw RunFailure(.missingToken, "--token-file \(file): cannot be read")
-            }
-            guard let token = APIToken(String(decoding: data, as: UTF8.self)) else {
-                throw RunFailure(.missingToken, "--token-file \(file) is empty")
-            }
-            return token
+            return try readToken(file, option: "--token-file", code: .missingToken)
         }
         guard let token = env["STOQ_API_TOKEN"].flatMap(APIToken.init) else {
             throw RunFailure(

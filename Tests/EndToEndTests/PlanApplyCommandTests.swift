@@ -88,3 +88,42 @@ struct PlanApplyCommandTests {
         #expect(gh.stdout.contains("::warning file=examples/shop/preorders/fall-drop.yaml,line=56,col=9,title=stoqctl unknown-variant::"))
     }
 }
+
+@Suite("--token-file - reads the token from standard input")
+struct TokenFromStandardInputTests {
+    @Test("a token piped in is used (no STOQ_API_TOKEN); empty input and two readers of standard input are clear errors")
+    func tokenFromStandardInput() async throws {
+        let dir = try temporaryDirectory()
+        let state = dir.appendingPathComponent("state.json")
+        try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
+        let server = Process()
+        server.executableURL = Stoqctl.executable
+        server.arguments = ["emulator", "--state", state.path, "--port", "0"]
+        let out = Pipe()
+        server.standardOutput = out
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate() }
+        let line = try #require(readLine(from: out.fileHandleForReading))
+        let base = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+
+        let withoutToken = try await Stoqctl.run(["plan", "examples/shop", "--endpoint", base])
+        #expect(withoutToken.status == 1)
+        #expect(withoutToken.stderr.contains("no API token"))
+
+        let piped = try await Stoqctl.run(
+            ["plan", "examples/shop", "--endpoint", base, "--token-file", "-"], input: "secret-from-a-pipe\n")
+        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect(piped.stdout.contains("Plan: "))
+        #expect(!(piped.stdout + piped.stderr).contains("secret-from-a-pipe"))
+
+        let empty = try await Stoqctl.run(["plan", "examples/shop", "--endpoint", base, "--token-file", "-"], input: "")
+        #expect(empty.status == 1)
+        #expect(empty.stderr.contains("--token-file -: standard input is empty"))
+
+        let both = try await Stoqctl.run(
+            ["plan", "examples/shop", "--endpoint", base, "--token-file", "-", "--shopify-token-file", "-"], input: "x\n")
+        #expect(both.status == 64)
+        #expect(both.stderr.contains("cannot both read standard input"))
+    }
+}

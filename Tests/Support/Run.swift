@@ -26,11 +26,13 @@ public enum Stoqctl {
     ///
     /// The child is waited for on a thread of its own, so tests that run the binary do not hold
     /// the threads that async tests need.
-    public static func run(_ args: [String], in directory: URL? = nil, environment: [String: String] = [:]) async throws -> Outcome {
+    public static func run(
+        _ args: [String], in directory: URL? = nil, environment: [String: String] = [:], input: String? = nil
+    ) async throws -> Outcome {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 do {
-                    continuation.resume(returning: try runBlocking(args, in: directory, environment: environment))
+                    continuation.resume(returning: try runBlocking(args, in: directory, environment: environment, input: input))
                 } catch {
                     continuation.resume(throwing: error)
                 }
@@ -40,7 +42,7 @@ public enum Stoqctl {
     }
 
     /// Runs the child and waits for it, blocking the calling thread.
-    static func runBlocking(_ args: [String], in directory: URL?, environment: [String: String]) throws -> Outcome {
+    static func runBlocking(_ args: [String], in directory: URL?, environment: [String: String], input: String? = nil) throws -> Outcome {
         let process = Process()
         process.executableURL = executable
         process.arguments = args
@@ -52,7 +54,13 @@ public enum Stoqctl {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        let inPipe = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : inPipe
         try process.run()
+        if let input {
+            try inPipe.fileHandleForWriting.write(contentsOf: Data(input.utf8))
+            try inPipe.fileHandleForWriting.close()
+        }
         // Read both pipes at once (standard error on another thread) before waiting, so a large
         // output on either cannot block the child.
         let errBox = DataBox()
