@@ -133,13 +133,8 @@ struct ApplyCommand: StoqctlCommand {
             if !result.items.isEmpty, outcome.verdict?.refuses != true {
                 console.result("\n" + result.summaryLine + "\n")
             }
-            if let report {
-                do {
-                    try write(result.json(), to: report, option: "--report")
-                } catch {
-                    console.report([error.diagnostic])
-                    status = max(status, error.status)
-                }
+            if let report, let failed = write(result.json(), to: report, option: "--report", console: console) {
+                status = max(status, failed)
             }
         }
         if let closing = await slot.close() { status = max(status, closing) }

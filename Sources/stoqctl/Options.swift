@@ -93,11 +93,15 @@ func readConfiguration(_ paths: [String]) -> ConfigInput {
     return ConfigInput(files: found.files, diagnostics: found.diagnostics)
 }
 
-/// Writes `text` to `path` atomically, or fails with `output-unwritable`.
-func write(_ text: String, to path: String, option: String) throws(RunFailure) {
+/// Writes `text` to `path` atomically; on failure reports `output-unwritable` through `console`
+/// and returns the status the command must exit with at least.
+func write(_ text: String, to path: String, option: String, console: Console) -> ExitStatus? {
     do {
         try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        return nil
     } catch {
-        throw RunFailure(.outputUnwritable, "\(option) \(path): \(error.localizedDescription)")
+        let failure = RunFailure(.outputUnwritable, "\(option) \(path): \(error.localizedDescription)")
+        console.report([failure.diagnostic])
+        return failure.status
     }
 }

@@ -98,13 +98,10 @@ struct PlanCommand: StoqctlCommand {
         if let plan = outcome.plan, let verdict = outcome.verdict {
             let shown = output.format.planRenderer(color: output.color.enabled).render(plan, verdict: verdict)
             console.result(shown)
-            if let out {
-                do {
-                    try write(output.format == .json ? shown : PlanJSON.render(plan), to: out, option: "--out")
-                } catch {
-                    console.report([error.diagnostic])
-                    status = max(status, error.status)
-                }
+            if let out,
+                let failed = write(output.format == .json ? shown : PlanJSON.render(plan), to: out, option: "--out", console: console)
+            {
+                status = max(status, failed)
             }
         }
         if let closing = await slot.close() { status = max(status, closing) }

@@ -97,6 +97,13 @@ struct BaselineCommandTests {
         #expect(noDrift.status == 0, "\(noDrift.stdout)")
         let config = try await repo.run(["plan", "shop", "--baseline", "HEAD", "--detailed-exitcode", "--changes", "config"])
         #expect(config.status == 2)
+        // The PR's change reverted, the shop edited again: drift only.
+        try repo.git(["checkout", "--quiet", "--", "shop"])
+        try repo.driftShop()
+        let onlyDrift = try await repo.run(["plan", "shop", "--baseline", "HEAD", "--detailed-exitcode", "--changes", "config"])
+        #expect(onlyDrift.status == 0, "\(onlyDrift.stdout)")
+        let drifted = try await repo.run(["plan", "shop", "--baseline", "HEAD", "--detailed-exitcode", "--changes", "drift"])
+        #expect(drifted.status == 2)
 
         // Without a baseline, --changes config cannot be answered: a usage error.
         let noBaseline = try await repo.run(["plan", "shop", "--detailed-exitcode", "--changes", "drift"])

@@ -357,13 +357,20 @@ public enum PlanJSON {
             return a
         }
 
-        func strings(_ json: JSONValue, _ key: String, _ path: String) throws(PlanFileError) -> [String] {
-            var out: [String] = []
+        /// The array at `key`, each item read by `read`; the first item it cannot read fails as `what`.
+        func list<T>(_ json: JSONValue, _ key: String, _ path: String, of what: String, _ read: (JSONValue) -> T?) throws(PlanFileError)
+            -> [T]
+        {
+            var out: [T] = []
             for (i, item) in try array(json, key, path).enumerated() {
-                guard let s = item.stringValue else { throw fail("\(path).\(key)[\(i)]", "expected a string") }
-                out.append(s)
+                guard let value = read(item) else { throw fail("\(path).\(key)[\(i)]", "expected \(what)") }
+                out.append(value)
             }
             return out
+        }
+
+        func strings(_ json: JSONValue, _ key: String, _ path: String) throws(PlanFileError) -> [String] {
+            try list(json, key, path, of: "a string") { $0.stringValue }
         }
 
         func decimal(_ json: JSONValue, _ key: String, _ path: String) throws(PlanFileError) -> DecimalNumber {
@@ -374,12 +381,7 @@ public enum PlanJSON {
         }
 
         func ids(_ json: JSONValue, _ key: String, _ path: String) throws(PlanFileError) -> [Int64] {
-            var out: [Int64] = []
-            for (i, item) in try array(json, key, path).enumerated() {
-                guard let id = item.int64Value else { throw fail("\(path).\(key)[\(i)]", "expected a variant id") }
-                out.append(id)
-            }
-            return out
+            try list(json, key, path, of: "a variant id") { $0.int64Value }
         }
 
         func location(_ json: JSONValue, _ key: String, _ path: String) throws(PlanFileError) -> SourceLocation? {
