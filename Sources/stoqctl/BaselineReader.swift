@@ -34,15 +34,14 @@ enum BaselineReader {
                         ? " (a remote branch must be fetched first; a CI checkout is often shallow: fetch-depth: 0)" : "")
                     + "; nothing was sent")
         }
-        let prefix = (try? git(["rev-parse", "--show-prefix"]).trimmingCharacters(in: .newlines)) ?? ""
         let cwd = FileManager.default.currentDirectoryPath
+        let standardizedTop = (top as NSString).standardizingPath
         var files: [(SourceFile, SourceRole)] = []
         var diagnostics: [Diagnostic] = []
-        var settingsTaken = false
+        var roles = ConfigFiles.SettingsRoles()
         for path in paths {
             // The path as git names it inside the repository.
             let absolute = ConfigFiles.absolute(path, cwd: cwd)
-            let standardizedTop = (top as NSString).standardizingPath
             guard absolute == standardizedTop || absolute.hasPrefix(standardizedTop + "/") else {
                 diagnostics.append(
                     Diagnostic(.baselineUnreadable, "baseline \(ref): \(path) is outside the git repository at \(top)", at: nil))
@@ -63,7 +62,6 @@ enum BaselineReader {
                 diagnostics.append(
                     Diagnostic(.noConfigFiles, "\(ref):\(path): no *.yaml or *.yml files here at the baseline", at: nil))
             }
-            let isDirectoryPath = listed.split(separator: "\0").count > 1 || names.first != inRepo
             let sorted = names.sorted()
             let blobs: [Data]
             do {
@@ -72,14 +70,10 @@ enum BaselineReader {
                 throw RunFailure(.baselineUnreadable, "baseline \(ref): cannot read its files: \(error); nothing was sent")
             }
             for (name, bytes) in zip(sorted, blobs) {
-                // Shown relative to the working directory, as the configuration is.
-                let relative = name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : "/" + name
-                var role = SourceRole.config
-                if (name as NSString).lastPathComponent == "stoqctl.yaml" {
-                    let atRoot = isDirectoryPath ? (name as NSString).deletingLastPathComponent == inRepo : true
-                    role = atRoot && !settingsTaken ? .settings : .misplacedSettings
-                    if role == .settings { settingsTaken = true }
-                }
+                // Shown and placed as the configuration's files are: relative to the working directory.
+                let file = (standardizedTop as NSString).appendingPathComponent(name)
+                let role = roles.role(of: file, root: sorted == [inRepo] ? nil : absolute)
+                let relative = ConfigFiles.display(file, cwd: cwd)
                 let limit = LoadLimits.standard.maxFileBytes
                 files.append(
                     (

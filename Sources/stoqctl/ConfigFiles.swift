@@ -17,7 +17,7 @@ struct ConfigFiles {
     /// A `stoqctl.yaml` at the root of the first directory is the settings file.
     init(paths: [String], limits: LoadLimits, workingDirectory: String = FileManager.default.currentDirectoryPath) {
         let fm = FileManager.default
-        var settingsTaken = false
+        var roles = SettingsRoles()
         for path in paths {
             let absolute = Self.absolute(path, cwd: workingDirectory)
             var isDirectory: ObjCBool = false
@@ -33,22 +33,10 @@ struct ConfigFiles {
                             .noConfigFiles, "\(Self.display(absolute, cwd: workingDirectory)): no *.yaml or *.yml files here", at: nil))
                 }
                 for file in found {
-                    let isSettings = (file as NSString).lastPathComponent == "stoqctl.yaml"
-                    let atRoot = (file as NSString).deletingLastPathComponent == (absolute as NSString).standardizingPath
-                    var role = SourceRole.config
-                    if isSettings {
-                        role = atRoot && !settingsTaken ? .settings : .misplacedSettings
-                        if role == .settings { settingsTaken = true }
-                    }
-                    read(file, role: role, limits: limits, cwd: workingDirectory)
+                    read(file, role: roles.role(of: file, root: absolute), limits: limits, cwd: workingDirectory)
                 }
             } else {
-                var role = SourceRole.config
-                if (absolute as NSString).lastPathComponent == "stoqctl.yaml" {
-                    role = settingsTaken ? .misplacedSettings : .settings
-                    settingsTaken = true
-                }
-                read(absolute, role: role, limits: limits, cwd: workingDirectory)
+                read(absolute, role: roles.role(of: absolute, root: nil), limits: limits, cwd: workingDirectory)
             }
         }
     }
@@ -65,6 +53,21 @@ struct ConfigFiles {
         let truncated = data.count > limits.maxFileBytes
         files.append(
             (SourceFile(path: display, bytes: Array(truncated ? data.prefix(limits.maxFileBytes) : data), truncated: truncated), role))
+    }
+
+    /// Which `stoqctl.yaml` is the settings file: the first one given as a file or found at the
+    /// root of a directory given; any other is misplaced.
+    struct SettingsRoles {
+        private var taken = false
+
+        /// The role of `file`, found under the directory `root` (nil: `file` was given itself).
+        mutating func role(of file: String, root: String?) -> SourceRole {
+            guard (file as NSString).lastPathComponent == "stoqctl.yaml" else { return .config }
+            let atRoot = root.map { (file as NSString).deletingLastPathComponent == ($0 as NSString).standardizingPath } ?? true
+            guard atRoot, !taken else { return .misplacedSettings }
+            taken = true
+            return .settings
+        }
     }
 
     static func absolute(_ path: String, cwd: String) -> String {
