@@ -1,6 +1,11 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// `make release-binary` sets STOQCTL_STATIC_LINK=1: libyaml is then found in the directory of static
+// archives that build puts first on the linker's path, rather than through pkg-config's system path,
+// so the binary does not need libyaml installed.
+let staticLink = Context.environment["STOQCTL_STATIC_LINK"] == "1"
+
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny")
 ]
@@ -23,7 +28,7 @@ let package = Package(
     targets: [
         .systemLibrary(
             name: "CYAML",
-            pkgConfig: "yaml-0.1",
+            pkgConfig: staticLink ? nil : "yaml-0.1",
             providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
         ),
         .target(name: "StoqWire", swiftSettings: strict),

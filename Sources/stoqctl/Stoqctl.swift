@@ -18,15 +18,14 @@ extension StoqctlCommand {
 /// The `stoqctl` command line.
 @main
 struct Stoqctl: AsyncParsableCommand {
-    /// Released version, printed by `--version`.
-    static let version = "0.1.0"
-
     static let configuration = CommandConfiguration(
         commandName: "stoqctl",
         abstract: "Preorder configuration as code for STOQ: validate, plan and apply selling plans from YAML.",
         discussion: ExitStatus.helpSection(),
-        version: version,
-        subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, ExportCommand.self, Fetch.self, EmulatorCommand.self])
+        version: Release.version,
+        subcommands: [
+            Validate.self, PlanCommand.self, ShowCommand.self, ApplyCommand.self, ExportCommand.self, Fetch.self, EmulatorCommand.self,
+        ])
 
     /// Parses the command line and runs the command.
     ///
