@@ -108,18 +108,24 @@ extension ConfigLoader {
         return s
     }
 
+    /// Keys of `limits:`.
+    static let limitKeys = ["max_file_bytes", "max_depth", "max_nodes", "max_expanded_nodes"]
+
+    /// The value of the limit called `key` in `limits`.
+    static func limit(_ key: String, of limits: LoadLimits) -> Int {
+        switch key {
+        case "max_file_bytes": limits.maxFileBytes
+        case "max_depth": limits.maxDepth
+        case "max_nodes": limits.maxNodes
+        default: limits.maxExpandedNodes
+        }
+    }
+
     /// `limits:` may only lower the standard limits: a config cannot raise its own guard rails.
     static func tightened(_ reader: inout NodeReader, _ node: YAMLNode, base: LoadLimits) -> LoadLimits {
         var l = base
-        let keys = ["max_file_bytes", "max_depth", "max_nodes", "max_expanded_nodes"]
-        for entry in reader.entries(of: node, what: "`limits`", allowed: keys) ?? [] {
-            let current: Int
-            switch entry.key {
-            case "max_file_bytes": current = base.maxFileBytes
-            case "max_depth": current = base.maxDepth
-            case "max_nodes": current = base.maxNodes
-            default: current = base.maxExpandedNodes
-            }
+        for entry in reader.entries(of: node, what: "`limits`", allowed: limitKeys) ?? [] {
+            let current = limit(entry.key, of: base)
             guard case .some(.some(let v)) = reader.integer(entry.value, what: "limits.\(entry.key)", range: 1...Int64(current)) else {
                 continue
             }
@@ -133,10 +139,12 @@ extension ConfigLoader {
         return l
     }
 
+    /// Keys of `chunks:`.
+    static let chunkKeys = ["add_variant", "remove_variant", "policy_toggle"]
+
     static func chunks(_ reader: inout NodeReader, _ node: YAMLNode) -> ChunkSettings {
         var c = ChunkSettings()
-        let keys = ["add_variant", "remove_variant", "policy_toggle"]
-        for entry in reader.entries(of: node, what: "`chunks`", allowed: keys) ?? [] {
+        for entry in reader.entries(of: node, what: "`chunks`", allowed: chunkKeys) ?? [] {
             guard case .some(.some(let v)) = reader.integer(entry.value, what: "chunks.\(entry.key)", range: 1...1_000) else { continue }
             switch entry.key {
             case "add_variant": c.addVariant = v

@@ -30,6 +30,10 @@ public struct ExportResult: Sendable, Hashable {
 /// that could not be read. Output is deterministic: plans by `internal_name`, fields in API
 /// order, ids sorted. Pure.
 public enum Exporter {
+    /// The first line of every exported file: editors with yaml-language-server (VS Code's YAML
+    /// extension, Neovim, Helix) complete and check the file against the config schema.
+    public static let schemaLine = "# yaml-language-server: $schema=\(Release.schemaBaseURL)/\(ConfigSchema.configFileName)\n"
+
     /// One file per plan under `preorders/`.
     public static func export(_ plans: [RemotePlan], policies: PolicyState? = nil) -> ExportResult {
         let (blocks, warnings, notes) = self.blocks(plans, policies: policies)
@@ -40,7 +44,7 @@ public enum Exporter {
             if used.contains(name) { name += "-" + slug(plan.id) }
             used.insert(name)
             let header = "# Selling plan `\(comment(plan.internalName))` (STOQ id \(comment(plan.id))), exported by stoqctl export.\n"
-            files.append(ExportedFile(path: "preorders/\(name).yaml", text: header + "version: 1\nselling_plans:\n" + text))
+            files.append(ExportedFile(path: "preorders/\(name).yaml", text: schemaLine + header + "version: 1\nselling_plans:\n" + text))
         }
         return ExportResult(files: files.sorted { $0.path < $1.path }, exported: blocks.count, warnings: warnings, notes: notes)
     }
@@ -50,8 +54,8 @@ public enum Exporter {
         let (blocks, warnings, notes) = self.blocks(plans, policies: policies)
         let text =
             blocks.isEmpty
-            ? "# Exported by stoqctl export: the shop has no selling plans.\nversion: 1\nselling_plans: []\n"
-            : "# Exported by stoqctl export.\nversion: 1\nselling_plans:\n" + blocks.map(\.text).joined()
+            ? schemaLine + "# Exported by stoqctl export: the shop has no selling plans.\nversion: 1\nselling_plans: []\n"
+            : schemaLine + "# Exported by stoqctl export.\nversion: 1\nselling_plans:\n" + blocks.map(\.text).joined()
         return (text, ExportResult(files: [], exported: blocks.count, warnings: warnings, notes: notes))
     }
 

@@ -1,0 +1,290 @@
+import StoqWire
+
+/// JSON Schemas of config files and of `stoqctl.yaml`, for editors (yaml-language-server, JetBrains,
+/// VS Code) and other tools.
+///
+/// Built from the tables the loader reads with: ``PlanField`` (names, types, nullability), the
+/// loader's key lists, ``SafetySettings/thresholds``, ``PolicySource`` and the standard
+/// ``LoadLimits``. Every property carries an example the loader accepts, and the test suite loads
+/// those examples, so a key the loader stops accepting (or starts accepting) fails a test. The files
+/// in `schema/` are this output, checked by a golden test.
+public enum ConfigSchema {
+    /// File name of the config-file schema.
+    public static let configFileName = "config.schema.json"
+    /// File name of the `stoqctl.yaml` schema.
+    public static let settingsFileName = "settings.schema.json"
+
+    /// The schema of a config file (`selling_plans`).
+    public static var config: JSONValue {
+        document(
+            id: configFileName, title: "stoqctl configuration file",
+            description: "Selling plans (preorder offers) managed by stoqctl. Reference: Docs/ConfigReference.md.",
+            properties: [
+                ("version", version),
+                (
+                    "selling_plans",
+                    .object([
+                        ("description", .string("The selling plans this file declares.")),
+                        ("type", .array([.string("array"), .string("null")])),
+                        ("items", .object([("$ref", .string("#/definitions/selling_plan"))])),
+                    ])
+                ),
+            ],
+            definitions: [("selling_plan", plan), ("id_list", idList), ("field_list", fieldList)])
+    }
+
+    /// The schema of `stoqctl.yaml`.
+    public static var settings: JSONValue {
+        document(
+            id: settingsFileName, title: "stoqctl settings (stoqctl.yaml)",
+            description: "Settings read from stoqctl.yaml at the root of the configuration directory.",
+            properties: ConfigLoader.settingsTopLevel.map { ($0, settingsProperty($0)) },
+            definitions: [("field_list", fieldList)])
+    }
+
+    /// An example value for each settings key, which the loader accepts (the test suite loads each).
+    public static func settingsExample(_ key: String) -> JSONValue {
+        settingsProperty(key)["examples"]?.arrayValue?.first ?? .null
+    }
+
+    /// An example value for each plan field, which the loader accepts.
+    public static func fieldExample(_ field: PlanField) -> JSONValue {
+        fieldProperty(field)["examples"]?.arrayValue?.first ?? .null
+    }
+
+    // MARK: - Building blocks
+
+    static func document(
+        id: String, title: String, description: String, properties: [(String, JSONValue)], definitions: [(String, JSONValue)]
+    ) -> JSONValue {
+        .object([
+            ("$schema", .string("http://json-schema.org/draft-07/schema#")),
+            ("$id", .string("\(Release.schemaBaseURL)/\(id)")),
+            ("title", .string(title)),
+            ("description", .string(description)),
+            ("type", .string("object")),
+            ("required", .array([.string("version")])),
+            ("properties", .object(properties)),
+            ("patternProperties", .object([("^x-", .object([("description", .string("Ignored: a place for YAML anchors."))]))])),
+            ("additionalProperties", .bool(false)),
+            ("definitions", .object(definitions)),
+        ])
+    }
+
+    static let version = JSONValue.object([
+        ("description", .string("The configuration format version; 1 is the only one.")),
+        ("const", .integer(ConfigLoader.supportedVersion)),
+        ("examples", .array([.integer(ConfigLoader.supportedVersion)])),
+    ])
+
+    static let idList = JSONValue.object([
+        ("type", .string("array")),
+        ("items", .object([("type", .string("integer")), ("minimum", .integer(1)), ("maximum", .integer(Int64.max))])),
+        ("uniqueItems", .bool(true)),
+    ])
+
+    static let fieldList = JSONValue.object([
+        ("type", .string("array")),
+        ("items", .object([("enum", .array(PlanField.names.map(JSONValue.string)))])),
+    ])
+
+    static func ref(_ name: String, _ description: String, example: JSONValue) -> JSONValue {
+        .object([
+            ("description", .string(description)),
+            ("allOf", .array([.object([("$ref", .string("#/definitions/\(name)"))])])),
+            ("examples", .array([example])),
+        ])
+    }
+
+    static var plan: JSONValue {
+        var properties: [(String, JSONValue)] = [
+            (
+                "internal_name",
+                .object([
+                    ("description", .string("The plan's identity: unique across all files, matched with STOQ's internal_name.")),
+                    ("type", .string("string")), ("pattern", .string("\\S")), ("examples", .array([.string("fall-drop-2026")])),
+                ])
+            ),
+            (
+                "id",
+                .object([
+                    ("description", .string("STOQ's id of the plan, when pinned (export writes it).")),
+                    ("type", .string("string")), ("pattern", .string("\\S")),
+                    ("examples", .array([.string("5e7a0c1d-0000-4000-8000-000000000001")])),
+                ])
+            ),
+        ]
+        properties += PlanField.allCases.map { ($0.rawValue, fieldProperty($0)) }
+        properties += [
+            (
+                "variants",
+                ref(
+                    "id_list", "Shopify variant ids in the plan (product_variants_source: custom).",
+                    example: .array([.integer(43900910010503)]))
+            ),
+            (
+                "inventory_policy",
+                .object([
+                    ("description", .string("Shopify inventory policy per variant: CONTINUE keeps selling when out of stock, DENY stops.")),
+                    ("type", .string("object")),
+                    (
+                        "properties",
+                        .object(InventoryPolicy.allCases.map { ($0.rawValue, .object([("$ref", .string("#/definitions/id_list"))])) })
+                    ),
+                    ("additionalProperties", .bool(false)),
+                    ("examples", .array([.object([("CONTINUE", .array([.integer(43900910010503)]))])])),
+                ])
+            ),
+            (
+                "ignore_fields",
+                ref("field_list", "Fields of this plan that are never compared or sent.", example: .array([.string("shipping_text")]))
+            ),
+        ]
+        return .object([
+            ("type", .string("object")),
+            ("required", .array([.string("internal_name")])),
+            ("properties", .object(properties)),
+            ("additionalProperties", .bool(false)),
+        ])
+    }
+
+    /// The schema of one plan field, from its ``FieldType``.
+    static func fieldProperty(_ field: PlanField) -> JSONValue {
+        var notes: [String] = []
+        var members: [(String, JSONValue)] = []
+        func type(_ name: String) -> JSONValue {
+            field.isNullable ? .array([.string(name), .string("null")]) : .string(name)
+        }
+        let example: JSONValue
+        switch field.type {
+        case .string:
+            members.append(("type", type("string")))
+            example = .string("Ships mid-October")
+        case .bool:
+            members.append(("type", type("boolean")))
+            example = .bool(true)
+        case .integer(let range):
+            members += [("type", type("integer")), ("minimum", .integer(range.lowerBound)), ("maximum", .integer(range.upperBound))]
+            example = .integer(range.lowerBound == 1 && range.upperBound < 100_000 ? 14 : 1_000_000_001)
+        case .decimal(let min, let max):
+            members.append(("type", type("number")))
+            if let min { members.append(("minimum", .number(min.description))) }
+            if let max { members.append(("maximum", .number(max.description))) }
+            example = .integer(10)
+        case .datetime:
+            members += [("type", type("string")), ("format", .string("date-time"))]
+            notes.append("An ISO 8601 datetime with a zone.")
+            example = .string("2026-10-01T09:00:00Z")
+        case .closedEnum(let values):
+            members.append(("enum", .array(values.map(JSONValue.string))))
+            example = .string(values[0])
+        case .openEnum(let known):
+            members += [("type", .string("string")), ("pattern", .string("\\S"))]
+            notes.append(
+                "Known values: \(known.joined(separator: ", ")); STOQ documents this enum only in part, so others are sent with a warning.")
+            example = .string(known[0])
+            members.append(("examples", .array(known.map(JSONValue.string))))
+        case .idList:
+            members.append(("$ref", .string("#/definitions/id_list")))
+            example = .array([.integer(88_000_000_001)])
+        }
+        if field.isNullable { notes.append("null clears it in STOQ.") }
+        if field.isWriteOnly { notes.append("STOQ never returns it, so it is sent with a create or an update and cannot be verified.") }
+        var result: [(String, JSONValue)] = [("description", .string((["STOQ's `\(field.rawValue)`."] + notes).joined(separator: " ")))]
+        result += members
+        if !result.contains(where: { $0.0 == "examples" }) { result.append(("examples", .array([example]))) }
+        return .object(result)
+    }
+
+    /// The schema of one `stoqctl.yaml` key.
+    static func settingsProperty(_ key: String) -> JSONValue {
+        func object(_ description: String, _ properties: [(String, JSONValue)], example: JSONValue) -> JSONValue {
+            .object([
+                ("description", .string(description)), ("type", .string("object")), ("properties", .object(properties)),
+                ("additionalProperties", .bool(false)), ("examples", .array([example])),
+            ])
+        }
+        func scalar(_ description: String, _ members: [(String, JSONValue)], example: JSONValue) -> JSONValue {
+            .object([("description", .string(description))] + members + [("examples", .array([example]))])
+        }
+        switch key {
+        case "version":
+            return version
+        case "endpoint":
+            return scalar(
+                "STOQ's API base URL: https://…, http:// for loopback, or emulator:FILE.",
+                [("type", .string("string")), ("pattern", .string("^(https://|http://|emulator:)"))],
+                example: .string("https://api.stoqapp.com/v1"))
+        case "prune":
+            return scalar(
+                "Delete plans in the shop that no file declares (still needs --allow-deletes).", [("type", .string("boolean"))],
+                example: .bool(true))
+        case "ignore_fields":
+            return ref("field_list", "Fields no plan compares or sends.", example: .array([.string("shipping_text")]))
+        case "plans":
+            return .object([
+                ("description", .string("Settings per plan, keyed by internal_name.")),
+                ("type", .string("object")),
+                (
+                    "additionalProperties",
+                    .object([
+                        ("type", .string("object")),
+                        ("properties", .object([("ignore_fields", .object([("$ref", .string("#/definitions/field_list"))]))])),
+                        ("additionalProperties", .bool(false)),
+                    ])
+                ),
+                ("examples", .array([.object([("fall-drop-2026", .object([("ignore_fields", .array([.string("name")]))]))])])),
+            ])
+        case "safety":
+            return object(
+                "Safety gates: apply refuses a plan over any of them unless --allow-gate NAME is given.",
+                SafetySettings.thresholds.map { threshold in
+                    let members: [(String, JSONValue)] =
+                        threshold.isPercent
+                        ? [("type", .string("number")), ("minimum", .integer(0)), ("maximum", .integer(100))]
+                        : [("type", .string("integer")), ("minimum", .integer(0))]
+                    return (threshold.key, .object(members))
+                },
+                example: .object(SafetySettings.thresholds.prefix(1).map { ($0.key, .integer(25)) }))
+        case "chunks":
+            return object(
+                "Ids per membership or policy call.",
+                ConfigLoader.chunkKeys.map {
+                    ($0, .object([("type", .string("integer")), ("minimum", .integer(1)), ("maximum", .integer(1_000))]))
+                },
+                example: .object([(ConfigLoader.chunkKeys[0], .integer(50))]))
+        case "inventory_policy_source":
+            return scalar(
+                "Where inventory policy truth comes from: auto (Shopify when a shop and token are given), shopify, or declared.",
+                [("enum", .array(PolicySource.allCases.map { .string($0.rawValue) }))], example: .string(PolicySource.declared.rawValue))
+        case "shopify_shop":
+            return scalar(
+                "The Shopify shop whose inventory policies are read: acme or acme.myshopify.com.",
+                [("type", .string("string")), ("pattern", .string("^[A-Za-z0-9][A-Za-z0-9-]{0,61}[A-Za-z0-9]?(\\.myshopify\\.com)?$"))],
+                example: .string("acme"))
+        case "shopify_api_version":
+            return scalar(
+                "The Shopify Admin API version to read with.",
+                [("type", .string("string")), ("pattern", .string("^([0-9]{4}-[0-9]{2}|unstable)$"))], example: .string("2026-10"))
+        case "baseline":
+            return scalar(
+                "What differences are attributed against: a git ref (read without a checkout) or a directory.",
+                [("type", .string("string")), ("pattern", .string("\\S"))], example: .string("origin/main"))
+        case "limits":
+            return object(
+                "Load limits for the config files; they may only be lowered.",
+                ConfigLoader.limitKeys.map { key in
+                    (
+                        key,
+                        .object([
+                            ("type", .string("integer")), ("minimum", .integer(1)),
+                            ("maximum", .integer(Int64(ConfigLoader.limit(key, of: .standard)))),
+                        ])
+                    )
+                },
+                example: .object([(ConfigLoader.limitKeys[0], .integer(1_048_576))]))
+        default:
+            preconditionFailure("stoqctl.yaml key `\(key)` has no schema")
+        }
+    }
+}
