@@ -84,14 +84,7 @@ struct ApplyCommand: StoqctlCommand {
         let slot = SessionSlot(remote, console: console)
         let source: ApplyRun.Source
         if let file = savedPlanPath {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                console.report(.savedPlanRefused, "\(file): cannot be read")
-                return .failure
-            }
-            guard let text = String(data: data, encoding: .utf8) else {
-                console.report(.savedPlanRefused, "\(file): not UTF-8 text; nothing was sent")
-                return .failure
-            }
+            guard let text = readSavedPlan(file, console: console) else { return .failure }
             source = .savedPlan(name: file, text: text)
         } else {
             var input = PlanRun.Input(config: readConfiguration(paths))

@@ -12,6 +12,7 @@ import StoqWire
 /// (retries, waits, `--debug`) are text on standard error in every format. Any URL in a message
 /// is redacted on the way out.
 final class Console: @unchecked Sendable {
+    let format: OutputFormat
     let style: DiagnosticFormat
     let color: Bool
     private let lock = NSLock()
@@ -21,6 +22,7 @@ final class Console: @unchecked Sendable {
 
     /// A console for `format` (markdown reports problems as text).
     init(format: OutputFormat = .text, color: ColorChoice = .auto) {
+        self.format = format
         style = format.diagnosticFormat
         self.color = color.enabledOnStandardError
     }
@@ -58,13 +60,22 @@ final class Console: @unchecked Sendable {
         Output.out(text)
     }
 
-    /// Called once at the end: in JSON style, a command that printed no result prints the
-    /// diagnostics it reported as one document.
+    /// Called once at the end: a command that failed before printing its result prints the
+    /// problems it reported in its format instead, so standard output is never empty: one JSON
+    /// document for JSON, a Markdown report for Markdown (a pull-request comment shows why).
     func finish(_ status: ExitStatus) {
-        let (done, diagnostics) = lock.withLock { (printedResult, reported) }
-        guard style == .json, !done, status != .success else { return }
-        let summary = DiagnosticRenderer.Summary(diagnostics, files: sources.count, plans: 0)
-        Output.out(DiagnosticRenderer(sources: [], color: false).json(diagnostics, summary: summary))
+        let (done, diagnostics, files) = lock.withLock { (printedResult, reported, sources) }
+        guard !done, status != .success else { return }
+        switch format {
+        case .json:
+            let summary = DiagnosticRenderer.Summary(diagnostics, files: files.count, plans: 0)
+            Output.out(DiagnosticRenderer(sources: [], color: false).json(diagnostics, summary: summary))
+        case .markdown:
+            let text = DiagnosticRenderer(sources: files, color: false).render(diagnostics, format: .text)
+            Output.out(MarkdownPlanRenderer.failure(status: status, diagnostics: diagnostics, details: text))
+        case .text, .github:
+            break
+        }
     }
 
     static func redacted(_ d: Diagnostic) -> Diagnostic {

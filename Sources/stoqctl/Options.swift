@@ -93,6 +93,19 @@ func readConfiguration(_ paths: [String]) -> ConfigInput {
     return ConfigInput(files: found.files, diagnostics: found.diagnostics)
 }
 
+/// The text of the saved plan at `path`, or nil after reporting why it cannot be read.
+func readSavedPlan(_ path: String, console: Console) -> String? {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        console.report(.savedPlanRefused, "\(path): cannot be read; nothing was sent")
+        return nil
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+        console.report(.savedPlanRefused, "\(path): not UTF-8 text; nothing was sent")
+        return nil
+    }
+    return text
+}
+
 /// Writes `text` to `path` atomically; on failure reports `output-unwritable` through `console`
 /// and returns the status the command must exit with at least.
 func write(_ text: String, to path: String, option: String, console: Console) -> ExitStatus? {

@@ -77,7 +77,7 @@ struct PlanApplyCommandTests {
             "plan", "examples/shop", "--endpoint", endpoint, "--format", "markdown", "--target", "fall-drop-2026",
         ])
         #expect(md.status == 0)
-        #expect(md.stdout.hasPrefix("### stoqctl plan\n\n**Plan: 1 to create, 0 to update, 0 to delete;"))
+        #expect(md.stdout.hasPrefix("### stoqctl plan: apply will proceed\n\n**Plan: 1 to create, 0 to update, 0 to delete;"))
         let gh = try await Stoqctl.run([
             "plan", "examples/shop", "--endpoint", endpoint, "--format", "github", "--target", "fall-drop-2026",
         ])

@@ -106,12 +106,12 @@ struct PlanScenarioTests {
         let plan = try await ScenarioShop(remoteJSON: "").plan(desired)
         let shortened = MarkdownPlanRenderer(budget: 8_000).render(plan)
         #expect(shortened.count <= 8_000)
-        #expect(shortened.contains("Details shortened to keep this comment under 8,000 characters"))
+        #expect(shortened.contains("Details are shortened to keep this comment under 8,000 characters"))
         #expect(shortened.components(separatedBy: "<details>").count == 41, "all 40 plans, shortened")
         let small = MarkdownPlanRenderer(budget: 3_000).render(plan)
         #expect(small.count <= 3_000)
         #expect(small.contains(MarkdownPlanRenderer.escape(PlanText.summaryLine(plan))))
-        #expect(small.contains("more plans not shown to keep this comment under 3,000 characters"))
+        #expect(small.contains("more plans are not shown to keep this comment under 3,000 characters"))
         expectGolden(small, "Tests/Fixtures/plan/a-markdown-plan-over-the-size-budget/plan.md")
         let full = MarkdownPlanRenderer().render(plan)
         #expect(full.count <= 65_536)
@@ -124,6 +124,42 @@ struct PlanScenarioTests {
         let comment = MarkdownPlanRenderer().render(bigPlan)
         #expect(comment.count < 65_536)
         #expect(comment.contains("**Plan: 1,500 to create"))
+    }
+}
+
+@Suite("The pull-request comment groups and explains")
+struct MarkdownCommentTests {
+    @Test("340 plans with the same change are one entry; the others stay apart; the outcome comes first")
+    func sameChangesGrouped() async throws {
+        var remote: [String] = []
+        var text = "version: 1\nselling_plans:\n"
+        for i in 0..<342 {
+            let name = "plan-\(i)"
+            remote.append(
+                "{\"id\": \"p-\(i)\", \"internal_name\": \"\(name)\", \"name\": \"N\(i)\", \"pricing_type\": \"percentage\", \"pricing_percentage\": 10.0}"
+            )
+            // Two plans change something else as well, so they are shown on their own.
+            let extra = i >= 340 ? "    name: \"Renamed \(i)\"\n" : "    name: \"N\(i)\"\n"
+            text += "  - internal_name: \(name)\n\(extra)    pricing_type: percentage\n    pricing_percentage: 15\n"
+        }
+        let settings = "version: 1\nsafety:\n  max_update_percent: 100\n"
+        let (desired, diagnostics) = ConfigPipeline.run([
+            (SourceFile(path: "plans.yaml", text: text), .config), (SourceFile(path: "stoqctl.yaml", text: settings), .settings),
+        ])
+        #expect(diagnostics.filter { $0.severity == .error }.isEmpty)
+        let plan = try await ScenarioShop(remoteJSON: "{\"plans\": [\(remote.joined(separator: ","))]}").plan(desired)
+        let comment = MarkdownPlanRenderer().render(plan)
+        #expect(comment.hasPrefix("### stoqctl plan: apply will proceed\n\n**Plan: 0 to create, 342 to update"))
+        #expect(comment.contains("<details><summary>~ update 340 plans: <code>pricing_percentage</code> 10 → 15</summary>"))
+        #expect(comment.components(separatedBy: "<details>").count - 1 == 3, "one grouped entry and two plans of their own")
+        #expect(comment.contains("| update plans | 342 |  | 342 | 684 |"))
+        #expect(!comment.contains("not shown"))
+        #expect(comment.count <= 65_536)
+        // Annotations: GitHub shows 10 of a kind per step; the rest are log lines, counted.
+        let lines = GitHubPlanRenderer().render(plan).split(separator: "\n")
+        #expect(lines.filter { $0.hasPrefix("::notice ") }.count == 10)
+        #expect(lines.filter { $0.hasPrefix("notice: plans.yaml:") }.count == 342 - 9)
+        #expect(lines.contains { $0.hasPrefix("::notice title=stoqctl%3A more in the log::333 more notices are written as plain lines") })
     }
 }
 

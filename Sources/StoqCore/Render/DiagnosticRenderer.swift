@@ -154,6 +154,7 @@ public struct DiagnosticRenderer: Sendable {
     /// GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=…::message`.
     public func github(_ diagnostics: [Diagnostic], summary: Summary?) -> String {
         var out = ""
+        var budget = AnnotationBudget()
         for d in diagnostics {
             let command: String
             switch d.severity {
@@ -165,8 +166,9 @@ public struct DiagnosticRenderer: Sendable {
             for note in d.notes {
                 message += "\nnote: \(note.message)" + (note.location.map { " (\($0.description))" } ?? "")
             }
-            out += Self.workflowCommand(command, location: d.location, title: "stoqctl \(d.code.rawValue)", message: message)
+            out += budget.command(command, location: d.location, title: "stoqctl \(d.code.rawValue)", message: message)
         }
+        out += budget.closing()
         if let summary { out += summaryLine(summary) + "\n" }
         return out
     }
@@ -181,6 +183,38 @@ public struct DiagnosticRenderer: Sendable {
         }
         props.append("title=\(escapeProperty(title))")
         return "::\(command) \(props.joined(separator: ","))::\(escapeData(message))\n"
+    }
+
+    /// Annotations of each kind (error, warning, notice) that one step shows: GitHub drops the
+    /// rest without a word.
+    public struct AnnotationBudget {
+        /// GitHub's limit per kind and step, less one kept for the closing notice.
+        public static let perKind = 9
+        private var used: [String: Int] = [:]
+
+        /// Creates an empty budget.
+        public init() {}
+
+        /// The annotation while the kind has budget; after that the same words as a plain log line.
+        public mutating func command(_ command: String, location: SourceLocation?, title: String, message: String) -> String {
+            used[command, default: 0] += 1
+            if used[command, default: 0] <= Self.perKind {
+                return DiagnosticRenderer.workflowCommand(command, location: location, title: title, message: message)
+            }
+            let place = location.map { "\($0.file):\($0.line):\($0.column): " } ?? ""
+            return "\(command): \(place)\(title): \(message.replacingAll("\r", "").replacingAll("\n", "; "))\n"
+        }
+
+        /// A notice saying how many were written as log lines, when any were.
+        public func closing() -> String {
+            let over = used.filter { $0.value > Self.perKind }.sorted { $0.key < $1.key }
+            guard !over.isEmpty else { return "" }
+            let counts = over.map { "\(PlanText.count($0.value - Self.perKind)) more \($0.key)\($0.value - Self.perKind == 1 ? "" : "s")" }
+            return DiagnosticRenderer.workflowCommand(
+                "notice", location: nil, title: "stoqctl: more in the log",
+                message: counts.joined(separator: ", ")
+                    + " are written as plain lines in this step's log: GitHub shows at most 10 annotations of each kind per step")
+        }
     }
 
     static func escapeData(_ s: String) -> String {

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import StoqCore
+
+/// `stoqctl show`: a saved plan, rendered in any format without reading the shop.
+struct ShowCommand: StoqctlCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Render a saved plan (from plan --out) in any format, without network.",
+        discussion: """
+            Reads the plan file, checks its hash and version as apply does, and prints it
+            exactly as `plan` printed it: text, markdown, json or github. A CI job plans
+            once with --out plan.json, then renders the comment and the annotations from
+            the file. The safety verdict is judged again with the --allow-gate and
+            --allow-deletes given here, so the exit code is plan's.
+
+            EXAMPLES
+              stoqctl plan shop/ --out plan.json
+              stoqctl show plan.json --format markdown > plan.md
+              stoqctl show plan.json --format github
+
+            """ + ExitStatus.helpSection([.success, .failure, .changesPresent, .refused, .usage]))
+
+    @Argument(help: "The saved plan (a JSON file written by plan --out).")
+    var plan: String
+
+    @OptionGroup var output: FormatOption
+
+    @Flag(help: "Judge deletes as allowed, as apply --allow-deletes would.")
+    var allowDeletes = false
+
+    @Option(name: .customLong("allow-gate"), help: "Let a tripped safety gate through: GATE=HASH (repeatable), as for apply.")
+    var allowGates: [String] = []
+
+    @Flag(help: "Exit 2 when the plan has changes, 0 when it has none.")
+    var detailedExitcode = false
+
+    func validate() throws {
+        try output.check(OutputFormat.allCases, command: "show")
+        for text in allowGates where GateOverride(parsing: text) == nil {
+            throw ValidationError("--allow-gate \(text): expected GATE or GATE=HASH (see stoqctl apply --help)")
+        }
+    }
+
+    func execute() async -> ExitStatus {
+        let console = Console(format: output.format, color: output.color)
+        guard let text = readSavedPlan(plan, console: console) else {
+            console.finish(.failure)
+            return .failure
+        }
+        let decoded: (plan: Plan, hash: String)
+        do {
+            decoded = try PlanJSON.decode(text)
+        } catch {
+            console.report(.savedPlanRefused, "\(plan): \(error.message)")
+            console.finish(.failure)
+            return .failure
+        }
+        let verdict = Safety.verdict(
+            for: decoded.plan, planHash: decoded.hash, overrides: allowGates.compactMap(GateOverride.init(parsing:)),
+            allowDeletes: allowDeletes)
+        console.result(output.format.planRenderer(color: output.color.enabled).render(decoded.plan, verdict: verdict))
+        let status: ExitStatus =
+            detailedExitcode && decoded.plan.changes.contains(where: { $0.counts(for: .both) })
+            ? .changesPresent : verdict.refuses ? .refused : .success
+        console.finish(status)
+        return status
+    }
+}
