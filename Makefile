@@ -1,5 +1,5 @@
 # Developer tasks. The test command is the one CI runs (.ci/run).
-.PHONY: build test bench record-goldens format lint deps
+.PHONY: build test bench record-goldens format lint deps release-binary release check-bare action-test lint-workflows check-schemas check-markdown ci-extras
 
 deps:            ## install libyaml (Debian/Ubuntu) if it is missing
 	@pkg-config --exists yaml-0.1 || (apt-get update && apt-get install -y libyaml-dev pkg-config)
@@ -22,3 +22,32 @@ format:
 
 lint:
 	swift format lint --recursive Sources Tests Package.swift
+
+STATIC_LIBS := .build/static-libs
+
+release-binary:  ## stoqctl with the Swift runtime, libyaml, zlib and libstdc++ linked in (Linux): .build/release/stoqctl
+	mkdir -p $(STATIC_LIBS)
+	cp "$$(pkg-config --variable=libdir yaml-0.1)/libyaml.a" $(STATIC_LIBS)/
+	cp "$$(gcc -print-file-name=libz.a)" "$$(gcc -print-file-name=libstdc++.a)" $(STATIC_LIBS)/
+	STOQCTL_STATIC_LINK=1 swift build -c release --product stoqctl --static-swift-stdlib -Xlinker -L$(CURDIR)/$(STATIC_LIBS)
+
+release: release-binary  ## dist/stoqctl-VERSION-linux-ARCH.tar.gz and its .sha256
+	scripts/release.sh
+
+check-bare:      ## the release binary needs only libc, and plans the example shop in an empty root (needs root)
+	scripts/check-bare.sh
+
+action-test:     ## the GitHub Action's scripts against local fakes of GitHub (needs make release)
+	python3 -m unittest discover -v -s Tests/action
+
+lint-workflows:  ## actionlint (with shellcheck) over the example workflows; shellcheck over the scripts
+	actionlint examples/github/*.yml
+	shellcheck action/*.sh scripts/*.sh .ci/run
+
+check-schemas:   ## the examples validate against schema/ with an independent validator
+	python3 scripts/check-schemas.py
+
+check-markdown:  ## Markdown plans rendered by GitHub's parser (cmark-gfm) show no escaping artefacts
+	python3 scripts/check-markdown.py
+
+ci-extras: release check-bare action-test lint-workflows check-schemas check-markdown

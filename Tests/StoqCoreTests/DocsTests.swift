@@ -34,6 +34,37 @@ struct DocsTests {
     }
 }
 
+@Suite("The README shows what ships")
+struct ReadmeShipsTests {
+    func text(_ path: String) throws -> String {
+        try String(contentsOf: Golden.repositoryRoot.appendingPathComponent(path), encoding: .utf8)
+    }
+
+    @Test("every example workflow appears in the README exactly as in examples/github")
+    func workflows() throws {
+        let readme = try text("README.md")
+        var checked = 0
+        for name in try FileManager.default.contentsOfDirectory(
+            atPath: Golden.repositoryRoot.appendingPathComponent("examples/github").path) where name.hasSuffix(".yml")
+        {
+            let workflow = try text("examples/github/\(name)")
+            #expect(readme.contains("# .github/workflows/\(name)\n" + workflow), "README shows \(name) as it is")
+            #expect(workflow.contains("uses: \(Release.repository)@v\(Release.version)"), "\(name) pins this release")
+            checked += 1
+        }
+        #expect(checked == 3)
+    }
+
+    @Test("the README installs and links this version")
+    func version() throws {
+        let readme = try text("README.md")
+        #expect(readme.contains("v=\(Release.version); f=stoqctl-$v-linux-$(uname -m).tar.gz"))
+        #expect(readme.contains("https://github.com/\(Release.repository)/releases/download/v$v/$f"))
+        #expect(readme.contains(Exporter.schemaLine))
+        #expect(try text("action.yml").contains("bash \"$GITHUB_ACTION_PATH/action/run.sh\""))
+    }
+}
+
 @Suite("The README shows the tour's real output")
 struct ReadmeTourTests {
     func text(_ path: String) throws -> String {
