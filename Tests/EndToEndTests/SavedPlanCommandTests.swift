@@ -42,6 +42,36 @@ struct GateShop {
     func stateText() throws -> String { try String(contentsOf: state, encoding: .utf8) }
 }
 
+@Suite("stoqctl show PLANFILE renders a saved plan offline", .serialized)
+struct ShowCommandTests {
+    @Test("show prints exactly what plan printed, in every format, with plan's exit codes, and refuses a tampered file")
+    func sameAsPlan() async throws {
+        let shop = try GateShop(changed: 5)  // 5 of 12 updated: over the default 30 % updates gate
+        let hash = try await shop.savePlan(status: 3)
+        let before = try shop.stateText()
+        for format in ["text", "markdown", "json", "github"] {
+            let planned = try await shop.run(["plan", "shop", "--format", format, "--color", "never"])
+            let shown = try await Stoqctl.run(["show", "plan.json", "--format", format, "--color", "never"], in: shop.dir)
+            #expect(shown.stdout == planned.stdout, "\(format)")
+            #expect(shown.status == 3 && planned.status == 3, "\(format): apply would refuse both")
+        }
+        let allowed = try await Stoqctl.run(["show", "plan.json", "--allow-gate", "updates=\(hash)"], in: shop.dir)
+        #expect(allowed.status == 0)
+        let detailed = try await Stoqctl.run(["show", "plan.json", "--allow-gate", "updates=\(hash)", "--detailed-exitcode"], in: shop.dir)
+        #expect(detailed.status == 2)
+        var text = try String(contentsOf: shop.dir.appendingPathComponent("plan.json"), encoding: .utf8)
+        text = text.replacingOccurrences(of: "Plan 1 (new)", with: "Plan 1 (NEW)")
+        try text.write(to: shop.dir.appendingPathComponent("tampered.json"), atomically: true, encoding: .utf8)
+        let tampered = try await Stoqctl.run(["show", "tampered.json", "--format", "markdown"], in: shop.dir)
+        #expect(tampered.status == 1)
+        #expect(tampered.stderr.contains("[saved-plan-refused]"))
+        #expect(tampered.stdout.hasPrefix("### stoqctl plan: failed"))
+        let missing = try await Stoqctl.run(["show", "nope.json"], in: shop.dir)
+        #expect(missing.status == 1 && missing.stderr.contains("nope.json: cannot be read"))
+        #expect(try shop.stateText() == before, "show never touches the shop")
+    }
+}
+
 @Suite("stoqctl apply PLANFILE: stale plans, tampering, safety gates and partial failure, end to end", .serialized)
 struct SavedPlanCommandTests {
     @Test("a saved plan applies; the same file applied again is all in place; plan then says No changes")
