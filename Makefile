@@ -1,5 +1,5 @@
 # Developer tasks. The test command is the one CI runs (.ci/run).
-.PHONY: build test bench record-goldens format lint deps release-binary release check-bare action-test lint-workflows check-schemas check-markdown ci-extras
+.PHONY: build test bench record-goldens format lint deps bench-api release-binary release check-bare action-test lint-workflows check-schemas check-markdown ci-extras
 
 deps:            ## install libyaml (Debian/Ubuntu) if it is missing
 	@pkg-config --exists yaml-0.1 || (apt-get update && apt-get install -y libyaml-dev pkg-config)
@@ -24,6 +24,13 @@ lint:
 	swift format lint --recursive Sources Tests Package.swift
 
 STATIC_LIBS := .build/static-libs
+
+bench-api:       ## plan and apply of 1,000 plans over HTTP at 360/60 with 50 ms latency: points, 429s, 409s, wall vs bound (~10 min)
+	swift build -c release --product stoqctl-bench
+	.build/release/stoqctl-bench api --latency 0.05
+	.build/release/stoqctl-bench api --latency 0.25 --only plan
+	.build/release/stoqctl-bench api --latency 0.05 --only cache
+	.build/release/stoqctl-bench api --latency 0.05 --only apply --429 0.01
 
 release-binary:  ## stoqctl with the Swift runtime, libyaml, zlib and libstdc++ linked in (Linux): .build/release/stoqctl
 	mkdir -p $(STATIC_LIBS)

@@ -64,7 +64,7 @@ if ! pkg-config --exists yaml-0.1 2>/dev/null; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
     $sudo apt-get update -qq
-    $sudo apt-get install -y -qq libyaml-dev pkg-config
+    $sudo apt-get install -y -qq libyaml-dev pkg-config zlib1g-dev
   else
     brew install libyaml pkg-config
   fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs the release binary (make release-binary) into dist/stoqctl-VERSION-OS-ARCH.tar.gz with its
-# SHA-256, shell completions, the man page and the JSON Schemas. The version is the binary's own
+# SHA-256, shell completions, the man page, the JSON Schemas and the example shop. The version is the binary's own
 # (`stoqctl --version`, from Sources/StoqCore/Release.swift), so the name cannot disagree with it.
 # The tarball is reproducible: sorted names, no owners, a fixed date.
 set -euo pipefail
@@ -14,12 +14,14 @@ name="stoqctl-$version-$os-$(uname -m)"
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 root="$stage/$name"
-mkdir -p "$root/completions" "$root/man" "$root/schema" dist
+mkdir -p "$root/completions" "$root/man" "$root/schema" "$root/examples" dist
 
 cp "$binary" "$root/stoqctl"
 strip "$root/stoqctl" 2>/dev/null || true
 cp README.md CHANGELOG.md "$root/"
 cp schema/*.json "$root/schema/"
+# The example shop, so the first command of the README works from the unpacked tarball.
+cp -R examples/shop "$root/examples/shop"
 "$binary" --generate-completion-script bash >"$root/completions/stoqctl.bash"
 "$binary" --generate-completion-script zsh >"$root/completions/_stoqctl"
 "$binary" --generate-completion-script fish >"$root/completions/stoqctl.fish"

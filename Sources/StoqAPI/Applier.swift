@@ -218,6 +218,8 @@ public struct Applier: Sendable {
             }
         }
         var jobMayRun = live?.ongoingJob == true || ops.contains { $0.1.inProgress }
+        // True once this apply sent a toggle whose job has not been seen to end.
+        var jobStarted = false
         // Toggle items waiting for their job and Shopify's confirmation.
         var unconfirmed: [ApplyReport.Item] = []
 
@@ -229,8 +231,9 @@ public struct Applier: Sendable {
         func confirm() async {
             guard !unconfirmed.isEmpty else { return }
             if let id = planID, jobMayRun {
-                try? await client.awaitIdle(planID: id)
+                try? await client.awaitIdle(planID: id, justStarted: jobStarted)
                 jobMayRun = false
+                jobStarted = false
             }
             for item in await self.confirmed(unconfirmed) { await report(item.withVerification()) }
             unconfirmed = []
@@ -252,8 +255,9 @@ public struct Applier: Sendable {
                 case .proceed(var toSend):
                     do {
                         if op.kind.hasVariants, jobMayRun, let id = planID {
-                            try await client.awaitIdle(planID: id)
+                            try await client.awaitIdle(planID: id, justStarted: jobStarted)
                             jobMayRun = false
+                            jobStarted = false
                         }
                         var conflicts: String?
                         if op.kind == .setInventoryPolicy, !op.unverified, mode == .compareAndSet || op.inProgress, let policies {
@@ -271,7 +275,7 @@ public struct Applier: Sendable {
                             }
                         }
                         if !toSend.requests.isEmpty {
-                            let outcome = try await execute(toSend, planID: planID)
+                            let outcome = try await execute(toSend, planID: planID, jobStarted: &jobStarted)
                             planID = outcome?.planID ?? planID
                             item.planID = planID
                             item.adopted = outcome?.adopted ?? false
@@ -372,11 +376,20 @@ public struct Applier: Sendable {
     }
 
     /// Sends every request of `op`, in order, to the plan `planID` (nil for a create).
-    func execute(_ op: PlanOperation, planID: String?) async throws(StoqError) -> PerformResult? {
+    ///
+    /// A membership or policy request after a toggle of the same plan waits for the toggle's job to
+    /// end first, so none is sent into it (a 409 would spend points for nothing).
+    func execute(_ op: PlanOperation, planID: String?, jobStarted: inout Bool) async throws(StoqError) -> PerformResult? {
         var result: PerformResult?
         for request in op.requests {
-            let done = try await client.perform(request, of: op, planID: result?.planID ?? planID)
+            let target = result?.planID ?? planID
+            if jobStarted, request.endpoint.carriesVariants, let id = target {
+                try await client.awaitIdle(planID: id, justStarted: true)
+                jobStarted = false
+            }
+            let done = try await client.perform(request, of: op, planID: target)
             result = PerformResult(planID: done.planID, adopted: done.adopted || (result?.adopted ?? false))
+            if request.endpoint == .toggleInventoryPolicy { jobStarted = true }
         }
         return result
     }

@@ -6,9 +6,14 @@ import StoqWire
 public struct Fetcher: Sendable {
     /// The client to read with.
     public let client: StoqClient
+    /// Plan bodies kept from earlier reads (``ReadCache``), or nil to read every plan live.
+    public let cache: ReadCache?
 
     /// Creates a fetcher.
-    public init(client: StoqClient) { self.client = client }
+    public init(client: StoqClient, cache: ReadCache? = nil) {
+        self.client = client
+        self.cache = cache
+    }
 
     /// What a fetch read, and what it cost.
     public struct Result: Sendable {
@@ -20,6 +25,8 @@ public struct Fetcher: Sendable {
         public var listRequests: Int
         /// Plans read in full.
         public var planRequests: Int
+        /// Plans taken from the read cache instead.
+        public var cacheHits = 0
     }
 
     /// Fetches every listed plan, reading in full those whose id is in `ids` or whose
@@ -38,11 +45,21 @@ public struct Fetcher: Sendable {
         let summaries = items.compactMap(RemoteDecoding.summary).filter { seen.insert($0.id).inserted }
         let managed = summaries.filter(selected)
         let client = self.client
+        let cache = self.cache
+        var kept: [(Int, JSONValue)] = []
+        var toRead: [(Int, RemotePlanSummary)] = []
+        for (index, summary) in managed.enumerated() {
+            if let body = cache?.body(for: summary) { kept.append((index, body)) } else { toRead.append((index, summary)) }
+        }
         let reads: [(Int, JSONValue)]
         do {
             reads = try await withThrowingTaskGroup(of: (Int, JSONValue).self) { group in
-                for (index, summary) in managed.enumerated() {
-                    group.addTask { (index, try await client.get(id: summary.id)) }
+                for (index, summary) in toRead {
+                    group.addTask {
+                        let body = try await client.get(id: summary.id)
+                        cache?.keep(body, id: summary.id)
+                        return (index, body)
+                    }
                 }
                 var out: [(Int, JSONValue)] = []
                 for try await r in group { out.append(r) }
@@ -55,7 +72,7 @@ public struct Fetcher: Sendable {
         }
         var plans: [RemotePlan] = []
         var problems: [String: [String]] = [:]
-        for (_, json) in reads.sorted(by: { $0.0 < $1.0 }) {
+        for (_, json) in (reads + kept).sorted(by: { $0.0 < $1.0 }) {
             guard let decoded = RemoteDecoding.plan(json) else {
                 throw StoqError(kind: .decoding, endpoint: StoqEndpoint.read.label, message: "a plan object has no id")
             }
@@ -63,6 +80,6 @@ public struct Fetcher: Sendable {
             if !decoded.problems.isEmpty { problems[decoded.plan.id] = decoded.problems }
         }
         let state = RemoteState(managed: plans, listed: summaries, unmanagedCount: summaries.count - managed.count)
-        return Result(state: state, problems: problems, listRequests: pages, planRequests: managed.count)
+        return Result(state: state, problems: problems, listRequests: pages, planRequests: toRead.count, cacheHits: kept.count)
     }
 }

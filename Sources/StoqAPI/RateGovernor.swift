@@ -26,26 +26,52 @@ public struct RateBudget: Sendable, Equatable {
 
 /// One per shop: every request waits here for a concurrency slot and enough budget.
 ///
-/// Keeps its own record of points spent in the last `window` seconds (so it never exceeds the
-/// budget in any window, whether STOQ's window is rolling or fixed) and follows the server's
-/// `X-RateLimit-Remaining`/`X-RateLimit-Reset` when they say less is left. A 429's `Retry-After`
-/// pauses every request, not only the one that got it. When the budget runs out, requests in
-/// flight are allowed to land before anyone waits for the next window, so none is counted by a
-/// fixed-window server against a window it was not charged to.
+/// Keeps its own record of the points spent in the last `window` seconds and never exceeds the
+/// budget in any window, rolling or fixed (a rolling window is the stricter of the two). A request
+/// counts against the budget from the moment it is sent and is recorded as charged when its answer
+/// arrives: the server charged it on arrival, which is no later, so a point is reused only after
+/// the server has let it go, whatever the latency. While budget remains, up to `maxConcurrency`
+/// requests are in flight, so latency stays hidden; when it runs out, waiters sleep until the
+/// oldest charges leave the window (no rounding to whole seconds).
+///
+/// The server's rate-limit headers are not needed for pacing. A 429 (another app spending the
+/// shop's budget, or a server that counts differently) pauses every request for exactly its
+/// `Retry-After`, and the pause is recorded with its reason.
 public actor RateGovernor {
+    /// A pause of every request, and why.
+    public struct Pause: Sendable, Hashable {
+        /// When it began, on the governor's clock.
+        public var at: Double
+        /// How long every request waited.
+        public var seconds: Double
+        /// Why (`429 on GET /preorders/{id}: Retry-After 1 s`).
+        public var reason: String
+    }
+
+    /// What the governor saw, for the report and `--debug`.
+    public struct Statistics: Sendable, Hashable {
+        /// Requests sent and points spent.
+        public var requests = 0, points = 0
+        /// Seconds requests spent waiting for budget (summed over requests that waited).
+        public var budgetWaited = 0.0
+        /// Most requests in flight at once.
+        public var peakInFlight = 0
+        /// Pauses of every request (429s).
+        public var pauses: [Pause] = []
+    }
+
     private let budget: RateBudget
     private let clock: any WireClock
+    /// Answered requests, charged at their answer's time, oldest first.
     private var spent: [(time: Double, cost: Int)] = []
     private var spentHead = 0
+    private var spentTotal = 0
     private var inFlight = 0
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var inFlightCost = 0
+    private var slotWaiters: [CheckedContinuation<Void, Never>] = []
+    private var budgetWaiters: [CheckedContinuation<Void, Never>] = []
     private var pausedUntil: Double = 0
-    /// What the server last said: points left until `serverReset`, minus what was sent since.
-    private var serverRemaining: Int?
-    private var serverReset: Double = 0
-    /// Statistics.
-    private(set) var totalWaited: Double = 0
-    private(set) var peakInFlight = 0
+    private var stats = Statistics()
 
     /// Creates a governor.
     public init(budget: RateBudget = RateBudget(), clock: any WireClock = SystemClock()) {
@@ -61,90 +87,82 @@ public actor RateGovernor {
         method == "GET" || method == "HEAD" ? budget.readCost : budget.writeCost
     }
 
-    private func spentInWindow(_ now: Double) -> Int {
-        while spentHead < spent.count, spent[spentHead].time <= now - budget.window { spentHead += 1 }
+    /// Points charged in the window ending at `now`, in flight included.
+    private func used(_ now: Double) -> Int {
+        while spentHead < spent.count, spent[spentHead].time <= now - budget.window {
+            spentTotal -= spent[spentHead].cost
+            spentHead += 1
+        }
         if spentHead > 1024 {
             spent.removeFirst(spentHead)
             spentHead = 0
         }
-        var total = 0
-        for i in spentHead..<spent.count { total += spent[i].cost }
-        return total
+        return spentTotal + inFlightCost
     }
 
-    /// Waits for a slot and `cost` points, then charges them.
+    /// Waits for a slot and `cost` points, then counts them as spent.
     public func acquire(cost: Int) async throws {
+        let asked = clock.now()
+        defer { stats.budgetWaited += max(0, clock.now() - asked) }
         while true {
             try Task.checkCancellation()
             guard inFlight < budget.maxConcurrency else {
-                await withCheckedContinuation { waiters.append($0) }
+                await withCheckedContinuation { slotWaiters.append($0) }
                 continue
             }
             let now = clock.now()
             if now < pausedUntil {
-                try await wait(until: pausedUntil, from: now)
+                try await clock.sleep(until: pausedUntil)
                 continue
             }
-            let local = budget.points - spentInWindow(now)
-            var available = local
-            if let remaining = serverRemaining, now < serverReset { available = min(available, remaining) }
-            if available >= cost {
+            let free = budget.points - used(now)
+            if free >= cost {
                 inFlight += 1
-                peakInFlight = max(peakInFlight, inFlight)
-                spent.append((now, cost))
-                if let remaining = serverRemaining { serverRemaining = remaining - cost }
+                inFlightCost += cost
+                stats.peakInFlight = max(stats.peakInFlight, inFlight)
+                stats.requests += 1
+                stats.points += cost
                 return
             }
-            // Out of budget. Let requests in flight land first: otherwise one could arrive after a
-            // fixed server window rolls over and be counted against the next one.
-            if inFlight > 0 {
-                await withCheckedContinuation { waiters.append($0) }
-                continue
-            }
-            // Wake when enough local spend leaves the window, or when the server's window resets.
-            var wake = now + budget.window
-            if local < cost {
-                var freed = local
-                for i in spentHead..<spent.count {
-                    freed += spent[i].cost
-                    if freed >= cost {
-                        wake = spent[i].time + budget.window
-                        break
-                    }
+            // Sleep until enough answered charges leave the window; if requests in flight hold
+            // what is missing, until one of them is answered.
+            var freed = free
+            var wake: Double?
+            for i in spentHead..<spent.count {
+                freed += spent[i].cost
+                if freed >= cost {
+                    wake = spent[i].time + budget.window
+                    break
                 }
+            }
+            if let wake {
+                try await clock.sleep(until: max(wake, now))
             } else {
-                wake = serverReset
+                await withCheckedContinuation { budgetWaiters.append($0) }
             }
-            try await wait(until: max(wake, now + 0.001), from: now)
         }
     }
 
-    private func wait(until deadline: Double, from now: Double) async throws {
-        totalWaited += max(0, deadline - now)
-        try await clock.sleep(until: deadline)
-    }
-
-    /// Frees the slot and learns from the response's rate-limit headers.
-    public func release(remaining: Int?, resetAt: Double?) {
+    /// Frees the slot of a request that cost `cost` and records its charge now.
+    public func release(cost: Int) {
         inFlight -= 1
-        if let remaining, let resetAt {
-            let now = clock.now()
-            // Ignore a reset that is in the past or implausibly far away (clock skew).
-            if resetAt > now, resetAt <= now + budget.window + 5 {
-                serverRemaining = remaining
-                serverReset = resetAt
-            }
-        }
-        if !waiters.isEmpty { waiters.removeFirst().resume() }
+        inFlightCost -= cost
+        spent.append((clock.now(), cost))
+        spentTotal += cost
+        if !slotWaiters.isEmpty { slotWaiters.removeFirst().resume() }
+        let waiting = budgetWaiters
+        budgetWaiters = []
+        for waiter in waiting { waiter.resume() }
     }
 
-    /// Pauses every request until `deadline` (a 429's `Retry-After`).
-    public func pause(until deadline: Double) {
-        pausedUntil = max(pausedUntil, deadline)
-        serverRemaining = 0
-        serverReset = max(serverReset, deadline)
+    /// Pauses every request until `deadline` (a 429's `Retry-After`), for `reason`.
+    public func pause(until deadline: Double, reason: String) {
+        let now = clock.now()
+        guard deadline > pausedUntil else { return }
+        stats.pauses.append(Pause(at: now, seconds: deadline - max(now, pausedUntil), reason: reason))
+        pausedUntil = deadline
     }
 
-    /// Seconds spent waiting for budget, and the most requests in flight at once.
-    public var statistics: (waited: Double, peakInFlight: Int) { (totalWaited, peakInFlight) }
+    /// What the governor saw so far.
+    public var statistics: Statistics { stats }
 }

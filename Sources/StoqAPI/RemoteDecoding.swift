@@ -34,6 +34,7 @@ public enum RemoteDecoding {
             id: id, internalName: json["internal_name"]?.stringValue ?? "", name: json["name"]?.stringValue ?? "",
             variantCount: Int(
                 json["selling_plan_product_variants_count"]?.int64Value
-                    ?? Int64(json["shopify_variant_ids"]?.arrayValue?.count ?? 0)))
+                    ?? Int64(json["shopify_variant_ids"]?.arrayValue?.count ?? 0)),
+            updatedAt: json["updated_at"]?.stringValue, variantIDs: json["shopify_variant_ids"]?.arrayValue?.compactMap(\.int64Value))
     }
 }

@@ -85,10 +85,10 @@ public struct StoqClient: Sendable {
                 result = .failure(error)
             }
             let response = try? result.get()
-            await governor.release(
-                remaining: response?.header("X-RateLimit-Remaining").flatMap { Int($0) },
-                resetAt: response?.header("X-RateLimit-Reset").flatMap { Double($0) })
-            logger.debug("\(request.method) \(request.target) → \(response.map { String($0.status) } ?? "no response")")
+            await governor.release(cost: cost)
+            logger.debug(
+                "\(request.method) \(request.target) → \(response.map { String($0.status) } ?? "no response")\(response?.header("X-RateLimit-Remaining").map { " (\($0) points left)" } ?? "")"
+            )
             switch result {
             case .success(let r) where (200..<300).contains(r.status):
                 return r
@@ -100,8 +100,9 @@ public struct StoqClient: Sendable {
                 let wait =
                     r.header("Retry-After").flatMap { Double($0) }
                     ?? (try? JSONValue.parse(r.body))?["retry_after"]?.numberText.flatMap { Double($0) } ?? retry.baseDelay
+                let reason = "429 on \(label): Retry-After \(Self.seconds(wait))"
                 logger.notice("STOQ's rate limit answered \(label) with 429: every request waits \(Self.seconds(wait)) (Retry-After)")
-                await governor.pause(until: clock.now() + max(wait, 0.001))
+                await governor.pause(until: clock.now() + max(wait, 0.001), reason: reason)
                 attempt -= 1  // a 429 was not processed: it does not use up an attempt
                 continue
             case .success(let r) where r.status >= 500 && replay == .idempotent && attempt < retry.maxAttempts:
@@ -327,9 +328,11 @@ public struct StoqClient: Sendable {
     /// Reads the plan at once, then at growing intervals (each read costs a read's points), for at
     /// most `maxJobWait` seconds. Writing into a running job would be refused with a 409 and cost a
     /// write's points for nothing.
-    public func awaitIdle(planID: String) async throws(StoqError) {
+    public func awaitIdle(planID: String, justStarted: Bool = false) async throws(StoqError) {
         let start = clock.now()
-        var poll = retry.jobPollInterval / 2
+        // A job just started is certainly running: reading at once would only spend a point.
+        if justStarted { try? await clock.sleep(for: retry.expectedJobSeconds) }
+        let poll = max(0.5, retry.expectedJobSeconds / 2)
         while true {
             let plan = try await get(id: planID)
             if plan["ongoing_job"]?.boolValue != true { return }
@@ -340,7 +343,6 @@ public struct StoqClient: Sendable {
             }
             logger.debug("plan \(planID) has a running job; reading it again in \(Self.seconds(poll))")
             try? await clock.sleep(for: poll)
-            poll = min(poll * 2, retry.maxDelay)
         }
     }
 

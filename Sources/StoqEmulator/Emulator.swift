@@ -8,12 +8,24 @@ public enum EmulatorOutcome: Sendable {
     case dropped
 }
 
+/// How a rate-limit window counts points.
+public enum RateLimitWindowKind: String, Sendable, CaseIterable {
+    /// Points spent in the last `window` seconds, at every moment.
+    case rolling
+    /// Points spent since the window began; a window begins with the first request after the
+    /// last one ended.
+    case fixed
+}
+
 /// Settings of an emulator instance.
 public struct EmulatorConfiguration: Sendable {
     /// Points per window (STOQ: 360).
     public var rateLimitPoints = 360
     /// Window length in seconds (STOQ: 60).
     public var rateLimitWindow = 60.0
+    /// How the window moves: STOQ documents a rolling window (the default); `fixed` restarts it
+    /// with the first request after it ends, as some servers do.
+    public var rateLimitWindowKind = RateLimitWindowKind.rolling
     /// How long a `bulk_toggle_inventory_policy` job keeps `ongoing_job` true, seconds.
     public var jobDuration = 2.0
     /// Faults to inject.
@@ -49,6 +61,9 @@ public actor Emulator {
     private var random: SeededRandom
     private var windowStart: Double?
     private var pointsUsed = 0
+    /// Rolling window: the charges of the last `window` seconds, oldest first.
+    private var charges: [(time: Double, cost: Int)] = []
+    private var chargesHead = 0
     private var burstRemaining = 0
     private var log: [LoggedRequest] = []
     /// Number of requests handled at this moment, and the most seen at once.
@@ -181,6 +196,9 @@ public actor Emulator {
 
     private var mutationCount = 0
 
+    /// How many requests changed the shop so far (a saver writes the state only when it moved).
+    public var mutations: Int { mutationCount }
+
     private func burstStarts() -> Bool {
         let f = configuration.faults
         if burstRemaining > 0 {
@@ -196,19 +214,46 @@ public actor Emulator {
 
     // MARK: Rate limit
 
-    private func windowReset(_ now: Double) -> Double {
-        if let start = windowStart, now < start + configuration.rateLimitWindow { return start + configuration.rateLimitWindow }
-        windowStart = now
-        pointsUsed = 0
-        return now + configuration.rateLimitWindow
+    /// Points used in the window at `now`, and when the window next frees points (fixed: when
+    /// it ends; rolling: when the oldest charge leaves it).
+    private func window(_ now: Double) -> (used: Int, reset: Double) {
+        let length = configuration.rateLimitWindow
+        switch configuration.rateLimitWindowKind {
+        case .fixed:
+            if let start = windowStart, now < start + length { return (pointsUsed, start + length) }
+            windowStart = now
+            pointsUsed = 0
+            return (0, now + length)
+        case .rolling:
+            while chargesHead < charges.count, charges[chargesHead].time <= now - length {
+                pointsUsed -= charges[chargesHead].cost
+                chargesHead += 1
+            }
+            if chargesHead > 4096 {
+                charges.removeFirst(chargesHead)
+                chargesHead = 0
+            }
+            return (pointsUsed, chargesHead < charges.count ? charges[chargesHead].time + length : now + length)
+        }
+    }
+
+    /// Seconds until `cost` points are free (rolling: as old charges leave the window).
+    private func secondsUntilFree(_ cost: Int, now: Double, used: Int, reset: Double) -> Double {
+        guard configuration.rateLimitWindowKind == .rolling else { return reset - now }
+        var free = configuration.rateLimitPoints - used
+        for i in chargesHead..<charges.count {
+            free += charges[i].cost
+            if free >= cost { return charges[i].time + configuration.rateLimitWindow - now }
+        }
+        return configuration.rateLimitWindow
     }
 
     /// Charges `cost` points, or answers 429 (also when a fault burst forces one).
     private func rateLimit(cost: Int, forcedBurst: Bool) -> WireResponse? {
         let now = clock.now()
-        let reset = windowReset(now)
-        if forcedBurst || pointsUsed + cost > configuration.rateLimitPoints {
-            let wait = forcedBurst ? 1 : max(1, Int((reset - now).rounded(.up)))
+        let (used, reset) = window(now)
+        if forcedBurst || used + cost > configuration.rateLimitPoints {
+            let wait = forcedBurst ? 1 : max(1, Int(secondsUntilFree(cost, now: now, used: used, reset: reset).rounded(.up)))
             let limit = configuration.rateLimitPoints
             let window = Int(configuration.rateLimitWindow)
             let body = JSONValue.object([
@@ -225,14 +270,15 @@ public actor Emulator {
                 status: 429, headers: [("Content-Type", "application/json"), ("Retry-After", String(wait))], body: body.bytes)
         }
         pointsUsed += cost
+        if configuration.rateLimitWindowKind == .rolling { charges.append((now, cost)) }
         return nil
     }
 
     private func rateLimitHeaders() -> [(String, String)] {
-        let reset = (windowStart ?? clock.now()) + configuration.rateLimitWindow
+        let (used, reset) = window(clock.now())
         return [
             ("X-RateLimit-Limit", String(configuration.rateLimitPoints)),
-            ("X-RateLimit-Remaining", String(max(0, configuration.rateLimitPoints - pointsUsed))),
+            ("X-RateLimit-Remaining", String(max(0, configuration.rateLimitPoints - used))),
             ("X-RateLimit-Reset", String(Int64(reset.rounded(.up)))),
         ]
     }

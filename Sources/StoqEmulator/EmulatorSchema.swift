@@ -182,6 +182,8 @@ enum EmulatorTime {
         let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
         let rem = secs - (secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400) * 86_400
         func p(_ v: Int, _ n: Int) -> String { String(repeating: "0", count: max(0, n - String(v).count)) + String(v) }
-        return "\(p(y, 4))-\(p(m, 2))-\(p(d, 2))T\(p(rem / 3600, 2)):\(p(rem % 3600 / 60, 2)):\(p(rem % 60, 2)).\(p(milli, 3))Z"
+        // Years before 1 as Rails writes them: a sign, then four digits (`-0001-12-31T23:00:00.000Z`).
+        let year = y < 0 ? "-" + p(-y, 4) : p(y, 4)
+        return "\(year)-\(p(m, 2))-\(p(d, 2))T\(p(rem / 3600, 2)):\(p(rem % 3600 / 60, 2)):\(p(rem % 60, 2)).\(p(milli, 3))Z"
     }
 }

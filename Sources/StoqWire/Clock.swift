@@ -86,3 +86,79 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     /// A double in `0..<1`.
     public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
+
+/// A virtual clock on which sleeps overlap, as they do in real time.
+///
+/// A sleeper waits until the clock reaches its deadline, and the clock moves to the earliest
+/// deadline only once nothing else is happening. For tests and simulations of concurrent work (latency hidden by requests in
+/// flight) without real waiting; ``VirtualClock`` instead jumps on every sleep, which adds up
+/// sleeps that would overlap.
+///
+/// Use it inside ``run(_:)``, which drives it: every half millisecond of real time without any
+/// clock activity, time moves to the next deadline.
+public final class EventClock: WireClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Double
+    private var sleepers: [(deadline: Double, continuation: CheckedContinuation<Void, Never>)] = []
+    private var activity = 0
+    private var seen = -1
+
+    /// Starts at `start` seconds since the epoch.
+    public init(start: Double = 1_800_000_000) { current = start }
+
+    /// Current virtual time.
+    public func now() -> Double {
+        lock.withLock {
+            activity += 1
+            return current
+        }
+    }
+
+    /// Waits until the clock reaches `deadline`.
+    public func sleep(until deadline: Double) async throws {
+        try Task.checkCancellation()
+        let due = lock.withLock { () -> Bool in
+            activity += 1
+            return deadline <= current
+        }
+        if due {
+            await Task.yield()
+            return
+        }
+        await withCheckedContinuation { continuation in
+            lock.withLock {
+                sleepers.append((deadline, continuation))
+                activity += 1
+            }
+        }
+    }
+
+    /// Moves to the earliest deadline when nothing happened since the last call.
+    private func step() {
+        var wake: [CheckedContinuation<Void, Never>] = []
+        lock.withLock {
+            guard activity == seen, let next = sleepers.map(\.deadline).min() else {
+                seen = activity
+                return
+            }
+            current = max(current, next)
+            wake = sleepers.filter { $0.deadline <= current }.map(\.continuation)
+            sleepers.removeAll { $0.deadline <= current }
+            activity += 1
+            seen = activity
+        }
+        for continuation in wake { continuation.resume() }
+    }
+
+    /// Runs `body` while driving the clock.
+    public func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        let driver = Task.detached { [self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: 500_000)
+                self.step()
+            }
+        }
+        defer { driver.cancel() }
+        return try await body()
+    }
+}

@@ -8,6 +8,7 @@ import StoqWire
 // loader merely loading the same files. Run with `make bench` (release build).
 //
 //   stoqctl-bench [--plans N] [--variants N] [--runs N] [--keep DIR]
+//   stoqctl-bench api …   (rate-limit bench over HTTP: see APIBench.swift)
 
 struct Options {
     var plans = 1_000
@@ -80,6 +81,11 @@ func peakRSSMiB() -> Double {
 }
 
 func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+
+if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "api" {
+    try await runAPIBench(Array(CommandLine.arguments.dropFirst(2)))
+    exit(0)
+}
 
 let options = Options(CommandLine.arguments)
 let dir =

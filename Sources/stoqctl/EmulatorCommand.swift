@@ -155,13 +155,9 @@ struct EmulatorCommand: StoqctlCommand {
                 },
                 afterRequest: {
                     if logRequests, let last = await emulator.requestLog.last { console.log("\(last)") }
-                    do throws(RunFailureText) {
-                        try await saver.save(await emulator.stateJSON())
-                    } catch {
-                        console.report([error.diagnostic])
-                        Foundation.exit(ExitStatus.failure.rawValue)
-                    }
+                    await saver.changed(emulator, console: console)
                 })
+            await saver.flush(emulator, console: console)
         } catch let error as IOError {
             console.report(.listenFailed, "cannot listen on 127.0.0.1:\(port): \(Self.reason(errno: error.errnoCode))")
             return .failure
@@ -181,9 +177,18 @@ struct EmulatorCommand: StoqctlCommand {
 }
 
 /// Writes the state file when it changed; a failed write is an error, never skipped.
+///
+/// Reads never render the state; writes are batched, at most one file write per
+/// ``interval`` (the state is rendered once per batch, not once per request), and the last batch
+/// is written when the server stops.
 actor StateSaver {
     let path: String
     var last: String?
+    /// The emulator's mutation count at the last write.
+    var saved = 0
+    var pending = false
+    /// Longest delay between a change and its write, seconds.
+    static let interval = 0.2
 
     init(path: String) { self.path = path }
 
@@ -197,6 +202,30 @@ actor StateSaver {
                     .emulatorState, "the emulator state could not be written to \(path) (\(error.localizedDescription))", at: nil))
         }
         last = json
+    }
+
+    /// After a request: when it changed the shop, writes it within ``interval``.
+    func changed(_ emulator: Emulator, console: Console) async {
+        guard await emulator.mutations != saved, !pending else { return }
+        pending = true
+        Task {
+            try? await Task.sleep(nanoseconds: UInt64(Self.interval * 1e9))
+            await self.flush(emulator, console: console)
+        }
+    }
+
+    /// Writes the state now if it changed; a failed write stops the emulator.
+    func flush(_ emulator: Emulator, console: Console) async {
+        pending = false
+        let mutations = await emulator.mutations
+        guard mutations != saved else { return }
+        do throws(RunFailureText) {
+            try save(await emulator.stateJSON())
+            saved = mutations
+        } catch {
+            console.report([error.diagnostic])
+            Foundation.exit(ExitStatus.failure.rawValue)
+        }
     }
 }
 

@@ -36,6 +36,22 @@ struct RemoteOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
+            "Keep plan bodies read from STOQ in this directory and read again only plans that changed.",
+            discussion:
+                "Default: $STOQCTL_CACHE_DIR; off when neither is set. A plan whose list entry shows the same updated_at and membership as when it was kept is not read again, so an unchanged shop plans with its list pages only. Apply of a configuration never uses it; apply of a saved plan reads each plan again before writing."
+        ))
+    var cache: String?
+
+    @Flag(help: "Read every plan live (the cache is still written).")
+    var refresh = false
+
+    /// `--cache`, else `$STOQCTL_CACHE_DIR`.
+    var cacheDirectory: String? {
+        cache ?? ProcessInfo.processInfo.environment["STOQCTL_CACHE_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    @Option(
+        help: ArgumentHelp(
             "Shopify Admin GraphQL URL to read inventory policies from.",
             discussion:
                 "Default: $SHOPIFY_ADMIN_URL, then https://SHOP.myshopify.com/admin/api/VERSION/graphql.json for `shopify_shop` in stoqctl.yaml or $SHOPIFY_SHOP. A URL without a path gets /admin/api/VERSION/graphql.json. Plain http:// only to loopback."
@@ -107,7 +123,7 @@ enum Endpoint {
 
 /// A connection to STOQ (or to the in-process emulator) for one command run.
 final class Session: @unchecked Sendable {
-    let connection: ShopConnection
+    private(set) var connection: ShopConnection
     private let emulator: Emulator?
     private let stateFile: String?
     private let stateBefore: String?
@@ -122,6 +138,16 @@ final class Session: @unchecked Sendable {
     /// Picks the endpoint, loads the token, and builds the client.
     static func open(_ options: RemoteOptions, settings: Settings?, planned: String?, console: Console) async throws(RunFailure)
         -> Session
+    {
+        let session = try await openUncached(options, settings: settings, planned: planned, console: console)
+        if let root = options.cacheDirectory {
+            session.connection.cache = ReadCache(root: root, endpoint: session.connection.endpoint, refresh: options.refresh)
+        }
+        return session
+    }
+
+    private static func openUncached(_ options: RemoteOptions, settings: Settings?, planned: String?, console: Console)
+        async throws(RunFailure) -> Session
     {
         let env = ProcessInfo.processInfo.environment
         let text =
@@ -155,7 +181,9 @@ final class Session: @unchecked Sendable {
                 throw RunFailure(.emulatorState, "\(path): \(error)")
             }
             let transport = InProcessTransport(responder: { await emulator.respond($0) })
-            let client = StoqClient(transport: transport, token: .emulator, governor: governor, logger: logger)
+            var retry = RetryPolicy()
+            retry.expectedJobSeconds = configuration.jobDuration
+            let client = StoqClient(transport: transport, token: .emulator, governor: governor, retry: retry, logger: logger)
             var policies: PolicyReader?
             if settings?.policySource != .declared {
                 policies =

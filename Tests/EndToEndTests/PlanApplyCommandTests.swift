@@ -127,3 +127,30 @@ struct TokenFromStandardInputTests {
         #expect(both.stderr.contains("cannot both read standard input"))
     }
 }
+
+@Suite("--cache: plans of an unchanged shop read only the list")
+struct CacheCommandTests {
+    @Test("the second plan reads no plan, STOQCTL_CACHE_DIR equals --cache, --refresh reads them all, apply reads live")
+    func warmCache() async throws {
+        let dir = try temporaryDirectory()
+        let state = dir.appendingPathComponent("state.json")
+        try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
+        let cache = dir.appendingPathComponent("cache").path
+        let base = ["plan", "examples/shop", "--endpoint", "emulator:\(state.path)", "--debug", "--color", "never"]
+        func reads(_ r: Stoqctl.Outcome) -> Int {
+            r.stderr.split(separator: "\n").filter { $0.contains("GET /preorders/") && !$0.contains("/product_variants") }.count
+        }
+        let cold = try await Stoqctl.run(base + ["--cache", cache])
+        #expect(cold.status == 0, "\(cold.stderr)")
+        #expect(reads(cold) == 4)
+        let warm = try await Stoqctl.run(base, environment: ["STOQCTL_CACHE_DIR": cache])
+        #expect(reads(warm) == 0)
+        #expect(warm.stdout == cold.stdout, "the same plan from kept bodies")
+        let refreshed = try await Stoqctl.run(base + ["--cache", cache, "--refresh"])
+        #expect(reads(refreshed) == 4)
+        let applied = try await Stoqctl.run(
+            ["apply", "examples/shop", "--endpoint", "emulator:\(state.path)", "--debug", "--cache", cache, "--color", "never"])
+        #expect(applied.status == 0, "\(applied.stderr)")
+        #expect(reads(applied) >= 4, "apply plans from live reads")
+    }
+}

@@ -8,14 +8,16 @@ struct GovernorAndFaultTests {
     @Test("a scaled-down limit is never exceeded, and queued work uses at least 95 % of it")
     func noRateLimitHit() async throws {
         let budget = RateBudget(points: 20, window: 10, maxConcurrency: 4)
-        let h = try Harness(state: stateWithPlans(1), budget: budget) {
-            $0.rateLimitPoints = 20; $0.rateLimitWindow = 10
+        let h = try OverlapHarness(plans: 1, budget: budget) {
+            $0.rateLimitPoints = 20; $0.rateLimitWindow = 10; $0.faults.latency = 0.01
         }
-        let id = "id-0"
+        let client = h.client
         let start = h.clock.now()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<200 { group.addTask { _ = try await h.client.get(id: id) } }
-            try await group.waitForAll()
+        try await h.clock.run {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<200 { group.addTask { _ = try await client.get(id: "id-0") } }
+                try await group.waitForAll()
+            }
         }
         let log = await h.emulator.requestLog
         #expect(log.count == 200)

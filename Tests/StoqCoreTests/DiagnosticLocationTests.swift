@@ -36,6 +36,11 @@ let locationCases: [LocationCase] = [
     LocationCase(.fileTooLarge, "⚑version: 1\nselling_plans:\n  - internal_name: a-plan-with-a-long-name\n", limits: tiny),
     LocationCase(.invalidUTF8, "version: 1\nselling_plans:\n  - internal_name: caf⚑", trailingBytes: [0xE9, 0x0A]),
     LocationCase(.emptyFile, "⚑# nothing here yet\n"),
+    // The first 100 problems of a file are listed; the rest are counted where they begin.
+    LocationCase(
+        .moreProblems,
+        "version: 1\nselling_plans:\n  - internal_name: p\n    product_variants_source: custom\n    variants:\n"
+            + String(repeating: "      - x\n", count: 100) + "      - ⚑x\n" + String(repeating: "      - x\n", count: 5)),
     LocationCase(.yamlSyntax, "version: 1\nselling_plans:\n  - internal_name: a\n    name: \"unterminated\n⚑"),
     LocationCase(.multipleDocuments, "version: 1\n⚑---\nversion: 1\n"),
     LocationCase(.nestingTooDeep, "version: 1\nx-a: {b: {c: ⚑{d: 1}}}\n", limits: tiny),

@@ -28,6 +28,39 @@ struct EmulatorEndpointTests {
         let r = try await shop.send("GET", "/preorders/\(id)")
         #expect(r.body["internal_name"] == .string("Only name"))
         #expect(r.body["billing_at"] == .string("2026-10-01T09:00:00.000Z"))
+        // Before year 1, as Rails writes it: a sign and four digits.
+        let early = try await shop.create(#""name": "Early", "billing_type": "exact_time", "billing_at": "0000-01-01T00:00:00+01:00""#)
+        #expect(try await shop.send("GET", "/preorders/\(early)").body["billing_at"] == .string("-0001-12-31T23:00:00.000Z"))
+    }
+
+    @Test("the rate limit window rolls by default: points come back as old charges leave it; fixed restarts it")
+    func rollingWindow() async throws {
+        let clock = VirtualClock()
+        for kind in RateLimitWindowKind.allCases {
+            var configuration = EmulatorConfiguration()
+            configuration.rateLimitPoints = 3
+            configuration.rateLimitWindow = 10
+            configuration.rateLimitWindowKind = kind
+            let emulator = try Emulator(configuration: configuration, clock: clock)
+            func get() async -> WireResponse? {
+                await emulator.respond(WireRequest(method: "GET", path: "/preorders", headers: [("X-Auth-Token", "t")]))
+            }
+            _ = await get()
+            clock.advance(by: 4)
+            _ = await get()
+            _ = await get()
+            let refused = await get()
+            #expect(refused?.status == 429)
+            // Rolling: the first charge leaves the window 6 s from now; fixed: the window ends then too.
+            #expect(refused?.header("Retry-After") == "6")
+            clock.advance(by: 6.5)
+            let afterFirst = await get()
+            #expect(afterFirst?.status == 200)
+            let next = await get()
+            // Rolling: the two charges at t0 + 4 are still in the window; fixed: a new window began.
+            #expect(next?.status == (kind == .rolling ? 429 : 200), "\(kind)")
+            clock.advance(by: 20)
+        }
     }
 
     @Test("create and update refuse bad input with 400 and Rails-style 422")

@@ -242,6 +242,23 @@ class InstallTests(unittest.TestCase):
         self.assertIn("source=release", read(self.outputs))
         self.assertEqual(read(self.path_file).strip(), os.path.join(self.bin, "bin"))
 
+    def test_the_unpacked_tarball_plans_its_example_shop_with_an_empty_environment(self):
+        unpacked = tempfile.mkdtemp()
+        try:
+            subprocess.run(["tar", "-xzf", self.tarball, "-C", unpacked], check=True)
+            (top,) = os.listdir(unpacked)
+            root = os.path.join(unpacked, top)
+            for path in ["stoqctl", "README.md", "man/stoqctl.1", "completions/stoqctl.bash", "completions/_stoqctl",
+                         "completions/stoqctl.fish", "schema/config.schema.json", "schema/settings.schema.json",
+                         "examples/shop/stoqctl.yaml", "examples/shop/remote-state.json"]:
+                self.assertTrue(os.path.exists(os.path.join(root, path)), path)
+            result = subprocess.run(["./stoqctl", "plan", "examples/shop", "--endpoint", "emulator:examples/shop/remote-state.json"],
+                                    cwd=root, env={}, capture_output=True, text=True, timeout=120)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertIn("\nPlan: 2 to create, 2 to update", result.stdout)
+        finally:
+            shutil.rmtree(unpacked)
+
     def test_a_tarball_that_does_not_match_its_checksum_is_refused(self):
         served = os.path.join(self.releases, "v" + self.version, os.path.basename(self.tarball))
         with open(served, "ab") as handle:

@@ -73,7 +73,7 @@ public enum ApplyRun {
         var outcome = Outcome()
         let plan: Plan
         let hash: String
-        let connection: ShopConnection
+        var connection: ShopConnection
         let mode: Applier.Mode
         var saved: String?
         switch input.source {
@@ -99,6 +99,8 @@ public enum ApplyRun {
             } catch {
                 return outcome.stopped(by: error)
             }
+            // What is written is planned from live reads only, never from kept bodies.
+            connection.cache = nil
             let planned = await PlanRun.plan(
                 config, planInput, baseline: baseline, connection: connection,
                 outcome: PlanRun.Outcome(config: config, diagnostics: config.diagnostics))

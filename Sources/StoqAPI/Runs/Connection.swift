@@ -13,6 +13,8 @@ public struct ShopConnection: Sendable {
     /// Reads variants' inventory policies from Shopify; nil when policies cannot be read, so
     /// declared policies are unverified.
     public var policies: PolicyReader?
+    /// Plan bodies kept between runs (`--cache`); planning reads through it, apply never.
+    public var cache: ReadCache?
 
     /// Creates a connection.
     public init(client: StoqClient, endpoint: String, description: String, policies: PolicyReader? = nil) {
@@ -83,10 +85,12 @@ public typealias ReadBaseline = @Sendable (_ ref: String) async throws(RunFailur
 enum RunSteps {
     /// Reads the shop for `desired`: the list, then the plans it manages; warnings for values
     /// that could not be read.
-    static func readShop(_ desired: DesiredState, with client: StoqClient) async -> Result<(Fetcher.Result, [Diagnostic]), RunFailure> {
+    static func readShop(
+        _ desired: DesiredState, with client: StoqClient, cache: ReadCache? = nil
+    ) async -> Result<(Fetcher.Result, [Diagnostic]), RunFailure> {
         let fetched: Fetcher.Result
         do {
-            fetched = try await Fetcher(client: client).fetch(
+            fetched = try await Fetcher(client: client, cache: cache).fetch(
                 internalNames: Set(desired.plans.map(\.internalName.value)), ids: desired.pinnedIDs)
         } catch {
             var failure = RunFailure(.stoqRequestFailed, "")
@@ -102,7 +106,7 @@ enum RunSteps {
         _ desired: DesiredState, plans: Set<String>?, with connection: ShopConnection
     ) async -> Result<(Fetcher.Result, PolicyReader.Result?, [Diagnostic]), RunFailure> {
         let ids = declaredPolicyIDs(desired, plans: plans)
-        async let shop = readShop(desired, with: connection.client)
+        async let shop = readShop(desired, with: connection.client, cache: connection.cache)
         async let policies = readPolicies(ids, with: connection.policies)
         let (shopResult, policyResult) = await (shop, policies)
         switch (shopResult, policyResult) {

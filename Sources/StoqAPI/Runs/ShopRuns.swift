@@ -35,7 +35,7 @@ public enum FetchRun {
             return outcome
         }
         outcome.shop = connection.description
-        switch await RunSteps.readShop(loaded.desired, with: connection.client) {
+        switch await RunSteps.readShop(loaded.desired, with: connection.client, cache: connection.cache) {
         case .failure(let failure):
             outcome.diagnostics.append(failure.diagnostic)
             outcome.status = failure.status
@@ -84,7 +84,7 @@ public enum ExportRun {
         outcome.shop = connection.description
         let fetched: Fetcher.Result
         do {
-            fetched = try await Fetcher(client: connection.client).fetchAll()
+            fetched = try await Fetcher(client: connection.client, cache: connection.cache).fetchAll()
         } catch {
             outcome.diagnostics.append(error.diagnostic("reading the shop failed"))
             outcome.status = .failure

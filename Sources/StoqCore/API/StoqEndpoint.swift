@@ -46,6 +46,9 @@ public enum StoqEndpoint: String, Sendable, Hashable, CaseIterable {
         }
     }
 
+    /// True for the membership and policy calls, which STOQ refuses (409) while the plan's job runs.
+    public var carriesVariants: Bool { self == .addVariant || self == .removeVariant || self == .toggleInventoryPolicy }
+
     /// Rate-limit points: STOQ charges 1 for a read and 2 for any write.
     public var cost: Int { method == "GET" ? 1 : 2 }
 

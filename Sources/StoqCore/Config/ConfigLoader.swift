@@ -62,6 +62,7 @@ public enum ConfigLoader {
                 state.plans += loadConfig(&reader)
             }
             diagnostics += reader.diagnostics
+            if let more = reader.unlistedSummary { diagnostics.append(more) }
         }
         state.files.sort()
         var unique: [Diagnostic] = []

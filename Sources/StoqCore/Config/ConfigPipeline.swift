@@ -38,14 +38,15 @@ public enum ConfigPipeline {
     public static func run(_ files: [(SourceFile, SourceRole)], limits: LoadLimits = .standard) -> (DesiredState, [Diagnostic]) {
         var (state, diagnostics) = ConfigLoader.load(files, limits: limits)
         diagnostics += Validator.validate(state)
-        return (state, diagnostics.sorted(by: Diagnostic.stableOrder))
+        return (state, Diagnostics.capped(diagnostics.sorted(by: Diagnostic.stableOrder)))
     }
 
     /// Loads and validates `input`, keeping the problems with the paths.
     public static func run(_ input: ConfigInput, limits: LoadLimits = .standard) -> ConfigResult {
         let (desired, loaded) = run(input.files, limits: limits)
         return ConfigResult(
-            desired: desired, sources: input.files.map(\.0), diagnostics: (input.diagnostics + loaded).sorted(by: Diagnostic.stableOrder),
+            desired: desired, sources: input.files.map(\.0),
+            diagnostics: Diagnostics.capped((input.diagnostics + loaded).sorted(by: Diagnostic.stableOrder)),
             fileCount: input.files.count)
     }
 }

@@ -12,9 +12,13 @@ struct NodeReader {
 
     let document: YAMLDocument
     let file: SourceFile
-    var diagnostics: [Diagnostic] = []
-    /// Number of error-severity diagnostics reported so far.
-    private(set) var errorCount = 0
+    /// Where the problems go (a reference, so reporting does not need exclusive access to the
+    /// reader: a message may read the reader while it is built).
+    let sink = DiagnosticSink()
+    /// The problems listed so far.
+    var diagnostics: [Diagnostic] { sink.diagnostics }
+    /// Number of error-severity diagnostics reported so far, listed or not.
+    var errorCount: Int { sink.errorCount }
 
     init(document: YAMLDocument, file: SourceFile) {
         self.document = document
@@ -23,13 +27,16 @@ struct NodeReader {
 
     func location(_ node: YAMLNode) -> SourceLocation { document.location(of: node) }
 
-    mutating func report(
-        _ code: DiagnosticCode, _ message: String, at node: YAMLNode, notes: [DiagnosticNote] = []
+    /// Reports a problem at `node`; past the per-file limit it is only counted, so a file full of
+    /// mistakes costs about as much to read as a clean one (the message is never built).
+    func report(
+        _ code: DiagnosticCode, _ message: @autoclosure () -> String, at node: YAMLNode, notes: @autoclosure () -> [DiagnosticNote] = []
     ) {
-        let diagnostic = Diagnostic(code, message, at: location(node), notes: notes)
-        if diagnostic.severity == .error { errorCount += 1 }
-        diagnostics.append(diagnostic)
+        sink.add(code, message(), at: location(node), notes: notes())
     }
+
+    /// The `more-problems` diagnostic for what this file did not list, if anything.
+    var unlistedSummary: Diagnostic? { sink.unlistedSummary }
 
     // MARK: Mappings
 
@@ -126,7 +133,9 @@ struct NodeReader {
         case .string:
             let shown = scalar.text.count > 40 ? String(scalar.text.prefix(37)) + "…" : scalar.text
             return "a string (`\(shown)`)"
-        default: return "\(resolved.typeName) (`\(scalar.text)`)"
+        default:
+            let shown = scalar.text.count > 40 ? String(scalar.text.prefix(37)) + "…" : scalar.text
+            return "\(resolved.typeName) (`\(shown)`)"
         }
     }
 
@@ -159,8 +168,7 @@ struct NodeReader {
         case .null:
             if let hash = commentedValueLocation(entry.keyNode) {
                 let message = "`\(what)` is empty because `#` starts a comment in YAML; quote the value, e.g. \"#ff0000\""
-                diagnostics.append(Diagnostic(.nullNotAllowed, message, at: hash))
-                errorCount += 1
+                sink.add(.nullNotAllowed, message, at: hash)
             } else {
                 report(.nullNotAllowed, "`\(what)` cannot be null; remove the key to leave the field unmanaged", at: entry.value)
             }
@@ -382,5 +390,37 @@ extension String {
             let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })
         else { return "" }
         return Substring(scalars[start...end])
+    }
+}
+
+/// The problems of one file as they are reported: the first ``Diagnostics/perFile`` listed, the
+/// rest counted without building their messages.
+final class DiagnosticSink {
+    private(set) var diagnostics: [Diagnostic] = []
+    private(set) var errorCount = 0
+    private var unlisted = 0
+    private var unlistedErrors = 0
+    private var firstUnlisted: SourceLocation?
+
+    /// Adds a problem (`message` and `notes` are built only when it is listed).
+    func add(
+        _ code: DiagnosticCode, _ message: @autoclosure () -> String, at location: @autoclosure () -> SourceLocation,
+        notes: @autoclosure () -> [DiagnosticNote] = []
+    ) {
+        let isError = code.defaultSeverity == .error
+        if isError { errorCount += 1 }
+        guard diagnostics.count < Diagnostics.perFile else {
+            unlisted += 1
+            if isError { unlistedErrors += 1 }
+            if firstUnlisted == nil { firstUnlisted = location() }
+            return
+        }
+        diagnostics.append(Diagnostic(code, Diagnostics.shortened(message()), at: location(), notes: notes()))
+    }
+
+    /// The `more-problems` diagnostic for what was not listed, if anything.
+    var unlistedSummary: Diagnostic? {
+        guard unlisted > 0 else { return nil }
+        return Diagnostics.more(unlisted, errors: unlistedErrors, at: firstUnlisted, scope: "in this file")
     }
 }

@@ -40,13 +40,21 @@ public struct RemotePlanSummary: Sendable, Hashable {
     public var name: String
     /// Number of variants.
     public var variantCount: Int
+    /// `updated_at` exactly as listed (what a read cache compares), when listed.
+    public var updatedAt: String?
+    /// Membership as listed, when listed.
+    public var variantIDs: [Int64]?
 
     /// Creates a summary.
-    public init(id: String, internalName: String, name: String, variantCount: Int) {
+    public init(
+        id: String, internalName: String, name: String, variantCount: Int, updatedAt: String? = nil, variantIDs: [Int64]? = nil
+    ) {
         self.id = id
         self.internalName = internalName
         self.name = name
         self.variantCount = variantCount
+        self.updatedAt = updatedAt
+        self.variantIDs = variantIDs
     }
 }
 

@@ -82,3 +82,58 @@ extension Array where Element == Diagnostic {
     /// True if any diagnostic is a warning.
     public var hasWarnings: Bool { contains { $0.severity == .warning } }
 }
+
+/// Limits on what is listed, so a file full of mistakes neither floods the terminal nor costs more
+/// than reading a clean file: the first ``perFile`` problems of a file and ``total`` in all are
+/// listed, the rest counted in one `more-problems` diagnostic; quoted values are shortened.
+public enum Diagnostics {
+    /// Problems listed per file.
+    public static let perFile = 100
+    /// Problems listed in all.
+    public static let total = 1_000
+    /// Longest message, in characters.
+    public static let messageLength = 500
+
+    /// `message`, cut to ``messageLength`` characters.
+    public static func shortened(_ message: String) -> String {
+        message.count > messageLength ? String(message.prefix(messageLength - 1)) + "…" : message
+    }
+
+    /// One diagnostic that counts `count` problems (`errors` of them errors) not listed.
+    public static func more(_ count: Int, errors: Int, at location: SourceLocation?, scope: String) -> Diagnostic {
+        let n = PlanText.count(count)
+        return Diagnostic(
+            .moreProblems,
+            "\(n) more problem\(count == 1 ? "" : "s") \(scope) (\(PlanText.count(errors)) error\(errors == 1 ? "" : "s")) \(count == 1 ? "is" : "are") not listed, from here on; fix the ones above and run again",
+            at: location, severity: errors > 0 ? .error : .warning)
+    }
+
+    /// `sorted` (in stable order) with at most ``perFile`` per file and ``total`` in all; the rest
+    /// counted in `more-problems` diagnostics.
+    public static func capped(_ sorted: [Diagnostic]) -> [Diagnostic] {
+        guard sorted.count > perFile else { return sorted }
+        var kept: [Diagnostic] = []
+        var perFileCount: [String: Int] = [:]
+        var dropped: [String: (count: Int, errors: Int, first: SourceLocation?)] = [:]
+        var droppedOrder: [String] = []
+        for d in sorted {
+            let file = d.location?.file ?? ""
+            let listed = perFileCount[file, default: 0]
+            if d.code != .moreProblems, listed >= perFile || kept.count >= total {
+                if dropped[file] == nil { droppedOrder.append(file) }
+                var entry = dropped[file] ?? (0, 0, d.location)
+                entry.count += 1
+                if d.severity == .error { entry.errors += 1 }
+                dropped[file] = entry
+                continue
+            }
+            perFileCount[file] = listed + 1
+            kept.append(d)
+        }
+        for file in droppedOrder {
+            guard let entry = dropped[file] else { continue }
+            kept.append(more(entry.count, errors: entry.errors, at: entry.first, scope: file.isEmpty ? "" : "in \(file)"))
+        }
+        return kept.sorted(by: Diagnostic.stableOrder)
+    }
+}
