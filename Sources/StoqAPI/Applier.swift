@@ -62,6 +62,11 @@ public struct ApplyReport: Sendable {
     /// False while the apply is still running (a report written part-way lists the operations
     /// finished so far).
     public var complete = true
+    /// The plan's estimate of this apply's duration, seconds (``ApplyEstimate``).
+    public var estimatedSeconds: Int?
+    /// What the rate governor saw during the run: requests, points, waits for budget and every
+    /// pause for a 429 with its reason.
+    public var figures: RateGovernor.Statistics?
 
     /// Creates a report.
     public init(items: [Item], seconds: Double) {
@@ -85,8 +90,9 @@ public struct ApplyReport: Sendable {
 
     /// The closing line, such as `Apply finished in 2.0 s: 12 applied, 0 failed, 0 skipped, 0 conflicts.`.
     public var summaryLine: String {
-        String(
-            format: "Apply finished in %.1f s: %d applied, %d failed, %d skipped, %d conflict%@.", seconds, count(.applied),
+        let estimate = estimatedSeconds.map { " (estimated ~\($0) s)" } ?? ""
+        return String(
+            format: "Apply finished in %.1f s%@: %d applied, %d failed, %d skipped, %d conflict%@.", seconds, estimate, count(.applied),
             count(.failed), count(.skipped), count(.conflict), count(.conflict) == 1 ? "" : "s")
     }
 
@@ -128,7 +134,25 @@ public struct ApplyReport: Sendable {
                     ("applied", .integer(Int64(count(.applied)))), ("failed", .integer(Int64(count(.failed)))),
                     ("skipped", .integer(Int64(count(.skipped)))), ("conflict", .integer(Int64(count(.conflict)))),
                     ("seconds", .number(String(format: "%.3f", seconds))),
+                    ("estimated_seconds", estimatedSeconds.map { .integer(Int64($0)) } ?? .null),
                 ])
+            ),
+            (
+                "figures",
+                figures.map { f in
+                    .object([
+                        ("requests", .integer(Int64(f.requests))), ("points", .integer(Int64(f.points))),
+                        ("budget_waited_seconds", .number(String(format: "%.3f", f.budgetWaited))),
+                        ("peak_in_flight", .integer(Int64(f.peakInFlight))),
+                        (
+                            "rate_limit_pauses",
+                            .array(
+                                f.pauses.map {
+                                    .object([("seconds", .number(String(format: "%.3f", $0.seconds))), ("reason", .string($0.reason))])
+                                })
+                        ),
+                    ])
+                } ?? .null
             ),
             ("operations", .array(entries)),
         ]).render() + "\n"

@@ -175,6 +175,8 @@ public enum ApplyRun {
         }
         report.planHash = hash
         report.baseline = plan.baseline
+        report.estimatedSeconds = plan.estimatedSeconds
+        report.figures = await connection.client.governor.statistics
         outcome.report = report
         for item in report.items where item.status == .failed || item.status == .conflict {
             let what = "\(item.operation.kind.rawValue) \(item.operation.plan.internalName): \(item.message ?? "")"

@@ -517,13 +517,60 @@ public struct Plan: Sendable, Hashable {
         return s
     }
 
-    /// Seconds the operations need at the budget (at least 1 when there is anything to send).
-    public var estimatedSeconds: Int {
-        let points = summary.points
-        guard points > 0 else { return 0 }
-        let perSecond = Double(budgetPoints) / budgetWindow
-        // The first window's worth goes at once; the rest at the budget's pace.
-        let beyond = max(0, Double(points - budgetPoints))
-        return max(1, Int((beyond / perSecond).rounded(.up)))
+    /// Seconds an apply of this plan is expected to take (at least 1 when there is anything to
+    /// send): ``ApplyEstimate`` with its nominal latency, concurrency and job duration.
+    public var estimatedSeconds: Int { ApplyEstimate().seconds(self) }
+}
+
+/// How long an apply takes, modelled from what it sends and what slows it: the rate budget
+/// (points of writes, of the read of each plan before it is written, and of reading a plan whose
+/// job must end), latency hidden by the requests in flight, and the plans' own chains (one plan's
+/// requests go in order, and a membership or policy call after a toggle waits for its job).
+///
+/// `rate`: the windows the points need before the last one opens, `floor((points − 1) / budget)`
+/// windows, plus the requests of the last window at `concurrency` in flight; `chain`: the longest
+/// plan's requests one after another plus its job waits. The estimate is the larger of the two.
+public struct ApplyEstimate: Sendable, Hashable {
+    /// Seconds per request (STOQ over the internet; the emulator in-process is far faster).
+    public var latency = 0.15
+    /// Requests in flight at once.
+    public var concurrency = 8
+    /// Seconds a policy job runs.
+    public var jobSeconds = 2.0
+
+    /// The defaults.
+    public init() {}
+
+    /// The estimate for `plan`, in whole seconds.
+    public func seconds(_ plan: Plan) -> Int {
+        guard !plan.operations.isEmpty else { return 0 }
+        var requests = 0
+        var points = 0
+        var chains: [PlanRef: (requests: Int, waits: Int)] = [:]
+        for (ref, _, ops) in plan.byPlan {
+            var chain = (requests: 1, waits: 0)  // the read before the first write
+            var toggled = false
+            for op in ops {
+                for request in op.requests {
+                    if toggled, request.endpoint.carriesVariants {
+                        chain.waits += 1
+                        chain.requests += 1  // the read that finds the job ended
+                        toggled = false
+                    }
+                    chain.requests += 1
+                    points += request.cost
+                    if request.endpoint == .toggleInventoryPolicy { toggled = true }
+                }
+            }
+            requests += chain.requests
+            points += chain.requests - ops.reduce(0) { $0 + $1.requests.count }  // reads cost 1 point
+            chains[ref] = chain
+        }
+        let windows = Double(max(0, points - 1) / max(1, plan.budgetPoints))
+        let perWindow = Double(plan.budgetPoints) * Double(requests) / Double(max(1, points))
+        let lastRequests = max(0, Double(requests) - windows * perWindow)
+        let rate = windows * plan.budgetWindow + (lastRequests / Double(concurrency)).rounded(.up) * latency
+        let chain = chains.values.map { Double($0.requests) * latency + Double($0.waits) * jobSeconds }.max() ?? 0
+        return max(1, Int(max(rate, chain).rounded(.up)))
     }
 }
