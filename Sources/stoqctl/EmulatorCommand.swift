@@ -34,7 +34,7 @@ struct EmulatorCommand: StoqctlCommand {
 
             """ + ExitStatus.helpSection([.success, .failure, .usage]))
 
-    @Option(help: "JSON state file (read at start, written after every change); new:FILE may not exist yet.")
+    @Option(help: "JSON state file (read at start, written within 0.2 s of a change and when stopped); new:FILE may not exist yet.")
     var state: String
 
     @Option(help: "TCP port on 127.0.0.1; 0 picks a free one and prints it.")
@@ -45,6 +45,10 @@ struct EmulatorCommand: StoqctlCommand {
 
     @Option(help: "Rate limit as POINTS/SECONDS.")
     var rateLimit: String = "360/60"
+
+    @Option(
+        help: "How the rate-limit window moves: rolling (STOQ's, the default) or fixed (restarts with the first request after it ends).")
+    var rateWindow: String = "rolling"
 
     @Option(help: "Faults to inject, e.g. latency=50ms,jitter=10ms,5xx=0.05,drop=0.02,lost=0.01,429=0.01,malformed=0.01.")
     var faults: String = ""
@@ -90,6 +94,10 @@ struct EmulatorCommand: StoqctlCommand {
         }
         configuration.rateLimitPoints = points
         configuration.rateLimitWindow = window
+        guard let kind = RateLimitWindowKind(rawValue: rateWindow) else {
+            throw ValidationError("--rate-window must be rolling or fixed, not \(rateWindow)")
+        }
+        configuration.rateLimitWindowKind = kind
         configuration.seed = seed
         configuration.token = token
         guard shopifyBucket >= 1, shopifyRestoreRate > 0 else {

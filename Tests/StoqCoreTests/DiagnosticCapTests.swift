@@ -18,6 +18,8 @@ struct DiagnosticCapTests {
         #expect(more.first?.message.hasPrefix("49,900 more problems in this file (49,900 errors) are not listed") == true)
         #expect(more.first?.severity == .error)
         #expect(diagnostics.hasErrors)
+        let summary = DiagnosticRenderer.Summary(diagnostics, files: 1, plans: 1)
+        #expect(summary.errors == 50_000, "the summary counts every problem, listed or not")
     }
 
     @Test("over many files, 1,000 are listed in all and each file's rest is counted")

@@ -30,11 +30,21 @@ public struct DiagnosticRenderer: Sendable {
             self.plans = plans
         }
 
-        /// Counts `diagnostics`.
+        /// Counts `diagnostics`, with the problems a `more-problems` diagnostic stands for.
         public init(_ diagnostics: [Diagnostic], files: Int, plans: Int) {
-            self.init(
-                errors: diagnostics.filter { $0.severity == .error }.count,
-                warnings: diagnostics.filter { $0.severity == .warning }.count, files: files, plans: plans)
+            var errors = 0
+            var warnings = 0
+            for d in diagnostics {
+                if let unlisted = d.unlisted {
+                    errors += unlisted.errors
+                    warnings += unlisted.warnings
+                } else if d.severity == .error {
+                    errors += 1
+                } else if d.severity == .warning {
+                    warnings += 1
+                }
+            }
+            self.init(errors: errors, warnings: warnings, files: files, plans: plans)
         }
     }
 

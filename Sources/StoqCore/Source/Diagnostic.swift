@@ -45,6 +45,16 @@ public struct Diagnostic: Sendable, Hashable, Codable {
     public var location: SourceLocation?
     /// Further context, possibly pointing at other places.
     public var notes: [DiagnosticNote]
+    /// For `more-problems`: the problems it stands for, which were counted but not listed.
+    public var unlisted: Unlisted?
+
+    /// Problems counted but not listed.
+    public struct Unlisted: Sendable, Hashable, Codable {
+        /// Errors among them.
+        public var errors: Int
+        /// Warnings among them.
+        public var warnings: Int
+    }
 
     /// Creates a diagnostic.
     ///
@@ -102,10 +112,12 @@ public enum Diagnostics {
     /// One diagnostic that counts `count` problems (`errors` of them errors) not listed.
     public static func more(_ count: Int, errors: Int, at location: SourceLocation?, scope: String) -> Diagnostic {
         let n = PlanText.count(count)
-        return Diagnostic(
+        var d = Diagnostic(
             .moreProblems,
             "\(n) more problem\(count == 1 ? "" : "s") \(scope) (\(PlanText.count(errors)) error\(errors == 1 ? "" : "s")) \(count == 1 ? "is" : "are") not listed, from here on; fix the ones above and run again",
             at: location, severity: errors > 0 ? .error : .warning)
+        d.unlisted = Diagnostic.Unlisted(errors: errors, warnings: count - errors)
+        return d
     }
 
     /// `sorted` (in stable order) with at most ``perFile`` per file and ``total`` in all; the rest
