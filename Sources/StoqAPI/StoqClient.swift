@@ -385,7 +385,7 @@ public struct StoqClient: Sendable {
         case .addVariant:
             _ = try await addVariants(planID: id, ids: request.variantIDs)
         case .removeVariant:
-            _ = try await removeVariants(planID: id, ids: request.variantIDs)
+            _ = try await removeVariants(planID: id, ids: request.variantIDs, inventoryPolicy: op.policy?.rawValue)
         case .toggleInventoryPolicy:
             _ = try await toggleInventoryPolicy(planID: id, ids: request.variantIDs, policy: op.policy?.rawValue ?? "")
         case .list, .read, .productVariants, .create:

@@ -52,6 +52,43 @@ struct PolicyApplyTests {
         #expect(await shop.emulator.inventoryPolicy(of: 4) == "DENY")
     }
 
+    @Test(
+        "inventory_policy_on_removal: removed variants get DENY in the removal itself (one call, no toggle, no job), also from a saved plan"
+    )
+    func policyOnRemoval() async throws {
+        let config = """
+            version: 1
+            selling_plans:
+              - internal_name: fall-drop
+                product_variants_source: custom
+                variants: [1, 2]
+                inventory_policy_on_removal: DENY
+            """
+        let (desired, diagnostics) = ConfigPipeline.run([(SourceFile(path: "shop.yaml", text: config), .config)])
+        try #require(!diagnostics.hasErrors)
+        let shop = try ScenarioShop(remoteJSON: PolicyShop.remote)
+        let saved = PlanJSON.render(try await shop.plan(desired, readPolicies: true))
+        let plan = try PlanJSON.decode(saved).plan
+        let removal = try #require(plan.operations.first { $0.kind == .removeVariants })
+        #expect(removal.policy == .deny && removal.variantIDs == [3, 4, 5], "the policy survives the saved plan")
+        #expect(!plan.operations.contains { $0.kind == .setInventoryPolicy })
+        await shop.emulator.clearLog()
+        let report = await Applier(client: shop.client, policies: shop.policies).apply(plan, mode: .compareAndSet)
+        #expect(report.succeeded)
+        let writes = await shop.emulator.requestLog.filter { !$0.shopify && $0.method != "GET" }
+        #expect(writes.map(\.target) == ["/preorders/p1/remove_variant?shopify_variant_ids=3,4,5&inventory_policy=DENY"])
+        for id: Int64 in [3, 4, 5] { #expect(await shop.emulator.inventoryPolicy(of: id) == "DENY") }
+        // A plan that does not declare `variants` cannot have a policy on removal.
+        let (_, refused) = ConfigPipeline.run([
+            (
+                SourceFile(
+                    path: "s.yaml", text: "version: 1\nselling_plans:\n  - internal_name: x\n    inventory_policy_on_removal: DENY\n"),
+                .config
+            )
+        ])
+        #expect(refused.map(\.code) == [.fieldNotApplicable])
+    }
+
     @Test("a saved plan: a variant whose policy changed since the plan conflicts (not sent); the others proceed")
     func compareAndSet() async throws {
         let (shop, desired) = try PolicyShop.shop()

@@ -60,6 +60,7 @@ struct ConfigSchemaTests {
             case "id": #expect(spec.id != nil)
             case "variants": #expect(spec.variants?.isEmpty == false)
             case "inventory_policy": #expect(!spec.inventoryPolicy.isEmpty)
+            case "inventory_policy_on_removal": #expect(spec.removalPolicy?.value == .deny)
             case "ignore_fields": #expect(!spec.ignoreFields.isEmpty)
             default: #expect(spec.fields[try #require(PlanField(rawValue: key))] != nil, "the loader ignored `\(key)`")
             }

@@ -24,7 +24,8 @@ public enum ConfigLoader {
         "inventory_policy_source", "shopify_shop", "shopify_api_version", "baseline", "limits",
     ]
     /// Keys of one selling plan.
-    static let planKeys = ["internal_name", "id"] + PlanField.names + ["variants", "inventory_policy", "ignore_fields"]
+    static let planKeys =
+        ["internal_name", "id"] + PlanField.names + ["variants", "inventory_policy", "inventory_policy_on_removal", "ignore_fields"]
 
     /// Loads `files` (each with its role) under `limits`.
     /// - Returns: the desired state (plans that loaded) and all diagnostics, in stable order.
@@ -129,6 +130,7 @@ public enum ConfigLoader {
         var variants: [Located<Int64>]?
         var variantsKey: SourceLocation?
         var policy: [InventoryPolicy: [Located<Int64>]] = [:]
+        var removalPolicy: Located<InventoryPolicy>?
         var ignore: [Located<PlanField>] = []
         var rejected = Set<String>()
         for entry in entries {
@@ -148,6 +150,17 @@ public enum ConfigLoader {
                 variants = reader.ids(entry.value, what: "variants", code: .invalidVariantID) ?? []
             case "inventory_policy":
                 policy = inventoryPolicy(&reader, entry.value)
+            case "inventory_policy_on_removal":
+                guard let text = reader.string(entry, what: "inventory_policy_on_removal") else { continue }
+                if let value = InventoryPolicy(rawValue: text) {
+                    removalPolicy = Located(value, at: reader.location(entry.value))
+                } else {
+                    let names = InventoryPolicy.allCases.map(\.rawValue)
+                    reader.report(
+                        .invalidEnumValue,
+                        "`\(text)` is not a valid `inventory_policy_on_removal` (expected one of: \(names.joined(separator: ", ")))\(Suggest.hint(for: text, in: names))",
+                        at: entry.value)
+                }
             case "ignore_fields":
                 ignore = fieldNames(&reader, entry.value, what: "ignore_fields")
             default:
@@ -169,6 +182,7 @@ public enum ConfigLoader {
             internalName: internalName, id: id, fields: fields, variants: variants, variantsKeyLocation: variantsKey,
             inventoryPolicy: policy, ignoreFields: ignore, location: reader.location(node))
         spec.rejectedKeys = rejected
+        spec.removalPolicy = removalPolicy
         return spec
     }
 

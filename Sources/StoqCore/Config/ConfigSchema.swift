@@ -136,6 +136,18 @@ public enum ConfigSchema {
                 ])
             ),
             (
+                "inventory_policy_on_removal",
+                .object([
+                    (
+                        "description",
+                        .string(
+                            "The inventory policy variants get as the configuration removes them from this plan, set with the removal (DENY ends a preorder without overselling)."
+                        )
+                    ),
+                    ("enum", .array(InventoryPolicy.allCases.map { .string($0.rawValue) })), ("examples", .array([.string("DENY")])),
+                ])
+            ),
+            (
                 "ignore_fields",
                 ref("field_list", "Fields of this plan that are never compared or sent.", example: .array([.string("shipping_text")]))
             ),

@@ -63,6 +63,9 @@ public struct SellingPlanSpec: Sendable, Hashable {
     public var variantsKeyLocation: SourceLocation?
     /// Declared Shopify inventory policies per variant.
     public var inventoryPolicy: [InventoryPolicy: [Located<Int64>]]
+    /// The policy variants get as this configuration removes them from the plan
+    /// (`inventory_policy_on_removal`), set with the removal itself.
+    public var removalPolicy: Located<InventoryPolicy>?
     /// Fields this plan never diffs or sends.
     public var ignoreFields: [Located<PlanField>]
     /// Location of the plan's first key (the `-` item of the list).

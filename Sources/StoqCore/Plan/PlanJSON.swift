@@ -269,6 +269,9 @@ public enum PlanJSON {
         if op.kind.hasChanges {
             members.append((Key.changes, .array(op.changes.map { change($0, of: op.kind) })))
         }
+        if op.kind == .removeVariants, let policy = op.policy {
+            members.append((Key.inventoryPolicy, .string(policy.rawValue)))
+        }
         if op.kind == .setInventoryPolicy {
             members.append((Key.inventoryPolicy, .string(op.policy?.rawValue ?? "")))
             members.append((Key.verified, .bool(!op.unverified)))
@@ -468,6 +471,12 @@ public enum PlanJSON {
                 for (i, c) in try array(json, Key.changes, path).enumerated() {
                     op.changes.append(try change(c, "\(path).\(Key.changes)[\(i)]"))
                 }
+            }
+            if kind == .removeVariants, let text = json[Key.inventoryPolicy]?.stringValue {
+                guard let policy = InventoryPolicy(rawValue: text) else {
+                    throw fail("\(path).\(Key.inventoryPolicy)", "not CONTINUE or DENY")
+                }
+                op.policy = policy
             }
             if kind == .setInventoryPolicy {
                 let text = try string(json, Key.inventoryPolicy, path)

@@ -238,6 +238,8 @@ public enum Planner {
             if !remove.isEmpty {
                 var op = chunked(
                     .removeVariants, .removeVariant, ref: ref, location: location, ids: remove, size: Int(settings.chunks.removeVariant))
+                // The policy the removed variants end with rides on the removal (one synchronous call).
+                op.policy = spec.removalPolicy?.value
                 if attributed { op.attribute(remote: remove.filter { !(baselineMembers?.contains($0) ?? true) }) }
                 ops.append(op)
             }

@@ -139,15 +139,20 @@ public enum Safety {
         let uncounted = policies.filter { $0.unverified && $0.attribution == nil }
         let unverified = uncounted.reduce(0) { $0 + $1.variantIDs.count }
         let counted = policies.filter { !$0.unverified || $0.attribution != nil }
-        let flips = counted.reduce(0) { $0 + $1.variantIDs.count }
+        // Variants removed with CONTINUE keep selling when out of stock outside any preorder: they
+        // count as flips to CONTINUE. DENY on removal is the safe end of a preorder and does not.
+        let continuingRemovals = plan.operations.filter { $0.kind == .removeVariants && $0.policy == .continue }
+            .reduce(0) { $0 + $1.variantIDs.count }
+        let flips = counted.reduce(0) { $0 + $1.variantIDs.count } + continuingRemovals
         // Variants that join their plan in this apply get CONTINUE as part of a new preorder;
         // the others were already in it, and may be DENY because STOQ stopped selling them.
         var joining: [PlanRef: Set<Int64>] = [:]
         for op in plan.operations where op.kind == .addVariants { joining[op.plan, default: []].formUnion(op.variantIDs) }
         let created = Set(plan.operations.filter { $0.kind == .create }.map(\.plan))
-        let continueFlips = counted.filter { $0.policy == .continue && !created.contains($0.plan) }.reduce(0) { total, op in
-            total + op.variantIDs.filter { !(joining[op.plan]?.contains($0) ?? false) }.count
-        }
+        let continueFlips =
+            counted.filter { $0.policy == .continue && !created.contains($0.plan) }.reduce(0) { total, op in
+                total + op.variantIDs.filter { !(joining[op.plan]?.contains($0) ?? false) }.count
+            } + continuingRemovals
         return [
             GateCheck(
                 gate: .updates, count: summary.update, allowed: share(safety.maxUpdatePercent, of: plan.managedPlans),

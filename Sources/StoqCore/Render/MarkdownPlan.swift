@@ -264,7 +264,8 @@ public struct MarkdownPlanRenderer: PlanRenderer {
     func policySection(_ plan: Plan) -> String {
         let statement = PlanText.policyStatement(plan)
         let policies = plan.operations.filter { $0.kind == .setInventoryPolicy }
-        guard statement != nil || !policies.isEmpty || !plan.unknownVariants.isEmpty else { return "" }
+        let removals = plan.operations.filter { $0.kind == .removeVariants && $0.policy != nil }
+        guard statement != nil || !policies.isEmpty || !removals.isEmpty || !plan.unknownVariants.isEmpty else { return "" }
         var out = "#### Inventory policy\n\n"
         if let statement { out += Self.escape(statement) + "\n\n" }
         let meaning: [InventoryPolicy: String] = [
@@ -279,6 +280,7 @@ public struct MarkdownPlanRenderer: PlanRenderer {
                     ", in progress (a STOQ job was running; apply waits and sends only what still differs)",
                     policies.filter { $0.policy == policy && $0.inProgress }
                 ),
+                (", as they leave their plan (set with the removal)", removals.filter { $0.policy == policy }),
             ] where !ops.isEmpty {
                 let total = ops.reduce(0) { $0 + $1.variantIDs.count }
                 var perPlan: [(PlanRef, Int)] = []
@@ -411,7 +413,8 @@ public struct MarkdownPlanRenderer: PlanRenderer {
             case .addVariants: out += "- add \(PlanText.variants(op.variantIDs.count)) in \(calls)\(ids)\n"
             case .setInventoryPolicy where op.isChange:
                 out += "- inventory policy \(PlanText.transition(op)): \(PlanText.variants(op.variantIDs.count)) in \(calls)\(ids)\n"
-            case .removeVariants: out += "- remove \(PlanText.variants(op.variantIDs.count)) in \(calls)\(ids)\n"
+            case .removeVariants:
+                out += "- remove \(PlanText.variants(op.variantIDs.count)) in \(calls)\(PlanText.removalPolicy(op))\(ids)\n"
             case .delete: out += "- delete the plan\n"
             default: break
             }

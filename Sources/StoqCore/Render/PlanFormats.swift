@@ -27,7 +27,7 @@ public struct GitHubPlanRenderer: PlanRenderer {
                                 : "~ \(c.field): \(PlanText.before(c)) → \(PlanText.value(c.after))\(note)")
                     }
                 case .addVariants: lines.append("+ add \(PlanText.variants(op.variantIDs.count))")
-                case .removeVariants: lines.append("- remove \(PlanText.variants(op.variantIDs.count))")
+                case .removeVariants: lines.append("- remove \(PlanText.variants(op.variantIDs.count))\(PlanText.removalPolicy(op))")
                 case .setInventoryPolicy where op.isChange:
                     lines.append("~ inventory policy \(PlanText.transition(op)): \(PlanText.variants(op.variantIDs.count))")
                 case .delete: lines.append("- delete the plan")

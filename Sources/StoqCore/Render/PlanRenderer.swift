@@ -43,6 +43,12 @@ public enum PlanText {
     /// `1 variant` / `1,204 variants`.
     public static func variants(_ n: Int) -> String { "\(count(n)) variant\(n == 1 ? "" : "s")" }
 
+    /// `, ending DENY`: the policy removed variants get with their removal, if any.
+    static func removalPolicy(_ op: PlanOperation) -> String {
+        guard op.kind == .removeVariants, let policy = op.policy else { return "" }
+        return ", each set to \(policy.rawValue) as it leaves"
+    }
+
     /// `1 call` / `3 calls`.
     static func calls(_ n: Int) -> String { "\(count(n)) call\(n == 1 ? "" : "s")" }
 
@@ -402,7 +408,7 @@ public struct TextPlanRenderer: PlanRenderer {
                     "      \(green("+")) add \(PlanText.variants(op.variantIDs.count)) in \(PlanText.calls(op.requests.count)): \(Self.ids(op.variantIDs))\n"
             case .removeVariants:
                 out +=
-                    "      \(red("-")) remove \(PlanText.variants(op.variantIDs.count)) in \(PlanText.calls(op.requests.count)): \(Self.ids(op.variantIDs))\n"
+                    "      \(red("-")) remove \(PlanText.variants(op.variantIDs.count)) in \(PlanText.calls(op.requests.count))\(PlanText.removalPolicy(op)): \(Self.ids(op.variantIDs))\n"
             case .setInventoryPolicy where op.isChange:
                 let where_ = op.location.map { dim("  (\($0.description))") } ?? ""
                 out +=

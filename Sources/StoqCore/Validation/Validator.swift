@@ -144,6 +144,13 @@ public enum Validator {
                     at: second, notes: [DiagnosticNote("also listed under \(secondPolicy == "DENY" ? "CONTINUE" : "DENY") here", at: first)]
                 ))
         }
+        if let removal = plan.removalPolicy, plan.variants == nil {
+            out.append(
+                Diagnostic(
+                    .fieldNotApplicable,
+                    "`inventory_policy_on_removal` applies only when the plan declares `variants` (it is the policy of the variants the configuration removes)",
+                    at: removal.location))
+        }
         if plan[.productVariantsSource]?.value == .string("custom"), let variants = plan.variants {
             let members = Set(variants.map(\.value))
             for policy in InventoryPolicy.allCases {
