@@ -19,6 +19,8 @@ final class Console: @unchecked Sendable {
     private var sources: [SourceFile] = []
     private var reported: [Diagnostic] = []
     private var printedResult = false
+    /// Plans the configuration declares, once a run reported on it (for the JSON summary).
+    private var plans = 0
 
     /// A console for `format` (markdown reports problems as text).
     init(format: OutputFormat = .text, color: ColorChoice = .auto) {
@@ -64,11 +66,11 @@ final class Console: @unchecked Sendable {
     /// problems it reported in its format instead, so standard output is never empty: one JSON
     /// document for JSON, a Markdown report for Markdown (a pull-request comment shows why).
     func finish(_ status: ExitStatus) {
-        let (done, diagnostics, files) = lock.withLock { (printedResult, reported, sources) }
+        let (done, diagnostics, files, plans) = lock.withLock { (printedResult, reported, sources, self.plans) }
         guard !done, status != .success else { return }
         switch format {
         case .json:
-            let summary = DiagnosticRenderer.Summary(diagnostics, files: files.count, plans: 0)
+            let summary = DiagnosticRenderer.Summary(diagnostics, files: files.count, plans: plans)
             Output.out(DiagnosticRenderer(sources: [], color: false).json(diagnostics, summary: summary))
         case .markdown:
             let text = DiagnosticRenderer(sources: files, color: false).render(diagnostics, format: .text)
@@ -124,6 +126,7 @@ extension Console {
     /// Reports a run's diagnostics; when the configuration has errors, with the summary line and
     /// the conclusion that nothing was sent.
     func reportRun(_ diagnostics: [Diagnostic], config: ConfigResult?) {
+        if let config { lock.withLock { plans = config.desired.plans.count } }
         report(diagnostics)
         guard let config, config.hasErrors else { return }
         let summary = DiagnosticRenderer.Summary(config.diagnostics, files: config.fileCount, plans: config.desired.plans.count)
