@@ -90,12 +90,12 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 /// A virtual clock on which sleeps overlap, as they do in real time.
 ///
 /// A sleeper waits until the clock reaches its deadline, and the clock moves to the earliest
-/// deadline only once nothing else is happening. For tests and simulations of concurrent work (latency hidden by requests in
-/// flight) without real waiting; ``VirtualClock`` instead jumps on every sleep, which adds up
-/// sleeps that would overlap.
+/// deadline only once nothing else is happening. For tests and simulations of concurrent work
+/// (latency hidden by requests in flight) without real waiting; ``VirtualClock`` instead jumps on
+/// every sleep, which adds up sleeps that would overlap.
 ///
-/// Use it inside ``run(_:)``, which drives it: every half millisecond of real time without any
-/// clock activity, time moves to the next deadline.
+/// Use it inside ``run(_:)``, which drives it: after 1.5 ms of real time without any clock
+/// activity, time moves to the next deadline.
 public final class EventClock: WireClock, @unchecked Sendable {
     private let lock = NSLock()
     private var current: Double
@@ -133,14 +133,23 @@ public final class EventClock: WireClock, @unchecked Sendable {
         }
     }
 
-    /// Moves to the earliest deadline when nothing happened since the last call.
+    /// Ticks without activity before time moves: a task that is runnable but not yet running
+    /// (the machine is busy) gets this many chances to reach its next sleep first.
+    static let quietTicks = 3
+    private var quiet = 0
+
+    /// Moves to the earliest deadline once nothing happened for ``quietTicks`` calls.
     private func step() {
         var wake: [CheckedContinuation<Void, Never>] = []
         lock.withLock {
-            guard activity == seen, let next = sleepers.map(\.deadline).min() else {
+            if activity != seen {
                 seen = activity
+                quiet = 0
                 return
             }
+            quiet += 1
+            guard quiet >= Self.quietTicks, let next = sleepers.map(\.deadline).min() else { return }
+            quiet = 0
             current = max(current, next)
             wake = sleepers.filter { $0.deadline <= current }.map(\.continuation)
             sleepers.removeAll { $0.deadline <= current }
