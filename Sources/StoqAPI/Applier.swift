@@ -255,7 +255,7 @@ public struct Applier: Sendable {
         func confirm() async {
             guard !unconfirmed.isEmpty else { return }
             if let id = planID, jobMayRun {
-                try? await client.awaitIdle(planID: id, justStarted: jobStarted)
+                try? await client.awaitIdle(planID: id, running: jobStarted)
                 jobMayRun = false
                 jobStarted = false
             }
@@ -279,7 +279,7 @@ public struct Applier: Sendable {
                 case .proceed(var toSend):
                     do {
                         if op.kind.hasVariants, jobMayRun, let id = planID {
-                            try await client.awaitIdle(planID: id, justStarted: jobStarted)
+                            try await client.awaitIdle(planID: id, running: jobStarted)
                             jobMayRun = false
                             jobStarted = false
                         }
@@ -408,7 +408,7 @@ public struct Applier: Sendable {
         for request in op.requests {
             let target = result?.planID ?? planID
             if jobStarted, request.endpoint.carriesVariants, let id = target {
-                try await client.awaitIdle(planID: id, justStarted: true)
+                try await client.awaitIdle(planID: id, running: true)
                 jobStarted = false
             }
             let done = try await client.perform(request, of: op, planID: target)

@@ -12,10 +12,8 @@ public struct RetryPolicy: Sendable, Equatable {
     public var maxRateLimitWaits = 10
     /// Longest total wait for a plan's `ongoing_job` to clear after a 409, seconds.
     public var maxJobWait = 180.0
-    /// First poll interval while a job runs after a 409, seconds (grows to `maxDelay`).
-    public var jobPollInterval = 1.0
-    /// How long a policy job is expected to run, seconds: after a toggle, the plan is read again
-    /// only once this has passed, then every half of it, so waiting costs a few reads.
+    /// How long a policy job is expected to run, seconds: after a toggle or a 409, the plan is read
+    /// again only once this has passed, then every half of it, so waiting costs a few reads.
     public var expectedJobSeconds = 2.0
 
     /// Defaults.

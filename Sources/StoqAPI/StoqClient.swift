@@ -303,11 +303,10 @@ public struct StoqClient: Sendable {
         return (try? JSONValue.parse(response.body))?["variants_queued"]?.arrayValue?.compactMap(\.int64Value) ?? ids
     }
 
-    /// Sends a membership or policy call; on a 409 "job in progress" polls the plan until its
-    /// `ongoing_job` clears (bounded by `maxJobWait`) and sends again.
+    /// Sends a membership or policy call; on a 409 "job in progress" waits for the plan's job
+    /// (``awaitIdle(planID:running:)``; all waits together bounded by `maxJobWait`) and sends again.
     func sendWaitingForJob(_ request: WireRequest, to endpoint: StoqEndpoint, planID: String) async throws(StoqError) -> WireResponse {
         let start = clock.now()
-        var poll = retry.jobPollInterval
         while true {
             do {
                 return try await send(request, to: endpoint)
@@ -318,20 +317,28 @@ public struct StoqClient: Sendable {
                         message: "\(error.message) (still busy after \(Int(retry.maxJobWait)) s)", attempts: error.attempts)
                 }
                 logger.debug("\(endpoint.label): a job is running on plan \(planID); waiting for it to finish")
-                try await waitForJob(planID: planID, poll: &poll, deadline: start + retry.maxJobWait)
+                do {
+                    try await awaitIdle(planID: planID, running: true)
+                } catch let waited where waited.status == 409 {
+                    // The job outlasted the wait: report the refused call, with STOQ's words.
+                    throw StoqError(
+                        kind: error.kind, endpoint: endpoint.label,
+                        message: "\(error.message) (still busy after \(Int(retry.maxJobWait)) s)", attempts: error.attempts)
+                }
             }
         }
     }
 
     /// Waits until the plan has no running job.
     ///
-    /// Reads the plan at once, then at growing intervals (each read costs a read's points), for at
-    /// most `maxJobWait` seconds. Writing into a running job would be refused with a 409 and cost a
+    /// Reads the plan every half of the job's expected duration (each read costs a point), for at
+    /// most `maxJobWait` seconds; when the job is known to be `running` (a toggle was just sent, or
+    /// a 409 just came back), the first read waits the expected duration, since reading at once
+    /// would only spend a point. Writing into a running job would be refused with a 409 and cost a
     /// write's points for nothing.
-    public func awaitIdle(planID: String, justStarted: Bool = false) async throws(StoqError) {
+    public func awaitIdle(planID: String, running: Bool = false) async throws(StoqError) {
         let start = clock.now()
-        // A job just started is certainly running: reading at once would only spend a point.
-        if justStarted { try? await clock.sleep(for: retry.expectedJobSeconds) }
+        if running { try? await clock.sleep(for: retry.expectedJobSeconds) }
         let poll = max(0.5, retry.expectedJobSeconds / 2)
         while true {
             let plan = try await get(id: planID)
@@ -343,16 +350,6 @@ public struct StoqClient: Sendable {
             }
             logger.debug("plan \(planID) has a running job; reading it again in \(Self.seconds(poll))")
             try? await clock.sleep(for: poll)
-        }
-    }
-
-    /// Polls `GET /preorders/{id}` until `ongoing_job` is false or the deadline passes.
-    public func waitForJob(planID: String, poll: inout Double, deadline: Double) async throws(StoqError) {
-        while clock.now() < deadline {
-            try? await clock.sleep(for: poll)
-            poll = min(poll * 2, retry.maxDelay)
-            let plan = try await get(id: planID)
-            if plan["ongoing_job"]?.boolValue != true { return }
         }
     }
 

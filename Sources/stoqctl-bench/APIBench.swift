@@ -21,20 +21,16 @@ struct APIBenchOptions {
     var burst = 0.0
 
     init(_ args: [String]) {
-        var i = 0
-        while i < args.count {
-            let value = i + 1 < args.count ? args[i + 1] : ""
-            switch args[i] {
+        forEachOption(args[...]) { name, value in
+            switch name {
             case "--plans": plans = Int(value) ?? plans
             case "--latency": latency = Double(value) ?? latency
             case "--window": window = RateLimitWindowKind(rawValue: value) ?? window
             case "--only": only = value
             case "--429": burst = Double(value) ?? burst
-            default:
-                FileHandle.standardError.write(Data("unknown option \(args[i])\n".utf8))
-                exit(2)
+            default: return false
             }
-            i += 2
+            return true
         }
     }
 }
@@ -135,7 +131,7 @@ func runAPIBench(_ args: [String]) async throws {
                     log.filter { $0.status == 409 }.count, seconds, bound, ratio))
     }
 
-    func files(_ config: String, cache: Bool) throws -> ConfigInput {
+    func files(_ config: String) -> ConfigInput {
         let settings = "version: 1\ninventory_policy_source: declared\nsafety:\n  max_update_percent: 100\n  max_policy_flips: 1000000\n"
         return ConfigInput(files: [
             (SourceFile(path: "shop/plans.yaml", text: config), .config),
@@ -154,7 +150,7 @@ func runAPIBench(_ args: [String]) async throws {
             let conn = opened
             let since = await emulator.requestLog.count
             let started = Date()
-            let outcome = await PlanRun.run(PlanRun.Input(config: try files(shop.config, cache: false))) { _, _ in conn }
+            let outcome = await PlanRun.run(PlanRun.Input(config: files(shop.config))) { _, _ in conn }
             let seconds = Date().timeIntervalSince(started)
             if let failure = outcome.failure { print("plan failed: \(failure) \(outcome.diagnostics.map(\.message))") }
             await report(pass, emulator, since: since, seconds: seconds)
@@ -171,7 +167,7 @@ func runAPIBench(_ args: [String]) async throws {
         let since = await emulator.requestLog.count
         let started = Date()
         let outcome = await ApplyRun.run(
-            ApplyRun.Input(source: .configuration(PlanRun.Input(config: try files(shop.config, cache: false))))
+            ApplyRun.Input(source: .configuration(PlanRun.Input(config: files(shop.config))))
         ) {
             _, _ in
             conn

@@ -17,20 +17,30 @@ struct Options {
     var keep: String?
 
     init(_ args: [String]) {
-        var i = 1
-        while i < args.count {
-            let value = i + 1 < args.count ? args[i + 1] : ""
-            switch args[i] {
+        forEachOption(args.dropFirst()) { name, value in
+            switch name {
             case "--plans": plans = Int(value) ?? plans
             case "--variants": variants = Int(value) ?? variants
             case "--runs": runs = Int(value) ?? runs
             case "--keep": keep = value
-            default:
-                FileHandle.standardError.write(Data("unknown option \(args[i])\n".utf8))
-                exit(2)
+            default: return false
             }
-            i += 2
+            return true
         }
+    }
+}
+
+/// Calls `body` with each `--name value` pair; an option `body` does not know (returns false for)
+/// ends the program with exit status 2.
+func forEachOption(_ args: ArraySlice<String>, _ body: (String, String) -> Bool) {
+    var i = args.startIndex
+    while i < args.endIndex {
+        let value = i + 1 < args.endIndex ? args[i + 1] : ""
+        guard body(args[i], value) else {
+            FileHandle.standardError.write(Data("unknown option \(args[i])\n".utf8))
+            exit(2)
+        }
+        i += 2
     }
 }
 

@@ -45,11 +45,8 @@ struct FormatOption: ParsableArguments {
     }
 }
 
-/// Options `plan` and `apply` share.
-struct PlanningOptions: ParsableArguments {
-    @Option(name: .customLong("target"), help: "Limit to this plan's internal_name (repeatable).")
-    var targets: [String] = []
-
+/// How a plan is judged: `--allow-deletes` and `--allow-gate` (`plan`, `show` and `apply`).
+struct JudgingOptions: ParsableArguments {
     @Flag(help: "Allow deleting remote plans that no file declares (needs `prune: true` in stoqctl.yaml).")
     var allowDeletes = false
 
@@ -61,6 +58,29 @@ struct PlanningOptions: ParsableArguments {
                 "GATE is updates, deletes or policy_flips; HASH is at least 8 hex digits of the plan hash, so the override cannot carry over to another plan. GATE alone applies to any plan. `plan` judges the plan with the same overrides as `apply`, so its exit code says whether apply would refuse it."
         ))
     var allowGates: [String] = []
+    /// The parsed overrides.
+    var overrides: [GateOverride] { allowGates.compactMap(GateOverride.init(parsing:)) }
+
+    func validate() throws {
+        for text in allowGates where GateOverride(parsing: text) == nil {
+            throw ValidationError(
+                "--allow-gate \(text): expected GATE or GATE=HASH, with GATE one of \(SafetyGate.allCases.map(\.rawValue).joined(separator: ", ")) and HASH at least \(GateOverride.minimumPrefix) hex digits of the plan hash"
+            )
+        }
+    }
+}
+
+/// Options `plan` and `apply` share.
+struct PlanningOptions: ParsableArguments {
+    @Option(name: .customLong("target"), help: "Limit to this plan's internal_name (repeatable).")
+    var targets: [String] = []
+
+    @OptionGroup var judging: JudgingOptions
+
+    /// `--allow-deletes`.
+    var allowDeletes: Bool { judging.allowDeletes }
+    /// The parsed `--allow-gate` overrides.
+    var overrides: [GateOverride] { judging.overrides }
 
     @Option(
         help: ArgumentHelp(
@@ -72,19 +92,14 @@ struct PlanningOptions: ParsableArguments {
 
     /// `--baseline`, else `$STOQCTL_BASELINE`.
     var baselineRef: String? {
-        baseline ?? ProcessInfo.processInfo.environment["STOQCTL_BASELINE"].flatMap { $0.isEmpty ? nil : $0 }
+        baseline ?? environmentValue("STOQCTL_BASELINE")
     }
 
-    /// The parsed overrides.
-    var overrides: [GateOverride] { allowGates.compactMap(GateOverride.init(parsing:)) }
+}
 
-    func validate() throws {
-        for text in allowGates where GateOverride(parsing: text) == nil {
-            throw ValidationError(
-                "--allow-gate \(text): expected GATE or GATE=HASH, with GATE one of \(SafetyGate.allCases.map(\.rawValue).joined(separator: ", ")) and HASH at least \(GateOverride.minimumPrefix) hex digits of the plan hash"
-            )
-        }
-    }
+/// The environment variable `name` when it is set and not empty (an empty one counts as unset).
+func environmentValue(_ name: String) -> String? {
+    ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
 }
 
 /// The paths given on the command line, read: the only code that touches configuration files.

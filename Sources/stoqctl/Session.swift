@@ -47,7 +47,7 @@ struct RemoteOptions: ParsableArguments {
 
     /// `--cache`, else `$STOQCTL_CACHE_DIR`.
     var cacheDirectory: String? {
-        cache ?? ProcessInfo.processInfo.environment["STOQCTL_CACHE_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+        cache ?? environmentValue("STOQCTL_CACHE_DIR")
     }
 
     @Option(
@@ -151,7 +151,7 @@ final class Session: @unchecked Sendable {
     {
         let env = ProcessInfo.processInfo.environment
         let text =
-            options.endpoint ?? env["STOQ_API_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? settings?.endpoint?.value ?? planned
+            options.endpoint ?? environmentValue("STOQ_API_URL") ?? settings?.endpoint?.value ?? planned
             ?? RemoteOptions.production
         let endpoint = Endpoint(text)
         let logger = Logger(label: "stoqctl") { console.logHandler(label: $0, debug: options.debug) }
@@ -238,7 +238,7 @@ final class Session: @unchecked Sendable {
         let version = Self.version(settings)
         var url: String
         var source: String
-        if let given = options.shopifyEndpoint ?? env["SHOPIFY_ADMIN_URL"].flatMap({ $0.isEmpty ? nil : $0 }) {
+        if let given = options.shopifyEndpoint ?? environmentValue("SHOPIFY_ADMIN_URL") {
             url = given
             source = Redact.url(given)
         } else if let shop = (settings?.shopifyShop?.value ?? env["SHOPIFY_SHOP"]).flatMap(ShopDomain.normalize) {

@@ -26,20 +26,13 @@ struct ShowCommand: StoqctlCommand {
 
     @OptionGroup var output: FormatOption
 
-    @Flag(help: "Judge deletes as allowed, as apply --allow-deletes would.")
-    var allowDeletes = false
-
-    @Option(name: .customLong("allow-gate"), help: "Let a tripped safety gate through: GATE=HASH (repeatable), as for apply.")
-    var allowGates: [String] = []
+    @OptionGroup var judging: JudgingOptions
 
     @Flag(help: "Exit 2 when the plan has changes, 0 when it has none.")
     var detailedExitcode = false
 
     func validate() throws {
         try output.check(OutputFormat.allCases, command: "show")
-        for text in allowGates where GateOverride(parsing: text) == nil {
-            throw ValidationError("--allow-gate \(text): expected GATE or GATE=HASH (see stoqctl apply --help)")
-        }
     }
 
     func execute() async -> ExitStatus {
@@ -57,12 +50,9 @@ struct ShowCommand: StoqctlCommand {
             return .failure
         }
         let verdict = Safety.verdict(
-            for: decoded.plan, planHash: decoded.hash, overrides: allowGates.compactMap(GateOverride.init(parsing:)),
-            allowDeletes: allowDeletes)
+            for: decoded.plan, planHash: decoded.hash, overrides: judging.overrides, allowDeletes: judging.allowDeletes)
         console.result(output.format.planRenderer(color: output.color.enabled).render(decoded.plan, verdict: verdict))
-        let status: ExitStatus =
-            detailedExitcode && decoded.plan.changes.contains(where: { $0.counts(for: .both) })
-            ? .changesPresent : verdict.refuses ? .refused : .success
+        let status = ExitStatus.shown(decoded.plan, verdict: verdict, detailedExitcode: detailedExitcode, counting: .both)
         console.finish(status)
         return status
     }

@@ -11,8 +11,7 @@ struct EmulatorCommandTests {
     @Test("the emulator serves STOQ's shapes on a free port, with rate-limit headers and a 429 when flooded")
     func servesOverHTTP() async throws {
         let dir = try temporaryDirectory()
-        let state = dir.appendingPathComponent("state.json")
-        try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
+        let state = try exampleState(in: dir)
         let process = Process()
         process.executableURL = Stoqctl.executable
         process.arguments = ["emulator", "--state", state.path, "--port", "0", "--rate-limit", "5/60"]

@@ -7,8 +7,7 @@ struct PlanApplyCommandTests {
     @Test("plan shows the example shop's changes; apply makes them; plan again says No changes")
     func planApplyPlan() async throws {
         let dir = try temporaryDirectory()
-        let state = dir.appendingPathComponent("state.json")
-        try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
+        let state = try exampleState(in: dir)
         let endpoint = "emulator:\(state.path)"
 
         let first = try await Stoqctl.run(["plan", "examples/shop", "--endpoint", endpoint, "--detailed-exitcode"])
@@ -94,18 +93,10 @@ struct TokenFromStandardInputTests {
     @Test("a token piped in is used (no STOQ_API_TOKEN); empty input and two readers of standard input are clear errors")
     func tokenFromStandardInput() async throws {
         let dir = try temporaryDirectory()
-        let state = dir.appendingPathComponent("state.json")
-        try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
-        let server = Process()
-        server.executableURL = Stoqctl.executable
-        server.arguments = ["emulator", "--state", state.path, "--port", "0"]
-        let out = Pipe()
-        server.standardOutput = out
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer { server.terminate() }
-        let line = try #require(readLine(from: out.fileHandleForReading))
-        let base = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+        let state = try exampleState(in: dir)
+        let server = try ServedEmulator(state: state.path)
+        defer { withExtendedLifetime(server) {} }
+        let base = server.base
 
         let withoutToken = try await Stoqctl.run(["plan", "examples/shop", "--endpoint", base])
         #expect(withoutToken.status == 1)
@@ -133,8 +124,7 @@ struct CacheCommandTests {
     @Test("the second plan reads no plan, STOQCTL_CACHE_DIR equals --cache, --refresh reads them all, apply reads live")
     func warmCache() async throws {
         let dir = try temporaryDirectory()
-        let state = dir.appendingPathComponent("state.json")
-        try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
+        let state = try exampleState(in: dir)
         let cache = dir.appendingPathComponent("cache").path
         let base = ["plan", "examples/shop", "--endpoint", "emulator:\(state.path)", "--debug", "--color", "never"]
         func reads(_ r: Stoqctl.Outcome) -> Int {

@@ -97,8 +97,7 @@ struct SavedPlanCommandTests {
     @Test("while apply runs, the report file already lists the finished operations (complete: false)")
     func reportDuringApply() async throws {
         let dir = try temporaryDirectory()
-        let state = dir.appendingPathComponent("state.json")
-        try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
+        let state = try exampleState(in: dir)
         let server = Process()
         server.executableURL = Stoqctl.executable
         server.arguments = ["emulator", "--state", state.path, "--port", "0", "--latency", "400ms", "--job-duration", "0.1"]
@@ -238,8 +237,7 @@ struct SavedPlanCommandTests {
     @Test("with one endpoint down, apply exits 5 with a report; once it is back, apply again converges")
     func partialFailure() async throws {
         let dir = try temporaryDirectory()
-        let state = dir.appendingPathComponent("state.json")
-        try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
+        let state = try exampleState(in: dir)
         let token = ["STOQ_API_TOKEN": "e2e-token"]
 
         func serve(_ extra: [String]) throws -> (Process, String) {
@@ -290,8 +288,7 @@ struct ExportCommandTests {
     @Test("export the example shop, then plan: No changes; a second export does not overwrite without --overwrite")
     func exportThenPlan() async throws {
         let dir = try temporaryDirectory()
-        let state = dir.appendingPathComponent("state.json")
-        try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
+        let state = try exampleState(in: dir)
         let endpoint = "emulator:\(state.path)"
         let export = try await Stoqctl.run(["export", "--out", "shop", "--endpoint", endpoint], in: dir)
         #expect(export.status == 0, "\(export.stderr)")
@@ -317,8 +314,7 @@ struct ExportCommandTests {
     @Test("export to standard output is one stable document (golden) that also plans to No changes")
     func exportToStandardOutput() async throws {
         let dir = try temporaryDirectory()
-        let state = dir.appendingPathComponent("state.json")
-        try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
+        let state = try exampleState(in: dir)
         let export = try await Stoqctl.run(["export", "--endpoint", "emulator:\(state.path)"], in: dir)
         #expect(export.status == 0)
         let golden = Golden.check(export.stdout, against: "Tests/Fixtures/export/the-example-shop.yaml")

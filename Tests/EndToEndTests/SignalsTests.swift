@@ -32,8 +32,7 @@ struct SignalsTests {
     @Test("a token planted in every place a token or URL can be given never reaches any output or file")
     func canary() async throws {
         let dir = try temporaryDirectory()
-        let state = dir.appendingPathComponent("state.json")
-        try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
+        let state = try exampleState(in: dir)
         let server = try ServedEmulator(state: state.path)
         let shop = dir.appendingPathComponent("shop")
         try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop"), to: shop)

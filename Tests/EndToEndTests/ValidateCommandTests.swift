@@ -86,6 +86,14 @@ struct ValidateCommandTests {
     }
 }
 
+/// A copy of the example shop's remote state (`examples/shop/remote-state.json`) in `dir`, as
+/// `state.json`, for an emulator to change.
+func exampleState(in dir: URL) throws -> URL {
+    let state = dir.appendingPathComponent("state.json")
+    try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shop/remote-state.json"), to: state)
+    return state
+}
+
 func temporaryDirectory() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("stoqctl-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

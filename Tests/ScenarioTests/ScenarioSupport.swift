@@ -50,31 +50,30 @@ struct ScenarioShop {
     }
 }
 
-/// Loads every file under `dir/config` (display paths `config/…`).
-func loadScenarioConfig(_ dir: URL) throws -> DesiredState {
-    let configDir = dir.appendingPathComponent("config")
-    let names = try FileManager.default.contentsOfDirectory(atPath: configDir.path).sorted()
+/// Loads every file of the folder `dir/folder`, each shown as `prefix` + `config/NAME`.
+///
+/// `stoqctl.yaml` is the settings file. The files must load without errors.
+func loadScenarioFolder(_ dir: URL, _ folder: String, shownAs prefix: String = "") throws -> DesiredState {
+    let folderURL = dir.appendingPathComponent(folder)
+    let names = try FileManager.default.contentsOfDirectory(atPath: folderURL.path).sorted()
     let files = try names.map { name -> (SourceFile, SourceRole) in
-        let bytes = Array(try Data(contentsOf: configDir.appendingPathComponent(name)))
-        return (SourceFile(path: "config/\(name)", bytes: bytes), name == "stoqctl.yaml" ? .settings : .config)
+        let bytes = Array(try Data(contentsOf: folderURL.appendingPathComponent(name)))
+        return (SourceFile(path: "\(prefix)config/\(name)", bytes: bytes), name == "stoqctl.yaml" ? .settings : .config)
     }
     let (state, diagnostics) = ConfigPipeline.run(files)
     #expect(!diagnostics.hasErrors, "\(diagnostics)")
     return state
 }
 
+/// Loads every file under `dir/config` (display paths `config/…`).
+func loadScenarioConfig(_ dir: URL) throws -> DesiredState { try loadScenarioFolder(dir, "config") }
+
 /// Loads every file under `dir/baseline` as the baseline, shown as `origin/main:config/…` at a
 /// fixed commit, as `--baseline origin/main` reads it from git.
 func loadScenarioBaseline(_ dir: URL) throws -> Baseline {
-    let baselineDir = dir.appendingPathComponent("baseline")
-    let names = try FileManager.default.contentsOfDirectory(atPath: baselineDir.path).sorted()
-    let files = try names.map { name -> (SourceFile, SourceRole) in
-        let bytes = Array(try Data(contentsOf: baselineDir.appendingPathComponent(name)))
-        return (SourceFile(path: "origin/main:config/\(name)", bytes: bytes), name == "stoqctl.yaml" ? .settings : .config)
-    }
-    let (state, diagnostics) = ConfigPipeline.run(files)
-    #expect(!diagnostics.hasErrors, "\(diagnostics)")
-    return Baseline(desired: state, info: BaselineInfo(ref: "origin/main", commit: "4b825dc642cb6eb9a060e54bf8d69288fbee4904"))
+    Baseline(
+        desired: try loadScenarioFolder(dir, "baseline", shownAs: "origin/main:"),
+        info: BaselineInfo(ref: "origin/main", commit: "4b825dc642cb6eb9a060e54bf8d69288fbee4904"))
 }
 
 /// Compares `text` with a golden file and records a test issue on a difference.

@@ -34,11 +34,13 @@ struct DocsTests {
     }
 }
 
+/// A file of the repository, as text.
+func text(_ path: String) throws -> String {
+    try String(contentsOf: Golden.repositoryRoot.appendingPathComponent(path), encoding: .utf8)
+}
+
 @Suite("The README shows what ships")
 struct ReadmeShipsTests {
-    func text(_ path: String) throws -> String {
-        try String(contentsOf: Golden.repositoryRoot.appendingPathComponent(path), encoding: .utf8)
-    }
 
     @Test("every example workflow appears in the README exactly as in examples/github")
     func workflows() throws {
@@ -67,9 +69,6 @@ struct ReadmeShipsTests {
 
 @Suite("The README shows the tour's real output")
 struct ReadmeTourTests {
-    func text(_ path: String) throws -> String {
-        try String(contentsOf: Golden.repositoryRoot.appendingPathComponent(path), encoding: .utf8)
-    }
 
     @Test("the plan hash and the refusal the README quotes are those of the tour's goldens")
     func quotes() throws {

@@ -53,21 +53,12 @@ public enum PlanRun {
         /// (`.both`: every change).
         public func status(detailedExitcode: Bool, counting attribution: Attribution) -> ExitStatus {
             if let failure { return failure }
-            if detailedExitcode, let plan, plan.changes.contains(where: { $0.counts(for: attribution) }) { return .changesPresent }
-            if verdict?.refuses == true { return .refused }
-            return .success
+            guard let plan, let verdict else { return .success }
+            return .shown(plan, verdict: verdict, detailedExitcode: detailedExitcode, counting: attribution)
         }
         /// The status a failure calls for (nil when the run succeeded).
         public var failure: ExitStatus?
 
-        /// The exit status: a failure's; with `detailedExitcode`, 2 whenever there are changes
-        /// (Terraform's meaning, for drift checks); 3 when apply would refuse the plan; else 0.
-        public func status(detailedExitcode: Bool) -> ExitStatus {
-            if let failure { return failure }
-            if detailedExitcode, let plan, !plan.isEmpty { return .changesPresent }
-            if verdict?.refuses == true { return .refused }
-            return .success
-        }
     }
 
     /// Runs a plan against the shop `connect` opens.

@@ -73,13 +73,7 @@ public struct MarkdownPlanRenderer: PlanRenderer {
     static func code(_ s: String, inTable: Bool = false) -> String {
         var text = s.replacingAll("\r", "").replacingAll("\n", " ")
         if inTable { text = text.replacingAll("|", "\\|") }
-        var longest = 0
-        var run = 0
-        for ch in text {
-            run = ch == "`" ? run + 1 : 0
-            longest = max(longest, run)
-        }
-        let fence = String(repeating: "`", count: longest + 1)
+        let fence = String(repeating: "`", count: longestBacktickRun(text) + 1)
         let pad =
             text.hasPrefix("`") || text.hasSuffix("`") || (text.hasPrefix(" ") && text.hasSuffix(" ") && !text.allSatisfy { $0 == " " })
         return pad ? "\(fence) \(text) \(fence)" : "\(fence)\(text)\(fence)"
@@ -93,15 +87,20 @@ public struct MarkdownPlanRenderer: PlanRenderer {
         return parts.enumerated().map { $0.offset % 2 == 1 ? code(String($0.element)) : escape(String($0.element)) }.joined()
     }
 
-    /// A fenced code block that no content can close early.
-    static func fenced(_ text: String, info: String = "") -> String {
+    /// The longest run of backticks in `text`: a fence one longer cannot be closed by the content.
+    static func longestBacktickRun(_ text: String) -> Int {
         var longest = 0
         var run = 0
         for ch in text {
             run = ch == "`" ? run + 1 : 0
             longest = max(longest, run)
         }
-        let fence = String(repeating: "`", count: max(3, longest + 1))
+        return longest
+    }
+
+    /// A fenced code block that no content can close early.
+    static func fenced(_ text: String, info: String = "") -> String {
+        let fence = String(repeating: "`", count: max(3, longestBacktickRun(text) + 1))
         return "\(fence)\(info)\n\(text.hasSuffix("\n") ? text : text + "\n")\(fence)\n"
     }
 
