@@ -47,11 +47,6 @@ public enum ConfigSchema {
         settingsProperty(key)["examples"]?.arrayValue?.first ?? .null
     }
 
-    /// An example value for each plan field, which the loader accepts.
-    public static func fieldExample(_ field: PlanField) -> JSONValue {
-        fieldProperty(field)["examples"]?.arrayValue?.first ?? .null
-    }
-
     // MARK: - Building blocks
 
     static func document(

@@ -28,26 +28,30 @@ public struct MarkdownPlanRenderer: PlanRenderer {
     /// Text for a Markdown paragraph, list item or table cell: characters Markdown reads as
     /// syntax are escaped, HTML is shown as text, and `@name` mentions no one.
     public static func escape(_ s: String) -> String {
-        var out = ""
-        var previous: Character = " "
-        for ch in s {
+        replacing(s) { ch in
             switch ch {
-            case "\\", "`", "*", "_", "[", "]", "|", "~", "#", "!": out += "\\" + String(ch)
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "&": out += "&amp;"
-            case "\n": out += "<br>"
-            case "\r": break
-            case "@" where !(previous.isLetter || previous.isNumber): out += "@&#8203;"
-            default: out.append(ch)
+            case "\\", "`", "*", "_", "[", "]", "|", "~", "#", "!": "\\" + String(ch)
+            case "\n": "<br>"
+            case "\r": ""
+            default: nil
             }
-            previous = ch
         }
-        return out
     }
 
     /// Text inside raw HTML (`<summary>`), where Markdown is not read: HTML escaping only.
     static func html(_ s: String) -> String {
+        replacing(s) { ch in
+            switch ch {
+            case "\"": "&quot;"
+            case "\n", "\r": " "
+            default: nil
+            }
+        }
+    }
+
+    /// `s` with `<`, `>` and `&` as entities, an `@` that would start a mention followed by a
+    /// zero-width space, and every other character as `special` writes it (nil: as it is).
+    static func replacing(_ s: String, _ special: (Character) -> String?) -> String {
         var out = ""
         var previous: Character = " "
         for ch in s {
@@ -55,10 +59,8 @@ public struct MarkdownPlanRenderer: PlanRenderer {
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "&": out += "&amp;"
-            case "\"": out += "&quot;"
-            case "\n", "\r": out += " "
             case "@" where !(previous.isLetter || previous.isNumber): out += "@&#8203;"
-            default: out.append(ch)
+            default: if let text = special(ch) { out += text } else { out.append(ch) }
             }
             previous = ch
         }
