@@ -98,16 +98,9 @@ struct SavedPlanCommandTests {
     func reportDuringApply() async throws {
         let dir = try temporaryDirectory()
         let state = try exampleState(in: dir)
-        let server = Process()
-        server.executableURL = Stoqctl.executable
-        server.arguments = ["emulator", "--state", state.path, "--port", "0", "--latency", "400ms", "--job-duration", "0.1"]
-        let out = Pipe()
-        server.standardOutput = out
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer { server.terminate() }
-        let line = try #require(readLine(from: out.fileHandleForReading))
-        let base = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+        let server = try ServedEmulator(state: state.path, extra: ["--latency", "400ms", "--job-duration", "0.1"])
+        defer { withExtendedLifetime(server) {} }
+        let base = server.base
 
         let report = dir.appendingPathComponent("report.json")
         let apply = Process()
