@@ -1,5 +1,5 @@
 # Developer tasks. The test command is the one CI runs (.ci/run).
-.PHONY: build test bench record-goldens format lint deps bench-api release-binary release check-bare action-test lint-workflows check-schemas check-markdown ci-extras
+.PHONY: rebuild-check build test bench record-goldens format lint deps bench-api release-binary release check-bare action-test lint-workflows check-schemas check-markdown ci-extras
 
 deps:            ## install libyaml (Debian/Ubuntu) if it is missing
 	@pkg-config --exists yaml-0.1 || (apt-get update && apt-get install -y libyaml-dev pkg-config)
@@ -32,14 +32,30 @@ bench-api:       ## plan and apply of 1,000 plans over HTTP at 360/60 with 50 ms
 	.build/release/stoqctl-bench api --latency 0.05 --only cache
 	.build/release/stoqctl-bench api --latency 0.05 --only apply --429 0.01
 
-release-binary:  ## stoqctl with the Swift runtime, libyaml, zlib and libstdc++ linked in (Linux): .build/release/stoqctl
+# A release build is reproducible: one commit gives the same bytes from any clone at any path.
+# Swift 5 packages expand #file to the absolute source path (log calls and fatalError keep it), so
+# ConciseMagicFile makes it Module/File.swift as in Swift 6; the prefix maps cover C and C++
+# (__FILE__) and debug info. The build record (scripts/build-record.py) is compiled in.
+RECORD_DIR := .build/build-record
+REPRODUCIBLE := -Xswiftc -enable-upcoming-feature -Xswiftc ConciseMagicFile \
+	-Xswiftc -file-prefix-map -Xswiftc $(CURDIR)=. \
+	-Xcc -ffile-prefix-map=$(CURDIR)=. -Xcxx -ffile-prefix-map=$(CURDIR)=. \
+	-Xcc -I$(CURDIR)/$(RECORD_DIR)
+
+release-binary:  ## stoqctl with the Swift runtime, libyaml, zlib and libstdc++ linked in (Linux), recording what it was built from: .build/release/stoqctl
 	mkdir -p $(STATIC_LIBS)
 	cp "$$(pkg-config --variable=libdir yaml-0.1)/libyaml.a" $(STATIC_LIBS)/
 	cp "$$(gcc -print-file-name=libz.a)" "$$(gcc -print-file-name=libstdc++.a)" $(STATIC_LIBS)/
-	STOQCTL_STATIC_LINK=1 swift build -c release --product stoqctl --static-swift-stdlib -Xlinker -L$(CURDIR)/$(STATIC_LIBS)
+	STOQCTL_STATIC_LINK=1 swift package resolve $(RESOLVE_FLAGS)
+	python3 scripts/build-record.py $(RECORD_DIR)
+	STOQCTL_STATIC_LINK=1 swift build -c release --product stoqctl --static-swift-stdlib $(RESOLVE_FLAGS) \
+		-Xlinker -L$(CURDIR)/$(STATIC_LIBS) $(REPRODUCIBLE)
 
 release: release-binary  ## dist/stoqctl-VERSION-linux-ARCH.tar.gz and its .sha256
 	scripts/release.sh
+
+rebuild-check:   ## rebuild a release tarball (TARBALL=dist/….tar.gz) from its recorded commit and dependency graph in a fresh clone at another path; compare checksums
+	scripts/rebuild-check.sh $(TARBALL)
 
 check-bare:      ## the release binary needs only libc, and plans the example shop in an empty root (needs root)
 	scripts/check-bare.sh
@@ -47,8 +63,8 @@ check-bare:      ## the release binary needs only libc, and plans the example sh
 action-test:     ## the GitHub Action's scripts against local fakes of GitHub (needs make release)
 	python3 -m unittest discover -v -s Tests/action
 
-lint-workflows:  ## actionlint (with shellcheck) over the example workflows; shellcheck over the scripts
-	actionlint examples/github/*.yml
+lint-workflows:  ## actionlint (with shellcheck) over this repository's workflows (one uses ./, so action.yml too) and the examples; shellcheck over the scripts
+	actionlint .github/workflows/*.yml examples/github/*.yml
 	shellcheck action/*.sh scripts/*.sh .ci/run
 
 check-schemas:   ## the examples validate against schema/ with an independent validator

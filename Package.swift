@@ -31,6 +31,8 @@ let package = Package(
             pkgConfig: staticLink ? nil : "yaml-0.1",
             providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
         ),
+        // What a release build was made from, compiled in by `make release-binary` (empty otherwise).
+        .target(name: "CBuildRecord"),
         .target(name: "StoqWire", swiftSettings: strict),
         .target(name: "StoqCore", dependencies: ["CYAML", "StoqWire"], swiftSettings: strict),
         .target(
@@ -57,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "stoqctl",
             dependencies: [
-                "StoqCore", "StoqAPI", "StoqEmulator", "StoqWire",
+                "StoqCore", "StoqAPI", "StoqEmulator", "StoqWire", "CBuildRecord",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

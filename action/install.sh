@@ -8,7 +8,8 @@
 # STOQCTL_SOURCE      the source to build from (default: the action's directory)
 # STOQCTL_NO_BUILD=1  only try the tarball (the action then builds in a cached step)
 #
-# Prints `source=release` or `source=build` to GITHUB_OUTPUT.
+# Prints `source=release` or `source=build` to GITHUB_OUTPUT, and first `build-key`: the key of the
+# cached source build, which changes with the stoqctl version, its sources and the Swift toolchain.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,6 +31,10 @@ trap 'rm -rf "$work"' EXIT
 
 output() { [ -n "${GITHUB_OUTPUT:-}" ] && echo "$1=$2" >>"$GITHUB_OUTPUT"; return 0; }
 add_path() { [ -n "${GITHUB_PATH:-}" ] && echo "$dir" >>"$GITHUB_PATH"; return 0; }
+
+sources="$(cd "$source_dir" && find Package.swift Sources -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+toolchain="$( (swift --version 2>/dev/null || echo none) | head -n 1 | sha256sum | cut -c1-12)"
+output build-key "stoqctl-build-$os-$arch-$version-$sources-$toolchain"
 
 if curl -fsSL --retry 3 -o "$work/$name.tar.gz" "$base/v$version/$name.tar.gz" 2>"$work/curl.log" &&
   curl -fsSL --retry 3 -o "$work/$name.tar.gz.sha256" "$base/v$version/$name.tar.gz.sha256" 2>>"$work/curl.log"; then

@@ -9,6 +9,10 @@ public enum Release {
     /// The GitHub repository stoqctl is published from (its releases, its action, its schemas).
     public static let repository = "stoqctl/stoqctl"
 
+    /// The tag that workflows use the GitHub Action by (`uses: stoqctl/stoqctl@v0`): the major
+    /// version, which each release of that major moves to itself.
+    public static var actionTag: String { "v" + version.prefix { $0 != "." } }
+
     /// Where this version's JSON Schema files are served, for editors: `…/schema/config.schema.json`.
     public static var schemaBaseURL: String {
         "https://raw.githubusercontent.com/\(repository)/v\(version)/schema"

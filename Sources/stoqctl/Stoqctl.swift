@@ -1,4 +1,5 @@
 import ArgumentParser
+import CBuildRecord
 import Foundation
 import StoqCore
 
@@ -32,6 +33,11 @@ struct Stoqctl: AsyncParsableCommand {
     /// A usage error is reported like every other problem (`error: … [usage]`, then the usage)
     /// and exits 64; `--help` and `--version` print to standard output and exit 0.
     static func main() async {
+        let arguments = CommandLine.arguments.dropFirst()
+        if arguments.count == 2, Set(arguments) == ["--version", "--verbose"] {
+            Output.out(verboseVersion())
+            Foundation.exit(0)
+        }
         do {
             var command = try parseAsRoot()
             if let command = command as? any StoqctlCommand {
@@ -50,5 +56,19 @@ struct Stoqctl: AsyncParsableCommand {
             if !usage.isEmpty { Output.error(usage.joined(separator: "\n") + "\n") }
             Foundation.exit(ExitStatus.usage.rawValue)
         }
+    }
+
+    /// What `stoqctl --version --verbose` prints: what this build was made from.
+    ///
+    /// A release build (`make release-binary`) carries the resolved dependency graph, the toolchain and the source
+    /// commit; other builds say that nothing was recorded.
+    static func verboseVersion() -> String {
+        if let record = stoqctl_build_record() { return String(cString: record) }
+        return """
+            stoqctl \(Release.version)
+            development build: the source commit, the toolchain and the resolved packages were not recorded \
+            (release builds made with `make release-binary` record them)
+
+            """
     }
 }

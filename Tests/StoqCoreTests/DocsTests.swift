@@ -51,10 +51,41 @@ struct ReadmeShipsTests {
         {
             let workflow = try text("examples/github/\(name)")
             #expect(readme.contains("# .github/workflows/\(name)\n" + workflow), "README shows \(name) as it is")
-            #expect(workflow.contains("uses: \(Release.repository)@v\(Release.version)"), "\(name) pins this release")
+            #expect(workflow.contains("uses: \(Release.repository)@\(Release.actionTag)\n"), "\(name) uses the action's major tag")
             checked += 1
         }
         #expect(checked == 3)
+    }
+
+    @Test("third-party actions are pinned by commit with their version beside it; this action by its major tag")
+    func pinnedActions() throws {
+        let root = Golden.repositoryRoot
+        var files = ["action.yml", "README.md"]
+        for folder in ["examples/github", ".github/workflows"] {
+            let names = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)
+            files += names.filter { $0.hasSuffix(".yml") }.map { "\(folder)/\($0)" }
+        }
+        var thirdParty = 0
+        var ours = 0
+        for file in files {
+            for line in try text(file).split(separator: "\n") {
+                guard let range = line.range(of: "uses: ") else { continue }
+                let reference = line[range.upperBound...].prefix { $0.isLetter || $0.isNumber || "-_./@".contains($0) }
+                let parts = reference.split(separator: "@", maxSplits: 1).map(String.init)
+                if reference.hasPrefix("./") {
+                    continue
+                } else if parts[0] == Release.repository {
+                    #expect(parts.count == 2 && parts[1] == Release.actionTag, "\(file): \(line)")
+                    ours += 1
+                } else {
+                    let sha = parts.count == 2 ? parts[1] : ""
+                    let pinned = sha.count == 40 && sha.allSatisfy(\.isHexDigit)
+                    #expect(pinned && line.contains("@\(sha) # v"), "\(file): \(line) is not pinned by commit with its version")
+                    thirdParty += 1
+                }
+            }
+        }
+        #expect(thirdParty >= 10 && ours >= 6)
     }
 
     @Test("the README installs and links this version")
