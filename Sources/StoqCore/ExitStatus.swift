@@ -5,7 +5,7 @@ public enum ExitStatus: Int32, Sendable, Hashable, CaseIterable, Comparable {
     case success = 0
     /// An error: nothing or only part was done.
     case failure = 1
-    /// `plan --detailed-exitcode` found changes.
+    /// `plan --detailed-exitcode` found changes that apply would make.
     case changesPresent = 2
     /// A safety gate, or the deletes permission, refuses the plan.
     case refused = 3
@@ -24,7 +24,7 @@ public enum ExitStatus: Int32, Sendable, Hashable, CaseIterable, Comparable {
         case .failure:
             "error: invalid configuration or saved plan, network or API failure; nothing was sent unless the message says otherwise"
         case .changesPresent:
-            "changes present (plan --detailed-exitcode)"
+            "changes present (plan --detailed-exitcode); a plan apply would refuse exits 3 instead"
         case .refused:
             "a safety gate refuses the plan, or it deletes without --allow-deletes (plan and apply); nothing was sent"
         case .conflict:

@@ -17,8 +17,9 @@ struct PlanCommand: StoqctlCommand {
 
             The plan is judged with the same --allow-gate and --allow-deletes as apply:
             when apply would refuse it, plan exits 3, so CI can tell from the exit code
-            alone. With --detailed-exitcode, changes exit 2 as in Terraform, refused or
-            not (the output says which).
+            alone, with or without --detailed-exitcode. With --detailed-exitcode, changes
+            apply would make exit 2 as in Terraform; a nightly drift job therefore sees 3,
+            not 2, when the drift it found is refused by a gate.
 
             EXAMPLES
               stoqctl plan examples/shop \\
@@ -29,7 +30,7 @@ struct PlanCommand: StoqctlCommand {
               stoqctl plan shop/ --format github
               # save it; later: stoqctl apply plan.json
               stoqctl plan shop/ --out plan.json
-              # nightly drift check: exit 2 on changes
+              # nightly drift check: exit 2 on changes, 3 when apply would refuse them
               stoqctl plan shop/ --detailed-exitcode
               stoqctl plan shop/ --target fall-drop-2026            # one plan only
 
@@ -45,7 +46,7 @@ struct PlanCommand: StoqctlCommand {
     @Option(help: "Also write the plan as JSON to this file (a saved plan for `stoqctl apply FILE`).")
     var out: String?
 
-    @Flag(help: "Exit 2 when there are changes (whether or not apply would refuse them), 0 when there are none.")
+    @Flag(help: "Exit 2 when there are changes, 0 when there are none; a plan apply would refuse exits 3 either way.")
     var detailedExitcode = false
 
     @Option(

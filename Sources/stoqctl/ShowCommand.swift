@@ -28,7 +28,7 @@ struct ShowCommand: StoqctlCommand {
 
     @OptionGroup var judging: JudgingOptions
 
-    @Flag(help: "Exit 2 when the plan has changes, 0 when it has none.")
+    @Flag(help: "Exit 2 when the plan has changes, 0 when it has none; a plan apply would refuse exits 3 either way.")
     var detailedExitcode = false
 
     func validate() throws {

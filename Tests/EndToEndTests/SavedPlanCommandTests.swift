@@ -55,6 +55,8 @@ struct ShowCommandTests {
             #expect(shown.stdout == planned.stdout, "\(format)")
             #expect(shown.status == 3 && planned.status == 3, "\(format): apply would refuse both")
         }
+        let refusedDetailed = try await Stoqctl.run(["show", "plan.json", "--detailed-exitcode"], in: shop.dir)
+        #expect(refusedDetailed.status == 3, "a refused plan exits 3 with --detailed-exitcode too")
         let allowed = try await Stoqctl.run(["show", "plan.json", "--allow-gate", "updates=\(hash)"], in: shop.dir)
         #expect(allowed.status == 0)
         let detailed = try await Stoqctl.run(["show", "plan.json", "--allow-gate", "updates=\(hash)", "--detailed-exitcode"], in: shop.dir)
@@ -177,6 +179,9 @@ struct SavedPlanCommandTests {
         let hash = try await shop.savePlan(status: 3)
         let plan = try await shop.run(["plan", "shop"])
         #expect(plan.status == 3, "plan exits 3 when apply would refuse the plan")
+        let detailed = try await shop.run(["plan", "shop", "--detailed-exitcode"])
+        #expect(detailed.status == 3, "--detailed-exitcode does not turn a refusal into changes (2)")
+        #expect(detailed.stdout == plan.stdout)
         #expect(
             plan.stdout.contains(
                 "Safety gate `updates` refuses this plan: 5 of 12 managed plans updated (41.7 %); safety.max_update_percent: 30 allows 3: 2 over."

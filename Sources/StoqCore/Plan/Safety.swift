@@ -269,12 +269,13 @@ public enum Safety {
 }
 
 extension ExitStatus {
-    /// The status of a plan shown with `verdict` (by `plan` and `show` alike): with
-    /// `detailedExitcode`, 2 when it has changes of `attribution` (`.both`: any), refused or not
-    /// (Terraform's meaning, for drift checks); 3 when apply would refuse it; else 0.
+    /// The status of a plan shown with `verdict` (by `plan` and `show` alike): 3 when apply would
+    /// refuse it, whatever the flags; else, with `detailedExitcode`, 2 when it has changes of
+    /// `attribution` (`.both`: any); else 0.
     public static func shown(_ plan: Plan, verdict: SafetyVerdict, detailedExitcode: Bool, counting attribution: Attribution) -> ExitStatus
     {
+        if verdict.refuses { return .refused }
         if detailedExitcode, plan.changes.contains(where: { $0.counts(for: attribution) }) { return .changesPresent }
-        return verdict.refuses ? .refused : .success
+        return .success
     }
 }
