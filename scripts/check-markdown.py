@@ -3,7 +3,8 @@
 (the same extensions GitHub enables), and checks the HTML a reviewer would see for artefacts:
 
 - a backslash escape that shows (`\\_`, `\\*`, `\\|`, `` \\` ``) or a literal backtick outside code;
-- double-escaped HTML (`&amp;lt;`) or raw tags from shop text (`<b>`) outside code;
+- double-escaped HTML (`&amp;lt;`), raw tags (`<b>`) or HTML comments (`<!-- stoqctl-plan: … -->`)
+  from shop text outside code;
 - an `@name` in text that would mention a GitHub user;
 - a table whose rows do not have as many cells as its header;
 - a `<details>` that is not closed.
@@ -38,6 +39,8 @@ def problems(markdown):
         out.append("double-escaped HTML entity")
     if re.search(r"<(b|i|script|img)\b", shown):
         out.append("raw HTML tag from the content")
+    if "<!--" in shown:
+        out.append("an HTML comment from the content (a hidden marker could be forged)")
     text = html.unescape(re.sub(r"<[^>]+>", " ", shown))
     for match in re.finditer(r"\\[\\`*_|\[\]#~!]", text):
         out.append("a backslash escape shows: %r" % text[max(0, match.start() - 20) : match.end() + 20])
@@ -65,7 +68,7 @@ def main():
             print("%s: %s" % (os.path.relpath(path, ROOT), problem))
         failed += bool(found)
     # The checker itself must see the artefacts it looks for.
-    for bad in ["<details><summary>back\\_in\\_stock.yaml</summary>\n\nx\n\n</details>\n", "see `x` and \\`y\\`", "ask @someone", "<details><summary>x</summary>\n\ny\n"]:
+    for bad in ["<details><summary>back\\_in\\_stock.yaml</summary>\n\nx\n\n</details>\n", "see `x` and \\`y\\`", "ask @someone", "a <!-- stoqctl-plan: x --> b", "<details><summary>x</summary>\n\ny\n"]:
         if not problems(bad):
             print("check-markdown: the check misses the artefact in %r" % bad)
             failed += 1
