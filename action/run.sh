@@ -4,15 +4,22 @@
 # (set by action.yml); everything it writes goes under STOQCTL_OUT (default $RUNNER_TEMP/stoqctl).
 #
 # plan:  stoqctl plan once, saving the plan (--out); the Markdown comment and the annotations are
-#        rendered from that file with `stoqctl show`, so STOQ and Shopify are read once.
+#        rendered from that file with `stoqctl show`, so STOQ and Shopify are read once. A pull
+#        request from a fork, run without the STOQ token (GitHub gives forks no secrets), is
+#        validated offline and not planned: a neutral result, not an error.
 # apply: stoqctl apply of the saved plan (plan-file) or of the configuration, with a report.
+# run.sh --after-failure: the action failed before this step commented (e.g. stoqctl could not be
+#        installed): the plan comment says the latest commit failed to plan.
 #
-# Exit status: stoqctl's, except that `plan` with changes (2) succeeds.
+# The step fails on stoqctl's errors (1), refusals (3) and every other failure; changes (2) fail
+# it only with fail-on-changes. Outputs: exit-code, has-changes, refused, outcome, plan-file,
+# markdown-file, commented (plan); exit-code, report-file (apply).
 set -uo pipefail
 
 stoqctl="${STOQCTL:-stoqctl}"
 command="${INPUT_COMMAND:-plan}"
 config="${INPUT_CONFIG:-.}"
+key="${INPUT_COMMENT_KEY:-$config}"
 out="${STOQCTL_OUT:-${RUNNER_TEMP:-/tmp}/stoqctl}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mkdir -p "$out"
@@ -25,6 +32,41 @@ done
 output() { [ -n "${GITHUB_OUTPUT:-}" ] && echo "$1=$2" >>"$GITHUB_OUTPUT"; return 0; }
 summary() { [ -n "${GITHUB_STEP_SUMMARY:-}" ] && cat >>"$GITHUB_STEP_SUMMARY"; return 0; }
 
+# Shop text reaches the log through stoqctl's messages; between these two lines GitHub reads no
+# workflow command, so none of it can become one. The annotations are printed outside.
+stop_token="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+commands_off() { echo "::stop-commands::$stop_token"; }
+commands_on() { echo "::$stop_token::"; }
+
+# The pull request's number and whether it comes from a fork (nothing off pull requests).
+number=""
+origin=""
+read -r number origin < <(python3 "$here/comment.py" --event || true)
+
+# Creates or updates the plan comment: comment RESULT EXIT-CODE [comment.py arguments...].
+# Prints commented=true|false|skipped to GITHUB_OUTPUT; fails when the comment could not be written
+# (with --optional, a token GitHub refuses is not a failure).
+comment() {
+  local result="$1" code="$2" status
+  shift 2
+  if [ "${INPUT_COMMENT:-true}" != "true" ] || [ -z "$number" ]; then
+    output commented skipped
+    return 0
+  fi
+  PR_NUMBER="$number" python3 "$here/comment.py" --result "$result" --key "$key" --config "$config" \
+    --exit-code "$code" "$@"
+  status=$?
+  output commented "$([ "$status" = 0 ] && echo true || echo false)"
+  [ "$status" = 0 ] || [ "$status" = 3 ]
+}
+
+if [ "${1:-}" = "--after-failure" ]; then
+  # Only a plan comments; run.sh's own plan step already commented when it got that far.
+  [ "$command" = "plan" ] || exit 0
+  comment failed "" --optional
+  exit 0
+fi
+
 # Overrides judge the plan (plan, show and apply alike); the endpoint is only for reading the shop.
 judge=()
 for gate in ${INPUT_ALLOW_GATES:-}; do judge+=(--allow-gate "$gate"); done
@@ -34,23 +76,54 @@ args=("${judge[@]}")
 # Further arguments, split on white space (no shell evaluation).
 read -r -a extra <<<"${INPUT_ARGS:-}"
 
-pull_request_number() {
-  [ -n "${PR_NUMBER:-}" ] && { echo "$PR_NUMBER"; return; }
-  [ -n "${GITHUB_EVENT_PATH:-}" ] && [ -f "$GITHUB_EVENT_PATH" ] || return
-  python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); n=(e.get("pull_request") or {}).get("number"); print(n or "")' \
-    "$GITHUB_EVENT_PATH"
-}
-
 case "$command" in
 plan)
   plan_json="$out/plan.json"
-  rm -f "$plan_json"
+  rm -f "$plan_json" "$out/plan.md"
+  output plan-file "$plan_json"
+  output markdown-file "$out/plan.md"
+
+  if [ "$origin" = "fork" ] && [ -z "${STOQ_API_TOKEN:-}" ]; then
+    # No secrets: the shop cannot be read. Validate offline; only the configuration's own
+    # problems fail the step.
+    "$stoqctl" validate "$config" --format github
+    rc=$?
+    if [ "$rc" = 0 ]; then
+      echo "::notice title=stoqctl: not planned::This pull request comes from a fork and its run has no STOQ token (GitHub gives forks no secrets), so the shop was not read. The configuration is valid. A maintainer can plan it locally or from a branch of this repository."
+      {
+        echo "### stoqctl plan: not planned (pull request from a fork)"
+        echo
+        echo "The configuration is valid; the shop was not read, since a fork's pull request gets no secrets."
+      } | summary
+      output exit-code 0
+      output has-changes ""
+      output refused ""
+      output outcome fork-not-planned
+      comment fork "" --optional
+      exit 0
+    fi
+    # The failure, in Markdown: planning stops at the invalid configuration, before any request.
+    commands_off
+    "$stoqctl" plan "$config" --format markdown >"$out/plan.md"
+    commands_on
+    summary <"$out/plan.md"
+    output exit-code "$rc"
+    output has-changes ""
+    output refused ""
+    output outcome failed
+    comment failed "$rc" --body "$out/plan.md" --optional
+    exit "$rc"
+  fi
+
   baseline=()
   [ -n "${INPUT_BASELINE:-}" ] && baseline=(--baseline "$INPUT_BASELINE")
   # One plan: the Markdown goes to plan.md (on failure, the failure), the plan to plan.json.
+  # 0 no changes, 2 changes, 3 refused (whatever the flags), 1 error.
+  commands_off
   "$stoqctl" plan "$config" "${baseline[@]}" "${args[@]}" "${extra[@]}" --detailed-exitcode \
     --format markdown --out "$plan_json" >"$out/plan.md"
   rc=$?
+  commands_on
   if [ -f "$plan_json" ]; then
     # Annotations on the YAML lines, from the saved plan (no second read of the shop).
     "$stoqctl" show "$plan_json" --format github "${judge[@]}" || true
@@ -59,16 +132,24 @@ plan)
     "$stoqctl" validate "$config" --format github || true
   fi
   summary <"$out/plan.md"
-  output plan-file "$plan_json"
-  output markdown-file "$out/plan.md"
   output exit-code "$rc"
-  output has-changes "$([ "$rc" = 2 ] && echo true || echo false)"
-  number="$(pull_request_number)"
-  if [ "${INPUT_COMMENT:-true}" = "true" ] && [ -n "$number" ]; then
-    PR_NUMBER="$number" python3 "$here/comment.py" --body "$out/plan.md" --key "${INPUT_COMMENT_KEY:-$config}" || rc=1
+  case "$rc" in
+  0) output has-changes false; output refused false; output outcome no-changes ;;
+  2) output has-changes true; output refused false; output outcome changes ;;
+  # Gates refuse changes only, so a refused plan has changes.
+  3) output has-changes true; output refused true; output outcome refused ;;
+  *) output has-changes ""; output refused ""; output outcome failed ;;
+  esac
+  if [ "$rc" = 0 ] || [ "$rc" = 2 ] || [ "$rc" = 3 ]; then
+    comment plan "$rc" --body "$out/plan.md"
+  else
+    comment failed "$rc" --body "$out/plan.md"
   fi
+  commented=$?
   # Changes are what a plan is for; a drift check asks for them to fail the step.
   [ "$rc" = 2 ] && [ "${INPUT_FAIL_ON_CHANGES:-false}" != "true" ] && rc=0
+  # A comment that could not be written fails a step that would otherwise pass.
+  [ "$commented" != 0 ] && [ "$rc" = 0 ] && rc=1
   exit "$rc"
   ;;
 apply)
@@ -78,8 +159,10 @@ apply)
     target="$INPUT_PLAN_FILE"
   fi
   report="$out/apply-report.json"
+  commands_off
   "$stoqctl" apply "$target" "${args[@]}" "${extra[@]}" --report "$report" --color never 2>&1 | tee "$out/apply.txt"
   rc=${PIPESTATUS[0]}
+  commands_on
   {
     echo "### stoqctl apply: exit $rc"
     echo

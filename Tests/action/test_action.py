@@ -1,16 +1,23 @@
 """The GitHub Action's scripts, run against small local fakes of GitHub on 127.0.0.1.
 
-- comment.py against a fake of the three REST endpoints it calls (list comments, create, update):
-  one sticky comment, found again on a later page, edited instead of duplicated, an oversized plan
-  cut to fit, errors as sentences.
+- comment.py against a fake of the REST and GraphQL calls it makes (who the token is, list, create
+  and update comments), with the three kinds of token: the workflow's GITHUB_TOKEN and a GitHub
+  App's installation token (GET /user answers 403; comments by github-actions[bot] and SLUG[bot])
+  and a personal token (GET /user answers the user). Only the comment written by the token's own
+  identity that starts with the marker is edited: never a comment by someone else quoting the
+  marker, also as its first line, nor another configuration's comment named in shop data. The
+  comment names the head commit, the base, the run and the time; a run that made no plan marks
+  the earlier plan outdated. Oversized plans are cut to fit; errors are sentences.
 - install.sh against a fake release server holding the real tarball (make release): installed and
   checked against its SHA-256; a tampered tarball is refused.
 - run.sh end to end with the real binary and its emulator: a pull-request plan writes the comment,
-  the job summary, annotations and outputs, reading the shop once; a second run edits the comment;
-  apply of the saved plan writes the report; a plan that fails still posts the failure.
+  the job summary, annotations and outputs, reading the shop once; a refused plan fails the step
+  (exit 3, refused=true); a failed run after a good one marks the comment outdated; a fork's pull
+  request without the STOQ token is validated, not planned, and passes; apply of the saved plan
+  writes the report.
 
 Run: python3 -m unittest discover -s Tests/action  (make action-test); needs the release binary
-and tarball (make release).
+and tarball (make release), or STOQCTL=path/to/stoqctl for the comment and run.sh tests.
 """
 
 import glob
@@ -28,11 +35,41 @@ import unittest
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ACTION = os.path.join(ROOT, "action")
 STOQCTL = os.environ.get("STOQCTL", os.path.join(ROOT, ".build", "release", "stoqctl"))
-TOKEN = "ghs_canary0123456789secret"
+# The three kinds of token, as GitHub answers them: GET /user, and who their comments are by.
+TOKEN = "ghs_canary0123456789secret"  # the workflow's GITHUB_TOKEN (an installation token)
+APP_TOKEN = "ghs_appcanary987654321secret"  # a GitHub App's installation token
+PERSONAL_TOKEN = "github_pat_canary1234567890secret"  # a personal access token
+IDENTITIES = {
+    TOKEN: {"login": "github-actions[bot]", "type": "Bot", "user_endpoint": 403},
+    APP_TOKEN: {"login": "stoq-planner[bot]", "type": "Bot", "user_endpoint": 403},
+    PERSONAL_TOKEN: {"login": "maria", "type": "User", "user_endpoint": 200},
+}
+HEAD = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
+NEXT_HEAD = "d4e5f60718293a4b5c6d7e8f90123456789abcde"
+BASE = "0f1e2d3c4b5a69788796a5b4c3d2e1f001234567"
+MERGE = "9999999999999999999999999999999999999999"
+
+
+def pull_request_event(path, number=12, head=HEAD, head_repo="acme/shop"):
+    """A pull_request event as GitHub writes it to GITHUB_EVENT_PATH (the fields the action reads)."""
+    event = {
+        "action": "synchronize",
+        "number": number,
+        "pull_request": {
+            "number": number,
+            "head": {"sha": head, "ref": "feature", "repo": {"full_name": head_repo} if head_repo else None},
+            "base": {"sha": BASE, "ref": "main", "repo": {"full_name": "acme/shop"}},
+        },
+    }
+    with open(path, "w") as handle:
+        json.dump(event, handle)
+    return path
 
 
 class FakeGitHub:
-    """Issue comments of one repository, served like GitHub's REST API (two per page)."""
+    """Issue comments of one repository, and who each token is, served like GitHub's REST and
+    GraphQL APIs (two comments per page). Like GitHub, a token with write access may edit any
+    comment: telling ours apart is the action's job."""
 
     def __init__(self, per_page=2):
         self.comments = {}  # number -> list of {"id", "body", "user"}
@@ -40,6 +77,8 @@ class FakeGitHub:
         self.next_id = 1000
         self.per_page = per_page
         self.fail_with = None
+        self.read_only = False  # a fork's token: reads work, writes answer 403
+        self.graphql_fails = False
         fake = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -59,12 +98,26 @@ class FakeGitHub:
             def handle_any(self, method):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"null")
-                fake.requests.append((method, self.path, self.headers.get("Authorization"), body))
+                authorization = self.headers.get("Authorization")
+                fake.requests.append((method, self.path, authorization, body))
                 if fake.fail_with:
                     return self.answer(fake.fail_with, {"message": "Resource not accessible by integration"})
+                token = (authorization or "").replace("Bearer ", "", 1)
+                identity = IDENTITIES.get(token)
+                if identity is None:
+                    return self.answer(401, {"message": "Bad credentials"})
+                user = {"login": identity["login"], "type": identity["type"]}
                 path, _, query = self.path.partition("?")
                 listing = re.fullmatch(r"/repos/acme/shop/issues/(\d+)/comments", path)
                 single = re.fullmatch(r"/repos/acme/shop/issues/comments/(\d+)", path)
+                if path == "/user" and method == "GET":
+                    if identity["user_endpoint"] != 200:
+                        return self.answer(identity["user_endpoint"], {"message": "Resource not accessible by integration"})
+                    return self.answer(200, user)
+                if path == "/graphql" and method == "POST":
+                    if fake.graphql_fails:
+                        return self.answer(502, {"message": "Bad gateway"})
+                    return self.answer(200, {"data": {"viewer": {"login": identity["login"]}}})
                 if listing and method == "GET":
                     items = fake.comments.get(int(listing.group(1)), [])
                     page = int(dict(p.split("=") for p in query.split("&") if "=" in p).get("page", "1"))
@@ -73,9 +126,11 @@ class FakeGitHub:
                     if start + fake.per_page < len(items):
                         link = '<http://%s%s?per_page=100&page=%d>; rel="next"' % (self.headers["Host"], path, page + 1)
                     return self.answer(200, items[start : start + fake.per_page], link)
+                if fake.read_only and method in ("POST", "PATCH"):
+                    return self.answer(403, {"message": "Resource not accessible by integration"})
                 if listing and method == "POST":
                     fake.next_id += 1
-                    comment = {"id": fake.next_id, "body": body["body"], "user": {"login": "github-actions[bot]"}}
+                    comment = {"id": fake.next_id, "body": body["body"], "user": user}
                     fake.comments.setdefault(int(listing.group(1)), []).append(comment)
                     return self.answer(201, comment)
                 if single and method == "PATCH":
@@ -104,8 +159,21 @@ class FakeGitHub:
         self.server.shutdown()
         self.server.server_close()
 
-    def ours(self, number):
-        return [c for c in self.comments.get(number, []) if "<!-- stoqctl-plan:" in c["body"]]
+    def add(self, number, body, login):
+        """A comment someone else (or an earlier run) wrote."""
+        self.next_id += 1
+        kind = "Bot" if login.endswith("[bot]") else "User"
+        self.comments.setdefault(number, []).append({"id": self.next_id, "body": body, "user": {"login": login, "type": kind}})
+        return self.next_id
+
+    def by(self, number, login):
+        return [c for c in self.comments.get(number, []) if c["user"]["login"] == login]
+
+    def ours(self, number, login="github-actions[bot]"):
+        return [c for c in self.by(number, login) if c["body"].startswith("<!-- stoqctl-plan:")]
+
+    def writes(self):
+        return [r for r in self.requests if r[0] == "PATCH" or (r[0] == "POST" and r[1] != "/graphql")]
 
 
 def serve_directory(directory):
@@ -131,54 +199,201 @@ class CommentTests(unittest.TestCase):
     def setUp(self):
         self.github = FakeGitHub()
         self.dir = tempfile.mkdtemp()
-        self.env = {"GITHUB_API_URL": self.github.url, "GITHUB_REPOSITORY": "acme/shop", "GITHUB_TOKEN": TOKEN, "PR_NUMBER": "7"}
+        self.event = pull_request_event(os.path.join(self.dir, "event.json"), number=7)
+        self.env = {"GITHUB_API_URL": self.github.url, "GITHUB_REPOSITORY": "acme/shop", "GITHUB_TOKEN": TOKEN,
+                    "GITHUB_EVENT_PATH": self.event, "GITHUB_SHA": MERGE, "GITHUB_SERVER_URL": "https://github.com",
+                    "GITHUB_RUN_ID": "4567"}
 
     def tearDown(self):
         self.github.close()
         shutil.rmtree(self.dir)
 
-    def post(self, body, key="shop"):
+    def post(self, body, key="shop", result="plan", *extra):
         path = os.path.join(self.dir, "plan.md")
         with open(path, "w") as handle:
             handle.write(body)
-        return run([sys.executable, os.path.join(ACTION, "comment.py"), "--body", path, "--key", key], self.env)
+        args = [sys.executable, os.path.join(ACTION, "comment.py"), "--result", result, "--body", path, "--key", key]
+        return run(args + list(extra), self.env)
 
     def test_second_run_edits_the_comment_found_on_a_later_page(self):
         # Five comments by people first: with two per page, ours lands on page 3.
         self.github.comments[7] = [{"id": i, "body": "LGTM %d" % i, "user": {"login": "dev"}} for i in range(1, 6)]
-        first = self.post("## Plan one\n")
+        first = self.post("### Plan one\n")
         self.assertEqual(first.returncode, 0, first.stderr)
         self.assertIn("created comment", first.stdout)
-        second = self.post("## Plan two\n")
+        second = self.post("### Plan two\n")
         self.assertEqual(second.returncode, 0, second.stderr)
         self.assertIn("updated comment", second.stdout)
         ours = self.github.ours(7)
         self.assertEqual(len(ours), 1)
-        self.assertTrue(ours[0]["body"].startswith("<!-- stoqctl-plan: shop -->\n## Plan two"))
+        self.assertTrue(ours[0]["body"].startswith("<!-- stoqctl-plan: shop -->\n<!-- stoqctl-plan-of: %s -->\n### Plan two\n" % HEAD))
         self.assertEqual([c["body"] for c in self.github.comments[7][:5]], ["LGTM %d" % i for i in range(1, 6)])
-        methods = [r[0] for r in self.github.requests]
-        self.assertEqual(methods.count("POST"), 1)
-        self.assertEqual(methods.count("PATCH"), 1)
+        methods = [r[0] for r in self.github.writes()]
+        self.assertEqual(methods, ["POST", "PATCH"])
         self.assertTrue(all(r[2] == "Bearer " + TOKEN for r in self.github.requests))
         self.assertNotIn(TOKEN, first.stdout + first.stderr + second.stdout + second.stderr)
 
-    def test_an_unchanged_plan_is_not_written_again(self):
-        self.post("## Same\n")
-        again = self.post("## Same\n")
-        self.assertIn("already up to date", again.stdout)
-        self.assertEqual([r[0] for r in self.github.requests].count("PATCH"), 0)
+    def test_the_comment_names_the_head_commit_the_base_the_run_and_the_time(self):
+        self.env["GITHUB_RUN_ATTEMPT"] = "2"
+        result = self.post("### stoqctl plan: apply will proceed\n\n**Plan: 1 to create**\n")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        body = self.github.ours(7)[0]["body"]
+        # The outcome stays the first thing shown; the line under it dates the plan.
+        heading, dated = body.split("\n")[2], body.split("\n")[4]
+        self.assertEqual(heading, "### stoqctl plan: apply will proceed")
+        self.assertRegex(
+            dated,
+            r"^Plan of \[`a1b2c3d`\]\(https://github\.com/acme/shop/commit/%s\), the head of this pull request, "
+            r"against `main` at \[`0f1e2d3`\]\(https://github\.com/acme/shop/commit/%s\); "
+            r"\[run 4567 \(attempt 2\)\]\(https://github\.com/acme/shop/actions/runs/4567/attempts/2\), "
+            r"\d{4}-\d\d-\d\d \d\d:\d\d UTC\.$" % (HEAD, BASE))
+        # GITHUB_SHA is the test merge commit on pull_request events: not a commit of the pull request.
+        self.assertNotIn(MERGE[:7], body)
+        # The same plan from a later run is written again: its date line names the new run.
+        self.env["GITHUB_RUN_ID"] = "4600"
+        again = self.post("### stoqctl plan: apply will proceed\n\n**Plan: 1 to create**\n")
+        self.assertIn("updated comment", again.stdout)
+        self.assertIn("[run 4600 (attempt 2)]", self.github.ours(7)[0]["body"])
 
     def test_each_configuration_key_has_its_own_comment(self):
-        self.post("## Shop A\n", key="shops/a")
-        self.post("## Shop B\n", key="shops/b")
-        self.post("## Shop A again\n", key="shops/a")
+        self.post("### Shop A\n", "shops/a")
+        self.post("### Shop B\n", "shops/b")
+        self.post("### Shop A again\n", "shops/a")
         bodies = sorted(c["body"] for c in self.github.ours(7))
         self.assertEqual(len(bodies), 2)
         self.assertIn("Shop A again", bodies[0])
+        self.assertTrue(bodies[1].startswith("<!-- stoqctl-plan: shops/b -->\n"))
+
+    def test_comments_by_others_quoting_the_marker_are_never_touched(self):
+        mark = "<!-- stoqctl-plan: shop -->"
+        others = {
+            self.github.add(7, "Why does the bot write %s into its comment?" % mark, "dev"): "dev",
+            self.github.add(7, mark + "\n### stoqctl plan: no changes\n\nI made this look like the plan.", "mallory"): "mallory",
+            self.github.add(7, mark + "\nposted by another app", "other-app[bot]"): "other-app[bot]",
+            self.github.add(7, "  " + mark + "\nnot at the start", "github-actions[bot]"): "github-actions[bot]",
+            self.github.add(7, "> " + mark + "\nquoted", "github-actions[bot]"): "github-actions[bot]",
+        }
+        before = {c["id"]: c["body"] for c in self.github.comments[7]}
+        for plan in ("### Plan one\n", "### Plan two\n"):
+            result = self.post(plan)
+            self.assertEqual(result.returncode, 0, result.stderr)
+        for comment in self.github.comments[7]:
+            if comment["id"] in others:
+                self.assertEqual(comment["body"], before[comment["id"]], "comment by %s was edited" % others[comment["id"]])
+        ours = [c for c in self.github.comments[7] if c["id"] not in others]
+        self.assertEqual(len(ours), 1)
+        self.assertIn("### Plan two", ours[0]["body"])
+        self.assertEqual([r[0] for r in self.github.writes()], ["POST", "PATCH"])
+        self.assertEqual(self.github.writes()[1][1], "/repos/acme/shop/issues/comments/%d" % ours[0]["id"])
+
+    def test_each_kind_of_token_edits_only_the_comment_written_by_its_own_identity(self):
+        mark = "<!-- stoqctl-plan: shop -->\n"
+        kinds = [(TOKEN, 403, "github-actions[bot]"), (APP_TOKEN, 403, "stoq-planner[bot]"), (PERSONAL_TOKEN, 200, "maria")]
+        ids = {login: self.github.add(7, mark + "### an earlier plan by %s\n" % login, login) for _, _, login in kinds}
+        for token, user_answer, login in kinds:
+            with self.subTest(login=login):
+                self.github.requests.clear()
+                self.env["GITHUB_TOKEN"] = token
+                result = self.post("### the plan, posted with %s's token\n" % login)
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertIn("updated comment %d on #7, written by %s" % (ids[login], login), result.stdout)
+                who = [r for r in self.github.requests if r[1] in ("/user", "/graphql")]
+                self.assertEqual(who[0][:2], ("GET", "/user"))
+                # An installation token is refused by GET /user; GraphQL's viewer names its bot.
+                self.assertEqual([r[1] for r in who], ["/user"] if user_answer == 200 else ["/user", "/graphql"])
+                self.assertEqual([r[1] for r in self.github.writes()], ["/repos/acme/shop/issues/comments/%d" % ids[login]])
+                self.assertNotIn(token, result.stdout + result.stderr)
+        bodies = {c["user"]["login"]: c["body"] for c in self.github.comments[7]}
+        for _, _, login in kinds:
+            self.assertIn("posted with %s's token" % login, bodies[login])
+
+    def test_a_new_comment_by_an_app_is_found_again_under_its_bot_name(self):
+        self.env["GITHUB_TOKEN"] = APP_TOKEN
+        self.github.add(7, "<!-- stoqctl-plan: shop -->\n### by the workflow token, earlier\n", "github-actions[bot]")
+        first = self.post("### Plan one\n")
+        self.assertIn("created comment", first.stdout)
+        self.assertIn("as stoq-planner[bot]", first.stdout)
+        second = self.post("### Plan two\n")
+        self.assertIn("updated comment", second.stdout)
+        self.assertEqual(len(self.github.ours(7, "stoq-planner[bot]")), 1)
+        self.assertIn("by the workflow token, earlier", self.github.ours(7)[0]["body"])
+
+    def test_when_github_does_not_say_who_the_token_is_no_comment_is_edited(self):
+        self.github.graphql_fails = True
+        self.github.add(7, "<!-- stoqctl-plan: shop -->\n### earlier\n", "github-actions[bot]")
+        result = self.post("### Plan\n")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("no earlier comment is edited", result.stderr)
+        self.assertEqual([r[0] for r in self.github.writes()], ["POST"])
+        self.assertEqual(self.github.comments[7][0]["body"], "<!-- stoqctl-plan: shop -->\n### earlier\n")
+
+    def test_marker_text_in_the_plan_cannot_take_over_another_configurations_comment(self):
+        other = "<!-- stoqctl-plan: other -->"
+        self.post("### the other configuration's plan\n", "other")
+        planted = "%s\n### stoqctl plan: no changes\n\nname: `%s` and `<!-- stoqctl-plan-of: %s -->`\n" % (other, other, NEXT_HEAD)
+        for _ in range(2):
+            result = self.post(planted, "shop")
+            self.assertEqual(result.returncode, 0, result.stderr)
+        bodies = {c["body"].split("\n")[0]: c["body"] for c in self.github.ours(7)}
+        self.assertEqual(sorted(bodies), ["<!-- stoqctl-plan: other -->", "<!-- stoqctl-plan: shop -->"])
+        self.assertIn("the other configuration's plan", bodies[other])
+        shop = bodies["<!-- stoqctl-plan: shop -->"]
+        self.assertEqual(shop.count("<!--"), 2, "only the marker and the plan-of line are HTML comments")
+        self.assertIn("<!\u200b-- stoqctl-plan: other -->", shop)
+        self.assertIn("<!-- stoqctl-plan-of: %s -->" % HEAD, shop)
+
+    def test_a_failed_run_after_a_good_one_marks_the_plan_outdated(self):
+        self.post("### stoqctl plan: apply will proceed\n\n**Plan: 1 to update**\n")
+        pull_request_event(self.event, number=7, head=NEXT_HEAD)
+        self.env["GITHUB_RUN_ID"] = "4600"
+        failure = "### stoqctl plan: failed\n\n**No plan was made (exit 1): 1 error; nothing was sent.**\n\n- `shop/a.yaml:3` bad\n"
+        result = self.post(failure, "shop", "failed", "--exit-code", "1")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        (comment,) = self.github.ours(7)
+        body = comment["body"]
+        self.assertTrue(body.startswith("<!-- stoqctl-plan: shop -->\n### stoqctl plan: outdated, the latest commit failed to plan\n"))
+        self.assertIn("This is the plan of [`a1b2c3d`](https://github.com/acme/shop/commit/%s)." % HEAD, body)
+        self.assertIn("The latest commit, [`d4e5f60`](https://github.com/acme/shop/commit/%s), failed to plan (exit 1): "
+                      "see [run 4600](https://github.com/acme/shop/actions/runs/4600)" % NEXT_HEAD, body)
+        self.assertIn("**No plan was made (exit 1): 1 error; nothing was sent.**", body)
+        self.assertIn("**Plan: 1 to update**", body, "the earlier plan is kept below")
+        # A second failure keeps naming the plan it shows, with one warning, not two.
+        third = "e" * 40
+        pull_request_event(self.event, number=7, head=third)
+        self.post("", "shop", "failed", "--exit-code", "1")
+        body = self.github.ours(7)[0]["body"]
+        self.assertEqual(body.count("[!CAUTION]"), 1)
+        self.assertIn("This is the plan of [`a1b2c3d`]", body)
+        self.assertIn("The latest commit, [`eeeeeee`]", body)
+        self.assertIn("The run stopped before stoqctl made a plan", body)
+        self.assertIn("**Plan: 1 to update**", body)
+        # The next plan replaces it all.
+        self.post("### stoqctl plan: no changes\n")
+        body = self.github.ours(7)[0]["body"]
+        self.assertNotIn("outdated", body)
+        self.assertNotIn("Plan: 1 to update", body)
+        self.assertIn("Plan of [`eeeeeee`]", body)
+
+    def test_a_failed_run_with_no_earlier_plan_posts_the_failure(self):
+        result = self.post("### stoqctl plan: failed\n\n**No plan was made (exit 1)**\n", "shop", "failed", "--exit-code", "1")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        body = self.github.ours(7)[0]["body"]
+        self.assertTrue(body.startswith("<!-- stoqctl-plan: shop -->\n### stoqctl plan: failed\n\nFailed to plan [`a1b2c3d`]"))
+        self.assertNotIn("stoqctl-plan-of", body)
+        self.assertIn("**No plan was made (exit 1)**", body)
+
+    def test_with_optional_a_token_github_refuses_is_a_notice_and_exit_3(self):
+        self.github.read_only = True  # a fork's GITHUB_TOKEN
+        result = self.post("", "shop", "fork", "--optional")
+        self.assertEqual(result.returncode, 3, result.stderr)
+        self.assertEqual(result.stderr, "")
+        self.assertIn("stoqctl comment: no comment: POST", result.stdout)
+        self.assertIn("answered 403", result.stdout)
+        self.assertEqual(self.github.comments.get(7, []), [])
 
     def test_an_oversized_plan_is_cut_to_fit_and_says_where_the_rest_is(self):
         rows = ["<details><summary>plan %d</summary>\n\n```\n%s\n```\n</details>\n" % (i, "x" * 300) for i in range(400)]
-        body = "## Plan\n\n" + "".join(rows)
+        body = "### Plan\n\n" + "".join(rows)
         self.assertGreater(len(body), 100_000)
         self.env.update({"GITHUB_SERVER_URL": "https://github.com", "GITHUB_RUN_ID": "99"})
         result = self.post(body)
@@ -193,17 +408,17 @@ class CommentTests(unittest.TestCase):
 
     def test_a_forbidden_answer_is_a_sentence_with_the_likely_cause(self):
         self.github.fail_with = 403
-        result = self.post("## Plan\n")
+        result = self.post("### Plan\n")
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("answered 403", result.stderr)
         self.assertIn("pull-requests: write", result.stderr)
         self.assertNotIn(TOKEN, result.stderr)
 
     def test_without_a_pull_request_nothing_is_posted(self):
-        del self.env["PR_NUMBER"]
-        result = self.post("## Plan\n")
+        os.remove(self.event)
+        result = self.post("### Plan\n")
         self.assertNotEqual(result.returncode, 0)
-        self.assertIn("PR_NUMBER not set", result.stderr)
+        self.assertIn("not set; the comment is posted only on a pull request", result.stderr)
         self.assertEqual(self.github.requests, [])
 
 
@@ -276,48 +491,187 @@ class RunTests(unittest.TestCase):
         self.dir = tempfile.mkdtemp()
         self.state = os.path.join(self.dir, "shop-state.json")
         shutil.copy(os.path.join(ROOT, "examples", "shop", "remote-state.json"), self.state)
-        self.event = os.path.join(self.dir, "event.json")
-        with open(self.event, "w") as handle:
-            json.dump({"pull_request": {"number": 12}}, handle)
+        self.event = pull_request_event(os.path.join(self.dir, "event.json"))
         self.summary = os.path.join(self.dir, "summary.md")
         self.outputs = os.path.join(self.dir, "outputs")
+        self.env = {"STOQCTL": STOQCTL, "STOQCTL_OUT": os.path.join(self.dir, "out"), "GITHUB_EVENT_PATH": self.event,
+                    "GITHUB_STEP_SUMMARY": self.summary, "GITHUB_OUTPUT": self.outputs, "GITHUB_API_URL": self.github.url,
+                    "GITHUB_REPOSITORY": "acme/shop", "GITHUB_TOKEN": TOKEN, "STOQ_API_TOKEN": "stoq_canary_token_42",
+                    "GITHUB_SHA": MERGE, "GITHUB_SERVER_URL": "https://github.com", "GITHUB_RUN_ID": "4567"}
 
     def tearDown(self):
         self.github.close()
         shutil.rmtree(self.dir)
 
-    def action(self, command, **inputs):
-        env = {"STOQCTL": STOQCTL, "STOQCTL_OUT": os.path.join(self.dir, "out"), "INPUT_COMMAND": command,
-               "INPUT_CONFIG": "examples/shop", "INPUT_ENDPOINT": "emulator:" + self.state, "GITHUB_EVENT_PATH": self.event,
-               "GITHUB_STEP_SUMMARY": self.summary, "GITHUB_OUTPUT": self.outputs, "GITHUB_API_URL": self.github.url,
-               "GITHUB_REPOSITORY": "acme/shop", "GITHUB_TOKEN": TOKEN, "STOQ_API_TOKEN": "stoq_canary_token_42"}
+    def action(self, command, *args, **inputs):
+        if os.path.exists(self.outputs):
+            os.remove(self.outputs)
+        env = dict(self.env, INPUT_COMMAND=command, INPUT_CONFIG="examples/shop", INPUT_ENDPOINT="emulator:" + self.state)
         env.update({"INPUT_" + k.upper(): v for k, v in inputs.items()})
-        return run(["bash", os.path.join(ACTION, "run.sh")], env)
+        return run(["bash", os.path.join(ACTION, "run.sh")] + list(args), env)
 
     def outputs_dict(self):
         return dict(line.split("=", 1) for line in read(self.outputs).splitlines())
+
+    def broken_config(self):
+        """A configuration with errors (examples/invalid/types.yaml) in a directory of its own."""
+        broken = os.path.join(self.dir, "broken")
+        os.makedirs(broken)
+        shutil.copy(os.path.join(ROOT, "examples", "invalid", "types.yaml"), broken)
+        return broken
+
+    def edit_state(self, old, new):
+        text = read(self.state)
+        self.assertIn(old, text)
+        with open(self.state, "w") as handle:
+            handle.write(text.replace(old, new))
 
     def test_a_pull_request_plan_comments_summarises_annotates_and_saves_the_plan(self):
         result = self.action("plan")
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         outputs = self.outputs_dict()
-        self.assertEqual(outputs["exit-code"], "2")
-        self.assertEqual(outputs["has-changes"], "true")
+        self.assertEqual((outputs["exit-code"], outputs["has-changes"], outputs["refused"]), ("2", "true", "false"))
+        self.assertEqual((outputs["outcome"], outputs["commented"]), ("changes", "true"))
         plan = json.loads(read(outputs["plan-file"]))
         self.assertEqual(plan["format_version"], 1)
         comment = self.github.ours(12)
         self.assertEqual(len(comment), 1)
-        self.assertIn("<!-- stoqctl-plan: examples/shop -->", comment[0]["body"])
+        self.assertTrue(comment[0]["body"].startswith("<!-- stoqctl-plan: examples/shop -->\n"))
+        self.assertIn("### stoqctl plan: apply will proceed\n\nPlan of [`a1b2c3d`]", comment[0]["body"])
         short = plan["plan_hash"][: len("sha256:") + 16]
         self.assertIn(short, comment[0]["body"])
         self.assertIn(short, read(self.summary))
         self.assertRegex(result.stdout, r"(?m)^::notice file=examples/shop/preorders/[^,]+,line=\d+")
         self.assertIn("::add-mask::stoq_canary_token_42", result.stdout)
-        # The second run edits the one comment.
+        # stoqctl's own output is read with workflow commands off; the annotations are outside.
+        token = re.search(r"(?m)^::stop-commands::(\w+)$", result.stdout).group(1)
+        self.assertLess(result.stdout.index("::%s::" % token), result.stdout.index("::notice file="))
+        # The next run edits the one comment.
+        self.env["GITHUB_RUN_ID"] = "4600"
         again = self.action("plan")
         self.assertEqual(again.returncode, 0, again.stdout + again.stderr)
         self.assertEqual(len(self.github.ours(12)), 1)
-        self.assertEqual([r[0] for r in self.github.requests].count("PATCH") + [r[0] for r in self.github.requests].count("POST"), 1)
+        self.assertEqual([r[0] for r in self.github.writes()], ["POST", "PATCH"])
+
+    def test_a_refused_plan_fails_the_step_with_exit_3_and_says_so(self):
+        # STOQ set a variant to DENY when it sold out; the configuration's CONTINUE would undo that,
+        # and the continue_flips gate (0) refuses.
+        self.edit_state('"43900910010834": "CONTINUE"', '"43900910010834": "DENY"')
+        for fail_on_changes in ("false", "true"):
+            result = self.action("plan", fail_on_changes=fail_on_changes)
+            self.assertEqual(result.returncode, 3, result.stdout + result.stderr)
+            outputs = self.outputs_dict()
+            self.assertEqual((outputs["exit-code"], outputs["refused"], outputs["has-changes"]), ("3", "true", "true"))
+            self.assertEqual(outputs["outcome"], "refused")
+        body = self.github.ours(12)[0]["body"]
+        self.assertIn("### stoqctl plan: apply will be refused", body)
+        self.assertIn("continue_flips", body)
+        self.assertRegex(result.stdout, r"(?m)^::error ")
+
+    def test_no_changes_pass_and_changes_fail_only_with_fail_on_changes(self):
+        failed = self.action("plan", comment="false", fail_on_changes="true")
+        self.assertEqual(failed.returncode, 2, failed.stdout + failed.stderr)
+        self.assertEqual(self.outputs_dict()["commented"], "skipped")
+        applied = self.action("apply")
+        self.assertEqual(applied.returncode, 0, applied.stdout + applied.stderr)
+        clean = self.action("plan", fail_on_changes="true")
+        self.assertEqual(clean.returncode, 0, clean.stdout + clean.stderr)
+        outputs = self.outputs_dict()
+        self.assertEqual((outputs["exit-code"], outputs["has-changes"], outputs["refused"]), ("0", "false", "false"))
+        self.assertIn("### stoqctl plan: no changes", self.github.ours(12)[0]["body"])
+
+    def test_marker_text_in_shop_data_cannot_take_over_another_configurations_comment(self):
+        other = "<!-- stoqctl-plan: other -->"
+        other_id = self.github.add(12, other + "\n<!-- stoqctl-plan-of: %s -->\n### the other shop's plan\n" % HEAD, "github-actions[bot]")
+        # Shop staff renamed a plan: its name, shown in the plan, carries the other configuration's marker.
+        self.edit_state('"name": "Fall Drop — Preorder"', '"name": "%s"' % other)
+        result = self.action("plan")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn(other, read(self.outputs_dict()["markdown-file"]), "the plan shows the name as it is")
+        again = self.action("plan")
+        self.assertEqual(again.returncode, 0, again.stdout + again.stderr)
+        comments = {c["id"]: c["body"] for c in self.github.ours(12)}
+        self.assertEqual(len(comments), 2)
+        self.assertEqual(comments.pop(other_id), other + "\n<!-- stoqctl-plan-of: %s -->\n### the other shop's plan\n" % HEAD)
+        (ours,) = comments.values()
+        self.assertTrue(ours.startswith("<!-- stoqctl-plan: examples/shop -->\n"))
+        self.assertNotIn(other, ours)
+        self.assertIn("<!\u200b-- stoqctl-plan: other -->", ours)
+
+    def test_a_failed_run_after_a_good_one_marks_the_comment_outdated(self):
+        good = self.action("plan")
+        self.assertEqual(good.returncode, 0, good.stdout + good.stderr)
+        broken = self.broken_config()
+        pull_request_event(self.event, head=NEXT_HEAD)
+        self.env["GITHUB_RUN_ID"] = "4600"
+        result = self.action("plan", config=broken, comment_key="examples/shop")
+        self.assertEqual(result.returncode, 1)
+        outputs = self.outputs_dict()
+        self.assertEqual((outputs["exit-code"], outputs["outcome"], outputs["has-changes"], outputs["refused"]), ("1", "failed", "", ""))
+        self.assertRegex(result.stdout, r"(?m)^::error file=")
+        (comment,) = self.github.ours(12)
+        body = comment["body"]
+        self.assertIn("### stoqctl plan: outdated, the latest commit failed to plan", body)
+        self.assertIn("This is the plan of [`a1b2c3d`]", body)
+        self.assertIn("The latest commit, [`d4e5f60`](https://github.com/acme/shop/commit/%s), failed to plan (exit 1): "
+                      "see [run 4600](https://github.com/acme/shop/actions/runs/4600)" % NEXT_HEAD, body)
+        self.assertIn("No plan was made (exit 1)", body)
+        self.assertIn("### stoqctl plan: apply will proceed", body, "the earlier plan is kept, marked outdated")
+
+    def test_a_run_that_fails_before_stoqctl_runs_marks_the_comment_outdated(self):
+        self.action("plan")
+        pull_request_event(self.event, head=NEXT_HEAD)
+        # The install step failed: action.yml's last step runs this.
+        result = self.action("plan", "--after-failure")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        body = self.github.ours(12)[0]["body"]
+        self.assertIn("The latest commit, [`d4e5f60`]", body)
+        self.assertIn("The run stopped before stoqctl made a plan", body)
+
+    def test_a_plan_that_fails_with_no_earlier_comment_posts_the_failure_and_fails_the_step(self):
+        broken = self.broken_config()
+        result = self.action("plan", config=broken)
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(self.outputs_dict()["exit-code"], "1")
+        comment = self.github.ours(12)
+        self.assertEqual(len(comment), 1)
+        self.assertIn("### stoqctl plan: failed\n\nFailed to plan [`a1b2c3d`]", comment[0]["body"])
+        self.assertRegex(result.stdout, r"(?m)^::error file=")
+
+    def test_a_forks_pull_request_without_secrets_is_validated_not_planned_and_passes(self):
+        pull_request_event(self.event, head_repo="mallory/shop")
+        del self.env["STOQ_API_TOKEN"]
+        commented = {}
+        for read_only in (True, False):
+            self.github.read_only = read_only  # a fork's GITHUB_TOKEN cannot write; another token may
+            result = self.action("plan")
+            self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+            outputs = self.outputs_dict()
+            self.assertEqual((outputs["exit-code"], outputs["outcome"]), ("0", "fork-not-planned"))
+            self.assertEqual((outputs["has-changes"], outputs["refused"]), ("", ""))
+            self.assertFalse(os.path.exists(outputs["plan-file"]), "the shop was not read")
+            self.assertNotRegex(result.stdout + result.stderr, r"(?m)^::error")
+            self.assertIn("::notice title=stoqctl: not planned::This pull request comes from a fork", result.stdout)
+            commented[read_only] = (outputs["commented"], result.stdout)
+        self.assertEqual(commented[True][0], "false")
+        self.assertIn("stoqctl comment: no comment: POST", commented[True][1])
+        self.assertEqual(commented[False][0], "true")
+        body = self.github.ours(12)[0]["body"]
+        self.assertIn("### stoqctl plan: not planned (pull request from a fork)", body)
+        self.assertIn("could not read the shop", body)
+        self.assertIn("`gh pr checkout 12`", body)
+        self.assertIn("`stoqctl plan examples/shop`", body)
+        self.assertIn("not planned", read(self.summary))
+
+    def test_a_forks_invalid_configuration_is_still_an_error(self):
+        pull_request_event(self.event, head_repo="mallory/shop")
+        del self.env["STOQ_API_TOKEN"]
+        broken = self.broken_config()
+        result = self.action("plan", config=broken)
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(self.outputs_dict()["outcome"], "failed")
+        self.assertRegex(result.stdout, r"(?m)^::error file=")
+        self.assertIn("### stoqctl plan: failed", self.github.ours(12)[0]["body"])
 
     def test_apply_of_the_saved_plan_writes_the_report_then_the_shop_has_no_changes(self):
         planned = self.action("plan", comment="false")
@@ -333,18 +687,6 @@ class RunTests(unittest.TestCase):
         again = self.action("plan", comment="false")
         self.assertEqual(self.outputs_dict()["has-changes"], "false", again.stdout + again.stderr)
         self.assertEqual(self.github.requests, [])
-
-    def test_a_plan_that_fails_still_posts_the_failure_and_fails_the_step(self):
-        broken = os.path.join(self.dir, "broken")
-        os.makedirs(broken)
-        shutil.copy(os.path.join(ROOT, "examples", "invalid", "types.yaml"), broken)
-        result = self.action("plan", config=broken)
-        self.assertEqual(result.returncode, 1)
-        self.assertEqual(self.outputs_dict()["exit-code"], "1")
-        comment = self.github.ours(12)
-        self.assertEqual(len(comment), 1)
-        self.assertIn("failed", comment[0]["body"].lower())
-        self.assertRegex(result.stdout, r"(?m)^::error file=")
 
     def test_a_missing_plan_file_for_apply_is_a_clear_error(self):
         result = self.action("apply", plan_file=os.path.join(self.dir, "nope.json"))
