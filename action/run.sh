@@ -153,14 +153,15 @@ plan)
   exit "$rc"
   ;;
 apply)
-  target="$config"
+  target_args=("$config")
   if [ -n "${INPUT_PLAN_FILE:-}" ]; then
     [ -f "$INPUT_PLAN_FILE" ] || { echo "::error::plan-file $INPUT_PLAN_FILE does not exist; download the reviewed plan first"; exit 1; }
-    target="$INPUT_PLAN_FILE"
+    # A saved plan is applied with the configuration it was planned from (the checkout).
+    target_args=("$INPUT_PLAN_FILE" "$config")
   fi
   report="$out/apply-report.json"
   commands_off
-  "$stoqctl" apply "$target" "${args[@]}" "${extra[@]}" --report "$report" --color never 2>&1 | tee "$out/apply.txt"
+  "$stoqctl" apply "${target_args[@]}" "${args[@]}" "${extra[@]}" --report "$report" --color never 2>&1 | tee "$out/apply.txt"
   rc=${PIPESTATUS[0]}
   commands_on
   {

@@ -10,11 +10,18 @@ struct ApplyCommand: StoqctlCommand {
         abstract: "Make the shop match the configuration, or execute a saved plan.",
         discussion: """
             With configuration paths, plans exactly as `stoqctl plan` does, prints the
-            plan, then executes it. With one .json file written by `stoqctl plan --out`,
-            executes that plan: the file must be unmodified (its plan_hash is checked),
-            and every operation is compared with the live plan just before it is
-            written, on the values it was planned from. An operation whose target
-            changed since the plan is skipped as a conflict; the others proceed.
+            plan, then executes it. With a .json file written by `stoqctl plan --out`
+            first, followed by the configuration it was planned from (default: the
+            current directory), executes the reviewed part of that plan: the file must
+            be unmodified (its plan_hash is checked), the plan is made again from the
+            configuration and the live shop, and everything sent (targets, values,
+            request bodies) and every gate comes from that, never from the file. An
+            operation of the file the configuration does not declare refuses the whole
+            apply; one the shop changed under since the plan is a conflict, and so is
+            every operation compared with the live plan just before it is written, on
+            the values it was planned from; the others proceed. A saved plan applies
+            only at the endpoint it was planned against, chosen by the command line or
+            the environment, never by the file.
 
             Before anything is sent, the plan is measured against the safety gates of
             stoqctl.yaml (updates, deletes, policy_flips). A tripped gate refuses the
@@ -34,15 +41,17 @@ struct ApplyCommand: StoqctlCommand {
             EXAMPLES
               stoqctl apply examples/shop \\
                   --endpoint emulator:examples/shop/remote-state.json
-              stoqctl plan shop/ --out plan.json && stoqctl apply plan.json \\
+              stoqctl plan shop/ --out plan.json && stoqctl apply plan.json shop/ \\
                   --report report.json
-              stoqctl apply plan.json --allow-gate updates=3f9a1c2e7d4b5a60
+              stoqctl apply plan.json shop/ --allow-gate updates=3f9a1c2e7d4b5a60
               # with prune: true, delete unmanaged plans
               stoqctl apply shop/ --allow-deletes
 
             """ + ExitStatus.helpSection([.success, .failure, .refused, .conflict, .partialFailure, .usage]))
 
-    @Argument(help: "Configuration files or directories (default: the current directory), or one saved plan (.json).")
+    @Argument(
+        help:
+            "Configuration files or directories (default: the current directory), after a saved plan (.json) when applying one.")
     var paths: [String] = []
 
     @OptionGroup var planning: PlanningOptions
@@ -61,37 +70,38 @@ struct ApplyCommand: StoqctlCommand {
     )
     var wait = true
 
-    /// The saved plan named by the arguments, if they name one.
+    /// The saved plan named by the arguments, if they name one: the first, a .json file.
     var savedPlanPath: String? {
-        guard paths.count == 1, let path = paths.first, path.lowercased().hasSuffix(".json") else { return nil }
+        guard let path = paths.first, path.lowercased().hasSuffix(".json") else { return nil }
         return path
     }
 
+    /// The configuration paths: every argument after a saved plan.
+    var configPaths: [String] { savedPlanPath == nil ? paths : Array(paths.dropFirst()) }
+
     func validate() throws {
-        if paths.count > 1, paths.contains(where: { $0.lowercased().hasSuffix(".json") }) {
-            throw ValidationError("a saved plan (.json) is applied on its own, without configuration paths")
+        if configPaths.contains(where: { $0.lowercased().hasSuffix(".json") }) {
+            throw ValidationError(
+                "a saved plan (.json) comes first, followed by the configuration it was planned from: stoqctl apply plan.json shop/")
         }
         if savedPlanPath != nil, !planning.targets.isEmpty {
             throw ValidationError("--target cannot narrow a saved plan; plan again with --target")
-        }
-        if savedPlanPath != nil, planning.baseline != nil {
-            throw ValidationError("--baseline does not apply to a saved plan: it was attributed against the baseline it was made with")
         }
     }
 
     func execute() async -> ExitStatus {
         let console = Console(color: color)
         let slot = SessionSlot(remote, console: console)
+        var input = PlanRun.Input(config: readConfiguration(configPaths))
+        input.targets = planning.targets
+        input.budget = remote.budget
+        input.baseline = planning.baselineRef
+        input.readBaseline = BaselineReader.reader(for: configPaths)
         let source: ApplyRun.Source
         if let file = savedPlanPath {
             guard let text = readSavedPlan(file, console: console) else { return .failure }
-            source = .savedPlan(name: file, text: text)
+            source = .savedPlan(name: file, text: text, config: input)
         } else {
-            var input = PlanRun.Input(config: readConfiguration(paths))
-            input.targets = planning.targets
-            input.budget = remote.budget
-            input.baseline = planning.baselineRef
-            input.readBaseline = BaselineReader.reader(for: paths)
             source = .configuration(input)
         }
         let partial = PartialReport(path: report)

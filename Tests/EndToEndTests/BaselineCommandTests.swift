@@ -179,7 +179,7 @@ struct BaselineCommandTests {
         }
     }
 
-    @Test("a saved plan records its baseline's commit; applying it says so, and --baseline with a saved plan is refused")
+    @Test("a saved plan records its baseline's commit; applying it needs --baseline naming that commit, and says so")
     func savedPlan() async throws {
         let repo = try GitShop()
         let head = try repo.git(["rev-parse", "HEAD"])
@@ -190,9 +190,14 @@ struct BaselineCommandTests {
         #expect(saved.contains(#""commit": "\#(head)""#))
         #expect(saved.contains(#""changes_from_config": 1"#))
 
-        let refused = try await repo.run(["apply", "plan.json", "--baseline", "HEAD"])
-        #expect(refused.status == 64)
-        let apply = try await repo.run(["apply", "plan.json", "--report", "report.json"])
+        let before = try repo.shop.stateText()
+        let refused = try await repo.run(["apply", "plan.json", "shop"])
+        #expect(refused.status == 1)
+        #expect(
+            refused.stderr.contains(
+                "it was attributed against the baseline HEAD (\(head.prefix(12))) and this apply is attributed without one"))
+        #expect(try repo.shop.stateText() == before, "nothing was sent")
+        let apply = try await repo.run(["apply", "plan.json", "shop", "--baseline", "HEAD", "--report", "report.json"])
         #expect(apply.status == 0, "\(apply.stderr)")
         #expect(apply.stdout.contains("attributed against the baseline HEAD (\(head.prefix(12)))"))
         let report = try String(contentsOf: repo.dir.appendingPathComponent("report.json"), encoding: .utf8)

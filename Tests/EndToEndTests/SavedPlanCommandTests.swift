@@ -80,13 +80,13 @@ struct SavedPlanCommandTests {
     func savedPlanApplies() async throws {
         let shop = try GateShop(changed: 2)
         _ = try await shop.savePlan()
-        let apply = try await shop.run(["apply", "plan.json", "--report", "report.json"])
+        let apply = try await shop.run(["apply", "plan.json", "shop", "--report", "report.json"])
         #expect(apply.status == 0, "\(apply.stderr)")
         #expect(apply.stdout.contains("Applying the saved plan plan.json (sha256:"))
         #expect(apply.stdout.contains("2 applied, 0 failed, 0 skipped, 0 conflicts."))
-        let again = try await shop.run(["apply", "plan.json"])
+        let again = try await shop.run(["apply", "plan.json", "shop"])
         #expect(again.status == 0)
-        #expect(again.stdout.contains("= update plan-1: already in place: every planned field has its new value"))
+        #expect(again.stdout.contains("= update plan-1: already in place: planning now finds nothing to do for it"), "\(again.stdout)")
         let plan = try await shop.run(["plan", "shop", "--detailed-exitcode"])
         #expect(plan.status == 0)
         #expect(plan.stdout.hasPrefix("No changes."))
@@ -132,7 +132,7 @@ struct SavedPlanCommandTests {
         // Staff rename plan-1 in the dashboard after the plan was reviewed.
         let edited = try shop.stateText().replacingOccurrences(of: #""name": "Plan 1""#, with: #""name": "Plan 1 by staff""#)
         try edited.write(to: shop.state, atomically: true, encoding: .utf8)
-        let apply = try await shop.run(["apply", "plan.json", "--report", "report.json"])
+        let apply = try await shop.run(["apply", "plan.json", "shop", "--report", "report.json"])
         #expect(apply.status == 4, "\(apply.stderr)")
         #expect(
             apply.stdout.contains(
@@ -154,22 +154,23 @@ struct SavedPlanCommandTests {
         let before = try shop.stateText()
 
         try original.replacingOccurrences(of: "Plan 2 (new)", with: "Plan 2 (evil)").write(to: file, atomically: true, encoding: .utf8)
-        let tampered = try await shop.run(["apply", "plan.json"])
+        let tampered = try await shop.run(["apply", "plan.json", "shop"])
         #expect(tampered.status == 1)
         #expect(tampered.stderr.contains("error: plan.json: plan_hash does not match the content"))
         #expect(tampered.stderr.contains("nothing was sent"))
 
         try original.replacingOccurrences(of: #""format_version": 1"#, with: #""format_version": 7"#).write(
             to: file, atomically: true, encoding: .utf8)
-        let version = try await shop.run(["apply", "plan.json"])
+        let version = try await shop.run(["apply", "plan.json", "shop"])
         #expect(version.status == 1)
         #expect(version.stderr.contains("unknown format_version 7"))
 
         try original.write(to: file, atomically: true, encoding: .utf8)
         let elsewhere = try await Stoqctl.run(
-            ["apply", "plan.json", "--endpoint", "emulator:new:\(shop.dir.appendingPathComponent("other.json").path)"], in: shop.dir)
+            ["apply", "plan.json", "shop", "--endpoint", "emulator:new:\(shop.dir.appendingPathComponent("other.json").path)"], in: shop.dir
+        )
         #expect(elsewhere.status == 1)
-        #expect(elsewhere.stderr.contains("was planned against emulator:\(shop.state.path), but this apply would write to emulator:"))
+        #expect(elsewhere.stderr.contains("was planned against emulator:\(shop.state.path), but this apply writes to emulator:"))
         #expect(try shop.stateText() == before)
     }
 
@@ -191,7 +192,7 @@ struct SavedPlanCommandTests {
         #expect(pinned.stdout.contains("Safety gate `updates` is let through by --allow-gate updates=\(hash)"))
         let before = try shop.stateText()
 
-        let refused = try await shop.run(["apply", "plan.json", "--report", "report.json"])
+        let refused = try await shop.run(["apply", "plan.json", "shop", "--report", "report.json"])
         #expect(refused.status == 3)
         #expect(
             refused.stderr.contains(
@@ -202,18 +203,18 @@ struct SavedPlanCommandTests {
         let report = try String(contentsOf: shop.dir.appendingPathComponent("report.json"), encoding: .utf8)
         #expect(report.contains(#""skipped": 5"#))
 
-        let wrongPin = try await shop.run(["apply", "plan.json", "--allow-gate", "updates=0123456789abcdef"])
+        let wrongPin = try await shop.run(["apply", "plan.json", "shop", "--allow-gate", "updates=0123456789abcdef"])
         #expect(wrongPin.status == 3)
         #expect(wrongPin.stderr.contains("--allow-gate updates=0123456789abcdef is pinned to another plan"))
         #expect(try shop.stateText() == before)
 
-        let otherGate = try await shop.run(["apply", "plan.json", "--allow-gate", "deletes=\(hash)"])
+        let otherGate = try await shop.run(["apply", "plan.json", "shop", "--allow-gate", "deletes=\(hash)"])
         #expect(otherGate.status == 3)
 
         let fresh = try await shop.run(["apply", "shop"])
         #expect(fresh.status == 3, "a fresh apply is gated too")
 
-        let allowed = try await shop.run(["apply", "plan.json", "--allow-gate", "updates=\(hash)"])
+        let allowed = try await shop.run(["apply", "plan.json", "shop", "--allow-gate", "updates=\(hash)"])
         #expect(allowed.status == 0, "\(allowed.stderr)")
         #expect(allowed.stderr.contains("warning: safety gate `updates` is let through by --allow-gate updates=\(hash)"))
         #expect(allowed.stdout.contains("5 applied"))
@@ -223,11 +224,11 @@ struct SavedPlanCommandTests {
     func deletesNeedTheFlag() async throws {
         let shop = try GateShop(changed: 0, prune: true)
         _ = try await shop.savePlan(["--allow-deletes"])
-        let refused = try await shop.run(["apply", "plan.json"])
+        let refused = try await shop.run(["apply", "plan.json", "shop"])
         #expect(refused.status == 3)
         #expect(refused.stderr.contains("error: the plan deletes 1 plan; deletes need --allow-deletes"))
         #expect(try shop.stateText().contains("Leftover"))
-        let allowed = try await shop.run(["apply", "plan.json", "--allow-deletes"])
+        let allowed = try await shop.run(["apply", "plan.json", "shop", "--allow-deletes"])
         #expect(allowed.status == 0, "\(allowed.stderr)")
         #expect(allowed.stdout.contains("✓ delete leftover"))
     }

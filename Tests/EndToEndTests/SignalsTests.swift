@@ -60,7 +60,7 @@ struct SignalsTests {
             try await run(["plan", "shop", "--format", format, "--endpoint", flagURL, "--token-file", "token", "--debug"])
         }
         try await run(["plan", "shop", "--out", "plan.json", "--endpoint", flagURL, "--token-file", "token"])
-        try await run(["apply", "plan.json", "--report", "report.json", "--endpoint", flagURL, "--token-file", "token", "--debug"])
+        try await run(["apply", "plan.json", "shop", "--report", "report.json", "--endpoint", flagURL, "--token-file", "token", "--debug"])
         try await run(["export", "--endpoint", flagURL, "--debug"])
         try await run(["export", "--out", "exported", "--endpoint", flagURL])
         // Nothing listening: every retry line (with --debug) and the final connection error.

@@ -89,11 +89,12 @@ struct TourTests {
         try await tour.run("save-a-plan", ["plan", "examples/shop", "--out", "plan.json"] + endpoint)
         try tour.edit("shop-state.json", replacing: "Ships late October", with: "Ships in November (staff)")
         try await tour.run(
-            "apply-a-stale-plan", ["apply", "plan.json", "--report", "report.json"] + endpoint,
+            "apply-a-stale-plan", ["apply", "plan.json", "examples/shop", "--report", "report.json"] + endpoint,
             note: "someone changed fall-drop-2026's shipping_text in STOQ after the plan was made")
         try tour.resetShop()
         try await tour.run("save-the-plan-again", ["plan", "examples/shop", "--out", "plan.json"] + endpoint)
         try tour.edit("plan.json", replacing: #""after": "Ships mid-October""#, with: #""after": "Ships whenever""#)
-        try await tour.run("apply-a-tampered-plan", ["apply", "plan.json"] + endpoint, note: "plan.json was edited after plan wrote it")
+        try await tour.run(
+            "apply-a-tampered-plan", ["apply", "plan.json", "examples/shop"] + endpoint, note: "plan.json was edited after plan wrote it")
     }
 }

@@ -11,8 +11,10 @@ public enum ApplyRun {
     public enum Source: Sendable {
         /// Plan the configuration now (a fresh apply).
         case configuration(PlanRun.Input)
-        /// A plan saved by `stoqctl plan --out`: its name (for messages) and its text.
-        case savedPlan(name: String, text: String)
+        /// A plan saved by `stoqctl plan --out`: its name (for messages), its text, and the
+        /// configuration being applied, from which the plan is made again and checked
+        /// (``SavedPlanCheck``): the file chooses nothing that is sent.
+        case savedPlan(name: String, text: String, config: PlanRun.Input)
     }
 
     /// What an apply run needs besides the shop.
@@ -66,89 +68,163 @@ public enum ApplyRun {
         public var status: ExitStatus = .success
     }
 
+    /// A plan ready to judge and execute.
+    struct Prepared {
+        /// The plan the gates measure: planned now from the configuration and the live shop.
+        var judged: Plan
+        /// What is executed: `judged`, or for a saved plan its reviewed operations only.
+        var executed: Plan
+        /// The hash overrides are pinned to: the judged plan's, or the saved plan's (what the
+        /// reviewer saw).
+        var hash: String
+        var connection: ShopConnection
+        var mode: Applier.Mode
+        var saved: String?
+        /// Saved plans: reviewed operations the shop changed under, and operations not reviewed.
+        var changedSinceReview: [PlanOperation] = []
+        var inPlace: [PlanOperation] = []
+        var notReviewed: [PlanOperation] = []
+    }
+
     /// Runs an apply against the shop `connect` opens; `events` hears progress.
     public static func run(
         _ input: Input, connect: Connect, events: @escaping @Sendable (Event) async -> Void = { _ in }
     ) async -> Outcome {
         var outcome = Outcome()
-        let plan: Plan
-        let hash: String
-        var connection: ShopConnection
-        let mode: Applier.Mode
-        var saved: String?
+        let prepared: Prepared
         switch input.source {
-        case .configuration(var planInput):
-            planInput.overrides = input.overrides
-            planInput.allowDeletes = input.allowDeletes
-            let config = ConfigPipeline.run(planInput.config)
-            outcome.config = config
-            outcome.diagnostics = config.diagnostics
-            guard !config.hasErrors else { return outcome.stopped(.failure) }
-            let baseline: Baseline?
-            switch await RunSteps.loadBaseline(planInput.baseline, settings: config.desired.settings, read: planInput.readBaseline) {
-            case .failure(let failure):
-                outcome.baselineSources = failure.sources
-                outcome.diagnostics += failure.context
-                return outcome.stopped(by: failure)
-            case .success(let (loaded, sources)):
-                baseline = loaded
-                outcome.baselineSources = sources
+        case .configuration(let planInput):
+            guard let fresh = await planFresh(planInput, input, connect: connect, outcome: &outcome) else { return outcome }
+            prepared = Prepared(
+                judged: fresh.plan, executed: fresh.plan, hash: PlanJSON.hash(fresh.plan), connection: fresh.connection, mode: .fresh)
+        case .savedPlan(let name, let text, let planInput):
+            guard let ready = await prepareSaved(name, text, planInput, input, connect: connect, outcome: &outcome) else {
+                return outcome
             }
-            do {
-                connection = try await connect(config.desired.settings, nil)
-            } catch {
-                return outcome.stopped(by: error)
-            }
-            // What is written is planned from live reads only, never from kept bodies.
-            connection.cache = nil
-            let planned = await PlanRun.plan(
-                config, planInput, baseline: baseline, connection: connection,
-                outcome: PlanRun.Outcome(config: config, diagnostics: config.diagnostics))
-            outcome.diagnostics = planned.diagnostics
-            guard let fresh = planned.plan, let verdict = planned.verdict else { return outcome.stopped(planned.failure ?? .failure) }
-            plan = fresh
-            hash = verdict.planHash
-            mode = .fresh
-        case .savedPlan(let name, let text):
-            let decoded: (plan: Plan, hash: String)
-            do {
-                decoded = try PlanJSON.decode(text)
-            } catch {
-                outcome.diagnostics.append(Diagnostic(.savedPlanRefused, "\(name): \(error.message); nothing was sent", at: nil))
-                return outcome.stopped(.failure)
-            }
-            (plan, hash) = decoded
-            do {
-                connection = try await connect(nil, plan.endpoint)
-            } catch {
-                return outcome.stopped(by: error)
-            }
-            if let planned = plan.endpoint, planned != connection.endpoint {
-                outcome.diagnostics.append(
-                    Diagnostic(
-                        .savedPlanRefused,
-                        "\(name) was planned against \(planned), but this apply would write to \(connection.endpoint); apply it where it was planned, or plan again; nothing was sent",
-                        at: nil))
-                return outcome.stopped(.failure)
-            }
-            if let source = plan.policySource, connection.policies == nil,
-                plan.operations.contains(where: { $0.kind == .setInventoryPolicy })
-            {
-                outcome.diagnostics.append(
-                    Diagnostic(
-                        .missingShopifyCredentials,
-                        "\(name) compared inventory policies with Shopify (\(source)); apply checks them again before sending, so it needs the Shopify shop and token too; nothing was sent",
-                        at: nil))
-                return outcome.stopped(.failure)
-            }
-            mode = .compareAndSet
-            saved = name
+            prepared = ready
         }
+        return await execute(prepared, input, outcome: outcome, events: events)
+    }
+
+    /// Loads the configuration and its baseline, connects, and plans from live reads.
+    static func planFresh(_ planInput: PlanRun.Input, _ input: Input, connect: Connect, outcome: inout Outcome) async -> (
+        plan: Plan, connection: ShopConnection
+    )? {
+        var planInput = planInput
+        planInput.overrides = input.overrides
+        planInput.allowDeletes = input.allowDeletes
+        let config = ConfigPipeline.run(planInput.config)
+        outcome.config = config
+        outcome.diagnostics = config.diagnostics
+        guard !config.hasErrors else {
+            outcome.status = .failure
+            return nil
+        }
+        let baseline: Baseline?
+        switch await RunSteps.loadBaseline(planInput.baseline, settings: config.desired.settings, read: planInput.readBaseline) {
+        case .failure(let failure):
+            outcome.baselineSources = failure.sources
+            outcome.diagnostics += failure.context
+            outcome = outcome.stopped(by: failure)
+            return nil
+        case .success(let (loaded, sources)):
+            baseline = loaded
+            outcome.baselineSources = sources
+        }
+        var connection: ShopConnection
+        do {
+            connection = try await connect(config.desired.settings, nil)
+        } catch {
+            outcome = outcome.stopped(by: error)
+            return nil
+        }
+        // What is written is planned from live reads only, never from kept bodies.
+        connection.cache = nil
+        let planned = await PlanRun.plan(
+            config, planInput, baseline: baseline, connection: connection,
+            outcome: PlanRun.Outcome(config: config, diagnostics: config.diagnostics))
+        outcome.diagnostics = planned.diagnostics
         outcome.shop = connection.description
-        let verdict = Safety.verdict(for: plan, planHash: hash, overrides: input.overrides, allowDeletes: input.allowDeletes)
+        guard let plan = planned.plan else {
+            outcome.status = planned.failure ?? .failure
+            return nil
+        }
+        return (plan, connection)
+    }
+
+    /// A saved plan: decoded, its endpoint checked against where this apply writes, the plan made
+    /// again from the configuration and the live shop, and the two reconciled.
+    static func prepareSaved(
+        _ name: String, _ text: String, _ planInput: PlanRun.Input, _ input: Input, connect: Connect, outcome: inout Outcome
+    ) async -> Prepared? {
+        let saved: Plan
+        let hash: String
+        do {
+            (saved, hash) = try PlanJSON.decode(text)
+        } catch {
+            outcome.refuse(name, error.message)
+            return nil
+        }
+        guard let fresh = await planFresh(planInput, input, connect: connect, outcome: &outcome) else { return nil }
+        if let recorded = saved.baseline, fresh.plan.baseline?.commit != recorded.commit {
+            let now = fresh.plan.baseline.map { "against \($0.description)" } ?? "without one"
+            outcome.refuse(
+                name,
+                "it was attributed against the baseline \(recorded.description) and this apply is attributed \(now); apply it with --baseline naming the same commit, so the gates count what they counted in review"
+            )
+            return nil
+        }
+        if let planned = saved.endpoint, planned != fresh.connection.endpoint {
+            outcome.refuse(
+                name,
+                "it was planned against \(planned), but this apply writes to \(fresh.connection.endpoint); a saved plan applies only where it was planned, and only where the command line or the environment points"
+            )
+            return nil
+        }
+        if let source = saved.policySource, fresh.connection.policies == nil,
+            saved.operations.contains(where: { $0.kind == .setInventoryPolicy })
+        {
+            outcome.diagnostics.append(
+                Diagnostic(
+                    .missingShopifyCredentials,
+                    "\(name) compared inventory policies with Shopify (\(source)); apply checks them again before sending, so it needs the Shopify shop and token too; nothing was sent",
+                    at: nil))
+            outcome.status = .failure
+            return nil
+        }
+        guard let desired = outcome.config?.desired else { return nil }
+        let check = SavedPlanCheck.reconcile(saved: saved, fresh: fresh.plan, desired: desired)
+        if let refusal = check.refusal {
+            outcome.refuse(name, "the configuration being applied does not declare what it does: \(refusal)")
+            return nil
+        }
+        var executed = check.plan
+        executed.baseline = saved.baseline
+        // Deletes the review showed but this apply may not make are judged, so the gate refuses them.
+        var judged = fresh.plan
+        let blocked = Dictionary(fresh.plan.blockedDeletes.map { ($0.plan.internalName, $0) }, uniquingKeysWith: { a, _ in a })
+        for op in check.inPlace where op.kind == .delete {
+            guard let held = blocked[op.plan.internalName] else { continue }
+            judged.operations.append(Safety.admitDeletes([held], allowDeletes: true).operations[0])
+        }
+        return Prepared(
+            judged: judged, executed: executed, hash: hash, connection: fresh.connection, mode: .compareAndSet, saved: name,
+            changedSinceReview: check.changedSinceReview, inPlace: check.inPlace.filter { blocked[$0.plan.internalName] == nil },
+            notReviewed: check.notReviewed)
+    }
+
+    /// Judges the plan, then executes it unless a gate refuses.
+    static func execute(_ prepared: Prepared, _ input: Input, outcome: Outcome, events: @escaping @Sendable (Event) async -> Void) async
+        -> Outcome
+    {
+        var outcome = outcome
+        let plan = prepared.executed
+        let hash = prepared.hash
+        outcome.shop = prepared.connection.description
+        let verdict = Safety.verdict(for: prepared.judged, planHash: hash, overrides: input.overrides, allowDeletes: input.allowDeletes)
         outcome.plan = plan
         outcome.verdict = verdict
-        await events(.planned(plan, verdict, saved: saved))
+        await events(.planned(plan, verdict, saved: prepared.saved))
         outcome.diagnostics += verdict.notices.map { Diagnostic(.gateOverridden, $0, at: nil) }
         guard !verdict.refuses else {
             for refusal in verdict.refusals {
@@ -160,23 +236,32 @@ public enum ApplyRun {
             outcome.report?.baseline = plan.baseline
             return outcome.stopped(.refused)
         }
-        guard !plan.operations.isEmpty else {
-            var empty = ApplyReport(items: [], seconds: 0)
-            empty.planHash = hash
-            empty.baseline = plan.baseline
-            outcome.report = empty
-            return outcome
+        let unsent = unsentItems(prepared, after: plan.operations.count)
+        let total = plan.operations.count + unsent.count
+        outcome.diagnostics += prepared.notReviewed.map { op in
+            Diagnostic(
+                .conflict,
+                "\(SavedPlanCheck.describe(op)): planning now finds this change, which the saved plan does not hold (the shop changed since the review); not sent",
+                at: nil)
         }
-        await events(.applying(operations: plan.operations.count))
-        let sequencer = InPlanOrder(total: plan.operations.count, events: events)
-        let applier = Applier(client: connection.client, policies: connection.policies, verifyPolicies: input.verifyPolicies)
-        var report = await applier.apply(plan, mode: mode) { item, _, _ in
-            await sequencer.add(item)
+        var report = ApplyReport(items: [], seconds: 0)
+        if total > 0 { await events(.applying(operations: total)) }
+        let connection = prepared.connection
+        if !plan.operations.isEmpty {
+            let sequencer = InPlanOrder(total: total, events: events)
+            let applier = Applier(client: connection.client, policies: connection.policies, verifyPolicies: input.verifyPolicies)
+            report = await applier.apply(plan, mode: prepared.mode) { item, _, _ in
+                await sequencer.add(item)
+            }
+            report.estimatedSeconds = plan.estimatedSeconds
+            report.figures = await connection.client.governor.statistics
+        }
+        for item in unsent {
+            report.items.append(item)
+            await events(.finished(item, done: item.index + 1, total: total))
         }
         report.planHash = hash
         report.baseline = plan.baseline
-        report.estimatedSeconds = plan.estimatedSeconds
-        report.figures = await connection.client.governor.statistics
         outcome.report = report
         for item in report.items where item.status == .failed || item.status == .conflict {
             let what = "\(item.operation.kind.rawValue) \(item.operation.plan.internalName): \(item.message ?? "")"
@@ -185,7 +270,7 @@ public enum ApplyRun {
                 ? .conflict : (item.message?.hasPrefix("after the job finished") == true ? .policyNotApplied : .operationFailed)
             outcome.diagnostics.append(Diagnostic(code, what, at: nil))
         }
-        if report.count(.conflict) > 0 {
+        if report.count(.conflict) > 0 || !prepared.notReviewed.isEmpty {
             outcome.diagnostics.append(
                 Diagnostic(
                     .conflict, "STOQ changed since the plan was made; the conflicting operations were not sent. Plan again and review",
@@ -196,9 +281,30 @@ public enum ApplyRun {
         }
         return outcome
     }
+
+    /// Saved plans: the reviewed operations not sent, numbered after the executed ones: those the
+    /// shop already has (in place) and those it changed under since the review (conflicts).
+    static func unsentItems(_ prepared: Prepared, after executed: Int) -> [ApplyReport.Item] {
+        let inPlace = prepared.inPlace.map { op in
+            (op, OperationStatus.applied, "already in place: planning now finds nothing to do for it")
+        }
+        let changed = prepared.changedSinceReview.map { op in
+            (op, OperationStatus.conflict, "the shop changed since the review: planning now makes it differently; not sent")
+        }
+        return (inPlace + changed).enumerated().map { offset, entry in
+            ApplyReport.Item(
+                index: executed + offset, operation: entry.0, status: entry.1, message: entry.2, planID: entry.0.plan.id, adopted: false)
+        }
+    }
 }
 
 extension ApplyRun.Outcome {
+    /// Stops a saved plan's apply before anything is sent.
+    mutating func refuse(_ name: String, _ message: String) {
+        diagnostics.append(Diagnostic(.savedPlanRefused, "\(name): \(message); nothing was sent", at: nil))
+        status = .failure
+    }
+
     func stopped(_ status: ExitStatus) -> Self {
         var copy = self
         copy.status = status
