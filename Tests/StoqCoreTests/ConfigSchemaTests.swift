@@ -23,7 +23,7 @@ struct ConfigSchemaTests {
         let settings = try #require(ConfigSchema.settings["properties"]?.objectValue)
         #expect(settings.map(\.0) == ConfigLoader.settingsTopLevel)
         let safety = try #require(ConfigSchema.settings["properties"]?["safety"]?["properties"]?.objectValue)
-        #expect(safety.map(\.0) == SafetySettings.thresholds.map(\.key))
+        #expect(safety.map(\.0) == ConfigLoader.safetyKeys)
     }
 
     @Test("every settings example loads without a diagnostic and changes the settings")

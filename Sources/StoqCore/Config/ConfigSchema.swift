@@ -243,15 +243,28 @@ public enum ConfigSchema {
                 ("examples", .array([.object([("fall-drop-2026", .object([("ignore_fields", .array([.string("name")]))]))])])),
             ])
         case "safety":
+            let approval: JSONValue = .object([
+                ("type", .string("object")),
+                (
+                    "properties",
+                    .object([
+                        ("gate", .object([("enum", .array(SafetyGate.allCases.map { .string($0.rawValue) }))])),
+                        ("change", .object([("type", .string("string")), ("pattern", .string("^[0-9A-Fa-f]{8,16}$"))])),
+                        ("note", .object([("type", .string("string"))])),
+                    ])
+                ),
+                ("required", .array([.string("gate"), .string("change")])),
+                ("additionalProperties", .bool(false)),
+            ])
             return object(
-                "Safety gates: apply refuses a plan over any of them unless --allow-gate NAME is given.",
+                "Safety gates: apply refuses a plan over any of them unless an approval below or --allow-gate NAME=HASH lets it through.",
                 SafetySettings.thresholds.map { threshold in
                     let members: [(String, JSONValue)] =
                         threshold.isPercent
                         ? [("type", .string("number")), ("minimum", .integer(0)), ("maximum", .integer(100))]
                         : [("type", .string("integer")), ("minimum", .integer(0))]
                     return (threshold.key, .object(members))
-                },
+                } + [("approvals", .object([("type", .string("array")), ("items", approval)]))],
                 example: .object(SafetySettings.thresholds.prefix(1).map { ($0.key, .integer(25)) }))
         case "chunks":
             return object(

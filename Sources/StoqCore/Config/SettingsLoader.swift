@@ -94,7 +94,11 @@ extension ConfigLoader {
     static func safety(_ reader: inout NodeReader, _ node: YAMLNode) -> SafetySettings {
         var s = SafetySettings()
         let thresholds = SafetySettings.thresholds
-        for entry in reader.entries(of: node, what: "`safety`", allowed: thresholds.map(\.key)) ?? [] {
+        for entry in reader.entries(of: node, what: "`safety`", allowed: safetyKeys) ?? [] {
+            if entry.key == "approvals" {
+                s.approvals = approvals(&reader, entry.value)
+                continue
+            }
             guard let threshold = thresholds.first(where: { $0.key == entry.key }) else { continue }
             let what = "safety.\(entry.key)"
             if threshold.isPercent {
@@ -106,6 +110,58 @@ extension ConfigLoader {
             }
         }
         return s
+    }
+
+    /// Keys of `safety:`: the thresholds, then the approvals.
+    static let safetyKeys = SafetySettings.thresholds.map(\.key) + ["approvals"]
+
+    /// `safety.approvals`: a list of `{gate, change, note}`.
+    static func approvals(_ reader: inout NodeReader, _ node: YAMLNode) -> [SafetyApproval] {
+        guard case .sequence(let items) = node.content else {
+            reader.report(
+                .typeMismatch, "`safety.approvals` must be a list of {gate, change}, but this is \(reader.describe(node))", at: node)
+            return []
+        }
+        var result: [SafetyApproval] = []
+        for item in items {
+            var gate: SafetyGate?
+            var change: String?
+            var note: String?
+            let entries = reader.entries(of: item, what: "an entry of `safety.approvals`", allowed: ["gate", "change", "note"]) ?? []
+            for entry in entries {
+                guard let text = reader.string(entry, what: "safety.approvals.\(entry.key)", allowEmpty: false) else { continue }
+                switch entry.key {
+                case "gate":
+                    gate = SafetyGate(rawValue: text)
+                    if gate == nil {
+                        let names = SafetyGate.allCases.map(\.rawValue)
+                        reader.report(
+                            .invalidEnumValue,
+                            "`\(text)` is not a safety gate (expected one of: \(names.joined(separator: ", ")))\(Suggest.hint(for: text, in: names))",
+                            at: entry.value)
+                    }
+                case "change":
+                    let digest = text.lowercased()
+                    if (8...16).contains(digest.count), digest.allSatisfy(\.isHexDigit) {
+                        change = digest
+                    } else {
+                        reader.report(
+                            .invalidEnumValue,
+                            "`safety.approvals.change` must be the change digest a refused plan prints (8 to 16 hex digits), but is `\(text)`",
+                            at: entry.value)
+                    }
+                default: note = text
+                }
+            }
+            if case .mapping = item.content {
+                for (key, why) in [("gate", "the safety gate it lets through"), ("change", "the change digest the refused plan prints")]
+                where !entries.contains(where: { $0.key == key }) {
+                    reader.report(.missingRequiredKey, "an approval needs `\(key)`: \(why)", at: item)
+                }
+            }
+            if let gate, let change { result.append(SafetyApproval(gate: gate, change: change, note: note)) }
+        }
+        return result
     }
 
     /// Keys of `limits:`.

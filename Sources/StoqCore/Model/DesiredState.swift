@@ -101,6 +101,8 @@ public struct SafetySettings: Sendable, Hashable {
     public var maxContinueFlips: Int64 = 0
     /// Below this many managed plans the percentage gates do not apply.
     public var minManagedPlans: Int64 = 10
+    /// `safety.approvals`: reviewed approvals of gates for one configuration change each.
+    public var approvals: [SafetyApproval] = []
 
     /// Defaults.
     public init() {}
@@ -133,6 +135,29 @@ public struct SafetySettings: Sendable, Hashable {
             key: "min_managed_plans", isPercent: false, value: { DecimalNumber($0.minManagedPlans) },
             set: { $0.minManagedPlans = Int64($1.description) ?? $0.minManagedPlans }),
     ]
+}
+
+/// One entry of `safety.approvals` in stoqctl.yaml: a gate let through for one configuration
+/// change, written in the pull request that makes the change and reviewed with it.
+///
+/// `change` is the change digest a refused plan prints for the gate (``Safety/changeDigest(_:gate:)``):
+/// a digest of what the configuration changed since the baseline, not of the plan, so the plan made
+/// again on merge against the live shop still matches it. A later change to the same plans makes
+/// another digest, so an approval never carries over.
+public struct SafetyApproval: Sendable, Hashable {
+    /// The gate it lets through.
+    public var gate: SafetyGate
+    /// Lowercase hex prefix of the change digest (8 to 16 digits).
+    public var change: String
+    /// Why, as the reviewer wrote it (shown with the notice).
+    public var note: String?
+
+    /// Creates an approval.
+    public init(gate: SafetyGate, change: String, note: String? = nil) {
+        self.gate = gate
+        self.change = change
+        self.note = note
+    }
 }
 
 /// How many ids go into one membership or policy call.

@@ -380,6 +380,9 @@ public struct Plan: Sendable, Hashable {
     public var policiesChecked: Int
     /// The baseline the differences are attributed against, when there is one.
     public var baseline: BaselineInfo?
+    /// How the configuration changed its own safety settings since the baseline: thresholds and
+    /// approvals a reviewer approves along with the change (empty without a baseline).
+    public var permissionChanges: [PermissionChange] = []
 
     /// Creates a plan (operations are sorted into run order).
     public init(

@@ -67,6 +67,12 @@ public enum PlanJSON {
         static let managedPlans = "managed_plans"
         static let thresholds = "thresholds"
         static let gates = "gates"
+        static let approvals = "approvals"
+        static let permissionChanges = "permission_changes"
+        static let setting = "setting"
+        static let loosens = "loosens"
+        static let change = "change"
+        static let note = "note"
         static let gate = "gate"
         static let count = "count"
         static let allowed = "allowed"
@@ -114,7 +120,20 @@ public enum PlanJSON {
             (Key.deletesNeedingAllowDeletes, .array(plan.blockedDeletes.map(remotePlan))),
             (Key.unmanagedPlans, .array(plan.unmanaged.map(remotePlan))),
             (Key.targets, .array(plan.targets.map(JSONValue.string))),
-        ]
+        ] + permissionChanges(plan)
+    }
+
+    /// `permission_changes`, only when the configuration changed its own safety settings since the
+    /// baseline (older plans and plans without such a change do not have the member).
+    static func permissionChanges(_ plan: Plan) -> [(String, JSONValue)] {
+        guard !plan.permissionChanges.isEmpty else { return [] }
+        let changes: [JSONValue] = plan.permissionChanges.map { c in
+            .object([
+                (Key.setting, .string(c.setting)), (Key.before, .string(c.before)), (Key.after, .string(c.after)),
+                (Key.loosens, .bool(c.loosens)),
+            ])
+        }
+        return [(Key.permissionChanges, .array(changes))]
     }
 
     /// `sha256:…` over the compact rendering of `body`.
@@ -314,16 +333,32 @@ public enum PlanJSON {
     static func safety(_ plan: Plan) -> JSONValue {
         let s = plan.safety
         let gates: [JSONValue] = Safety.check(plan).map { c in
-            .object([
+            var members: [(String, JSONValue)] = [
                 (Key.gate, .string(c.gate.rawValue)), (Key.count, .integer(Int64(c.count))), (Key.allowed, .integer(Int64(c.allowed))),
                 (Key.applies, .bool(c.applies)), (Key.tripped, .bool(c.tripped)), (Key.unverified, .integer(Int64(c.unverified))),
-            ])
+            ]
+            // What an approval of this gate names (only where one is needed).
+            if c.tripped { members.append((Key.change, .string(Safety.changeDigest(plan, gate: c.gate)))) }
+            return .object(members)
         }
-        return .object([
+        var members: [(String, JSONValue)] = [
             (Key.managedPlans, .integer(Int64(plan.managedPlans))),
             (Key.thresholds, .object(SafetySettings.thresholds.map { ($0.key, .number($0.value(s).description)) })),
             (Key.gates, .array(gates)),
-        ])
+        ]
+        if !s.approvals.isEmpty {
+            members.append(
+                (
+                    Key.approvals,
+                    .array(
+                        s.approvals.map { a in
+                            .object(
+                                [(Key.gate, .string(a.gate.rawValue)), (Key.change, .string(a.change))]
+                                    + (a.note.map { [(Key.note, JSONValue.string($0))] } ?? []))
+                        })
+                ))
+        }
+        return .object(members)
     }
 
     /// Walks the document, naming the JSON path of anything it cannot read.
@@ -523,6 +558,16 @@ public enum PlanJSON {
                     ? try decimal(thresholds, threshold.key, p) : DecimalNumber(try integer(thresholds, threshold.key, p))
                 threshold.set(&safety, value)
             }
+            if safetyJSON[Key.approvals] != nil {
+                for (i, a) in try array(safetyJSON, Key.approvals, ".\(Key.safety)").enumerated() {
+                    let path = ".\(Key.safety).\(Key.approvals)[\(i)]"
+                    guard let gate = SafetyGate(rawValue: try string(a, Key.gate, path)) else {
+                        throw fail("\(path).\(Key.gate)", "unknown gate")
+                    }
+                    let note = a[Key.note] == nil ? nil : try string(a, Key.note, path)
+                    safety.approvals.append(SafetyApproval(gate: gate, change: try string(a, Key.change, path), note: note))
+                }
+            }
             return (safety, Int(clamping: try integer(safetyJSON, Key.managedPlans, ".\(Key.safety)")))
         }
 
@@ -560,6 +605,16 @@ public enum PlanJSON {
                 policySource: try optionalString(json, Key.inventoryPolicySource, ""), unknownVariants: unknown,
                 policiesChecked: Int(clamping: try integer(try member(json, Key.summary, ""), Key.policiesChecked, ".\(Key.summary)")))
             plan.baseline = try baseline(json)
+            if json[Key.permissionChanges] != nil {
+                for (i, c) in try array(json, Key.permissionChanges, "").enumerated() {
+                    let path = ".\(Key.permissionChanges)[\(i)]"
+                    guard let loosens = c[Key.loosens]?.boolValue else { throw fail("\(path).\(Key.loosens)", "expected true or false") }
+                    plan.permissionChanges.append(
+                        PermissionChange(
+                            setting: try string(c, Key.setting, path), before: try string(c, Key.before, path),
+                            after: try string(c, Key.after, path), loosens: loosens))
+                }
+            }
             return plan
         }
     }

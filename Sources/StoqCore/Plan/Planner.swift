@@ -147,6 +147,7 @@ public enum Planner {
             policySource: remote.policies?.source, unknownVariants: unknownVariants.sorted { ($0.plan, $0.id) < ($1.plan, $1.id) },
             policiesChecked: checked)
         plan.baseline = baseline?.info
+        if let baseline { plan.permissionChanges = PermissionChange.between(baseline.desired.settings.safety, and: settings.safety) }
         return (plan, diagnostics)
     }
 

@@ -1,3 +1,5 @@
+import StoqWire
+
 /// A safety gate: a threshold from `stoqctl.yaml`'s `safety:` that stops an apply changing too
 /// much at once.
 public enum SafetyGate: String, Sendable, Hashable, CaseIterable {
@@ -52,9 +54,16 @@ public struct GateDecision: Sendable, Hashable {
     public var override: GateOverride?
     /// Why an override given for this gate did not count (pinned to another plan).
     public var overrideMismatch: String?
+    /// The change digest of what the configuration changed that this gate counts
+    /// (``Safety/changeDigest(_:gate:)``); set when the gate is tripped.
+    public var change: String?
+    /// The `safety.approvals` entry that lets the tripped gate through, if any.
+    public var approval: SafetyApproval?
+    /// Why an approval for this gate did not count (another change, or drift alone over it).
+    public var approvalMismatch: String?
 
     /// True when the apply must stop.
-    public var refuses: Bool { check.tripped && override == nil }
+    public var refuses: Bool { check.tripped && override == nil && approval == nil }
 }
 
 /// `--allow-gate GATE[=HASH]`: let one tripped gate through, optionally only for the plan whose
@@ -169,18 +178,65 @@ public enum Safety {
         ]
     }
 
-    /// Each gate with the override that opens it, if any.
+    /// Each gate with the override or approval that opens it, if any.
+    ///
+    /// An approval in `safety.approvals` opens a tripped gate when its digest is that of the
+    /// configuration's part of what the gate counts, and what the gate counts of the rest (drift
+    /// the apply reverts) stays within the threshold: a review approves a change, not a drift.
     public static func decide(_ plan: Plan, planHash: String, overrides: [GateOverride]) -> [GateDecision] {
-        check(plan).map { check in
+        let drift = check(plan.part(.remote))
+        return check(plan).map { check in
             let given = overrides.filter { $0.gate == check.gate }
             let matching = given.first { $0.matches(planHash: planHash) }
             var decision = GateDecision(check: check, override: check.tripped ? matching : nil)
-            if check.tripped, matching == nil, let pinned = given.first {
+            guard check.tripped else { return decision }
+            if matching == nil, let pinned = given.first {
                 decision.overrideMismatch =
                     "--allow-gate \(pinned) is pinned to another plan; this plan is \(planHash.prefix("sha256:".count + 12))…"
             }
+            let digest = changeDigest(plan, gate: check.gate)
+            decision.change = digest
+            let approvals = plan.safety.approvals.filter { $0.gate == check.gate }
+            if let approval = approvals.first(where: { digest.hasPrefix($0.change) }) {
+                if let driftCheck = drift.first(where: { $0.gate == check.gate }), driftCheck.tripped {
+                    decision.approvalMismatch =
+                        "the approval of change \(approval.change) covers the configuration's part; drift alone goes over: \(PlanText.count(driftCheck.count)) against \(PlanText.count(driftCheck.allowed)) allowed"
+                } else if matching == nil {
+                    decision.approval = approval
+                }
+            } else if let other = approvals.first {
+                decision.approvalMismatch =
+                    "safety.approvals names change \(other.change) for this gate, but this plan's change is \(digest)"
+            }
             return decision
         }
+    }
+
+    /// The digest (16 hex digits) of what the configuration changed that `gate` counts.
+    ///
+    /// It covers the fields it updates, the plans it deletes, the variants whose policy it changes, each with the
+    /// value it sets, never the value the shop had. Against a baseline, only the configuration's
+    /// part counts (drift is left out), so the plan made again on merge against the live shop
+    /// gives the same digest as the plan reviewed on the pull request.
+    public static func changeDigest(_ plan: Plan, gate: SafetyGate) -> String {
+        var lines: [String] = []
+        for op in plan.part(.config).operations where op.isChange || op.attribution != nil {
+            let name = op.plan.internalName
+            switch (gate, op.kind) {
+            case (.updates, .update):
+                lines += op.changes.map { "update\t\(name)\t\($0.field.name)\t\(PlanText.value($0.after))" }
+            case (.deletes, .delete):
+                lines.append("delete\t\(name)")
+            case (.policyFlips, .setInventoryPolicy), (.policyFlips, .removeVariants),
+                (.continueFlips, .setInventoryPolicy), (.continueFlips, .removeVariants):
+                guard let policy = op.policy, gate == .policyFlips || policy == .continue else { continue }
+                if op.kind == .removeVariants, policy != .continue { continue }
+                lines += op.variantIDs.map { "\(op.kind.rawValue)\t\(name)\t\(policy.rawValue)\t\($0)" }
+            default:
+                continue
+            }
+        }
+        return String(SHA256.hex(lines.sorted().joined(separator: "\n")).prefix(16))
     }
 
     /// The verdict on `plan`: every tripped gate without a matching override refuses it, and so
@@ -199,10 +255,17 @@ public enum Safety {
                     notices.append(
                         "--allow-gate \(c.gate.rawValue) is not pinned to a plan; pin it with --allow-gate \(c.gate.rawValue)=\(pin)")
                 }
+            } else if let approval = decision.approval {
+                let note = approval.note.map { " (\($0))" } ?? ""
+                notices.append(
+                    "safety gate `\(c.gate.rawValue)` is let through by the approval in stoqctl.yaml of change \(approval.change)\(note): \(what)"
+                )
             } else {
                 var line = "safety gate `\(c.gate.rawValue)` refuses this plan: \(what)"
                 if let mismatch = decision.overrideMismatch { line += "; \(mismatch)" }
-                line += ". To apply it anyway, after review: --allow-gate \(c.gate.rawValue)=\(pin)"
+                if let mismatch = decision.approvalMismatch { line += "; \(mismatch)" }
+                line +=
+                    ". To apply it anyway, after review: approve this change in stoqctl.yaml with `safety: {approvals: [{gate: \(c.gate.rawValue), change: \(decision.change ?? "")}]}`, or run apply with --allow-gate \(c.gate.rawValue)=\(pin)"
                 refusals.append(line)
             }
         }
@@ -265,6 +328,93 @@ public enum Safety {
             let limit = "safety.max_continue_flips: \(c.threshold)"
             return c.tripped ? "\(measure); \(limit): \(PlanText.count(c.over)) over" : "\(measure); \(limit)"
         }
+    }
+}
+
+/// A change the configuration makes to its own permissions since the baseline.
+///
+/// A `safety:` threshold raised or lowered, or an approval added or removed: a pull request that changes them
+/// decides what its own plan may do, so every plan format shows them first.
+public struct PermissionChange: Sendable, Hashable {
+    /// `safety.max_update_percent`, or `safety.approvals`.
+    public var setting: String
+    /// The value at the baseline (`30`; for an approval, empty when it is new).
+    public var before: String
+    /// The value now (for an approval, `updates change 3f9a1c2e`; empty when it was removed).
+    public var after: String
+    /// True when it lets more through: a higher threshold (a lower `min_managed_plans`), or a new
+    /// approval.
+    public var loosens: Bool
+
+    /// Creates one.
+    public init(setting: String, before: String, after: String, loosens: Bool) {
+        self.setting = setting
+        self.before = before
+        self.after = after
+        self.loosens = loosens
+    }
+
+    /// `raises safety.max_update_percent from 30 to 100` or `adds the approval updates change 3f9a…`.
+    public var sentence: String {
+        if setting == "safety.approvals" {
+            return before.isEmpty ? "adds the approval \(after)" : "removes the approval \(before)"
+        }
+        let verb = Double(after) ?? 0 > Double(before) ?? 0 ? "raises" : "lowers"
+        return "\(verb) \(setting) from \(before) to \(after)"
+    }
+
+    /// The differences between the baseline's safety settings and the configuration's.
+    public static func between(_ baseline: SafetySettings, and now: SafetySettings) -> [PermissionChange] {
+        var changes: [PermissionChange] = []
+        for threshold in SafetySettings.thresholds {
+            let was = threshold.value(baseline)
+            let is_ = threshold.value(now)
+            guard was != is_ else { continue }
+            // A higher threshold lets more through; so does a higher min_managed_plans, below
+            // which the percentage gates do not apply.
+            let higher = (Double(is_.description) ?? 0) > (Double(was.description) ?? 0)
+            changes.append(
+                PermissionChange(setting: "safety.\(threshold.key)", before: was.description, after: is_.description, loosens: higher))
+        }
+        func describe(_ a: SafetyApproval) -> String { "\(a.gate.rawValue) change \(a.change)" }
+        let old = Set(baseline.approvals.map(describe))
+        let new = Set(now.approvals.map(describe))
+        changes += now.approvals.map(describe).filter { !old.contains($0) }.map {
+            PermissionChange(setting: "safety.approvals", before: "", after: $0, loosens: true)
+        }
+        changes += baseline.approvals.map(describe).filter { !new.contains($0) }.map {
+            PermissionChange(setting: "safety.approvals", before: $0, after: "", loosens: false)
+        }
+        return changes
+    }
+}
+
+extension Plan {
+    /// The part of the plan a baseline attributes to `side` (`.config` or `.remote`).
+    ///
+    /// Updates keep the changes of that side, membership and policy operations its variants, creates and
+    /// deletes go with their attribution; an operation left with nothing is dropped. A change
+    /// attributed to both is in both parts. Without a baseline the whole plan is the
+    /// configuration's and none of it is drift.
+    public func part(_ side: Attribution) -> Plan {
+        func mine(_ a: Attribution?) -> Bool { a.map { $0.counts(for: side) } ?? (side != .remote) }
+        var copy = self
+        copy.operations = operations.compactMap { op in
+            var kept = op
+            switch op.kind {
+            case .create, .delete:
+                return mine(op.attribution) ? op : nil
+            case .update:
+                kept.changes = op.changes.filter { mine($0.attribution) }
+                return kept.changes.isEmpty ? nil : kept
+            case .addVariants, .removeVariants, .setInventoryPolicy:
+                guard op.attribution != nil else { return side == .remote ? nil : op }
+                let drift = Set(op.remoteVariantIDs)
+                kept.variantIDs = op.variantIDs.filter { side == .remote ? drift.contains($0) : !drift.contains($0) }
+                return kept.variantIDs.isEmpty ? nil : kept
+            }
+        }
+        return copy
     }
 }
 

@@ -172,6 +172,10 @@ public struct MarkdownPlanRenderer: PlanRenderer {
         } else {
             out += verdict.notices.isEmpty ? "apply will proceed\n\n" : "apply will proceed with overrides\n\n"
         }
+        if let headline = PlanText.permissionHeadline(plan) {
+            out += "> [!WARNING]\n> **\(Self.escape(headline)).** This pull request "
+            out += plan.permissionChanges.map { Self.escape($0.sentence) }.joined(separator: "; ") + ".\n\n"
+        }
         if plan.isEmpty {
             out += "The shop matches the configuration."
             if s.requests > 0 {
@@ -188,10 +192,16 @@ public struct MarkdownPlanRenderer: PlanRenderer {
                 let reason = line.range(of: ". To apply it anyway").map { String(line[..<$0.lowerBound]) + "." } ?? line
                 out += "> - \(Self.inline(reason))\n"
             }
-            out += ">\n> After review, apply it anyway with:\n>\n"
-            out +=
-                Self.fenced(overrideCommand(verdict), info: "sh").split(separator: "\n", omittingEmptySubsequences: false)
-                .dropLast().map { "> \($0)" }.joined(separator: "\n") + "\n\n"
+            let quoted = { (text: String, info: String) in
+                Self.fenced(text, info: info).split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { "> \($0)" }
+                    .joined(separator: "\n") + "\n"
+            }
+            if let approvals = approvalSnippet(verdict) {
+                out +=
+                    ">\n> To approve it in review, add to `stoqctl.yaml` in this pull request (the apply on merge then lets it through):\n>\n"
+                out += quoted(approvals, "yaml")
+            }
+            out += ">\n> Or, after review, apply it by hand with:\n>\n" + quoted(overrideCommand(verdict), "sh") + "\n"
         }
         for line in footer.overridden { out += "> [!NOTE]\n> \(Self.inline(line))\n\n" }
         for note in notes { out += "> [!NOTE]\n> \(Self.escape(note)) The JSON plan (`plan --out`) has every detail.\n\n" }
@@ -200,11 +210,20 @@ public struct MarkdownPlanRenderer: PlanRenderer {
         return out
     }
 
-    /// `stoqctl apply plan.json --allow-gate updates=… --allow-deletes`: what lets a refused plan
-    /// through, pinned to this plan.
+    /// The `safety.approvals` entries that approve the refused gates' changes, as YAML (nil when
+    /// only deletes are refused: they need `--allow-deletes`).
+    func approvalSnippet(_ verdict: SafetyVerdict) -> String? {
+        let entries = verdict.decisions.filter(\.refuses).compactMap { decision in
+            decision.change.map { "    - {gate: \(decision.check.gate.rawValue), change: \($0)}" }
+        }
+        return entries.isEmpty ? nil : (["safety:", "  approvals:"] + entries).joined(separator: "\n")
+    }
+
+    /// `stoqctl apply plan.json CONFIG --allow-gate updates=… --allow-deletes`: what lets a refused
+    /// plan through, pinned to this plan.
     func overrideCommand(_ verdict: SafetyVerdict) -> String {
         let pin = verdict.shortHash.dropFirst("sha256:".count)
-        var words = ["stoqctl", "apply", "plan.json"]
+        var words = ["stoqctl", "apply", "plan.json", "CONFIG"]
         for decision in verdict.decisions where decision.refuses { words += ["--allow-gate", "\(decision.check.gate.rawValue)=\(pin)"] }
         if verdict.deletesWithoutPermission > 0 { words.append("--allow-deletes") }
         return words.joined(separator: " ")

@@ -11,6 +11,11 @@ public struct GitHubPlanRenderer: PlanRenderer {
     public func render(_ plan: Plan, verdict: SafetyVerdict) -> String {
         var out = ""
         var budget = DiagnosticRenderer.AnnotationBudget()
+        if let headline = PlanText.permissionHeadline(plan) {
+            out += budget.command(
+                "warning", location: nil, title: "stoqctl plan: permissions",
+                message: headline + ": " + plan.permissionChanges.map(\.sentence).joined(separator: "; "))
+        }
         let parts = PlanText.sections(plan).flatMap { section in
             section.groups.map { (drift: section.title?.hasPrefix("Drift") == true, $0) }
         }

@@ -126,8 +126,18 @@ public enum PlanText {
         Safety.verdict(for: plan, planHash: PlanJSON.hash(plan), overrides: [], allowDeletes: true)
     }
 
+    /// The first line of every plan format when the configuration changed its own permissions
+    /// since the baseline: a reviewer approves those before anything else.
+    public static func permissionHeadline(_ plan: Plan) -> String? {
+        guard !plan.permissionChanges.isEmpty else { return nil }
+        let looser = plan.permissionChanges.contains(where: \.loosens)
+        return
+            "This change \(looser ? "raises" : "changes") its own permissions in stoqctl.yaml (since the baseline \(plan.baseline?.description ?? "")): review them first"
+    }
+
     /// What every format shows after the summary: one sentence per tripped safety gate (refused,
-    /// or let through by an override), and the short plan hash when there is anything to apply.
+    /// or let through by an override or an approval), and the short plan hash when there is
+    /// anything to apply.
     public static func footer(_ plan: Plan, verdict: SafetyVerdict) -> (gateWarnings: [String], overridden: [String], hash: String?) {
         let refusals = verdict.refusals.map { sentence($0) }
         let notices = verdict.notices.map { sentence($0) }
@@ -299,6 +309,11 @@ public struct TextPlanRenderer: PlanRenderer {
     /// The whole plan.
     public func render(_ plan: Plan, verdict: SafetyVerdict) -> String {
         var out = ""
+        if let headline = PlanText.permissionHeadline(plan) {
+            out += yellow(headline + ":") + "\n"
+            for change in plan.permissionChanges { out += "  ! \(change.sentence)\n" }
+            out += "\n"
+        }
         let groups = PlanGroup.groups(plan).filter { $0.action != .assertOnly }
         if plan.isEmpty {
             out += "No changes. The shop matches the configuration.\n"
