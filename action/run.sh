@@ -7,7 +7,10 @@
 #        rendered from that file with `stoqctl show`, so STOQ and Shopify are read once. A pull
 #        request from a fork, run without the STOQ token (GitHub gives forks no secrets), is
 #        validated offline and not planned: a neutral result, not an error.
-# apply: stoqctl apply of the saved plan (plan-file) or of the configuration, with a report.
+# apply: stoqctl apply of the configuration (or of a saved plan, plan-file), with a report. With
+#        applied-tag, the merge handoff: the checked-out commit's configuration, attributed against
+#        the last applied commit (the tag), skipped when a later commit was applied already; the
+#        tag then moves with compare-and-set, and each pull request merged since is told.
 # run.sh --after-failure: the action failed before this step commented (e.g. stoqctl could not be
 #        installed): the plan comment says the latest commit failed to plan.
 #
@@ -159,6 +162,33 @@ apply)
     # A saved plan is applied with the configuration it was planned from (the checkout).
     target_args=("$INPUT_PLAN_FILE" "$config")
   fi
+  # The merge handoff (applied-tag): apply the checked-out commit's configuration, attributed
+  # against the last applied commit, unless a later commit was applied already; then move the tag.
+  tag="${INPUT_APPLIED_TAG:-}"
+  head=""
+  applied=""
+  if [ -n "$tag" ]; then
+    if ! git check-ref-format "refs/tags/$tag" || [ -n "${INPUT_PLAN_FILE:-}" ]; then
+      echo "::error::applied-tag must be a tag name, and is not used with plan-file"
+      exit 64
+    fi
+    head="$(git rev-parse HEAD)"
+    git fetch --quiet --force origin "refs/tags/$tag:refs/tags/$tag" 2>/dev/null || true
+    applied="$(git rev-parse --quiet --verify "refs/tags/$tag^{commit}" || true)"
+    if [ -n "$applied" ] && [ "$applied" != "$head" ] && git merge-base --is-ancestor "$head" "$applied"; then
+      echo "::notice title=Already applied::$tag is at ${applied:0:12}, which already contains ${head:0:12}; nothing to apply."
+      output exit-code 0
+      output applied-commit "$applied"
+      exit 0
+    fi
+    if [ -n "$applied" ] && ! git merge-base --is-ancestor "$applied" "$head"; then
+      echo "::error title=Applied commit not in history::$tag is at ${applied:0:12}, which is not an ancestor of ${head:0:12}: the branch was rewritten. Nothing was applied; move the tag by hand after checking the shop."
+      output exit-code 1
+      exit 1
+    fi
+    # What every merged pull request's plan was attributed against; the first apply has none.
+    [ -n "$applied" ] && args+=(--baseline "$applied")
+  fi
   report="$out/apply-report.json"
   commands_off
   "$stoqctl" apply "${target_args[@]}" "${args[@]}" "${extra[@]}" --report "$report" --color never 2>&1 | tee "$out/apply.txt"
@@ -167,11 +197,26 @@ apply)
   {
     echo "### stoqctl apply: exit $rc"
     echo
-    echo '```'
-    tail -n 200 "$out/apply.txt"
-    echo '```'
+    # An indented code block: no line of the output, whatever it holds, can end it.
+    tail -n 200 "$out/apply.txt" | sed 's/^/    /'
   } | summary
   output report-file "$report"
+  if [ -n "$tag" ]; then
+    if [ "$rc" = 0 ]; then
+      # Compare-and-set on the tag: it moves only from the commit this run found.
+      if git push --quiet --force-with-lease="refs/tags/$tag:$applied" origin "$head:refs/tags/$tag"; then
+        output applied-commit "$head"
+        echo "$tag moved to ${head:0:12}"
+      else
+        echo "::error title=Applied tag not moved::$tag could not be moved from ${applied:-(none)} to ${head:0:12}: another apply moved it. The shop was changed; the next apply attributes against the tag as it is."
+        rc=1
+      fi
+    fi
+    if [ "${INPUT_REPORT_PULL_REQUESTS:-true}" = "true" ]; then
+      python3 "$here/apply_report.py" --from "$applied" --to "$head" --exit-code "$rc" --summary "$out/apply.txt" ||
+        echo "::warning::the merged pull requests could not be told about this apply"
+    fi
+  fi
   output exit-code "$rc"
   exit "$rc"
   ;;

@@ -79,6 +79,7 @@ class FakeGitHub:
         self.fail_with = None
         self.read_only = False  # a fork's token: reads work, writes answer 403
         self.graphql_fails = False
+        self.commit_pulls = {}  # commit sha -> the pull requests GitHub associates with it
         fake = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -108,6 +109,9 @@ class FakeGitHub:
                     return self.answer(401, {"message": "Bad credentials"})
                 user = {"login": identity["login"], "type": identity["type"]}
                 path, _, query = self.path.partition("?")
+                pulls = re.fullmatch(r"/repos/acme/shop/commits/([0-9a-f]{40})/pulls", path)
+                if pulls and method == "GET":
+                    return self.answer(200, fake.commit_pulls.get(pulls.group(1), []))
                 listing = re.fullmatch(r"/repos/acme/shop/issues/(\d+)/comments", path)
                 single = re.fullmatch(r"/repos/acme/shop/issues/comments/(\d+)", path)
                 if path == "/user" and method == "GET":
@@ -692,6 +696,164 @@ class RunTests(unittest.TestCase):
         result = self.action("apply", plan_file=os.path.join(self.dir, "nope.json"))
         self.assertEqual(result.returncode, 1)
         self.assertIn("does not exist; download the reviewed plan first", result.stdout)
+
+
+class MergeHandoffTests(unittest.TestCase):
+    """The apply on merge with applied-tag, simulated with a real git remote and the emulator.
+
+    Merges 1, 2 and 3 land on main; the run for merge 2 is cancelled (GitHub cancels a waiting run
+    when another queues behind it), runs 1 and 3 execute, and run 2 comes late. The shop ends as
+    merge 3 declares, the tag marks merge 3, and every merged pull request is told what happened."""
+
+    PLANS = """version: 1
+selling_plans:
+  - internal_name: plan-a
+    name: {a}
+  - internal_name: plan-b
+    name: Plan B
+    shipping_text: {b}
+{c}"""
+
+    def setUp(self):
+        self.assertTrue(os.access(STOQCTL, os.X_OK), "no stoqctl at %s" % STOQCTL)
+        self.github = FakeGitHub(per_page=100)
+        self.dir = tempfile.mkdtemp()
+        self.remote = os.path.join(self.dir, "origin.git")
+        self.repo = os.path.join(self.dir, "repo")
+        self.state = os.path.join(self.dir, "state.json")
+        self.git_env = {"GIT_AUTHOR_NAME": "dev", "GIT_AUTHOR_EMAIL": "dev@example.invalid",
+                        "GIT_COMMITTER_NAME": "dev", "GIT_COMMITTER_EMAIL": "dev@example.invalid"}
+        self.git(["init", "--quiet", "--bare", self.remote], cwd=self.dir)
+        self.git(["init", "--quiet", "--initial-branch=main", self.repo], cwd=self.dir)
+        self.git(["remote", "add", "origin", self.remote])
+        self.commits = [self.commit("Plan A", "Ships in May", "", "the shop as it starts")]
+
+    def tearDown(self):
+        self.github.close()
+        shutil.rmtree(self.dir)
+
+    def git(self, args, cwd=None):
+        result = run(["git"] + args, self.git_env, cwd=cwd or self.repo)
+        self.assertEqual(result.returncode, 0, "git %s: %s" % (" ".join(args), result.stderr))
+        return result.stdout.strip()
+
+    def commit(self, a, b, c, message, number=None):
+        os.makedirs(os.path.join(self.repo, "shop"), exist_ok=True)
+        with open(os.path.join(self.repo, "shop", "plans.yaml"), "w") as handle:
+            handle.write(self.PLANS.format(a=a, b=b, c=c))
+        self.git(["add", "shop"])
+        self.git(["commit", "--quiet", "-m", message])
+        sha = self.git(["rev-parse", "HEAD"])
+        self.git(["push", "--quiet", "origin", "main"])
+        if number:
+            self.github.commit_pulls[sha] = [{"number": number, "merged_at": "2026-12-01T10:00:00Z"}]
+        return sha
+
+    def apply(self, sha):
+        """The apply job of the merge of `sha`: a checkout of that commit, then the action."""
+        self.git(["checkout", "--quiet", "--detach", sha])
+        outputs = os.path.join(self.dir, "outputs-" + sha[:7])
+        env = dict(self.git_env, STOQCTL=STOQCTL, STOQCTL_OUT=os.path.join(self.dir, "out-" + sha[:7]),
+                   GITHUB_OUTPUT=outputs, GITHUB_API_URL=self.github.url, GITHUB_REPOSITORY="acme/shop",
+                   GITHUB_TOKEN=TOKEN, STOQ_API_TOKEN="stoq_canary_token_42", GITHUB_SHA=sha,
+                   GITHUB_SERVER_URL="https://github.com", GITHUB_RUN_ID="77" + sha[:3].translate(str.maketrans("abcdef", "123456")),
+                   INPUT_COMMAND="apply", INPUT_CONFIG="shop", INPUT_ENDPOINT="emulator:new:" + self.state,
+                   INPUT_APPLIED_TAG="stoqctl-applied")
+        result = run(["bash", os.path.join(ACTION, "run.sh")], env, cwd=self.repo)
+        values = dict(line.split("=", 1) for line in read(outputs).splitlines()) if os.path.exists(outputs) else {}
+        return result, values
+
+    def remote_tag(self):
+        listed = self.git(["ls-remote", self.remote, "refs/tags/stoqctl-applied"])
+        return listed.split()[0] if listed else None
+
+    def told(self, number):
+        return [c["body"] for c in self.github.comments.get(number, [])]
+
+    def test_rapid_merges_with_a_cancelled_run_end_with_the_shop_as_main_declares(self):
+        first, outputs = self.apply(self.commits[0])
+        self.assertEqual(first.returncode, 0, first.stdout + first.stderr)
+        self.assertEqual(self.remote_tag(), self.commits[0], "the first apply marks its commit")
+        self.assertEqual(outputs.get("applied-commit"), self.commits[0])
+
+        one = self.commit("Plan A (renamed)", "Ships in May", "", "merge #101", number=101)
+        two = self.commit("Plan A (renamed)", "Ships in June", "", "merge #102", number=102)
+        three = self.commit("Plan A (renamed)", "Ships in June", "  - internal_name: plan-c\n    name: Plan C\n",
+                            "merge #103", number=103)
+
+        run1, _ = self.apply(one)
+        self.assertEqual(run1.returncode, 0, run1.stdout + run1.stderr)
+        self.assertIn("--baseline", read(os.path.join(self.dir, "out-" + one[:7], "apply.txt")) + " --baseline")
+        self.assertEqual(self.remote_tag(), one)
+        # Run 2 was cancelled. Run 3 applies merge 3's configuration, which holds merge 2's change.
+        run3, outputs = self.apply(three)
+        self.assertEqual(run3.returncode, 0, run3.stdout + run3.stderr)
+        self.assertEqual(self.remote_tag(), three)
+        self.assertEqual(outputs.get("applied-commit"), three)
+
+        state = read(self.state)
+        self.assertIn('"Plan A (renamed)"', state)
+        self.assertIn('"Ships in June"', state)
+        self.assertIn('"plan-c"', state)
+        plan = run([STOQCTL, "plan", "shop", "--detailed-exitcode", "--endpoint", "emulator:" + self.state], {}, cwd=self.repo)
+        self.assertEqual(plan.returncode, 0, plan.stdout + plan.stderr)
+        self.assertTrue(plan.stdout.startswith("No changes."), plan.stdout)
+
+        # Every merged pull request is told, once: #101 by run 1, #102 and #103 by run 3.
+        self.assertEqual([len(self.told(n)) for n in (101, 102, 103)], [1, 1, 1])
+        self.assertIn(one[:7], self.told(101)[0])
+        for number in (102, 103):
+            self.assertTrue(self.told(number)[0].startswith("### stoqctl apply: applied\n"), self.told(number)[0])
+            self.assertIn("[`%s`](https://github.com/acme/shop/commit/%s)" % (three[:7], three), self.told(number)[0])
+
+        # Run 2 comes late: merge 3 is applied already, so it does nothing (it must not revert).
+        before = read(self.state)
+        late, _ = self.apply(two)
+        self.assertEqual(late.returncode, 0, late.stdout + late.stderr)
+        self.assertIn("Already applied", late.stdout)
+        self.assertEqual(read(self.state), before)
+        self.assertEqual(self.remote_tag(), three)
+        self.assertEqual(len(self.told(102)), 1, "nobody is told twice")
+
+    def test_a_refused_merge_turns_red_names_the_gate_and_tells_the_pull_request(self):
+        # Tight thresholds, applied first: one plan of two updated is over 10 %.
+        with open(os.path.join(self.repo, "shop", "stoqctl.yaml"), "w") as handle:
+            handle.write("version: 1\nsafety:\n  max_update_percent: 10\n  min_managed_plans: 0\n")
+        tight = self.commit_current("tight gates", 104)
+        self.assertEqual(self.apply(tight)[0].returncode, 0)
+        renamed = self.commit("Plan A (renamed)", "Ships in May", "", "merge #105", number=105)
+        result, outputs = self.apply(renamed)
+        self.assertEqual(result.returncode, 3, result.stdout + result.stderr)
+        self.assertEqual(outputs.get("exit-code"), "3")
+        self.assertEqual(self.remote_tag(), tight, "a refused apply does not move the tag")
+        told = self.told(105)
+        self.assertEqual(len(told), 1)
+        self.assertTrue(told[0].startswith("### stoqctl apply: not applied\n"), told[0])
+        self.assertIn("refused by a safety gate", told[0])
+        self.assertIn("safety gate `updates` refuses this plan", told[0])
+
+    def commit_current(self, message, number):
+        self.git(["add", "shop"])
+        self.git(["commit", "--quiet", "-m", message])
+        sha = self.git(["rev-parse", "HEAD"])
+        self.git(["push", "--quiet", "origin", "main"])
+        self.github.commit_pulls[sha] = [{"number": number, "merged_at": "2026-12-01T10:00:00Z"}]
+        return sha
+
+    def test_a_tag_outside_the_history_stops_the_apply(self):
+        self.apply(self.commits[0])
+        # Someone points the tag at a commit main does not contain (a rewritten branch).
+        self.git(["checkout", "--quiet", "--orphan", "elsewhere"])
+        self.git(["commit", "--quiet", "--allow-empty", "-m", "unrelated"])
+        stray = self.git(["rev-parse", "HEAD"])
+        self.git(["push", "--quiet", "--force", "origin", "%s:refs/tags/stoqctl-applied" % stray])
+        self.git(["checkout", "--quiet", "main"])
+        one = self.commit("Plan A (renamed)", "Ships in May", "", "merge #106", number=106)
+        before = read(self.state)
+        result, _ = self.apply(one)
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn("is not an ancestor of", result.stdout)
+        self.assertEqual(read(self.state), before)
 
 
 if __name__ == "__main__":
