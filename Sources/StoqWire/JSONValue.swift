@@ -132,25 +132,32 @@ public indirect enum JSONValue: Sendable, Hashable {
     }
 
     /// Appends `s` as a JSON string literal; `alsoEscape` picks further characters to write as
-    /// `\uXXXX` (a YAML writer escapes what YAML does not allow raw).
-    public static func escape(_ s: String, into out: inout String, alsoEscape: (Unicode.Scalar) -> Bool = { _ in false }) {
-        out += "\""
+    /// `\uXXXX` (a YAML writer escapes what YAML does not allow raw). Characters beyond the first
+    /// plane are escaped as a surrogate pair, or with `yaml` as YAML's `\UXXXXXXXX`.
+    public static func escape(
+        _ s: String, into out: inout String, yaml: Bool = false, alsoEscape: (Unicode.Scalar) -> Bool = { _ in false }
+    ) {
+        var literal = ""
         for scalar in s.unicodeScalars {
             switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
+            case "\"": literal += "\\\""
+            case "\\": literal += "\\\\"
+            case "\n": literal += "\\n"
+            case "\r": literal += "\\r"
+            case "\t": literal += "\\t"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x2028 || scalar.value == 0x2029 || alsoEscape(scalar) {
+                if yaml, scalar.value > 0xFFFF, Sanitiser.isHidden(scalar) || alsoEscape(scalar) {
                     let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                    literal += "\\U" + String(repeating: "0", count: 8 - hex.count) + hex
+                } else if Sanitiser.isHidden(scalar) || alsoEscape(scalar) {
+                    literal += Sanitiser.jsonEscape(scalar)
                 } else {
-                    out.unicodeScalars.append(scalar)
+                    literal.unicodeScalars.append(scalar)
                 }
             }
         }
+        // `##[` starts a workflow command anywhere in a CI log line; escaped, it reads the same.
+        out += "\"" + Sanitiser.breakingCommandMarkers(literal, style: .json)
         out += "\""
     }
 }

@@ -10,7 +10,7 @@ import StoqWire
 /// error and, when the command fails before printing its own JSON, one diagnostics document on
 /// standard output, so that standard output always holds exactly one JSON document. Log lines
 /// (retries, waits, `--debug`) are text on standard error in every format. Any URL in a message
-/// is redacted on the way out.
+/// is redacted on the way out, and everything printed passes ``Sanitiser`` last.
 final class Console: @unchecked Sendable {
     let format: OutputFormat
     let style: DiagnosticFormat
@@ -51,15 +51,22 @@ final class Console: @unchecked Sendable {
     /// Reports one problem.
     func report(_ code: DiagnosticCode, _ message: String) { report([Diagnostic(code, message, at: nil)]) }
 
-    /// A log line on standard error (progress, retries, waits).
+    /// A log line on standard error (progress, retries, waits): one line, whatever it quotes.
     func log(_ line: String) {
-        Output.error(Redact.urls(in: line) + "\n")
+        Output.error(Sanitiser.output(Sanitiser.shown(Redact.urls(in: line)), style: .text) + "\n")
     }
 
     /// The command's own output on standard output.
     func result(_ text: String) {
         lock.withLock { printedResult = true }
-        Output.out(text)
+        Output.out(Sanitiser.output(text, style: format.sanitiserStyle))
+    }
+
+    /// One line of progress; on a terminal it first clears the line the cursor is on.
+    func progress(_ line: String, terminal: Bool) {
+        lock.withLock { printedResult = true }
+        let shown = Sanitiser.output(Sanitiser.shown(line), style: .text)
+        Output.out(terminal ? "\r\u{1B}[2K\(shown)\n" : "\(shown)\n")
     }
 
     /// Called once at the end: a command that failed before printing its result prints the

@@ -90,6 +90,7 @@ let locationCases: [LocationCase] = [
         .ignoredFieldDeclared,
         "version: 1\nselling_plans:\n  - internal_name: a\n    ⚑shipping_text: Soon\n    ignore_fields: [⚐shipping_text]\n"),
     LocationCase(.invalidURL, "version: 1\nendpoint: ⚑ftp://example.com\n", role: .settings),
+    LocationCase(.invalidCharacter, "version: 1\nselling_plans:\n  - internal_name: ⚑\"fall\\u202Edrop\"\n"),
     LocationCase(
         .fieldNotApplicable,
         "version: 1\nselling_plans:\n  - internal_name: a\n    billing_type: ⚐no_remaining_balance\n    ⚑billing_at: 2026-10-01T09:00:00Z\n"

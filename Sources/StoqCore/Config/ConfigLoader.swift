@@ -1,3 +1,5 @@
+import StoqWire
+
 /// What a file is to the loader.
 public enum SourceRole: Sendable, Hashable {
     /// A config file holding `selling_plans`.
@@ -138,11 +140,11 @@ public enum ConfigLoader {
             defer { if reader.errorCount > before { rejected.insert(entry.key) } }
             switch entry.key {
             case "internal_name":
-                if let s = reader.string(entry, what: "internal_name", allowEmpty: false) {
+                if let s = reader.string(entry, what: "internal_name", allowEmpty: false), nameCharacters(&reader, s, entry) {
                     internalName = Located(s, at: reader.location(entry.value))
                 }
             case "id":
-                if let s = reader.string(entry, what: "id", allowEmpty: false) {
+                if let s = reader.string(entry, what: "id", allowEmpty: false), nameCharacters(&reader, s, entry) {
                     id = Located(s, at: reader.location(entry.value))
                 }
             case "variants":
@@ -184,6 +186,25 @@ public enum ConfigLoader {
         spec.rejectedKeys = rejected
         spec.removalPolicy = removalPolicy
         return spec
+    }
+
+    /// False, after reporting where, when the name `text` (an `internal_name` or an `id`: what
+    /// identifies a plan in review) holds a control character or a bidi override or isolate:
+    /// they hide or reorder text. Other format characters (a joiner in an emoji, a right-to-left
+    /// mark) are allowed, and shown escaped in plans. Field values (a plan's `name` too) may hold
+    /// any character: plans show them quoted and escaped.
+    static func nameCharacters(_ reader: inout NodeReader, _ text: String, _ entry: NodeReader.Entry) -> Bool {
+        for (offset, scalar) in text.unicodeScalars.enumerated()
+        where scalar.properties.generalCategory == .control || Sanitiser.isBidiControl(scalar) {
+            let code = String(scalar.value, radix: 16, uppercase: true)
+            let kind = Sanitiser.isBidiControl(scalar) ? "a bidi override or isolate" : "a control character"
+            reader.report(
+                .invalidCharacter,
+                "`\(entry.key)` holds \(kind), U+\(String(repeating: "0", count: max(0, 4 - code.count)) + code), at character \(offset + 1) of `\(text)`; names are shown in review, where it would hide or reorder text",
+                at: entry.value)
+            return false
+        }
+        return true
     }
 
     static func fieldValue(_ reader: inout NodeReader, _ field: PlanField, _ entry: NodeReader.Entry) -> FieldValue? {

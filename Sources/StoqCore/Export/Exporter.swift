@@ -223,20 +223,8 @@ public enum Exporter {
         return out.isEmpty ? "plan" : String(out.prefix(80))
     }
 
-    /// Text safe inside a `#` comment or a message: one line, control characters escaped.
-    static func comment(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value) || scalar.value == 0x2028
-                || scalar.value == 0x2029
-            {
-                out += "\\u{\(String(scalar.value, radix: 16))}"
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    /// Text safe inside a `#` comment or a message: one line, hidden characters shown.
+    static func comment(_ text: String) -> String { Sanitiser.shown(text) }
 }
 
 /// YAML scalars that stoqctl's loader reads back as exactly the value written.
@@ -264,18 +252,20 @@ public enum YAMLText {
         guard ScalarResolver.resolvePlain(s) == .string(s) else { return false }
         if first == " " || last == " " || last == ":" { return false }
         if "-?:,[]{}#&*!|>'\"%@`".unicodeScalars.contains(first) { return false }
-        if s.contains(": ") || s.contains(" #") { return false }
+        if s.contains(": ") || s.contains(" #") || s.contains("##[") { return false }
         return s.unicodeScalars.allSatisfy(isPrintable)
     }
 
-    /// True for characters YAML (and libyaml) read raw as themselves: printable ASCII and the
-    /// printable non-ASCII ranges, without line-break look-alikes (NEL, LS, PS) or the BOM.
+    /// True for characters YAML (and libyaml) read raw as themselves and stoqctl shows raw:
+    /// printable ASCII and the printable non-ASCII ranges, without line-break look-alikes (NEL, LS,
+    /// PS) or format characters (the BOM, bidi controls, zero-width characters).
     static func isPrintable(_ scalar: Unicode.Scalar) -> Bool {
+        if Sanitiser.isHidden(scalar) { return false }
         switch scalar.value {
-        case 0x20...0x7E, 0x10000...0x10FFFF: true
-        case 0xA0...0xD7FF: scalar.value != 0x2028 && scalar.value != 0x2029
-        case 0xE000...0xFFFD: scalar.value != 0xFEFF
-        default: false
+        case 0x20...0x7E, 0x10000...0x10FFFF: return true
+        case 0xA0...0xD7FF: return scalar.value != 0x2028 && scalar.value != 0x2029
+        case 0xE000...0xFFFD: return scalar.value != 0xFEFF
+        default: return false
         }
     }
 
@@ -286,7 +276,7 @@ public enum YAMLText {
     /// JSON's short escapes).
     public static func quoted(_ s: String) -> String {
         var out = ""
-        JSONValue.escape(s, into: &out) { !isPrintable($0) }
+        JSONValue.escape(s, into: &out, yaml: true) { !isPrintable($0) }
         return out
     }
 }

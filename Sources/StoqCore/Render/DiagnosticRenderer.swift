@@ -70,22 +70,24 @@ public struct DiagnosticRenderer: Sendable {
     }
 
     /// `path:line:col: error: message [code]`, the source line and a caret, then the notes.
+    ///
+    /// Paths, messages and source lines are outside text: shown through ``Sanitiser``.
     public func text(_ diagnostics: [Diagnostic], summary: Summary?) -> String {
         var out = ""
         for d in diagnostics {
-            out += header(d.location, severityLabel(d.severity), d.message + " " + paint("[\(d.code.rawValue)]", "2"))
+            out += header(d.location, severityLabel(d.severity), Sanitiser.shown(d.message) + " " + paint("[\(d.code.rawValue)]", "2"))
             out += snippet(d.location)
             for note in d.notes {
-                out += header(note.location, severityLabel(.note), note.message)
+                out += header(note.location, severityLabel(.note), Sanitiser.shown(note.message))
                 out += snippet(note.location)
             }
         }
         if let summary { out += summaryLine(summary) + "\n" }
-        return out
+        return Sanitiser.output(out, style: .text)
     }
 
     private func header(_ location: SourceLocation?, _ label: String, _ message: String) -> String {
-        let place = location.map { paint("\($0.description):", "1") + " " } ?? ""
+        let place = location.map { paint("\($0.shown.description):", "1") + " " } ?? ""
         return "\(place)\(label): \(message)\n"
     }
 
@@ -93,11 +95,17 @@ public struct DiagnosticRenderer: Sendable {
     static let snippetWidth = 120
 
     private func snippet(_ location: SourceLocation?) -> String {
-        guard let location, let file = sources[location.file], let line = file.line(location.line, lossy: true) else { return "" }
+        guard let location, let file = sources[location.file], var line = file.line(location.line, lossy: true) else { return "" }
+        var column = location.column
+        // A byte-order mark opens the file; it is not part of the first line.
+        if location.line == 1, line.unicodeScalars.first == "\u{FEFF}" {
+            line = String(line.unicodeScalars.dropFirst())
+            column -= 1
+        }
         let number = String(location.line)
         let gutter = String(repeating: " ", count: number.count)
         var scalars = Array(line.unicodeScalars)
-        var column = min(max(location.column, 1), scalars.count + 1)
+        column = min(max(column, 1), scalars.count + 1)
         var prefix = ""
         if scalars.count > Self.snippetWidth {
             let start = max(0, min(column - 1 - Self.snippetWidth / 2, scalars.count - Self.snippetWidth))
@@ -108,14 +116,21 @@ public struct DiagnosticRenderer: Sendable {
             if start > 0 { prefix = "…" }
             if cutEnd { scalars.append("…") }
         }
-        // Keep tabs so the caret lines up under the same column in a terminal.
+        // Keep tabs so the caret lines up under the same column in a terminal; a hidden character
+        // is shown escaped, and the caret moves by its escape's width.
         let lead =
             String(repeating: " ", count: prefix.count)
-            + String(
-                String.UnicodeScalarView(
-                    scalars.prefix(column - 1).map { $0 == "\t" ? "\t" : " " }))
-        let shown = prefix + String(String.UnicodeScalarView(scalars))
+            + scalars.prefix(column - 1).map { scalar in
+                scalar == "\t" ? "\t" : String(repeating: " ", count: Self.shown(scalar).count)
+            }.joined()
+        let shown = prefix + scalars.map(Self.shown).joined()
         return " \(number) | \(shown)\n \(gutter) | \(lead)\(paint("^", "1;32"))\n"
+    }
+
+    /// One character of a source line as the excerpt shows it: tabs as they are, hidden
+    /// characters escaped.
+    static func shown(_ scalar: Unicode.Scalar) -> String {
+        scalar != "\t" && Sanitiser.isHidden(scalar) ? Sanitiser.visible(scalar) : String(scalar)
     }
 
     /// `3 errors, 1 warning in 7 files (12 plans)` or `OK: 7 files, 12 plans`.
@@ -156,7 +171,7 @@ public struct DiagnosticRenderer: Sendable {
                 ])
             ),
         ])
-        return doc.render() + "\n"
+        return Sanitiser.output(doc.render() + "\n", style: .json)
     }
 
     // MARK: github
@@ -172,15 +187,16 @@ public struct DiagnosticRenderer: Sendable {
             case .warning: command = "warning"
             case .note: command = "notice"
             }
-            var message = d.message
-            for note in d.notes {
+            let shown = d.shown
+            var message = shown.message
+            for note in shown.notes {
                 message += "\nnote: \(note.message)" + (note.location.map { " (\($0.description))" } ?? "")
             }
-            out += budget.command(command, location: d.location, title: "stoqctl \(d.code.rawValue)", message: message)
+            out += budget.command(command, location: shown.location, title: "stoqctl \(d.code.rawValue)", message: message)
         }
         out += budget.closing()
         if let summary { out += summaryLine(summary) + "\n" }
-        return out
+        return Sanitiser.output(out, style: .workflowCommands)
     }
 
     /// One workflow command line with GitHub's escaping of properties and data.

@@ -1,3 +1,5 @@
+import StoqWire
+
 /// Markdown for a pull-request comment, written for GitHub's parser (cmark-gfm).
 ///
 /// The first line is the outcome (apply will proceed, will be refused and how to override it, or
@@ -82,11 +84,15 @@ public struct MarkdownPlanRenderer: PlanRenderer {
     }
 
     /// A sentence with `backtick` spans (as stoqctl's messages write names): the spans become code,
-    /// the rest escaped text.
+    /// the rest escaped text. A name with backticks of its own can shift which parts are code;
+    /// every part is still either a whole code span or escaped text (an empty span is left out:
+    /// two backticks would open a span, not close one).
     static func inline(_ sentence: String) -> String {
         let parts = sentence.split(separator: "`", omittingEmptySubsequences: false)
         guard parts.count >= 3, parts.count % 2 == 1 else { return escape(sentence) }
-        return parts.enumerated().map { $0.offset % 2 == 1 ? code(String($0.element)) : escape(String($0.element)) }.joined()
+        return parts.enumerated().map { part in
+            part.offset % 2 == 0 ? escape(String(part.element)) : part.element.isEmpty ? "" : code(String(part.element))
+        }.joined()
     }
 
     /// The longest run of backticks in `text`: a fence one longer cannot be closed by the content.
@@ -114,8 +120,12 @@ public struct MarkdownPlanRenderer: PlanRenderer {
 
     // MARK: - The comment
 
-    /// The comment.
+    /// The comment, its outside text shown through ``Sanitiser``.
     public func render(_ plan: Plan, verdict: SafetyVerdict) -> String {
+        Sanitiser.output(comment(plan.shown, verdict: verdict), style: .markdown)
+    }
+
+    func comment(_ plan: Plan, verdict: SafetyVerdict) -> String {
         let footer = PlanText.footer(plan, verdict: verdict)
         let tail = leftAlone(plan)
         let policy = policySection(plan)
@@ -447,6 +457,10 @@ public struct MarkdownPlanRenderer: PlanRenderer {
     /// The comment for a run that failed before it had a plan: what failed, and every problem
     /// as the terminal shows it.
     public static func failure(status: ExitStatus, diagnostics: [Diagnostic], details: String) -> String {
+        Sanitiser.output(failureComment(status: status, diagnostics: diagnostics.map(\.shown), details: details), style: .markdown)
+    }
+
+    static func failureComment(status: ExitStatus, diagnostics: [Diagnostic], details: String) -> String {
         let errors = diagnostics.filter { $0.severity == .error }.count
         var out = "### stoqctl plan: failed\n\n"
         out +=

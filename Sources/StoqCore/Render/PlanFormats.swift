@@ -8,7 +8,13 @@ public struct GitHubPlanRenderer: PlanRenderer {
     /// One `::notice` (or `::warning` for deletes) per plan, an `::error` per refusal, then the
     /// summary line; past GitHub's 10 annotations of a kind per step, plain log lines and one
     /// notice that says how many.
+    ///
+    /// Outside text is shown through ``Sanitiser``.
     public func render(_ plan: Plan, verdict: SafetyVerdict) -> String {
+        Sanitiser.output(annotations(plan.shown, verdict: verdict), style: .workflowCommands)
+    }
+
+    func annotations(_ plan: Plan, verdict: SafetyVerdict) -> String {
         var out = ""
         var budget = DiagnosticRenderer.AnnotationBudget()
         if let headline = PlanText.permissionHeadline(plan) {

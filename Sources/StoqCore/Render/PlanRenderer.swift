@@ -276,7 +276,7 @@ public struct JSONPlanRenderer: PlanRenderer {
     public init() {}
 
     /// The JSON document.
-    public func render(_ plan: Plan, verdict: SafetyVerdict) -> String { PlanJSON.render(plan) }
+    public func render(_ plan: Plan, verdict: SafetyVerdict) -> String { Sanitiser.output(PlanJSON.render(plan), style: .json) }
 }
 
 /// Renders a plan for a terminal or a CI log: `+ ~ -` markers, field-level `old → new`, the
@@ -306,8 +306,12 @@ public struct TextPlanRenderer: PlanRenderer {
         return ids.count > idsShown ? "\(shown), … (\(PlanText.count(ids.count - idsShown)) more)" : shown
     }
 
-    /// The whole plan.
+    /// The whole plan, its outside text shown through ``Sanitiser``.
     public func render(_ plan: Plan, verdict: SafetyVerdict) -> String {
+        Sanitiser.output(body(plan.shown, verdict: verdict), style: .text)
+    }
+
+    func body(_ plan: Plan, verdict: SafetyVerdict) -> String {
         var out = ""
         if let headline = PlanText.permissionHeadline(plan) {
             out += yellow(headline + ":") + "\n"

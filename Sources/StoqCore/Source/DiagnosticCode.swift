@@ -41,6 +41,7 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     case unknownFieldName = "unknown-field-name"
     case ignoredFieldDeclared = "ignored-field-declared"
     case invalidURL = "invalid-url"
+    case invalidCharacter = "invalid-character"
     // Cross-field and cross-file rules
     case fieldNotApplicable = "field-not-applicable"
     case requiredByType = "required-by-type"
@@ -139,7 +140,9 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .duplicateVariant: "the same variant id twice in one list"
         case .unknownFieldName: "`ignore_fields` names a field that does not exist"
         case .ignoredFieldDeclared: "a field is both declared and listed in `ignore_fields`"
-        case .invalidURL: "`endpoint` is not an https://, loopback http:// or emulator: address"
+        case .invalidURL:
+            "`endpoint` is not an https://, loopback http:// or emulator: address, or (plan) names a host or file the repository may not choose"
+        case .invalidCharacter: "an `internal_name` or `id` holds a control character or a bidi override or isolate"
         case .fieldNotApplicable: "a field declared where its `*_type` or source makes it meaningless"
         case .requiredByType: "a `*_type` value needs a companion field that is absent"
         case .duplicateInternalName: "two plans declare the same `internal_name`"
