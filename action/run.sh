@@ -27,9 +27,10 @@ out="${STOQCTL_OUT:-${RUNNER_TEMP:-/tmp}/stoqctl}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mkdir -p "$out"
 
-# Secrets never reach the log, even when passed as plain inputs rather than secrets.
+# Secrets never reach the log, even when passed as plain inputs rather than secrets; a mask covers
+# one line, so each line of a multi-line secret is masked.
 for secret in "${STOQ_API_TOKEN:-}" "${SHOPIFY_ADMIN_TOKEN:-}" "${GITHUB_TOKEN:-}"; do
-  [ -n "$secret" ] && echo "::add-mask::$secret"
+  while IFS= read -r line; do line="${line%$'\r'}"; [ -n "$line" ] && echo "::add-mask::$line"; done <<<"$secret"
 done
 
 output() { [ -n "${GITHUB_OUTPUT:-}" ] && echo "$1=$2" >>"$GITHUB_OUTPUT"; return 0; }

@@ -109,8 +109,27 @@ public final class HTTPTransport: Transport {
             return WireResponse(
                 status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Array(buffer: collected))
         } catch {
-            throw Self.sentence(for: error, url: url, connectTimeout: connectSeconds, requestTimeout: requestSeconds)
+            let sentence = Self.sentence(for: error, url: url, connectTimeout: connectSeconds, requestTimeout: requestSeconds)
+            throw Self.withoutHeaderValues(sentence, headers: headers)
         }
+    }
+
+    /// Headers whose values say nothing secret.
+    static let plainHeaders: Set<String> = ["accept", "content-type", "content-length", "user-agent"]
+
+    /// `error` with every value of a header that may hold a secret (a token) replaced by
+    /// `<redacted>`, and a refused header described without its values: the HTTP stack quotes
+    /// them (`invalidHeaderFieldValues([…])`).
+    static func withoutHeaderValues(_ error: TransportError, headers: [(String, String)]) -> TransportError {
+        guard case .connection(var text) = error else { return error }
+        if text.contains("invalidHeaderField") {
+            return .connection("a request header holds characters HTTP does not allow (its value is not shown)")
+        }
+        // A value too short to be a real secret would only mangle the sentence.
+        for (name, value) in headers where !plainHeaders.contains(name.lowercased()) && value.count >= 6 {
+            text = text.replacingOccurrences(of: value, with: "<redacted>")
+        }
+        return .connection(text)
     }
 
     /// A failure of the HTTP stack as a sentence a person can act on ("cannot connect to

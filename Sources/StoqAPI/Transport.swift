@@ -1,3 +1,4 @@
+import StoqCore
 import StoqWire
 
 /// Sends one request and returns the response: the seam between the STOQ client and the network.
@@ -74,11 +75,44 @@ public struct APIToken: Sendable, CustomStringConvertible, CustomDebugStringConv
 
     private init(unchecked value: String) { self.value = value }
 
-    /// Wraps `value` (surrounding whitespace removed).
-    public init?(_ value: String) {
+    /// Longest token accepted, in bytes (UTF-8).
+    public static let maxBytes = 4_096
+
+    /// Why text is not a token. Never quotes the text.
+    public enum Problem: Error, Sendable, Equatable, CustomStringConvertible {
+        /// Nothing but white space.
+        case empty
+        /// Longer than ``APIToken/maxBytes``.
+        case tooLong
+        /// A control character (CR, LF, NUL, …) inside, at this 1-based character position.
+        case controlCharacter(position: Int)
+
+        /// `is empty`, `is longer than 4,096 bytes`, `holds a control character (character 12)`.
+        public var description: String {
+            switch self {
+            case .empty: "is empty"
+            case .tooLong: "is longer than \(PlanText.count(APIToken.maxBytes)) bytes"
+            case .controlCharacter(let position): "holds a control character (character \(position)), which no HTTP header may carry"
+            }
+        }
+    }
+
+    /// Wraps `value`, surrounding white space removed; refuses an empty token, one over
+    /// ``maxBytes``, and one with a control character inside.
+    public init(validating value: String) throws(Problem) {
         let trimmed = value.trimmingWhitespace
-        guard !trimmed.isEmpty else { return nil }
+        guard !trimmed.isEmpty else { throw .empty }
+        guard trimmed.utf8.count <= Self.maxBytes else { throw .tooLong }
+        if let index = trimmed.unicodeScalars.firstIndex(where: { $0.properties.generalCategory == .control }) {
+            throw .controlCharacter(position: trimmed.unicodeScalars.distance(from: trimmed.unicodeScalars.startIndex, to: index) + 1)
+        }
         self.value = trimmed
+    }
+
+    /// Wraps `value` (surrounding whitespace removed); nil when ``init(validating:)`` refuses it.
+    public init?(_ value: String) {
+        guard let token = try? APIToken(validating: value) else { return nil }
+        self = token
     }
 
     /// Always `<redacted>`.

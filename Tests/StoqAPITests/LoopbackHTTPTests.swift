@@ -142,6 +142,24 @@ struct CanaryTokenTests {
     }
 }
 
+@Suite("A header the HTTP stack refuses is described without its value")
+struct RefusedHeaderTests {
+    @Test("a header value with a line break fails with a sentence that does not quote it")
+    func refusedHeader() async throws {
+        let transport = try HTTPTransport(baseURL: "http://127.0.0.1:1")
+        var message = ""
+        do {
+            _ = try await transport.send(
+                WireRequest(method: "GET", path: "/preorders", headers: [("X-Auth-Token", "canary-SECRET\r\nX-Evil: 1")]))
+        } catch {
+            message = error.description
+        }
+        await transport.shutdown()
+        #expect(message == "a request header holds characters HTTP does not allow (its value is not shown)")
+        #expect(!message.contains("SECRET"))
+    }
+}
+
 @Suite("Fetching the example shop")
 struct FetchExampleTests {
     @Test("one list page plus one read per managed plan; unmanaged plans counted, not read")

@@ -677,6 +677,24 @@ class RunTests(unittest.TestCase):
         self.assertRegex(result.stdout, r"(?m)^::error file=")
         self.assertIn("### stoqctl plan: failed", self.github.ours(12)[0]["body"])
 
+    def test_every_line_of_a_multi_line_secret_is_masked(self):
+        secret = "first-line-SECRET\r\nsecond-line-SECRET\nthird"
+        # stoqctl refuses such a token; the masks are written before it runs.
+        masked = subprocess.run(["bash", os.path.join(ACTION, "run.sh")], env={
+            "STOQCTL": STOQCTL, "STOQCTL_OUT": os.path.join(self.dir, "out"), "INPUT_COMMAND": "plan",
+            "INPUT_CONFIG": "examples/shop", "INPUT_ENDPOINT": "emulator:" + self.state, "STOQ_API_TOKEN": secret,
+            "SHOPIFY_ADMIN_TOKEN": "shopify-one\nshopify-two", "PATH": os.environ["PATH"]}, cwd=ROOT, capture_output=True, text=True)
+        for line in ["first-line-SECRET", "second-line-SECRET", "third", "shopify-one", "shopify-two"]:
+            self.assertIn("::add-mask::%s\n" % line, masked.stdout)
+        self.assertNotIn("SECRET", masked.stdout.replace("::add-mask::first-line-SECRET", "").replace("::add-mask::second-line-SECRET", ""))
+        # The action's own mask step, as action.yml runs it.
+        step = re.search(r"name: Mask tokens\n(?:.*\n)*?      run: \|\n((?:        .*\n)+)", read(os.path.join(ROOT, "action.yml")))
+        self.assertIsNotNone(step)
+        script = "\n".join(line[8:] for line in step.group(1).splitlines())
+        steps = subprocess.run(["bash", "-c", script], env={"STOQ_TOKEN": secret, "SHOPIFY_TOKEN": "", "PATH": os.environ["PATH"]},
+                               capture_output=True, text=True)
+        self.assertEqual(steps.stdout, "::add-mask::first-line-SECRET\n::add-mask::second-line-SECRET\n::add-mask::third\n")
+
     def test_apply_of_the_saved_plan_writes_the_report_then_the_shop_has_no_changes(self):
         planned = self.action("plan", comment="false")
         self.assertEqual(planned.returncode, 0, planned.stdout + planned.stderr)
