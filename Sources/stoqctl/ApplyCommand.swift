@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StoqAPI
 import StoqCore
+import StoqWire
 
 /// `stoqctl apply`: make the shop match the configuration, or execute a saved plan.
 struct ApplyCommand: StoqctlCommand {
@@ -91,15 +92,18 @@ struct ApplyCommand: StoqctlCommand {
 
     func execute() async -> ExitStatus {
         let console = Console(color: color)
-        let slot = SessionSlot(remote, console: console)
+        let savedPlan = savedPlanPath.flatMap { file in readSavedPlan(file, console: console).map { (file, $0) } }
+        if savedPlanPath != nil, savedPlan == nil { return .failure }
+        let slot = SessionSlot(
+            remote, console: console, repository: repositoryRoot(configPaths),
+            savedPlan: savedPlan.map { (name: $0.0, endpoint: ApplyCommand.plannedEndpoint($0.1)) })
         var input = PlanRun.Input(config: readConfiguration(configPaths))
         input.targets = planning.targets
         input.budget = remote.budget
         input.baseline = planning.baselineRef
-        input.readBaseline = BaselineReader.reader(for: configPaths)
+        input.readBaseline = BaselineReader.reader(for: configPaths, runnerRef: planning.baselineRef)
         let source: ApplyRun.Source
-        if let file = savedPlanPath {
-            guard let text = readSavedPlan(file, console: console) else { return .failure }
+        if let (file, text) = savedPlan {
             source = .savedPlan(name: file, text: text, config: input)
         } else {
             source = .configuration(input)
@@ -125,8 +129,7 @@ struct ApplyCommand: StoqctlCommand {
                 console.result("\nApplying \(count) operation\(count == 1 ? "" : "s")…\n")
             case .finished(let item, let done, let total):
                 await partial.add(item)
-                let line = "[\(done)/\(total)] \(Self.describe(item))"
-                console.result(interactive ? "\r\u{1B}[2K\(line)\n" : "\(line)\n")
+                console.progress("[\(done)/\(total)] \(Self.describe(item))", terminal: interactive)
             }
         }
         console.show(sources: (outcome.config?.sources ?? []) + outcome.baselineSources)
@@ -143,6 +146,12 @@ struct ApplyCommand: StoqctlCommand {
         if let closing = await slot.close() { status = max(status, closing) }
         console.finish(status)
         return status
+    }
+
+    /// The endpoint a saved plan's text records, if it records one (the plan is checked fully
+    /// later; this only lets the access policy refuse before anything is opened).
+    static func plannedEndpoint(_ text: String) -> String? {
+        (try? JSONValue.parse(text))?["endpoint"]?.stringValue
     }
 
     static func describe(_ item: ApplyReport.Item) -> String {

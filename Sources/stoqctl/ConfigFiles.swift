@@ -1,4 +1,5 @@
 import Foundation
+import StoqAPI
 import StoqCore
 
 /// Finds and reads config files for the commands: the only code that walks the file system for
@@ -12,7 +13,8 @@ struct ConfigFiles {
     var diagnostics: [Diagnostic] = []
 
     /// Reads every `*.yaml`/`*.yml` under `paths` (directories recursively; hidden folders and
-    /// `.build` skipped).
+    /// `.build` skipped). A symbolic link found there is followed only when what it points to is
+    /// inside the repository (``AccessPolicy``); one that leads out is reported and not read.
     ///
     /// A `stoqctl.yaml` at the root of the first directory is the settings file.
     init(paths: [String], limits: LoadLimits, workingDirectory: String = FileManager.default.currentDirectoryPath) {
@@ -26,7 +28,16 @@ struct ConfigFiles {
                 continue
             }
             if isDirectory.boolValue {
-                let found = Self.yamlFiles(under: absolute)
+                let policy = AccessPolicy(repository: Self.repository(for: absolute))
+                var outside: [String] = []
+                let found = Self.yamlFiles(under: absolute, policy: policy, outside: &outside)
+                for link in outside {
+                    diagnostics.append(
+                        Diagnostic(
+                            .unreadableFile,
+                            "\(Self.display(link, cwd: workingDirectory)): a symbolic link to a place outside the repository (\(policy.repository ?? "")); not read",
+                            at: nil))
+                }
                 if found.isEmpty {
                     diagnostics.append(
                         Diagnostic(
@@ -83,16 +94,31 @@ struct ConfigFiles {
         return absolute.hasPrefix(prefix) ? String(absolute.dropFirst(prefix.count)) : absolute
     }
 
-    static func yamlFiles(under root: String) -> [String] {
+    /// The repository a configuration directory belongs to: the git work tree around it, or
+    /// outside git the directory itself.
+    static func repository(for directory: String) -> String {
+        guard let top = try? BaselineReader.git(["-C", directory, "rev-parse", "--show-toplevel"]) else { return directory }
+        let trimmed = top.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.isEmpty ? directory : trimmed
+    }
+
+    /// The config files under `root`; symbolic links that lead outside `policy`'s repository are
+    /// left out and listed in `outside`. A linked directory inside is walked once.
+    static func yamlFiles(under root: String, policy: AccessPolicy, outside: inout [String]) -> [String] {
         let fm = FileManager.default
         var result: [String] = []
         var stack = [(root as NSString).standardizingPath]
+        var walked = Set<String>()
         while let dir = stack.popLast() {
-            guard let names = try? fm.contentsOfDirectory(atPath: dir) else { continue }
-            for name in names where !name.hasPrefix(".") {
+            guard walked.insert(AccessPolicy.resolved(dir)).inserted, let names = try? fm.contentsOfDirectory(atPath: dir) else { continue }
+            for name in names.sorted() where !name.hasPrefix(".") {
                 let full = (dir as NSString).appendingPathComponent(name)
                 var isDir: ObjCBool = false
                 let isYAML = name.hasSuffix(".yaml") || name.hasSuffix(".yml")
+                if Self.isSymbolicLink(full), !policy.contains(full) {
+                    if isYAML || fm.fileExists(atPath: full, isDirectory: &isDir) && isDir.boolValue { outside.append(full) }
+                    continue
+                }
                 guard fm.fileExists(atPath: full, isDirectory: &isDir) else {
                     // A dangling link named like a config file: read() reports it as unreadable.
                     if isYAML { result.append(full) }
@@ -106,5 +132,10 @@ struct ConfigFiles {
             }
         }
         return result.sorted()
+    }
+
+    /// True when `path` itself is a symbolic link.
+    static func isSymbolicLink(_ path: String) -> Bool {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeSymbolicLink
     }
 }

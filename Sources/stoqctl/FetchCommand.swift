@@ -32,7 +32,7 @@ struct Fetch: StoqctlCommand {
 
     func execute() async -> ExitStatus {
         let console = Console(format: output.format, color: output.color)
-        let slot = SessionSlot(remote, console: console)
+        let slot = SessionSlot(remote, console: console, repository: repositoryRoot(paths))
         let started = Date()
         let outcome = await FetchRun.run(readConfiguration(paths), connect: slot.connect)
         let elapsed = Date().timeIntervalSince(started)

@@ -102,6 +102,15 @@ func environmentValue(_ name: String) -> String? {
     ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
 }
 
+/// The repository of the configuration at `paths` (the git work tree around the first path, or
+/// outside git its directory): where `stoqctl.yaml` may point.
+func repositoryRoot(_ paths: [String]) -> String {
+    let first = ConfigFiles.absolute(paths.first ?? ".", cwd: FileManager.default.currentDirectoryPath)
+    var isDirectory: ObjCBool = false
+    let exists = FileManager.default.fileExists(atPath: first, isDirectory: &isDirectory)
+    return ConfigFiles.repository(for: exists && isDirectory.boolValue ? first : (first as NSString).deletingLastPathComponent)
+}
+
 /// The paths given on the command line, read: the only code that touches configuration files.
 func readConfiguration(_ paths: [String]) -> ConfigInput {
     let found = ConfigFiles(paths: paths.isEmpty ? ["."] : paths, limits: .standard)

@@ -77,14 +77,14 @@ struct PlanCommand: StoqctlCommand {
 
     func execute() async -> ExitStatus {
         let console = Console(format: output.format, color: output.color)
-        let slot = SessionSlot(remote, console: console)
+        let slot = SessionSlot(remote, console: console, repository: repositoryRoot(paths))
         var input = PlanRun.Input(config: readConfiguration(paths))
         input.targets = planning.targets
         input.allowDeletes = planning.allowDeletes
         input.overrides = planning.overrides
         input.budget = remote.budget
         input.baseline = planning.baselineRef
-        input.readBaseline = BaselineReader.reader(for: paths)
+        input.readBaseline = BaselineReader.reader(for: paths, runnerRef: planning.baselineRef)
         let outcome = await PlanRun.run(input, connect: slot.connect)
         console.show(sources: outcome.config.sources + outcome.baselineSources)
         console.reportRun(outcome.diagnostics, config: outcome.config)

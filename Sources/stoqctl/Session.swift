@@ -61,7 +61,20 @@ struct RemoteOptions: ParsableArguments {
     @Option(help: "Read the Shopify Admin API token from this file instead of $SHOPIFY_ADMIN_TOKEN; - reads standard input.")
     var shopifyTokenFile: String?
 
-    static let production = "https://app.stoqapp.com/api/v1/external"
+    @Option(
+        name: .customLong("allow-host"),
+        help: ArgumentHelp(
+            "Let a token go to this host when stoqctl.yaml names it (repeatable).",
+            discussion:
+                "Also $STOQCTL_ALLOW_HOSTS (comma-separated). Without it, an endpoint from stoqctl.yaml may only be STOQ's own (https://app.stoqapp.com); --endpoint, $STOQ_API_URL, --shopify-endpoint and $SHOPIFY_ADMIN_URL are the runner's own choice and need no permission."
+        ))
+    var allowHosts: [String] = []
+
+    /// The access policy for a run whose repository is `repository`.
+    func policy(repository: String?) -> AccessPolicy {
+        AccessPolicy(
+            allowedHosts: allowHosts + AccessPolicy.hosts(in: environmentValue("STOQCTL_ALLOW_HOSTS") ?? ""), repository: repository)
+    }
 
     /// The budget `--rate-limit` and `--concurrency` describe.
     var budget: RateBudget {
@@ -80,151 +93,129 @@ struct RemoteOptions: ParsableArguments {
             throw ValidationError("--token-file - and --shopify-token-file - cannot both read standard input")
         }
         guard connectTimeout > 0, requestTimeout > 0 else { throw ValidationError("timeouts must be positive numbers of seconds") }
-        if let endpoint, endpoint.hasPrefix("emulator:"), Endpoint.emulator(endpoint)?.path.isEmpty != false {
+        if let endpoint, case .emulator(let path, _) = Endpoint(endpoint), path.isEmpty {
             throw ValidationError(
                 "--endpoint \(endpoint): needs a state file, e.g. emulator:shop-state.json or emulator:new:shop-state.json")
         }
     }
 }
 
-/// Where requests go, as chosen from `--endpoint`, `$STOQ_API_URL`, `stoqctl.yaml`, a saved
-/// plan's endpoint, and the production default, in that order.
-enum Endpoint {
-    /// The in-process emulator over a state file; `create` allows the file to be missing.
-    case emulator(path: String, create: Bool)
-    /// STOQ (or a server standing in for it) over HTTP.
-    case http(String)
-
-    /// Parses `emulator:FILE` / `emulator:new:FILE`.
-    static func emulator(_ text: String) -> (path: String, create: Bool)? {
-        guard text.hasPrefix("emulator:") else { return nil }
-        let rest = String(text.dropFirst("emulator:".count))
-        if rest.hasPrefix("new:") { return (String(rest.dropFirst("new:".count)), true) }
-        return (rest, false)
-    }
-
-    init(_ text: String) {
-        if let (path, create) = Self.emulator(text) {
-            self = .emulator(path: path, create: create)
-        } else {
-            self = .http(text)
-        }
-    }
-
-    /// The endpoint as a plan records it: `emulator:FILE` (whether or not it may be new), or the
-    /// URL without user info, query or fragment.
-    var recorded: String {
-        switch self {
-        case .emulator(let path, _): "emulator:\(path)"
-        case .http(let url): Redact.url(url)
-        }
-    }
-}
-
-/// A connection to STOQ (or to the in-process emulator) for one command run.
-final class Session: @unchecked Sendable {
-    private(set) var connection: ShopConnection
+/// A connection to STOQ (or to the in-process emulator) for one command run: opened as
+/// ``AccessPolicy`` decides, so this file parses nothing and decides nothing about hosts, files
+/// or tokens.
+final class Session: Sendable {
+    let connection: ShopConnection
     private let emulator: Emulator?
     private let stateFile: String?
     private let stateBefore: String?
 
-    private init(connection: ShopConnection, emulator: Emulator?, stateFile: String?, stateBefore: String?) {
+    private init(connection: ShopConnection, emulator: Emulator? = nil, stateFile: String? = nil, stateBefore: String? = nil) {
         self.connection = connection
         self.emulator = emulator
         self.stateFile = stateFile
         self.stateBefore = stateBefore
     }
 
+    /// What a session is opened from: the options, the policy, and for a saved plan its name and
+    /// endpoint.
+    struct Request {
+        var options: RemoteOptions
+        var policy: AccessPolicy
+        var settings: Settings?
+        var savedPlan: (name: String, endpoint: String?)?
+        var logger: Logger
+    }
+
     /// Picks the endpoint, loads the token, and builds the client.
-    static func open(_ options: RemoteOptions, settings: Settings?, planned: String?, console: Console) async throws(RunFailure)
-        -> Session
-    {
-        let session = try await openUncached(options, settings: settings, planned: planned, console: console)
+    static func open(_ request: Request) async throws(RunFailure) -> Session {
+        let options = request.options
+        let chosen = try request.policy.endpoint(
+            flag: options.endpoint, environment: environmentValue("STOQ_API_URL"), settings: request.settings?.endpoint,
+            savedPlan: request.savedPlan)
+        var session: Session
+        switch chosen.endpoint {
+        case .emulator(let path, let create): session = try await openEmulator(path: path, create: create, request)
+        case .http(let url): session = try openHTTP(url, request)
+        }
         if let root = options.cacheDirectory {
-            session.connection.cache = ReadCache(root: root, endpoint: session.connection.endpoint, refresh: options.refresh)
+            var connection = session.connection
+            connection.cache = ReadCache(root: root, endpoint: connection.endpoint, refresh: options.refresh)
+            session = Session(
+                connection: connection, emulator: session.emulator, stateFile: session.stateFile, stateBefore: session.stateBefore)
         }
         return session
     }
 
-    private static func openUncached(_ options: RemoteOptions, settings: Settings?, planned: String?, console: Console)
-        async throws(RunFailure) -> Session
-    {
-        let env = ProcessInfo.processInfo.environment
-        let text =
-            options.endpoint ?? environmentValue("STOQ_API_URL") ?? settings?.endpoint?.value ?? planned
-            ?? RemoteOptions.production
-        let endpoint = Endpoint(text)
-        let logger = Logger(label: "stoqctl") { console.logHandler(label: $0, debug: options.debug) }
-        let governor = RateGovernor(budget: options.budget)
-        switch endpoint {
-        case .emulator(let path, let create):
-            guard !path.isEmpty else { throw RunFailure(.usage, "--endpoint emulator: needs a state file", status: .usage) }
-            let bytes: [UInt8]
-            if let data = FileManager.default.contents(atPath: path) {
-                bytes = Array(data)
-            } else if FileManager.default.fileExists(atPath: path) {
-                throw RunFailure(.emulatorState, "emulator state file \(path) cannot be read")
-            } else if create {
-                bytes = []
-            } else {
-                throw RunFailure(
-                    .emulatorState,
-                    "emulator state file \(path) does not exist; to start an empty shop there, use --endpoint emulator:new:\(path)")
-            }
-            var configuration = EmulatorConfiguration()
-            // In-process runs are demos and tests: keep policy jobs short so 409 waits are brief.
-            configuration.jobDuration = 0.5
-            let emulator: Emulator
-            do {
-                emulator = try Emulator(stateBytes: bytes, configuration: configuration)
-            } catch {
-                throw RunFailure(.emulatorState, "\(path): \(error)")
-            }
-            let transport = InProcessTransport(responder: { await emulator.respond($0) })
-            var retry = RetryPolicy()
-            retry.expectedJobSeconds = configuration.jobDuration
-            let client = StoqClient(transport: transport, token: .emulator, governor: governor, retry: retry, logger: logger)
-            var policies: PolicyReader?
-            if settings?.policySource != .declared {
-                policies =
-                    try Self.shopifyReader(options, settings: settings, env: env, logger: logger)
-                    ?? PolicyReader(
-                        client: ShopifyClient(
-                            transport: transport, path: ShopifyClient.graphQLPath(version: Self.version(settings)), token: .emulator,
-                            logger: logger), source: "emulator")
-            }
-            return Session(
-                connection: ShopConnection(
-                    client: client, endpoint: endpoint.recorded, description: "emulator (\(path))", policies: policies),
-                emulator: emulator, stateFile: path, stateBefore: create && bytes.isEmpty ? nil : await emulator.stateJSON())
-        case .http(let url):
-            let token = try Self.token(options, env: env)
-            let transport: HTTPTransport
-            do {
-                transport = try HTTPTransport(
-                    baseURL: url, connectTimeout: options.connectTimeout, requestTimeout: options.requestTimeout)
-            } catch {
-                throw RunFailure(.invalidURL, "--endpoint \(Redact.url(url)): \(error)")
-            }
-            let client = StoqClient(transport: transport, token: token, governor: governor, logger: logger)
-            var policies: PolicyReader?
-            switch settings?.policySource ?? .auto {
-            case .declared: policies = nil
-            case .auto: policies = try Self.shopifyReader(options, settings: settings, env: env, logger: logger)
-            case .shopify:
-                guard let reader = try Self.shopifyReader(options, settings: settings, env: env, logger: logger) else {
-                    throw RunFailure(
-                        .missingShopifyCredentials,
-                        "inventory_policy_source: shopify needs the shop (shopify_shop in stoqctl.yaml, SHOPIFY_SHOP, or --shopify-endpoint) and a token (SHOPIFY_ADMIN_TOKEN or --shopify-token-file); nothing was sent"
-                    )
-                }
-                policies = reader
-            }
-            return Session(
-                connection: ShopConnection(
-                    client: client, endpoint: endpoint.recorded, description: endpoint.recorded, policies: policies), emulator: nil,
-                stateFile: nil, stateBefore: nil)
+    /// The in-process emulator over the state file at `path`.
+    private static func openEmulator(path: String, create: Bool, _ request: Request) async throws(RunFailure) -> Session {
+        guard !path.isEmpty else { throw RunFailure(.usage, "--endpoint emulator: needs a state file", status: .usage) }
+        let bytes: [UInt8]
+        if let data = FileManager.default.contents(atPath: path) {
+            bytes = Array(data)
+        } else if FileManager.default.fileExists(atPath: path) {
+            throw RunFailure(.emulatorState, "emulator state file \(path) cannot be read")
+        } else if create {
+            bytes = []
+        } else {
+            throw RunFailure(
+                .emulatorState,
+                "emulator state file \(path) does not exist; to start an empty shop there, use --endpoint emulator:new:\(path)")
         }
+        var configuration = EmulatorConfiguration()
+        // In-process runs are demos and tests: keep policy jobs short so 409 waits are brief.
+        configuration.jobDuration = 0.5
+        let emulator: Emulator
+        do {
+            emulator = try Emulator(stateBytes: bytes, configuration: configuration)
+        } catch {
+            throw RunFailure(.emulatorState, "\(path): \(error)")
+        }
+        let transport = InProcessTransport(responder: { await emulator.respond($0) })
+        var retry = RetryPolicy()
+        retry.expectedJobSeconds = configuration.jobDuration
+        let governor = RateGovernor(budget: request.options.budget)
+        let client = StoqClient(transport: transport, token: .emulator, governor: governor, retry: retry, logger: request.logger)
+        var policies: PolicyReader?
+        if request.settings?.policySource != .declared {
+            policies =
+                try shopifyReader(request)
+                ?? PolicyReader(
+                    client: ShopifyClient(
+                        transport: transport, path: ShopifyClient.graphQLPath(version: version(request.settings)), token: .emulator,
+                        logger: request.logger), source: "emulator")
+        }
+        let endpoint = Endpoint.emulator(path: path, create: create).recorded
+        return Session(
+            connection: ShopConnection(client: client, endpoint: endpoint, description: "emulator (\(path))", policies: policies),
+            emulator: emulator, stateFile: path, stateBefore: create && bytes.isEmpty ? nil : await emulator.stateJSON())
+    }
+
+    /// STOQ over HTTP at `url`, with the runner's token.
+    private static func openHTTP(_ url: String, _ request: Request) throws(RunFailure) -> Session {
+        let options = request.options
+        let token = try stoqToken(options)
+        let transport: HTTPTransport
+        do {
+            transport = try HTTPTransport(baseURL: url, connectTimeout: options.connectTimeout, requestTimeout: options.requestTimeout)
+        } catch {
+            throw RunFailure(.invalidURL, "--endpoint \(Redact.url(url)): \(error)")
+        }
+        let client = StoqClient(transport: transport, token: token, governor: RateGovernor(budget: options.budget), logger: request.logger)
+        var policies: PolicyReader?
+        switch request.settings?.policySource ?? .auto {
+        case .declared: policies = nil
+        case .auto: policies = try shopifyReader(request)
+        case .shopify:
+            guard let reader = try shopifyReader(request) else {
+                throw RunFailure(
+                    .missingShopifyCredentials,
+                    "inventory_policy_source: shopify needs the shop (shopify_shop in stoqctl.yaml, SHOPIFY_SHOP, or --shopify-endpoint) and a token (SHOPIFY_ADMIN_TOKEN or --shopify-token-file); nothing was sent"
+                )
+            }
+            policies = reader
+        }
+        let endpoint = Endpoint.http(url).recorded
+        return Session(connection: ShopConnection(client: client, endpoint: endpoint, description: endpoint, policies: policies))
     }
 
     /// The Admin API version: `shopify_api_version`, else the one stoqctl speaks.
@@ -232,31 +223,43 @@ final class Session: @unchecked Sendable {
 
     /// The Shopify policy reader the options, settings and environment describe: nil when they
     /// name no shop or give no token.
-    static func shopifyReader(_ options: RemoteOptions, settings: Settings?, env: [String: String], logger: Logger) throws(RunFailure)
-        -> PolicyReader?
-    {
-        let version = Self.version(settings)
+    static func shopifyReader(_ request: Request) throws(RunFailure) -> PolicyReader? {
+        let env = ProcessInfo.processInfo.environment
+        let options = request.options
         var url: String
-        var source: String
-        if let given = options.shopifyEndpoint ?? environmentValue("SHOPIFY_ADMIN_URL") {
-            url = given
-            source = Redact.url(given)
-        } else if let shop = (settings?.shopifyShop?.value ?? env["SHOPIFY_SHOP"]).flatMap(ShopDomain.normalize) {
-            url = "https://\(shop)"
-            source = shop
+        let source: String
+        let chooser: Chooser
+        if let flag = options.shopifyEndpoint {
+            (url, source, chooser) = (flag, Redact.url(flag), .runner("--shopify-endpoint"))
+        } else if let given = environmentValue("SHOPIFY_ADMIN_URL") {
+            (url, source, chooser) = (given, Redact.url(given), .runner("SHOPIFY_ADMIN_URL"))
+        } else if let shop = request.settings?.shopifyShop, let domain = ShopDomain.normalize(shop.value) {
+            (url, source, chooser) = ("https://\(domain)", domain, .repository(shop.location))
         } else if let raw = env["SHOPIFY_SHOP"], !raw.isEmpty {
-            throw RunFailure(.invalidShopDomain, "SHOPIFY_SHOP must be the shop's myshopify.com domain or its name, but is `\(raw)`")
+            guard let domain = ShopDomain.normalize(raw) else {
+                throw RunFailure(.invalidShopDomain, "SHOPIFY_SHOP must be the shop's myshopify.com domain or its name, but is `\(raw)`")
+            }
+            (url, source, chooser) = ("https://\(domain)", domain, .runner("SHOPIFY_SHOP"))
         } else {
             return nil
         }
-        let token: APIToken
-        if let file = options.shopifyTokenFile {
-            token = try readToken(file, option: "--shopify-token-file", code: .missingShopifyCredentials)
-        } else if let t = env["SHOPIFY_ADMIN_TOKEN"].flatMap(APIToken.init) {
-            token = t
-        } else {
-            return nil
+        guard let token = try shopifyToken(options) else { return nil }
+        try request.policy.checkHost(url, service: .shopify, chooser: chooser)
+        let path: String
+        (url, path) = try graphQLAddress(url, version: version(request.settings))
+        let transport: HTTPTransport
+        do {
+            transport = try HTTPTransport(baseURL: url, connectTimeout: options.connectTimeout, requestTimeout: options.requestTimeout)
+        } catch {
+            throw RunFailure(.invalidURL, "--shopify-endpoint \(Redact.url(url)): \(error)")
         }
+        return PolicyReader(
+            client: ShopifyClient(transport: transport, path: path, token: token, logger: request.logger), source: source)
+    }
+
+    /// `url` split into the base URL and the GraphQL path (the versioned Admin API path when it
+    /// has none).
+    static func graphQLAddress(_ url: String, version: String) throws(RunFailure) -> (base: String, path: String) {
         guard var parts = URLComponents(string: url), parts.host != nil else {
             throw RunFailure(.invalidURL, "--shopify-endpoint \(Redact.url(url)) is not a URL")
         }
@@ -266,44 +269,26 @@ final class Session: @unchecked Sendable {
         parts.path = ""
         parts.query = nil
         parts.fragment = nil
-        url = parts.string ?? url
-        let transport: HTTPTransport
-        do {
-            transport = try HTTPTransport(baseURL: url, connectTimeout: options.connectTimeout, requestTimeout: options.requestTimeout)
-        } catch {
-            throw RunFailure(.invalidURL, "--shopify-endpoint \(Redact.url(url)): \(error)")
-        }
-        return PolicyReader(client: ShopifyClient(transport: transport, path: path, token: token, logger: logger), source: source)
+        return (parts.string ?? url, path)
     }
 
-    /// The token in `file`, or on standard input for `-` (so a secret manager can pipe it in
-    /// without a file on disk).
-    static func readToken(_ file: String, option: String, code: DiagnosticCode) throws(RunFailure) -> APIToken {
-        let data: Data
-        if file == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            guard let read = FileManager.default.contents(atPath: file) else {
-                throw RunFailure(code, "\(option) \(file): cannot be read")
-            }
-            data = read
-        }
-        guard let token = APIToken(String(decoding: data, as: UTF8.self)) else {
-            throw RunFailure(code, file == "-" ? "\(option) -: standard input is empty" : "\(option) \(file) is empty")
-        }
-        return token
-    }
-
-    static func token(_ options: RemoteOptions, env: [String: String]) throws(RunFailure) -> APIToken {
-        if let file = options.tokenFile {
-            return try readToken(file, option: "--token-file", code: .missingToken)
-        }
-        guard let token = env["STOQ_API_TOKEN"].flatMap(APIToken.init) else {
+    /// STOQ's token: `--token-file`, else `STOQ_API_TOKEN`.
+    static func stoqToken(_ options: RemoteOptions) throws(RunFailure) -> APIToken {
+        if let file = options.tokenFile { return try TokenSource.read(file, option: "--token-file", code: .missingToken) }
+        guard let token = try TokenSource.environment("STOQ_API_TOKEN", in: ProcessInfo.processInfo.environment, code: .missingToken) else {
             throw RunFailure(
                 .missingToken,
                 "no API token: set STOQ_API_TOKEN or pass --token-file (or try the built-in emulator: --endpoint emulator:new:state.json)")
         }
         return token
+    }
+
+    /// Shopify's token: `--shopify-token-file`, else `SHOPIFY_ADMIN_TOKEN`; nil without either.
+    static func shopifyToken(_ options: RemoteOptions) throws(RunFailure) -> APIToken? {
+        if let file = options.shopifyTokenFile {
+            return try TokenSource.read(file, option: "--shopify-token-file", code: .missingShopifyCredentials)
+        }
+        return try TokenSource.environment("SHOPIFY_ADMIN_TOKEN", in: ProcessInfo.processInfo.environment, code: .missingShopifyCredentials)
     }
 
     /// Writes the emulator's state back if it changed, and closes connections.
@@ -326,29 +311,41 @@ final class Session: @unchecked Sendable {
 }
 
 /// Opens the session when a run asks for it, and closes it when the command is done.
-final class SessionSlot: @unchecked Sendable {
-    private let lock = NSLock()
+actor SessionSlot {
     private var session: Session?
     let options: RemoteOptions
     let console: Console
+    let repository: String?
+    let savedPlan: (name: String, endpoint: String?)?
 
-    init(_ options: RemoteOptions, console: Console) {
+    /// A slot for a run of the configuration at `repository`, or of the saved plan `savedPlan`
+    /// (its file name, and the endpoint it records).
+    init(_ options: RemoteOptions, console: Console, repository: String? = nil, savedPlan: (name: String, endpoint: String?)? = nil) {
         self.options = options
         self.console = console
+        self.repository = repository
+        self.savedPlan = savedPlan
     }
 
     /// The run's ``Connect``.
-    var connect: Connect {
-        { settings, planned throws(RunFailure) in
-            let session = try await Session.open(self.options, settings: settings, planned: planned, console: self.console)
-            self.lock.withLock { self.session = session }
-            return session.connection
-        }
+    nonisolated var connect: Connect {
+        { settings, planned throws(RunFailure) in try await self.open(settings: settings, planned: planned) }
+    }
+
+    private func open(settings: Settings?, planned: String?) async throws(RunFailure) -> ShopConnection {
+        let console = console
+        let debug = options.debug
+        let request = Session.Request(
+            options: options, policy: options.policy(repository: repository), settings: settings,
+            savedPlan: savedPlan.map { ($0.name, $0.endpoint ?? planned) }, logger: Logger(label: "stoqctl") { console.logHandler(label: $0, debug: debug) })
+        let opened = try await Session.open(request)
+        session = opened
+        return opened.connection
     }
 
     /// Closes the session, if one was opened; a failure is reported and returned as the status.
     func close() async -> ExitStatus? {
-        guard let session = lock.withLock({ session }) else { return nil }
+        guard let session else { return nil }
         do {
             try await session.close()
             return nil

@@ -22,17 +22,18 @@ public enum Stoqctl {
     }
 
     /// Runs `stoqctl args…` in `directory` (default: the repository root) with `environment`
-    /// added to a minimal environment (no colour, no inherited tokens).
+    /// added to a minimal environment (no colour, no inherited tokens); with `shell`, runs
+    /// `/bin/sh args…` instead (a pipeline into stoqctl, which the args name).
     ///
     /// The child is waited for on a thread of its own, so tests that run the binary do not hold
     /// the threads that async tests need.
     public static func run(
-        _ args: [String], in directory: URL? = nil, environment: [String: String] = [:], input: String? = nil
+        _ args: [String], in directory: URL? = nil, environment: [String: String] = [:], input: String? = nil, shell: Bool = false
     ) async throws -> Outcome {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 do {
-                    continuation.resume(returning: try runBlocking(args, in: directory, environment: environment, input: input))
+                    continuation.resume(returning: try runBlocking(args, in: directory, environment: environment, input: input, shell: shell))
                 } catch {
                     continuation.resume(throwing: error)
                 }
@@ -42,9 +43,11 @@ public enum Stoqctl {
     }
 
     /// Runs the child and waits for it, blocking the calling thread.
-    static func runBlocking(_ args: [String], in directory: URL?, environment: [String: String], input: String? = nil) throws -> Outcome {
+    static func runBlocking(
+        _ args: [String], in directory: URL?, environment: [String: String], input: String? = nil, shell: Bool = false
+    ) throws -> Outcome {
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = shell ? URL(fileURLWithPath: "/bin/sh") : executable
         process.arguments = args
         process.currentDirectoryURL = directory ?? Golden.repositoryRoot
         var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "NO_COLOR": "1"]
