@@ -158,3 +158,37 @@ struct AccessCommandTests {
         #expect(obeyedSequences(apply.stdout + apply.stderr, annotations: false).isEmpty, "\(apply.stdout)")
     }
 }
+
+@Suite("Symbolic links at a git baseline", .serialized)
+struct BaselineLinkTests {
+    @Test("a link inside the repository is read as its target; one leading out is reported, not read as its link text")
+    func links() async throws {
+        let repo = try GitShop()
+        let secret = repo.dir.deletingLastPathComponent().appendingPathComponent("outside-\(UUID().uuidString).yaml")
+        try "version: 1\nselling_plans: SECRET-OUTSIDE\n".write(to: secret, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: secret) }
+        let inside = repo.shop.config.appendingPathComponent("more.yml")
+        try FileManager.default.createSymbolicLink(atPath: inside.path, withDestinationPath: "../extra/more.yaml")
+        try FileManager.default.createDirectory(at: repo.dir.appendingPathComponent("extra"), withIntermediateDirectories: true)
+        try "version: 1\n".write(to: repo.dir.appendingPathComponent("extra/more.yaml"), atomically: true, encoding: .utf8)
+        try repo.git(["add", "shop", "extra"])
+        try repo.git(["commit", "--quiet", "-m", "a link inside"])
+        let followed = try await repo.run(["plan", "shop", "--baseline", "HEAD"])
+        #expect(followed.status == 0, "the link is read as extra/more.yaml, at the baseline and in the work tree: \(followed.stderr)")
+
+        let outside = repo.shop.config.appendingPathComponent("outside.yaml")
+        try FileManager.default.createSymbolicLink(atPath: outside.path, withDestinationPath: "../../\(secret.lastPathComponent)")
+        try repo.git(["add", "shop"])
+        try repo.git(["commit", "--quiet", "-m", "a link out"])
+        let work = try await repo.run(["plan", "shop"])
+        #expect(work.status == 1)
+        #expect(work.stderr.contains("shop/outside.yaml: a symbolic link to a place outside the repository"), "\(work.stderr)")
+        try FileManager.default.removeItem(at: outside)
+        let refused = try await repo.run(["plan", "shop", "--baseline", "HEAD"])
+        #expect(refused.status == 1)
+        #expect(
+            refused.stderr.contains("baseline HEAD: shop/outside.yaml is a symbolic link to a place outside the repository; not read"),
+            "\(refused.stderr)")
+        for r in [followed, work, refused] { #expect(!(r.stdout + r.stderr).contains("SECRET")) }
+    }
+}
