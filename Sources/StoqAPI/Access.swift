@@ -2,7 +2,9 @@ import Foundation
 import StoqCore
 import StoqWire
 
-/// Who chose a setting. The runner (whoever starts stoqctl: a person, a workflow, the action's
+/// Who chose a setting.
+///
+/// The runner (whoever starts stoqctl: a person, a workflow, the action's
 /// inputs) is trusted with hosts and files; the repository (`stoqctl.yaml` and the configuration,
 /// written by a pull request's author) and a saved plan are not.
 public enum Chooser: Sendable, Hashable, CustomStringConvertible {
@@ -34,7 +36,9 @@ public enum Endpoint: Sendable, Hashable {
     public init(_ text: String) {
         if text.hasPrefix("emulator:") {
             let rest = String(text.dropFirst("emulator:".count))
-            self = rest.hasPrefix("new:") ? .emulator(path: String(rest.dropFirst("new:".count)), create: true) : .emulator(path: rest, create: false)
+            self =
+                rest.hasPrefix("new:")
+                ? .emulator(path: String(rest.dropFirst("new:".count)), create: true) : .emulator(path: rest, create: false)
         } else {
             self = .http(text)
         }
@@ -80,8 +84,9 @@ public struct AccessPolicy: Sendable {
     /// Hosts the runner allowed a token to go to (`--allow-host`, `STOQCTL_ALLOW_HOSTS`), lower
     /// case.
     public var allowedHosts: Set<String>
-    /// The repository, resolved: the git work tree, or outside git the configuration root. Nil
-    /// when a run has no configuration (a saved plan, export).
+    /// The repository, resolved: the git work tree, or outside git the configuration root.
+    ///
+    /// Nil when a run has no configuration (a saved plan, export).
     public var repository: String?
 
     /// A policy with the runner's `allowedHosts` and the `repository` root.
@@ -98,7 +103,9 @@ public struct AccessPolicy: Sendable {
     // MARK: - Endpoints
 
     /// The STOQ endpoint: the runner's (`--endpoint`, then `STOQ_API_URL`), then `stoqctl.yaml`'s,
-    /// then STOQ's own. With a saved plan, the runner's endpoint must be the plan's; without one,
+    /// then STOQ's own.
+    ///
+    /// With a saved plan, the runner's endpoint must be the plan's; without one,
     /// only a plan made against STOQ's own API applies (to it).
     public func endpoint(flag: String?, environment: String?, settings: Located<String>?, savedPlan: (name: String, endpoint: String?)?)
         throws(RunFailure) -> ChosenEndpoint

@@ -2,15 +2,21 @@ import Foundation
 import StoqCore
 
 /// Where tokens come from: only the runner's sources (a file or standard input named on the
-/// command line, or an environment variable); the repository names none. Every token is
+/// command line, or an environment variable); the repository names none.
+///
+/// Every token is
 /// checked (``APIToken/init(validating:)``) before any request, and never shown.
 public enum TokenSource {
     /// Bytes read from a token file or standard input at most: a token, and room for the white
-    /// space around it. A longer input is refused without reading the rest.
+    /// space around it.
+    ///
+    /// A longer input is refused without reading the rest.
     public static let readLimit = APIToken.maxBytes + 256
 
     /// The token in `file`, or on standard input for `-` (so a secret manager can pipe it in
-    /// without a file on disk), read up to ``readLimit`` bytes. `option` names the flag in
+    /// without a file on disk), read up to ``readLimit`` bytes.
+    ///
+    /// `option` names the flag in
     /// messages.
     public static func read(_ file: String, option: String, code: DiagnosticCode, standardInput: FileHandle = .standardInput)
         throws(RunFailure) -> APIToken

@@ -78,7 +78,9 @@ public struct APIToken: Sendable, CustomStringConvertible, CustomDebugStringConv
     /// Longest token accepted, in bytes (UTF-8).
     public static let maxBytes = 4_096
 
-    /// Why text is not a token. Never quotes the text.
+    /// Why text is not a token.
+    ///
+    /// Never quotes the text.
     public enum Problem: Error, Sendable, Equatable, CustomStringConvertible {
         /// Nothing but white space.
         case empty

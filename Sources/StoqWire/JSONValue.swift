@@ -132,7 +132,9 @@ public indirect enum JSONValue: Sendable, Hashable {
     }
 
     /// Appends `s` as a JSON string literal; `alsoEscape` picks further characters to write as
-    /// `\uXXXX` (a YAML writer escapes what YAML does not allow raw). Characters beyond the first
+    /// `\uXXXX` (a YAML writer escapes what YAML does not allow raw).
+    ///
+    /// Characters beyond the first
     /// plane are escaped as a surrogate pair, or with `yaml` as YAML's `\UXXXXXXXX`.
     public static func escape(
         _ s: String, into out: inout String, yaml: Bool = false, alsoEscape: (Unicode.Scalar) -> Bool = { _ in false }

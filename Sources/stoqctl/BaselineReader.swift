@@ -126,8 +126,10 @@ enum BaselineReader {
                 throw GitFailure(description: "git cat-file ended early at \(object)")
             }
             let header = String(decoding: out[at..<newline], as: UTF8.self).split(separator: " ")
-            let unfollowed = ["symlink": "is a symbolic link to a place outside the repository", "dangling": "is a dangling symbolic link",
-                "loop": "is a symbolic link in a loop", "notdir": "is a symbolic link through a file"]
+            let unfollowed = [
+                "symlink": "is a symbolic link to a place outside the repository", "dangling": "is a dangling symbolic link",
+                "loop": "is a symbolic link in a loop", "notdir": "is a symbolic link through a file",
+            ]
             if header.count == 2, let why = unfollowed[String(header[0])], let size = Int(header[1]), newline + 1 + size <= out.endIndex {
                 blobs.append(.notRead(why))
                 at = newline + 1 + size + 1

@@ -13,7 +13,9 @@ struct ConfigFiles {
     var diagnostics: [Diagnostic] = []
 
     /// Reads every `*.yaml`/`*.yml` under `paths` (directories recursively; hidden folders and
-    /// `.build` skipped). A symbolic link found there is followed only when what it points to is
+    /// `.build` skipped).
+    ///
+    /// A symbolic link found there is followed only when what it points to is
     /// inside the repository (``AccessPolicy``); one that leads out is reported and not read.
     ///
     /// A `stoqctl.yaml` at the root of the first directory is the settings file.
@@ -103,7 +105,9 @@ struct ConfigFiles {
     }
 
     /// The config files under `root`; symbolic links that lead outside `policy`'s repository are
-    /// left out and listed in `outside`. A linked directory inside is walked once.
+    /// left out and listed in `outside`.
+    ///
+    /// A linked directory inside is walked once.
     static func yamlFiles(under root: String, policy: AccessPolicy, outside: inout [String]) -> [String] {
         let fm = FileManager.default
         var result: [String] = []

@@ -58,7 +58,8 @@ struct AccessCommandTests {
             atPath: shop.shop.appendingPathComponent("preorders/secret.yaml").path, withDestinationPath: secretFile.path)
         for format in ["text", "markdown", "github", "json"] {
             let r = try await shop.run(
-                ["plan", "shop", "--endpoint", "emulator:\(shop.state.path)", "--format", format], environment: ["CANARY_ENV": "SECRET-ENV"])
+                ["plan", "shop", "--endpoint", "emulator:\(shop.state.path)", "--format", format], environment: ["CANARY_ENV": "SECRET-ENV"]
+            )
             #expect(r.status == 1, "\(r.stderr)")
             #expect(!(r.stdout + r.stderr).contains("SECRET"), "\(format): \(r.stdout) \(r.stderr)")
             #expect((r.stdout + r.stderr).contains("preorders/env.yaml: a symbolic link to a place outside the repository"))
@@ -99,7 +100,8 @@ struct AccessCommandTests {
         #expect(inside.status == 0, "\(inside.stderr)")
         #expect(try String(contentsOf: shop.shop.appendingPathComponent("state.json"), encoding: .utf8) == before)
 
-        try (String(contentsOf: settingsFile, encoding: .utf8) + "baseline: /usr\n").write(to: settingsFile, atomically: true, encoding: .utf8)
+        try (String(contentsOf: settingsFile, encoding: .utf8) + "baseline: /usr\n").write(
+            to: settingsFile, atomically: true, encoding: .utf8)
         let started = Date()
         let baseline = try await shop.run(["plan", "shop"])
         #expect(Date().timeIntervalSince(started) < 20)

@@ -64,14 +64,19 @@ struct AccessPolicyTests {
         #expect(!policy.mayReceiveToken(host: "myshopify.com.evil.example", scheme: "https", service: .shopify))
         #expect(!policy.mayReceiveToken(host: "app.stoqapp.com", scheme: "https", service: .shopify))
         #expect(!policy.mayReceiveToken(host: "acme.myshopify.com", scheme: "https", service: .stoq))
-        #expect(refusal { () throws(RunFailure) in try policy.checkHost("https://x.example", service: .shopify, chooser: .runner("--shopify-endpoint")) } == nil)
+        #expect(
+            refusal { () throws(RunFailure) in
+                try policy.checkHost("https://x.example", service: .shopify, chooser: .runner("--shopify-endpoint"))
+            } == nil)
     }
 
     @Test("a saved plan's endpoint never chooses: the runner's must match it, and without one only STOQ's own applies")
     func savedPlans() throws {
         let policy = AccessPolicy()
         let elsewhere = (name: "plan.json", endpoint: Optional("https://evil.example/api"))
-        let alone = refusal { () throws(RunFailure) in _ = try policy.endpoint(flag: nil, environment: nil, settings: nil, savedPlan: elsewhere) }
+        let alone = refusal { () throws(RunFailure) in
+            _ = try policy.endpoint(flag: nil, environment: nil, settings: nil, savedPlan: elsewhere)
+        }
         #expect(alone?.diagnostic.code == .savedPlanRefused)
         #expect(alone?.diagnostic.message.contains("never chooses where it is applied") == true)
         let differs = refusal { () throws(RunFailure) in
@@ -84,7 +89,9 @@ struct AccessPolicyTests {
             flag: nil, environment: nil, settings: nil, savedPlan: (name: "plan.json", endpoint: AccessPolicy.production))
         #expect(production.endpoint == .http(AccessPolicy.production))
         let emulator = (name: "plan.json", endpoint: Optional("emulator:/tmp/state.json"))
-        #expect(refusal { () throws(RunFailure) in _ = try policy.endpoint(flag: nil, environment: nil, settings: nil, savedPlan: emulator) } != nil)
+        #expect(
+            refusal { () throws(RunFailure) in _ = try policy.endpoint(flag: nil, environment: nil, settings: nil, savedPlan: emulator) }
+                != nil)
     }
 
     @Test("emulator: files and baseline directories from stoqctl.yaml stay inside the repository, symbolic links resolved")
@@ -116,8 +123,14 @@ struct AccessPolicyTests {
             #expect(failure?.diagnostic.message.contains("outside the repository") == true, "\(path)")
         }
         #expect(refusal { () throws(RunFailure) in try policy.checkBaselineDirectory(outside.path, chooser: .repository(nil)) } != nil)
-        #expect(refusal { () throws(RunFailure) in try policy.checkBaselineDirectory(repo.appendingPathComponent("out").path, chooser: .repository(nil)) } != nil)
-        #expect(refusal { () throws(RunFailure) in try policy.checkBaselineDirectory(repo.appendingPathComponent("shop").path, chooser: .repository(nil)) } == nil)
+        #expect(
+            refusal { () throws(RunFailure) in
+                try policy.checkBaselineDirectory(repo.appendingPathComponent("out").path, chooser: .repository(nil))
+            } != nil)
+        #expect(
+            refusal { () throws(RunFailure) in
+                try policy.checkBaselineDirectory(repo.appendingPathComponent("shop").path, chooser: .repository(nil))
+            } == nil)
         #expect(refusal { () throws(RunFailure) in try policy.checkBaselineDirectory("/usr", chooser: .runner("--baseline")) } == nil)
     }
 
@@ -167,7 +180,8 @@ struct TokenTests {
         #expect(twoLines?.diagnostic.message.contains("holds a control character (character 16)") == true)
         #expect(twoLines?.diagnostic.message.contains("SECRET") == false)
         try "ok-token\n".write(to: file, atomically: true, encoding: .utf8)
-        #expect(refusal { () throws(RunFailure) in _ = try TokenSource.read(file.path, option: "--token-file", code: .missingToken) } == nil)
+        #expect(
+            refusal { () throws(RunFailure) in _ = try TokenSource.read(file.path, option: "--token-file", code: .missingToken) } == nil)
         let env = refusal { () throws(RunFailure) in
             _ = try TokenSource.environment("STOQ_API_TOKEN", in: ["STOQ_API_TOKEN": "a\r\nSECRET"], code: .missingToken)
         }

@@ -32,7 +32,8 @@ func forbiddenSequences(in output: String, style: Sanitiser.Style, colour: Bool 
     }
     for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
         let body = line.drop { $0 == " " || $0 == "\t" }
-        let own = style == .workflowCommands && body.startIndex == line.startIndex
+        let own =
+            style == .workflowCommands && body.startIndex == line.startIndex
             && ["::error ", "::warning ", "::notice "].contains { body.hasPrefix($0) }
         if body.hasPrefix("::"), !own { found.append("a workflow command line: \(line.prefix(60))") }
         if style != .markdown, body.hasPrefix("```") || body.hasPrefix("~~~") { found.append("a fence line: \(line.prefix(60))") }
@@ -168,10 +169,12 @@ struct HostileOutputTests {
     @Test("the text renderers show what they escaped: a bidi override is visible, not dropped")
     func visible() throws {
         let text = String(
-            decoding: try Data(contentsOf: Golden.repositoryRoot.appendingPathComponent("Tests/Fixtures/plan/a-new-plan-is-created/plan.json")),
+            decoding: try Data(
+                contentsOf: Golden.repositoryRoot.appendingPathComponent("Tests/Fixtures/plan/a-new-plan-is-created/plan.json")),
             as: UTF8.self)
         let plan = try poisoned(text, with: "pay\u{202E}fdp\n::x")
-        for output in [TextPlanRenderer(color: false).render(plan), MarkdownPlanRenderer().render(plan), GitHubPlanRenderer().render(plan)] {
+        for output in [TextPlanRenderer(color: false).render(plan), MarkdownPlanRenderer().render(plan), GitHubPlanRenderer().render(plan)]
+        {
             #expect(output.contains("pay\\u{202e}fdp\\u{a}"), "\(output.prefix(400))")
         }
     }

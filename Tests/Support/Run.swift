@@ -33,7 +33,8 @@ public enum Stoqctl {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 do {
-                    continuation.resume(returning: try runBlocking(args, in: directory, environment: environment, input: input, shell: shell))
+                    continuation.resume(
+                        returning: try runBlocking(args, in: directory, environment: environment, input: input, shell: shell))
                 } catch {
                     continuation.resume(throwing: error)
                 }

@@ -190,7 +190,9 @@ public enum ConfigLoader {
 
     /// False, after reporting where, when the name `text` (an `internal_name` or an `id`: what
     /// identifies a plan in review) holds a control character or a bidi override or isolate:
-    /// they hide or reorder text. Other format characters (a joiner in an emoji, a right-to-left
+    /// they hide or reorder text.
+    ///
+    /// Other format characters (a joiner in an emoji, a right-to-left
     /// mark) are allowed, and shown escaped in plans. Field values (a plan's `name` too) may hold
     /// any character: plans show them quoted and escaped.
     static func nameCharacters(_ reader: inout NodeReader, _ text: String, _ entry: NodeReader.Entry) -> Bool {

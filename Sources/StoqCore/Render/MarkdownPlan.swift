@@ -84,7 +84,9 @@ public struct MarkdownPlanRenderer: PlanRenderer {
     }
 
     /// A sentence with `backtick` spans (as stoqctl's messages write names): the spans become code,
-    /// the rest escaped text. A name with backticks of its own can shift which parts are code;
+    /// the rest escaped text.
+    ///
+    /// A name with backticks of its own can shift which parts are code;
     /// every part is still either a whole code span or escaped text (an empty span is left out:
     /// two backticks would open a span, not close one).
     static func inline(_ sentence: String) -> String {
