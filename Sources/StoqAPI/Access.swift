@@ -63,7 +63,7 @@ public struct ChosenEndpoint: Sendable, Hashable {
 }
 
 /// Who may choose a host or read a file: the one place that decides, for every input, what it
-/// may choose (Docs/Decisions/0017-who-may-choose-a-host-or-read-a-file.md has the table).
+/// may choose (Docs/Decisions/0018-who-may-choose-a-host-or-read-a-file.md has the table).
 ///
 /// - A token goes only to STOQ's own host (`app.stoqapp.com`, STOQ's token) or Shopify's
 ///   (`*.myshopify.com`, the Shopify token), or to a host the runner chose or allowed.
@@ -136,7 +136,7 @@ public struct AccessPolicy: Sendable {
         if let savedPlan, let planned = savedPlan.endpoint, planned != chosen.endpoint.recorded {
             throw RunFailure(
                 .savedPlanRefused,
-                "\(savedPlan.name) was planned against \(planned), but this apply would write to \(chosen.endpoint.recorded) (\(chooser)); apply it where it was planned, or plan again; nothing was sent"
+                "\(savedPlan.name) was planned against \(planned), but this apply writes to \(chosen.endpoint.recorded) (\(chooser)); a saved plan applies only where it was planned, and only where the command line or the environment points; nothing was sent"
             )
         }
         return chosen

@@ -337,7 +337,8 @@ actor SessionSlot {
         let debug = options.debug
         let request = Session.Request(
             options: options, policy: options.policy(repository: repository), settings: settings,
-            savedPlan: savedPlan.map { ($0.name, $0.endpoint ?? planned) }, logger: Logger(label: "stoqctl") { console.logHandler(label: $0, debug: debug) })
+            savedPlan: savedPlan.map { ($0.name, $0.endpoint ?? planned) },
+            logger: Logger(label: "stoqctl") { console.logHandler(label: $0, debug: debug) })
         let opened = try await Session.open(request)
         session = opened
         return opened.connection

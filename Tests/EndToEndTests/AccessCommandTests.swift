@@ -115,11 +115,11 @@ struct AccessCommandTests {
         let save = try await shop.run(["plan", "shop", "--endpoint", "emulator:\(shop.state.path)", "--out", "plan.json"])
         #expect(save.status == 0, "\(save.stderr)")
         let before = try String(contentsOf: shop.state, encoding: .utf8)
-        let refused = try await shop.run(["apply", "plan.json"], environment: ["STOQ_API_TOKEN": "t"])
+        let refused = try await shop.run(["apply", "plan.json", "shop"], environment: ["STOQ_API_TOKEN": "t"])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("a saved plan never chooses where it is applied"), "\(refused.stderr)")
         #expect(try String(contentsOf: shop.state, encoding: .utf8) == before)
-        let applied = try await shop.run(["apply", "plan.json", "--endpoint", "emulator:\(shop.state.path)"])
+        let applied = try await shop.run(["apply", "plan.json", "shop", "--endpoint", "emulator:\(shop.state.path)"])
         #expect(applied.status == 0, "\(applied.stderr)")
     }
 

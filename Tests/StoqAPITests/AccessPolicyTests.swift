@@ -82,7 +82,7 @@ struct AccessPolicyTests {
         let differs = refusal { () throws(RunFailure) in
             _ = try policy.endpoint(flag: nil, environment: "https://other.example/api", settings: nil, savedPlan: elsewhere)
         }
-        #expect(differs?.diagnostic.message.contains("but this apply would write to https://other.example/api (STOQ_API_URL)") == true)
+        #expect(differs?.diagnostic.message.contains("but this apply writes to https://other.example/api (STOQ_API_URL)") == true)
         let same = try policy.endpoint(flag: "https://evil.example/api", environment: nil, settings: nil, savedPlan: elsewhere)
         #expect(same.chooser == .runner("--endpoint"))
         let production = try policy.endpoint(
