@@ -6,7 +6,8 @@
 # commit into a fresh directory (another path than any earlier build), puts the recorded
 # Package.resolved in place, runs `make release` there with --force-resolved-versions (exactly
 # those revisions, nothing newer), and compares the new tarball's SHA-256 with the given one.
-# On a difference it lists the files that differ.
+# On a difference it lists the files that differ and keeps the rebuilt tarball beside the given one
+# (NAME.rebuilt.tar.gz) for a closer look (diffoscope, or cmp and objdump -h).
 #
 # Usage: scripts/rebuild-check.sh [TARBALL]   (default: the one tarball in dist/)
 # The repository to clone is the one this script is in; it must hold the recorded commit.
@@ -66,7 +67,9 @@ if [ "$given_sum" = "$again_sum" ]; then
   exit 0
 fi
 tar -xzf "$again" -C "$work/again"
-echo "rebuild-check: the tarballs differ; files that differ:" >&2
+kept="${tarball%.tar.gz}.rebuilt.tar.gz"
+cp "$again" "$kept"
+echo "rebuild-check: the tarballs differ (the rebuilt one is kept as $kept); files that differ:" >&2
 (cd "$work/given" && find . -type f | sort | xargs sha256sum) >"$work/given.sums"
 (cd "$work/again" && find . -type f | sort | xargs sha256sum) >"$work/again.sums"
 diff "$work/given.sums" "$work/again.sums" >&2 || true
