@@ -23,8 +23,6 @@ format:
 lint:
 	swift format lint --recursive Sources Tests Package.swift
 
-STATIC_LIBS := .build/static-libs
-
 bench-api:       ## plan and apply of 1,000 plans over HTTP at 360/60 with 50 ms latency: points, 429s, 409s, wall vs bound (~10 min)
 	swift build -c release --product stoqctl-bench
 	.build/release/stoqctl-bench api --latency 0.05
@@ -32,24 +30,8 @@ bench-api:       ## plan and apply of 1,000 plans over HTTP at 360/60 with 50 ms
 	.build/release/stoqctl-bench api --latency 0.05 --only cache
 	.build/release/stoqctl-bench api --latency 0.05 --only apply --429 0.01
 
-# A release build is reproducible: one commit gives the same bytes from any clone at any path.
-# Swift 5 packages expand #file to the absolute source path (log calls and fatalError keep it), so
-# ConciseMagicFile makes it Module/File.swift as in Swift 6; the prefix maps cover C and C++
-# (__FILE__) and debug info. The build record (scripts/build-record.py) is compiled in.
-RECORD_DIR := .build/build-record
-REPRODUCIBLE := -Xswiftc -enable-upcoming-feature -Xswiftc ConciseMagicFile \
-	-Xswiftc -file-prefix-map -Xswiftc $(CURDIR)=. \
-	-Xcc -ffile-prefix-map=$(CURDIR)=. -Xcxx -ffile-prefix-map=$(CURDIR)=. \
-	-Xcc -I$(CURDIR)/$(RECORD_DIR)
-
-release-binary:  ## stoqctl with the Swift runtime, libyaml, zlib and libstdc++ linked in (Linux), recording what it was built from: .build/release/stoqctl
-	mkdir -p $(STATIC_LIBS)
-	cp "$$(pkg-config --variable=libdir yaml-0.1)/libyaml.a" $(STATIC_LIBS)/
-	cp "$$(gcc -print-file-name=libz.a)" "$$(gcc -print-file-name=libstdc++.a)" $(STATIC_LIBS)/
-	STOQCTL_STATIC_LINK=1 swift package resolve $(RESOLVE_FLAGS)
-	python3 scripts/build-record.py $(RECORD_DIR)
-	STOQCTL_STATIC_LINK=1 swift build -c release --product stoqctl --static-swift-stdlib $(RESOLVE_FLAGS) \
-		-Xlinker -L$(CURDIR)/$(STATIC_LIBS) $(REPRODUCIBLE)
+release-binary:  ## stoqctl with the Swift runtime, libyaml, zlib and libstdc++ linked in (Linux), built reproducibly at RELEASE_DIR (default /tmp/stoqctl-release) with its build record: .build/release/stoqctl
+	scripts/release-build.sh
 
 release: release-binary  ## dist/stoqctl-VERSION-linux-ARCH.tar.gz and its .sha256
 	scripts/release.sh

@@ -74,7 +74,8 @@ if ! pkg-config --exists yaml-0.1 2>/dev/null; then
     brew install libyaml pkg-config
   fi
 fi
-(cd "$source_dir" && make release-binary)
+# Built inside the action's .build, which the action caches between runs.
+(cd "$source_dir" && RELEASE_DIR="$source_dir/.build/release-tree" make release-binary)
 install -m 0755 "$source_dir/.build/release/stoqctl" "$dir/stoqctl"
 add_path
 output source build

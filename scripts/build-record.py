@@ -12,7 +12,8 @@ Writes into OUT_DIR:
 Nothing here depends on where the clone is, on the time or on the user, so two clones of one
 commit record the same bytes.
 
-Usage: scripts/build-record.py OUT_DIR   (run from the package root, after `swift package resolve`)
+Usage: scripts/build-record.py OUT_DIR   (run from the package root, after `swift package resolve`;
+STOQCTL_SOURCE_COMMIT and STOQCTL_SOURCE_MODIFIED=0|1 name the source when the tree is a copy)
 """
 
 import json
@@ -41,6 +42,10 @@ def release_version():
 
 
 def source():
+    if "STOQCTL_SOURCE_COMMIT" in os.environ:
+        # Given by the caller that copied the tree here (scripts/release-build.sh).
+        commit = os.environ["STOQCTL_SOURCE_COMMIT"] or None
+        return {"commit": commit, "modified": os.environ.get("STOQCTL_SOURCE_MODIFIED") == "1" if commit else None}
     commit = run("git", "rev-parse", "HEAD")
     if not commit:
         return {"commit": None, "modified": None}

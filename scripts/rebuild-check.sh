@@ -3,9 +3,10 @@
 #
 # The tarball's build/build-record.json names the source commit and the toolchain; its
 # build/Package.resolved is the dependency graph. This script clones the repository at that
-# commit into a fresh directory (another path than any earlier build), puts the recorded
-# Package.resolved in place, runs `make release` there with --force-resolved-versions (exactly
-# those revisions, nothing newer), and compares the new tarball's SHA-256 with the given one.
+# commit into a fresh directory, puts the recorded Package.resolved in place, runs `make release`
+# there with --force-resolved-versions (exactly those revisions, nothing newer) from an empty build
+# directory (RELEASE_CLEAN=1: nothing of an earlier build is reused), and compares the new
+# tarball's SHA-256 with the given one.
 # On a difference it lists the files that differ and keeps the rebuilt tarball beside the given one
 # (NAME.rebuilt.tar.gz) for a closer look (diffoscope, or cmp and objdump -h).
 #
@@ -50,7 +51,7 @@ git clone -q --no-checkout "$repo" "$work/src"
 git -C "$work/src" checkout -q "$commit"
 cp "$work/given/$name/build/Package.resolved" "$work/src/Package.resolved"
 start=$(date +%s)
-make -C "$work/src" release RESOLVE_FLAGS=--force-resolved-versions >"$work/build.log" 2>&1 || {
+make -C "$work/src" release RESOLVE_FLAGS=--force-resolved-versions RELEASE_CLEAN=1 >"$work/build.log" 2>&1 || {
   tail -n 40 "$work/build.log" >&2
   echo "rebuild-check: the rebuild in $work/src failed" >&2
   exit 1
