@@ -147,51 +147,10 @@ enum BaselineReader {
     /// Runs git in the working directory with `input` on its standard input; its standard
     /// output, or a failure with its message.
     static func gitData(_ args: [String], input: Data? = nil) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git"] + args
-        let out = Pipe()
-        let err = Pipe()
-        let inPipe = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input == nil ? FileHandle.nullDevice : inPipe
         do {
-            try process.run()
+            return try GitProcess.run(args, input: input)
         } catch {
-            throw GitFailure(description: "git cannot be run (\(error.localizedDescription))")
+            throw GitFailure(description: error.description)
         }
-        if let input {
-            // Written on another thread, so git's output cannot fill while its input waits.
-            Thread {
-                try? inPipe.fileHandleForWriting.write(contentsOf: input)
-                try? inPipe.fileHandleForWriting.close()
-            }.start()
-        }
-        // Standard error is read on another thread, so a chatty git cannot block on a full pipe.
-        let box = ErrorText()
-        let done = DispatchSemaphore(value: 0)
-        let reader = Thread {
-            box.set(err.fileHandleForReading.readDataToEndOfFile())
-            done.signal()
-        }
-        reader.start()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        done.wait()
-        let errData = box.get()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let message = String(decoding: errData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw GitFailure(description: message.isEmpty ? "git \(args.first ?? "") failed" : message)
-        }
-        return data
     }
-}
-
-/// Bytes handed from a reader thread.
-final class ErrorText: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    func set(_ d: Data) { lock.withLock { data = d } }
-    func get() -> Data { lock.withLock { data } }
 }
