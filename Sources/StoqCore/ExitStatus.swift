@@ -13,6 +13,8 @@ public enum ExitStatus: Int32, Sendable, Hashable, CaseIterable, Comparable {
     case conflict = 4
     /// Apply finished, but some operations failed or were skipped.
     case partialFailure = 5
+    /// Another apply of the same shop holds the apply lock, or took it over mid-run.
+    case locked = 6
     /// The command line itself is wrong.
     case usage = 64
 
@@ -31,17 +33,20 @@ public enum ExitStatus: Int32, Sendable, Hashable, CaseIterable, Comparable {
             "saved plan: some operations conflict with changes made in STOQ since the plan (the others were applied); plan again"
         case .partialFailure:
             "apply finished with some operations failed or skipped; running it again converges"
+        case .locked:
+            "another apply of the same shop holds the apply lock (apply waited --lock-wait; nothing was sent), or took it over mid-run (writing stopped; the report lists what was sent); run apply again"
         case .usage:
             "usage error: unknown option, missing or malformed argument, or a format the command does not print"
         }
     }
 
     /// The order in which outcomes win when several apply: a usage error, then an error, a
-    /// refusal, a conflict, a partial failure, changes, success.
+    /// held or lost apply lock, a refusal, a conflict, a partial failure, changes, success.
     var precedence: Int {
         switch self {
-        case .usage: 6
-        case .failure: 5
+        case .usage: 7
+        case .failure: 6
+        case .locked: 5
         case .refused: 4
         case .conflict: 3
         case .partialFailure: 2

@@ -82,6 +82,9 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     case exportTypeChoiceLeftOut = "export-type-choice-left-out"
     case exportOtherFiles = "export-other-files"
     case listenFailed = "listen-failed"
+    case applyLocked = "apply-locked"
+    case applyLockFailed = "apply-lock-failed"
+    case applyLockLost = "apply-lock-lost"
 
     /// True for problems in configuration files (and planning against them); false for problems
     /// of a run: the command line, the network, saved plans, safety, apply, export, the emulator.
@@ -182,6 +185,10 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .exportTypeChoiceLeftOut: "export left a `*_type` choice out because STOQ returned the field it requires empty"
         case .exportOtherFiles: "the export directory holds other configuration files that plan reads too"
         case .listenFailed: "the emulator cannot listen on the port"
+        case .applyLocked: "another apply of the same shop holds the apply lock, after waiting `--lock-wait` seconds"
+        case .applyLockFailed:
+            "the apply lock cannot be taken or released: git cannot push to the remote, or the lock file cannot be written"
+        case .applyLockLost: "another apply took the apply lock over mid-run, or it could not be renewed in time; writing stopped"
         }
     }
 }
