@@ -55,6 +55,8 @@ public struct ApplyReport: Sendable {
     public var seconds: Double
     /// The hash of the plan that was applied.
     public var planHash: String?
+    /// The shop it was applied to, as ``ShopIdentity`` names it.
+    public var shop: String?
     /// The baseline the plan's differences were attributed against.
     public var baseline: BaselineInfo?
     /// Safety gates that refused the plan (nothing was sent), as sentences.
@@ -122,6 +124,7 @@ public struct ApplyReport: Sendable {
         return JSONValue.object([
             ("format_version", .integer(1)),
             ("plan_hash", planHash.map(JSONValue.string) ?? .null),
+            ("shop", shop.map(JSONValue.string) ?? .null),
             (
                 "baseline",
                 baseline.map { .object([("ref", .string($0.ref)), ("commit", $0.commit.map(JSONValue.string) ?? .null)]) } ?? .null
@@ -173,12 +176,16 @@ public struct Applier: Sendable {
     public let policies: PolicyReader?
     /// Wait for the policy jobs this apply starts and confirm their effect through `policies`.
     public let verifyPolicies: Bool
+    /// The apply lock, asked before every request that writes: once it is lost nothing more is
+    /// sent, and the remaining operations fail with its reason.
+    public let lease: (any WriteLease)?
 
     /// Creates an applier.
-    public init(client: StoqClient, policies: PolicyReader? = nil, verifyPolicies: Bool = true) {
+    public init(client: StoqClient, policies: PolicyReader? = nil, verifyPolicies: Bool = true, lease: (any WriteLease)? = nil) {
         self.client = client
         self.policies = policies
         self.verifyPolicies = verifyPolicies
+        self.lease = lease
     }
 
     /// Called as each operation finishes (for progress output and the running report).
@@ -406,6 +413,9 @@ public struct Applier: Sendable {
     func execute(_ op: PlanOperation, planID: String?, jobStarted: inout Bool) async throws(StoqError) -> PerformResult? {
         var result: PerformResult?
         for request in op.requests {
+            if let lease, let lost = await lease.lost() {
+                throw StoqError(kind: .transport(.configuration(lost)), endpoint: request.endpoint.label, message: "not sent")
+            }
             let target = result?.planID ?? planID
             if jobStarted, request.endpoint.carriesVariants, let id = target {
                 try await client.awaitIdle(planID: id, running: true)

@@ -39,6 +39,12 @@ struct ApplyCommand: StoqctlCommand {
             are skipped with the reason and other plans go on. Running apply again
             converges.
 
+            One apply per shop at a time: once it knows which shop it talks to, and
+            before it reads the shop to plan, apply takes the shop's apply lock (--lock).
+            While another apply holds it, apply says who and waits up to --lock-wait
+            seconds, then exits 6 with nothing sent. The lock is renewed while apply
+            runs and released when it ends; if it is lost mid-run, nothing more is sent.
+
             EXAMPLES
               stoqctl apply examples/shop \\
                   --endpoint emulator:examples/shop/remote-state.json
@@ -48,7 +54,7 @@ struct ApplyCommand: StoqctlCommand {
               # with prune: true, delete unmanaged plans
               stoqctl apply shop/ --allow-deletes
 
-            """ + ExitStatus.helpSection([.success, .failure, .refused, .conflict, .partialFailure, .usage]))
+            """ + ExitStatus.helpSection([.success, .failure, .refused, .conflict, .partialFailure, .locked, .usage]))
 
     @Argument(
         help:
@@ -57,6 +63,7 @@ struct ApplyCommand: StoqctlCommand {
 
     @OptionGroup var planning: PlanningOptions
     @OptionGroup var remote: RemoteOptions
+    @OptionGroup var locking: LockOptions
 
     @Option(help: "Colour: auto, always or never.")
     var color: ColorChoice = .auto
@@ -97,6 +104,7 @@ struct ApplyCommand: StoqctlCommand {
         let slot = SessionSlot(
             remote, console: console, repository: repositoryRoot(configPaths),
             savedPlan: savedPlan.map { (name: $0.0, endpoint: ApplyCommand.plannedEndpoint($0.1)) })
+        let lock = ApplyLocking(locking, console: console)
         var input = PlanRun.Input(config: readConfiguration(configPaths))
         input.targets = planning.targets
         input.budget = remote.budget
@@ -108,12 +116,12 @@ struct ApplyCommand: StoqctlCommand {
         } else {
             source = .configuration(input)
         }
-        let partial = PartialReport(path: report)
+        let partial = PartialReport(path: report, shop: { lock.shop?.description })
         let interactive = isatty(STDOUT_FILENO) == 1
         let render = TextPlanRenderer(color: color.enabled)
         let outcome = await ApplyRun.run(
             ApplyRun.Input(source: source, overrides: planning.overrides, allowDeletes: planning.allowDeletes, verifyPolicies: wait),
-            connect: slot.connect
+            connect: lock.connect(through: slot)
         ) { event in
             switch event {
             case .planned(let plan, let verdict, let saved):
@@ -135,7 +143,8 @@ struct ApplyCommand: StoqctlCommand {
         console.show(sources: (outcome.config?.sources ?? []) + outcome.baselineSources)
         console.reportRun(outcome.diagnostics, config: outcome.config)
         var status = outcome.status
-        if let result = outcome.report {
+        if var result = outcome.report {
+            result.shop = lock.shop?.description
             if !result.items.isEmpty, outcome.verdict?.refuses != true {
                 console.result("\n" + result.summaryLine + "\n")
             }
@@ -144,6 +153,8 @@ struct ApplyCommand: StoqctlCommand {
             }
         }
         if let closing = await slot.close() { status = max(status, closing) }
+        // Released after the session closed: an emulator's state file is written by then.
+        await lock.release()
         console.finish(status)
         return status
     }
@@ -174,11 +185,15 @@ struct ApplyCommand: StoqctlCommand {
 /// killed part-way still leaves a record of what was done.
 actor PartialReport {
     let path: String?
+    let shop: @Sendable () -> String?
     var planHash: String?
     var items: [ApplyReport.Item] = []
     var lastWrite = Date.distantPast
 
-    init(path: String?) { self.path = path }
+    init(path: String?, shop: @escaping @Sendable () -> String?) {
+        self.path = path
+        self.shop = shop
+    }
 
     func start(planHash: String) { self.planHash = planHash }
 
@@ -188,6 +203,7 @@ actor PartialReport {
         lastWrite = Date()
         var report = ApplyReport(items: items, seconds: 0)
         report.planHash = planHash
+        report.shop = shop()
         report.complete = false
         // A failed write here is not fatal: the final report is written (and checked) at the end.
         try? Data(report.json().utf8).write(to: URL(fileURLWithPath: path), options: .atomic)

@@ -129,9 +129,7 @@ final class Session: Sendable {
     /// Picks the endpoint, loads the token, and builds the client.
     static func open(_ request: Request) async throws(RunFailure) -> Session {
         let options = request.options
-        let chosen = try request.policy.endpoint(
-            flag: options.endpoint, environment: environmentValue("STOQ_API_URL"), settings: request.settings?.endpoint,
-            savedPlan: request.savedPlan)
+        let chosen = try chosenEndpoint(request)
         var session: Session
         switch chosen.endpoint {
         case .emulator(let path, let create): session = try await openEmulator(path: path, create: create, request)
@@ -144,6 +142,13 @@ final class Session: Sendable {
                 connection: connection, emulator: session.emulator, stateFile: session.stateFile, stateBefore: session.stateBefore)
         }
         return session
+    }
+
+    /// The endpoint `request` opens, as its policy chooses it.
+    static func chosenEndpoint(_ request: Request) throws(RunFailure) -> ChosenEndpoint {
+        try request.policy.endpoint(
+            flag: request.options.endpoint, environment: environmentValue("STOQ_API_URL"), settings: request.settings?.endpoint,
+            savedPlan: request.savedPlan)
     }
 
     /// The in-process emulator over the state file at `path`.
@@ -332,14 +337,18 @@ actor SessionSlot {
         { settings, planned throws(RunFailure) in try await self.open(settings: settings, planned: planned) }
     }
 
-    private func open(settings: Settings?, planned: String?) async throws(RunFailure) -> ShopConnection {
+    /// What a connect with `settings` opens.
+    nonisolated func request(settings: Settings?, planned: String?) -> Session.Request {
         let console = console
         let debug = options.debug
-        let request = Session.Request(
+        return Session.Request(
             options: options, policy: options.policy(repository: repository), settings: settings,
             savedPlan: savedPlan.map { ($0.name, $0.endpoint ?? planned) },
             logger: Logger(label: "stoqctl") { console.logHandler(label: $0, debug: debug) })
-        let opened = try await Session.open(request)
+    }
+
+    private func open(settings: Settings?, planned: String?) async throws(RunFailure) -> ShopConnection {
+        let opened = try await Session.open(request(settings: settings, planned: planned))
         session = opened
         return opened.connection
     }

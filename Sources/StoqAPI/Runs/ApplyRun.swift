@@ -249,7 +249,8 @@ public enum ApplyRun {
         let connection = prepared.connection
         if !plan.operations.isEmpty {
             let sequencer = InPlanOrder(total: total, events: events)
-            let applier = Applier(client: connection.client, policies: connection.policies, verifyPolicies: input.verifyPolicies)
+            let applier = Applier(
+                client: connection.client, policies: connection.policies, verifyPolicies: input.verifyPolicies, lease: connection.lease)
             report = await applier.apply(plan, mode: prepared.mode) { item, _, _ in
                 await sequencer.add(item)
             }
@@ -270,7 +271,10 @@ public enum ApplyRun {
                 ? .conflict : (item.message?.hasPrefix("after the job finished") == true ? .policyNotApplied : .operationFailed)
             outcome.diagnostics.append(Diagnostic(code, what, at: nil))
         }
-        if report.count(.conflict) > 0 || !prepared.notReviewed.isEmpty {
+        if let lost = await connection.lease?.lost() {
+            outcome.diagnostics.append(Diagnostic(.applyLockLost, lost, at: nil))
+            outcome.status = .locked
+        } else if report.count(.conflict) > 0 || !prepared.notReviewed.isEmpty {
             outcome.diagnostics.append(
                 Diagnostic(
                     .conflict, "STOQ changed since the plan was made; the conflicting operations were not sent. Plan again and review",

@@ -15,6 +15,11 @@ public struct ShopConnection: Sendable {
     public var policies: PolicyReader?
     /// Plan bodies kept between runs (`--cache`); planning reads through it, apply never.
     public var cache: ReadCache?
+    /// Which shop this is, once known (``ShopIdentity``).
+    public var shop: ShopIdentity?
+    /// The apply lock held for the shop: apply asks it before every write and stops writing once
+    /// it is lost. Nil when apply runs without a lock.
+    public var lease: (any WriteLease)?
 
     /// Creates a connection.
     public init(client: StoqClient, endpoint: String, description: String, policies: PolicyReader? = nil) {

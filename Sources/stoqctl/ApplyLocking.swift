@@ -1,0 +1,223 @@
+import ArgumentParser
+import Foundation
+import StoqAPI
+import StoqCore
+
+/// `--lock`: which apply lock `apply` takes.
+enum LockChoice: ExpressibleByArgument, Equatable {
+    /// A git ref on `origin` in a git work tree that has it; the state file's lock for
+    /// `emulator:`; else a lock file on this machine.
+    case auto
+    /// A ref under `refs/stoqctl/locks/` on this remote of the working directory's repository.
+    case git(remote: String)
+    /// A lock file at this path.
+    case file(path: String)
+    /// No lock.
+    case none
+
+    init?(argument: String) {
+        switch argument {
+        case "auto": self = .auto
+        case "none": self = .none
+        case "git": self = .git(remote: "origin")
+        default:
+            if argument.hasPrefix("git:") {
+                self = .git(remote: String(argument.dropFirst("git:".count)))
+            } else if argument.hasPrefix("file:"), argument.count > "file:".count {
+                self = .file(path: String(argument.dropFirst("file:".count)))
+            } else {
+                return nil
+            }
+        }
+    }
+
+    var defaultValueDescription: String {
+        switch self {
+        case .auto: "auto"
+        case .git(let remote): "git:\(remote)"
+        case .file(let path): "file:\(path)"
+        case .none: "none"
+        }
+    }
+}
+
+/// `--lock` and `--lock-wait`.
+struct LockOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "The apply lock: auto, git[:REMOTE], file:PATH or none.",
+            discussion:
+                "One apply per shop at a time. git: a ref refs/stoqctl/locks/SHOP on REMOTE (default origin) of the working directory's git repository, taken and renewed with git push --force-with-lease; a killed apply's lock ends with its lease (180 s). file:PATH: a lock on that file, for applies on this machine only. auto: the state file's lock (FILE.lock) for emulator:FILE, else git on origin when the working directory is in a git work tree with that remote, else a lock file on this machine. none: no lock."
+        ))
+    var lock: LockChoice = .auto
+
+    @Option(help: "Seconds to wait while another apply of the same shop holds the lock, then exit 6 (0: refuse at once).")
+    var lockWait: Double = 300
+
+    func validate() throws {
+        guard lockWait >= 0, lockWait.isFinite else { throw ValidationError("--lock-wait must be a number of seconds, 0 or more") }
+        if case .git(let remote) = lock, !GitRefLock.isValidRemoteName(remote) {
+            throw ValidationError("--lock git:\(remote): `\(remote)` is not a git remote name (letters, digits, `.`, `_`, `-`)")
+        }
+    }
+}
+
+/// Takes the apply lock as apply connects, and gives it up when the command ends.
+///
+/// The lock is taken once the shop's identity is known and before the shop is read for planning,
+/// so what is planned and written is read under the lock. An `emulator:` endpoint keeps the whole
+/// shop in its state file, read when the session opens: its lock is taken before that.
+final class ApplyLocking: @unchecked Sendable {
+    let options: LockOptions
+    let console: Console
+    let environment: [String: String]
+    var timing = ApplyLease.Timing()
+    private let mutex = NSLock()
+    private var held: ApplyLease?
+    private var identity: ShopIdentity?
+
+    init(_ options: LockOptions, console: Console, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.options = options
+        self.console = console
+        self.environment = environment
+        timing.wait = options.lockWait
+    }
+
+    /// The shop, once connected.
+    var shop: ShopIdentity? { mutex.withLock { identity } }
+
+    /// `slot`'s connect, with the lock taken.
+    func connect(through slot: SessionSlot) -> Connect {
+        { settings, planned throws(RunFailure) in
+            let endpoint = try Session.chosenEndpoint(slot.request(settings: settings, planned: planned)).endpoint
+            if case .emulator(let path, _) = endpoint {
+                try await self.lockEmulator(path: path, recorded: endpoint.recorded)
+            }
+            var connection = try await slot.connect(settings, planned)
+            let domain = settings?.shopifyShop?.value ?? self.environment["SHOPIFY_SHOP"].flatMap { $0.isEmpty ? nil : $0 }
+            let shop = try await ShopIdentity.resolve(domain: domain, connection: connection)
+            self.mutex.withLock { self.identity = shop }
+            if case .http = endpoint, let lock = try self.lock(for: shop) {
+                if shop.source == .stoqShopID, let before = try self.lock(for: ShopIdentity(.endpoint, connection.endpoint)) {
+                    // A shop without a configured domain is named by its endpoint until it has a
+                    // plan. The first apply of an empty shop holds that lock while it creates
+                    // plans; passing through it here makes a later apply wait for it.
+                    let passing = try await self.acquire(before, shop: shop)
+                    do throws(RunFailure) {
+                        try await self.take(lock, shop: shop)
+                    } catch {
+                        _ = await passing.release()
+                        throw error
+                    }
+                    _ = await passing.release()
+                } else {
+                    try await self.take(lock, shop: shop)
+                }
+            }
+            connection.shop = shop
+            connection.lease = self.mutex.withLock { self.held }
+            return connection
+        }
+    }
+
+    /// The state file's lock (or `--lock file:PATH`), taken before the state is read.
+    private func lockEmulator(path: String, recorded: String) async throws(RunFailure) {
+        let lock: FileLock
+        switch options.lock {
+        case .none: return
+        case .auto: lock = FileLock(path: path + ".lock")
+        case .file(let given): lock = FileLock(path: given)
+        case .git:
+            throw RunFailure(
+                .usage,
+                "--lock git: \(recorded) is the emulator's state file, read once when apply starts; it is locked by \(path).lock (--lock auto) or --lock file:PATH",
+                status: .usage)
+        }
+        try await take(lock, shop: ShopIdentity(.endpoint, recorded))
+    }
+
+    /// The lock `--lock` chooses for `shop` at an HTTP endpoint; nil for `--lock none`.
+    private func lock(for shop: ShopIdentity) throws(RunFailure) -> (any ApplyLock)? {
+        do throws(LockFailure) {
+            switch options.lock {
+            case .none: return nil
+            case .file(let path): return FileLock(path: path)
+            case .git(let remote):
+                guard GitRefLock.hasRemote(remote) else {
+                    throw LockFailure("the working directory is not in a git repository with a remote named `\(remote)`")
+                }
+                return try GitRefLock(remote: remote, key: shop.key)
+            case .auto:
+                if GitRefLock.hasRemote("origin") { return try GitRefLock(remote: "origin", key: shop.key) }
+                return FileLock(path: Self.machineLocalDirectory(environment) + "/" + shop.key + ".lock")
+            }
+        } catch {
+            throw RunFailure(.applyLockFailed, "--lock \(options.lock.defaultValueDescription): \(error.description); nothing was sent")
+        }
+    }
+
+    /// Where machine-local locks live: `$XDG_CACHE_HOME/stoqctl/locks`, else
+    /// `~/.cache/stoqctl/locks`.
+    static func machineLocalDirectory(_ environment: [String: String]) -> String {
+        let cache = environment["XDG_CACHE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? (NSHomeDirectory() + "/.cache")
+        return cache + "/stoqctl/locks"
+    }
+
+    /// Takes `lock` and keeps it until ``release()``.
+    private func take(_ lock: any ApplyLock, shop: ShopIdentity) async throws(RunFailure) {
+        let lease = try await acquire(lock, shop: shop)
+        mutex.withLock { held = lease }
+        releaseOnSignals()
+    }
+
+    private var signalSources: [any DispatchSourceSignal] = []
+
+    /// On SIGINT or SIGTERM while the lock is held, releases it and exits 128 + the signal; a
+    /// second signal exits at once.
+    private func releaseOnSignals() {
+        let interrupted = Interrupted()
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in
+                guard interrupted.first() else { exit(128 + number) }
+                self?.console.log("stoqctl: interrupted; releasing the apply lock")
+                Task {
+                    await self?.release()
+                    exit(128 + number)
+                }
+            }
+            source.resume()
+            mutex.withLock { signalSources.append(source) }
+        }
+    }
+
+    private func acquire(_ lock: any ApplyLock, shop: ShopIdentity) async throws(RunFailure) -> ApplyLease {
+        let console = console
+        return try await ApplyLease.acquire(lock, shop: shop, timing: timing, environment: environment) { line in
+            console.log("stoqctl: \(line)")
+        }
+    }
+
+    /// Gives the lock up; a warning when it could not be.
+    func release() async {
+        guard let lease = mutex.withLock({ held }) else { return }
+        if let warning = await lease.release() {
+            console.report([Diagnostic(.applyLockFailed, warning, at: nil, severity: .warning)])
+        }
+    }
+}
+
+/// Whether a signal arrived before.
+final class Interrupted: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen = false
+
+    /// True the first time only.
+    func first() -> Bool {
+        lock.withLock {
+            defer { seen = true }
+            return !seen
+        }
+    }
+}
