@@ -91,7 +91,8 @@ func concurrentApplies(lock: [String], wait: String = "300") async throws -> Tri
     async let first = Stoqctl.run(args, in: checkout.work, environment: env)
     async let second = Stoqctl.run(args, in: checkout.work, environment: env)
     let runs = try await [first, second]
-    let again = try await Stoqctl.run(["plan", "shop", "--endpoint", server.base, "--detailed-exitcode"], in: checkout.work, environment: env)
+    let again = try await Stoqctl.run(
+        ["plan", "shop", "--endpoint", server.base, "--detailed-exitcode"], in: checkout.work, environment: env)
     let details = runs.enumerated().map { "apply \($0): \($1.status)\n\($1.stderr)" }.joined(separator: "\n") + "\nplan: \(again.stderr)"
     #expect(checkout.lockRefs.isEmpty || lock == ["--lock", "none"], "every lock is released: \(checkout.lockRefs)")
     return Trial(
@@ -132,6 +133,7 @@ struct ApplyLockCommandTests {
                 #expect(trial.details.contains("[apply-locked]") && trial.details.contains("nothing was sent"), "\(trial.details)")
             }
         }
+        print("apply lock: \(Self.trials) trials with --lock-wait 0, 0 duplicated, \(refusals) refused with exit 6")
         #expect(refusals >= 1, "at least one apply was refused")
     }
 
@@ -149,7 +151,8 @@ struct ApplyLockCommandTests {
         #expect(refused.status == 1, "\(refused.stderr)")
         #expect(refused.stderr.contains("read-only mirror") && refused.stderr.contains("[apply-lock-failed]"), "\(refused.stderr)")
         #expect(refused.stderr.contains("--lock none"))
-        let plan = try await Stoqctl.run(["plan", "shop", "--endpoint", server.base, "--detailed-exitcode"], in: checkout.work, environment: env)
+        let plan = try await Stoqctl.run(
+            ["plan", "shop", "--endpoint", server.base, "--detailed-exitcode"], in: checkout.work, environment: env)
         #expect(plan.status == 2, "nothing was sent: \(plan.stdout)")
         let unlocked = try await Stoqctl.run(
             ["apply", "shop", "--endpoint", server.base, "--lock", "none", "--report", "report.json"], in: checkout.work, environment: env)

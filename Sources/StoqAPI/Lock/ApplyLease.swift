@@ -98,7 +98,8 @@ public actor ApplyLease: WriteLease {
     public func lost() -> String? {
         if let lostReason { return lostReason }
         if lock.leased, Date() > holder.expires - timing.margin {
-            return "the apply lock of \(shop) could not be renewed before its lease ends (\(LockHolder.format(holder.expires))), so another apply may take it; stopped writing"
+            return
+                "the apply lock of \(shop) could not be renewed before its lease ends (\(LockHolder.format(holder.expires))), so another apply may take it; stopped writing"
         }
         return nil
     }
@@ -115,7 +116,8 @@ public actor ApplyLease: WriteLease {
             try await lock.release()
             return nil
         } catch {
-            return "the apply lock of \(shop) (\(lock.description)) could not be released: \(error.description); it ends with its lease at \(LockHolder.format(holder.expires))"
+            return
+                "the apply lock of \(shop) (\(lock.description)) could not be released: \(error.description); it ends with its lease at \(LockHolder.format(holder.expires))"
         }
     }
 

@@ -25,7 +25,9 @@ public struct LockHolder: Sendable, Equatable, CustomStringConvertible {
             run = "\(server)/\(repository)/actions/runs/\(id)"
         }
         var name = [CChar](repeating: 0, count: 256)
-        let host = gethostname(&name, name.count) == 0 ? String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "unknown host"
+        let host =
+            gethostname(&name, name.count) == 0
+            ? String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "unknown host"
         return LockHolder(
             host: host, pid: ProcessInfo.processInfo.processIdentifier, run: run, started: now, expires: now + lease,
             nonce: UUID().uuidString.lowercased())
@@ -58,7 +60,8 @@ public struct LockHolder: Sendable, Equatable, CustomStringConvertible {
             guard let colon = line.firstIndex(of: ":") else { continue }
             values[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
-        guard let host = values["host"], let pid = values["pid"].flatMap({ Int32($0) }), let started = values["started"].flatMap(Self.parse),
+        guard let host = values["host"], let pid = values["pid"].flatMap({ Int32($0) }),
+            let started = values["started"].flatMap(Self.parse),
             let expires = values["expires"].flatMap(Self.parse)
         else { return nil }
         self.init(host: host, pid: pid, run: values["run"], started: started, expires: expires, nonce: values["nonce"] ?? "")

@@ -26,8 +26,9 @@ public enum GitProcess {
         public var text: String { String(decoding: stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
     }
 
-    /// Runs `git args…` in `directory` (default: the working directory) and returns its output
-    /// whatever its exit status; throws only when git cannot be run. Blocks the calling thread.
+    /// Runs `git args…` in `directory` (default: the working directory), whatever its exit status.
+    ///
+    /// Throws only when git cannot be run. Blocks the calling thread.
     ///
     /// `environment` is added to the inherited environment; prompts for credentials are always
     /// off (`GIT_TERMINAL_PROMPT=0`), so a remote that needs a password fails instead of waiting.
@@ -74,8 +75,9 @@ public enum GitProcess {
         return Output(stdout: data, stderr: message, status: process.terminationStatus)
     }
 
-    /// Runs `git args…` and returns its standard output; a non-zero exit is a ``Failure`` with
-    /// git's message. Blocks the calling thread.
+    /// Runs `git args…` and returns its standard output.
+    ///
+    /// A non-zero exit is a ``Failure`` with git's message. Blocks the calling thread.
     public static func run(
         _ args: [String], in directory: String? = nil, input: Data? = nil, environment: [String: String] = [:]
     ) throws(Failure) -> Data {

@@ -59,7 +59,8 @@ public actor GitRefLock: ApplyLock {
             guard let current = seen.holder else {
                 if seen.unreadable {
                     return .held(
-                        by: "a commit stoqctl cannot read (\(seen.sha.prefix(12))); when no apply runs, delete it with `git push \(remote) :\(ref)`"
+                        by:
+                            "a commit stoqctl cannot read (\(seen.sha.prefix(12))); when no apply runs, delete it with `git push \(remote) :\(ref)`"
                     )
                 }
                 return .raced
@@ -90,15 +91,22 @@ public actor GitRefLock: ApplyLock {
         _ = try await push(expecting: held, source: "")
     }
 
-    /// The lock's commit on the remote and its holder; nil when there is none. `holder` is nil
-    /// when the ref moved while it was read (`unreadable` false) or the commit is not a lock
-    /// commit (`unreadable` true).
+    /// The lock's commit on the remote and its holder; nil when there is none.
+    ///
+    /// `holder` is nil when the ref moved while it was read (`unreadable` false) or the commit is
+    /// not a lock commit (`unreadable` true).
     func observe() async throws(LockFailure) -> (sha: String, holder: LockHolder?, unreadable: Bool)? {
         let listed = try await git(["ls-remote", "--refs", "--", remote, ref], doing: "reading the lock")
         guard let line = listed.split(separator: "\n").first(where: { $0.hasSuffix("\t" + ref) }),
             let sha = line.split(separator: "\t").first.map(String.init)
         else { return nil }
-        _ = try await git(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--", remote, ref], doing: "fetching the lock")
+        let fetched = try await run(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--", remote, ref])
+        if fetched.status != 0 {
+            // Released or taken over between the two reads: look again.
+            let again = try await git(["ls-remote", "--refs", "--", remote, ref], doing: "reading the lock")
+            guard again.hasPrefix(sha + "\t") else { return (sha, nil, false) }
+            throw LockFailure("fetching the lock: git fetch \(remote) failed: \(fetched.stderr)")
+        }
         let read = try await run(["cat-file", "commit", sha])
         guard read.status == 0 else { return (sha, nil, false) }
         let message = String(decoding: read.stdout, as: UTF8.self).components(separatedBy: "\n\n").dropFirst().joined(separator: "\n\n")
@@ -152,7 +160,8 @@ public actor GitRefLock: ApplyLock {
     func git(_ args: [String], doing: String) async throws(LockFailure) -> String {
         let output = try await run(args)
         guard output.status == 0 else {
-            throw LockFailure("\(doing): git \(args[0]) \(remote) failed: \(output.stderr.isEmpty ? "exit \(output.status)" : output.stderr)")
+            throw LockFailure(
+                "\(doing): git \(args[0]) \(remote) failed: \(output.stderr.isEmpty ? "exit \(output.status)" : output.stderr)")
         }
         return output.text
     }

@@ -64,7 +64,8 @@ public struct ShopIdentity: Sendable, Hashable, CustomStringConvertible {
 
     /// ASCII letters, digits, `.`, `_` and `-`.
     static func isSafeScalar(_ scalar: Unicode.Scalar) -> Bool {
-        ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) || "._-".unicodeScalars.contains(scalar)
+        ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+            || "._-".unicodeScalars.contains(scalar)
     }
 
     /// Whether `key` is one ``key`` could be: one safe path component.

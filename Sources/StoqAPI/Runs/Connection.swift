@@ -17,8 +17,9 @@ public struct ShopConnection: Sendable {
     public var cache: ReadCache?
     /// Which shop this is, once known (``ShopIdentity``).
     public var shop: ShopIdentity?
-    /// The apply lock held for the shop: apply asks it before every write and stops writing once
-    /// it is lost. Nil when apply runs without a lock.
+    /// The apply lock held for the shop (nil without one).
+    ///
+    /// Apply asks it before every write and stops writing once it is lost.
     public var lease: (any WriteLease)?
 
     /// Creates a connection.
