@@ -45,18 +45,24 @@ enum LockChoice: ExpressibleByArgument, Equatable {
 struct LockOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "The apply lock: auto, git[:REMOTE], file:PATH or none.",
+            "The apply lock: auto, git[:REMOTE], file:PATH or none (default: $STOQCTL_LOCK, else auto).",
             discussion:
                 "One apply per shop at a time. git: a ref refs/stoqctl/locks/SHOP on REMOTE (default origin) of the working directory's git repository, taken and renewed with git push --force-with-lease; a killed apply's lock ends with its lease (180 s). file:PATH: a lock on that file, for applies on this machine only. auto: the state file's lock (FILE.lock) for emulator:FILE, else git on origin when the working directory is in a git work tree with that remote, else a lock file on this machine. none: no lock."
         ))
-    var lock: LockChoice = .auto
+    var lock: LockChoice?
 
     @Option(help: "Seconds to wait while another apply of the same shop holds the lock, then exit 6 (0: refuse at once).")
     var lockWait: Double = 300
 
+    /// `--lock`, else `$STOQCTL_LOCK`, else `auto`.
+    var choice: LockChoice { lock ?? environmentValue("STOQCTL_LOCK").flatMap(LockChoice.init(argument:)) ?? .auto }
+
     func validate() throws {
         guard lockWait >= 0, lockWait.isFinite else { throw ValidationError("--lock-wait must be a number of seconds, 0 or more") }
-        if case .git(let remote) = lock, !GitRefLock.isValidRemoteName(remote) {
+        if lock == nil, let given = environmentValue("STOQCTL_LOCK"), LockChoice(argument: given) == nil {
+            throw ValidationError("STOQCTL_LOCK=\(given): must be auto, git[:REMOTE], file:PATH or none")
+        }
+        if case .git(let remote) = choice, !GitRefLock.isValidRemoteName(remote) {
             throw ValidationError("--lock git:\(remote): `\(remote)` is not a git remote name (letters, digits, `.`, `_`, `-`)")
         }
     }
@@ -123,7 +129,7 @@ final class ApplyLocking: @unchecked Sendable {
     /// The state file's lock (or `--lock file:PATH`), taken before the state is read.
     private func lockEmulator(path: String, recorded: String) async throws(RunFailure) {
         let lock: FileLock
-        switch options.lock {
+        switch options.choice {
         case .none: return
         case .auto: lock = FileLock(path: path + ".lock")
         case .file(let given): lock = FileLock(path: given)
@@ -139,7 +145,7 @@ final class ApplyLocking: @unchecked Sendable {
     /// The lock `--lock` chooses for `shop` at an HTTP endpoint; nil for `--lock none`.
     private func lock(for shop: ShopIdentity) throws(RunFailure) -> (any ApplyLock)? {
         do throws(LockFailure) {
-            switch options.lock {
+            switch options.choice {
             case .none: return nil
             case .file(let path): return FileLock(path: path)
             case .git(let remote):
@@ -149,10 +155,10 @@ final class ApplyLocking: @unchecked Sendable {
                 return try GitRefLock(remote: remote, key: shop.key)
             case .auto:
                 if GitRefLock.hasRemote("origin") { return try GitRefLock(remote: "origin", key: shop.key) }
-                return FileLock(path: Self.machineLocalDirectory(environment) + "/" + shop.key + ".lock")
+                return FileLock(path: Self.machineLocalDirectory(environment) + "/" + shop.key + ".lock", createsDirectory: true)
             }
         } catch {
-            throw RunFailure(.applyLockFailed, "--lock \(options.lock.defaultValueDescription): \(error.description); nothing was sent")
+            throw RunFailure(.applyLockFailed, "--lock \(options.choice.defaultValueDescription): \(error.description); nothing was sent")
         }
     }
 

@@ -86,7 +86,7 @@ func concurrentApplies(lock: [String], wait: String = "300") async throws -> Tri
     let checkout = try LockedCheckout()
     let server = try ServedEmulator(state: "new:" + checkout.root.appendingPathComponent("state.json").path, extra: ["--latency", "30ms"])
     defer { withExtendedLifetime(server) {} }
-    let env = ["STOQ_API_TOKEN": "t"]
+    let env = ["STOQ_API_TOKEN": "t", "STOQCTL_LOCK": "auto"]
     let args = ["apply", "shop", "--endpoint", server.base, "--lock-wait", wait, "--color", "never"] + lock
     async let first = Stoqctl.run(args, in: checkout.work, environment: env)
     async let second = Stoqctl.run(args, in: checkout.work, environment: env)
@@ -146,7 +146,7 @@ struct ApplyLockCommandTests {
         let state = checkout.root.appendingPathComponent("state.json").path
         let server = try ServedEmulator(state: "new:" + state)
         defer { withExtendedLifetime(server) {} }
-        let env = ["STOQ_API_TOKEN": "t"]
+        let env = ["STOQ_API_TOKEN": "t", "STOQCTL_LOCK": "auto"]
         let refused = try await Stoqctl.run(["apply", "shop", "--endpoint", server.base], in: checkout.work, environment: env)
         #expect(refused.status == 1, "\(refused.stderr)")
         #expect(refused.stderr.contains("read-only mirror") && refused.stderr.contains("[apply-lock-failed]"), "\(refused.stderr)")
@@ -166,8 +166,8 @@ struct ApplyLockCommandTests {
         let checkout = try LockedCheckout()
         let state = checkout.root.appendingPathComponent("state.json").path
         let args = ["apply", "shop", "--endpoint", "emulator:new:\(state)", "--lock-wait", "60"]
-        async let first = Stoqctl.run(args, in: checkout.work)
-        async let second = Stoqctl.run(args, in: checkout.work)
+        async let first = Stoqctl.run(args, in: checkout.work, environment: ["STOQCTL_LOCK": "auto"])
+        async let second = Stoqctl.run(args, in: checkout.work, environment: ["STOQCTL_LOCK": "auto"])
         let runs = try await [first, second]
         #expect(runs.map(\.status) == [0, 0], "\(runs.map(\.stderr))")
         let plan = try await Stoqctl.run(["plan", "shop", "--endpoint", "emulator:\(state)", "--detailed-exitcode"], in: checkout.work)

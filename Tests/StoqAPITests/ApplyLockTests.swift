@@ -77,7 +77,7 @@ struct GitLockTests {
         #expect(try remote.remoteRef() == before, "the holder's commit is untouched")
 
         var timing = ApplyLease.Timing()
-        timing.wait = 1
+        timing.wait = 15
         timing.poll = 0.2
         let heard = Heard()
         let started = Date()
@@ -91,7 +91,7 @@ struct GitLockTests {
             #expect(error.diagnostic.message.contains("pid \(first.pid) on \(first.host)"), "\(error.diagnostic.message)")
             #expect(error.diagnostic.message.contains("nothing was sent"))
         }
-        #expect(Date().timeIntervalSince(started) >= 0.9, "it waited")
+        #expect(Date().timeIntervalSince(started) >= 14.9, "it waited")
         #expect(heard.lines.count == 1 && heard.lines[0].contains("pid \(first.pid)"), "\(heard.lines)")
     }
 
@@ -114,13 +114,13 @@ struct GitLockTests {
     func expireAndTakeOver() async throws {
         let remote = try GitRemote()
         let old = try remote.lock()
-        let killed = holder(lease: 1.5)
+        let killed = holder(lease: 60)
         #expect(try await old.attempt(killed, now: Date()) == .acquired)
         #expect(try await remote.lock().attempt(holder(lease: 60), now: Date()) == .held(by: killed.description))
-        try await Task.sleep(for: .milliseconds(1600))
+        // Two minutes later by the clock: the killed holder's lease has ended.
         let new = try remote.lock()
-        let successor = holder(lease: 60)
-        #expect(try await new.attempt(successor, now: Date()) == .acquired)
+        let successor = holder(lease: 60, now: Date() + 120)
+        #expect(try await new.attempt(successor, now: Date() + 120) == .acquired)
         #expect(try remote.remoteHolder()?.nonce == successor.nonce)
         #expect(try await old.renew(killed.renewed(lease: 60)) == false, "the old holder learns it lost the lock")
         try await old.release()
@@ -131,12 +131,15 @@ struct GitLockTests {
     func renew() async throws {
         let remote = try GitRemote()
         var timing = ApplyLease.Timing()
-        timing.lease = 1.5
+        timing.lease = 60
+        timing.renewal = 0.5
         let lease = try await ApplyLease.acquire(try remote.lock(), shop: acme, timing: timing, environment: [:])
         let first = try #require(try remote.remoteHolder())
-        try await Task.sleep(for: .milliseconds(2200))
-        let later = try #require(try remote.remoteHolder())
-        #expect(later.expires > first.expires + 0.5, "renewed: \(first.expires) → \(later.expires)")
+        let later = try #require(
+            await eventually { () -> LockHolder? in
+                guard let now = try? remote.remoteHolder(), now.expires > first.expires + 0.5 else { return nil }
+                return now
+            }, "renewed")
         #expect(later.started == first.started && later.pid == first.pid)
         #expect(await lease.lost() == nil)
         if case .held = try await remote.lock().attempt(holder(lease: 60), now: Date()) {} else { Issue.record("taken while renewed") }
@@ -147,12 +150,14 @@ struct GitLockTests {
     func lostMidRun() async throws {
         let remote = try GitRemote()
         var timing = ApplyLease.Timing()
-        timing.lease = 0.9
+        timing.lease = 60
+        timing.renewal = 0.5
         let lease = try await ApplyLease.acquire(try remote.lock(), shop: acme, timing: timing, environment: [:])
-        // Another apply that believes the lease ended (a clock far ahead) takes it over.
-        #expect(try await remote.lock().attempt(holder(lease: 60), now: Date() + 3600) == .acquired)
-        try await Task.sleep(for: .milliseconds(600))
-        let reason = try #require(await lease.lost())
+        // Another apply whose clock is far ahead believes the lease ended and takes it over.
+        var taken = LockAttempt.raced
+        while taken == .raced { taken = try await remote.lock().attempt(holder(lease: 60), now: Date() + 3600) }
+        #expect(taken == .acquired)
+        let reason = try #require(await eventually { await lease.lost() })
         #expect(reason.contains("another apply took over the apply lock of acme.myshopify.com"), "\(reason)")
         _ = await lease.release()
         #expect(try remote.remoteRef() != nil, "the new holder keeps its lock")
@@ -162,13 +167,15 @@ struct GitLockTests {
     func renewalFails() async throws {
         let remote = try GitRemote()
         var timing = ApplyLease.Timing()
-        timing.lease = 1.2
+        timing.lease = 30
+        timing.renewal = 0.5
         let lease = try await ApplyLease.acquire(try remote.lock(), shop: acme, timing: timing, environment: [:])
         try remote.refusePushes()
         #expect(await lease.lost() == nil)
-        try await Task.sleep(for: .milliseconds(1100))
-        let reason = try #require(await lease.lost())
+        let holder = try #require(try remote.remoteHolder())
+        let reason = try #require(await eventually { await lease.lost() })
         #expect(reason.contains("stopped writing"), "\(reason)")
+        #expect(Date() < holder.expires, "writing stopped before the lease ended")
     }
 
     @Test("release deletes the ref, so the next apply takes the lock at once")
@@ -217,7 +224,7 @@ struct FileLockTests {
     func contend() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stoqctl-flock-\(UUID().uuidString)")
         let path = dir.appendingPathComponent("state.json.lock").path
-        let first = FileLock(path: path)
+        let first = FileLock(path: path, createsDirectory: true)
         let me = holder(lease: 60)
         #expect(try await first.attempt(me, now: Date()) == .acquired)
         let second = FileLock(path: path)
@@ -248,6 +255,16 @@ struct ShopIdentityTests {
         #expect(byEndpoint.key == "endpoint-https---app.stoqapp.com-api-v1-external", "\(byEndpoint.key)")
         #expect(ShopIdentity(.stoqShopID, "../../x.lock").key == "stoq-shop-.-.-x")
     }
+}
+
+/// The first non-nil value of `probe`, asked every 100 ms for up to 60 seconds (git is slow on a
+/// loaded machine).
+func eventually<T: Sendable>(_ probe: () async -> T?) async -> T? {
+    for _ in 0..<600 {
+        if let value = await probe() { return value }
+        try? await Task.sleep(for: .milliseconds(100))
+    }
+    return nil
 }
 
 /// Lines heard by a callback.

@@ -22,7 +22,7 @@ public enum Stoqctl {
     }
 
     /// Runs `stoqctl args…` in `directory` (default: the repository root) with `environment`
-    /// added to a minimal environment (no colour, no inherited tokens); with `shell`, runs
+    /// added to a minimal environment (no colour, no inherited tokens, no apply lock); with `shell`, runs
     /// `/bin/sh args…` instead (a pipeline into stoqctl, which the args name).
     ///
     /// The child is waited for on a thread of its own, so tests that run the binary do not hold
@@ -51,7 +51,8 @@ public enum Stoqctl {
         process.executableURL = shell ? URL(fileURLWithPath: "/bin/sh") : executable
         process.arguments = args
         process.currentDirectoryURL = directory ?? Golden.repositoryRoot
-        var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "NO_COLOR": "1"]
+        // No apply lock unless a test asks for one: a checkout with `origin` (CI's) is never pushed to.
+        var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "NO_COLOR": "1", "STOQCTL_LOCK": "none"]
         env.merge(environment) { _, new in new }
         process.environment = env
         let out = Pipe()

@@ -13,8 +13,12 @@ public actor ApplyLease: WriteLease {
         /// Seconds between looks while waiting.
         public var poll: TimeInterval = 2
 
-        /// The lease is renewed after a third of it, so two renewals can fail before it ends.
-        public var renewEvery: TimeInterval { lease / 3 }
+        /// Seconds between renewals; by default a third of the lease, so two renewals can fail
+        /// before it ends.
+        public var renewal: TimeInterval?
+
+        /// Seconds between renewals.
+        public var renewEvery: TimeInterval { renewal ?? lease / 3 }
         /// Writing stops this long before the lease ends when no renewal succeeded, so no write
         /// is sent after another apply could have taken over.
         public var margin: TimeInterval { lease / 6 }

@@ -15,11 +15,14 @@ import Foundation
 public actor FileLock: ApplyLock {
     /// The lock file.
     public nonisolated let path: String
+    /// Whether a missing directory of the lock file is created.
+    nonisolated let createsDirectory: Bool
     private var descriptor: Int32 = -1
 
-    /// A lock on `path`; its directory is created when missing.
-    public init(path: String) {
+    /// A lock on `path`; its directory is created when missing if `createsDirectory`.
+    public init(path: String, createsDirectory: Bool = false) {
         self.path = path
+        self.createsDirectory = createsDirectory
     }
 
     public nonisolated var description: String { "the lock file \(path)" }
@@ -28,7 +31,7 @@ public actor FileLock: ApplyLock {
     public func attempt(_ holder: LockHolder, now: Date) async throws(LockFailure) -> LockAttempt {
         guard descriptor < 0 else { return .acquired }
         let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+        if createsDirectory, !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
