@@ -48,9 +48,10 @@ STOQCTL_SOURCE_COMMIT="$commit" STOQCTL_SOURCE_MODIFIED="$modified" python3 scri
 # Swift 5 packages expand #file to the absolute source path (log calls, fatalError keep it):
 # ConciseMagicFile makes it Module/File.swift, as in Swift 6. The prefix maps cover C and C++
 # (__FILE__) and debug info; without incremental LLVM code generation no object carries a hash
-# of its own output path (.swift_modhash).
+# of its own output path (.swift_modhash). The linker's build id hashes the unstripped binary,
+# whose symbols and debug info stay apart between builds; the shipped binary is stripped and has none.
 STOQCTL_STATIC_LINK=1 swift build -c release --product stoqctl --static-swift-stdlib "${resolve[@]}" \
-  -Xlinker -L"$libs" \
+  -Xlinker -L"$libs" -Xlinker --build-id=none \
   -Xswiftc -enable-upcoming-feature -Xswiftc ConciseMagicFile \
   -Xswiftc -file-prefix-map -Xswiftc "$src=." \
   -Xswiftc -Xfrontend -Xswiftc -disable-incremental-llvm-codegen \
