@@ -65,7 +65,7 @@ struct HostileInputTests {
     @Test(arguments: hostileCases)
     func refused(_ c: HostileCase) async throws {
         let bytes = c.bytes()
-        let diagnostics = try await withTimeLimit(seconds: 20) {
+        let diagnostics = try await withTimeLimit(seconds: 60) {
             ConfigPipeline.run([(SourceFile(path: "hostile.yaml", bytes: bytes), .config)]).1
         }
         #expect(
