@@ -117,6 +117,7 @@ struct ApplyCommand: StoqctlCommand {
             source = .configuration(input)
         }
         let partial = PartialReport(path: report, shop: { lock.shop?.description })
+        await partial.writeOnSignals()
         let interactive = isatty(STDOUT_FILENO) == 1
         let render = TextPlanRenderer(color: color.enabled)
         let outcome = await ApplyRun.run(
@@ -140,6 +141,7 @@ struct ApplyCommand: StoqctlCommand {
                 console.progress("[\(done)/\(total)] \(Self.describe(item))", terminal: interactive)
             }
         }
+        await partial.finish()
         console.show(sources: (outcome.config?.sources ?? []) + outcome.baselineSources)
         console.reportRun(outcome.diagnostics, config: outcome.config)
         var status = outcome.status
