@@ -55,44 +55,37 @@ enum BaselineReader {
                 continue
             }
             let inRepo = String(absolute.dropFirst(standardizedTop.count)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-            let listed: String
-            do {
-                listed = try git(["ls-tree", "--full-tree", "-r", "-z", "--name-only", commit, "--", inRepo.isEmpty ? "." : inRepo])
-            } catch {
-                throw RunFailure(.baselineUnreadable, "baseline \(ref): git ls-tree failed: \(error); nothing was sent")
-            }
-            let names = listed.split(separator: "\0").map(String.init).filter { name in
-                (name.hasSuffix(".yaml") || name.hasSuffix(".yml"))
-                    && !name.split(separator: "/").contains { $0.hasPrefix(".") }
-            }
-            if names.isEmpty {
-                diagnostics.append(
-                    Diagnostic(.noConfigFiles, "\(ref):\(path): no *.yaml or *.yml files here at the baseline", at: nil))
-            }
-            let sorted = names.sorted()
+            let entries: [TreeEntry]
             let blobs: [Blob]
             do {
-                blobs = try catFiles(sorted.map { "\(commit):\($0)" })
+                entries = try listTree(commit: commit, path: inRepo.isEmpty ? "." : inRepo).filter { entry in
+                    (entry.name.hasSuffix(".yaml") || entry.name.hasSuffix(".yml"))
+                        && !entry.name.split(separator: "/").contains { $0.hasPrefix(".") }
+                }.sorted { $0.name < $1.name }
+                blobs = try read(entries, commit: commit, limit: LoadLimits.standard.maxFileBytes)
             } catch {
                 throw RunFailure(.baselineUnreadable, "baseline \(ref): cannot read its files: \(error); nothing was sent")
             }
-            for (name, blob) in zip(sorted, blobs) {
-                guard case .file(let bytes) = blob else {
-                    if case .notRead(let why) = blob {
-                        diagnostics.append(Diagnostic(.baselineUnreadable, "baseline \(ref): \(name) \(why); not read", at: nil))
-                    }
+            if entries.isEmpty {
+                diagnostics.append(
+                    Diagnostic(.noConfigFiles, "\(ref):\(path): no *.yaml or *.yml files here at the baseline", at: nil))
+            }
+            let names = entries.map(\.name)
+            for (name, blob) in zip(names, blobs) {
+                let bytes: [UInt8]
+                var tooLarge = false
+                switch blob {
+                case .notRead(let why):
+                    diagnostics.append(Diagnostic(.baselineUnreadable, "baseline \(ref): \(name) \(why); not read", at: nil))
                     continue
+                case .tooLarge: (bytes, tooLarge) = ([], true)
+                case .file(let data): bytes = Array(data)
                 }
                 // Shown and placed as the configuration's files are: relative to the working directory.
                 let file = (standardizedTop as NSString).appendingPathComponent(name)
-                let role = roles.role(of: file, root: sorted == [inRepo] ? nil : absolute)
+                let role = roles.role(of: file, root: names == [inRepo] ? nil : absolute)
                 let relative = ConfigFiles.display(file, cwd: cwd)
-                let limit = LoadLimits.standard.maxFileBytes
-                files.append(
-                    (
-                        SourceFile(path: "\(ref):\(relative)", bytes: Array(bytes.prefix(limit)), truncated: bytes.count > limit),
-                        role
-                    ))
+                files.append((SourceFile(path: "\(ref):\(relative)", bytes: bytes, truncated: tooLarge), role))
             }
         }
         return BaselineFiles(config: ConfigInput(files: files, diagnostics: diagnostics), info: BaselineInfo(ref: ref, commit: commit))
@@ -107,41 +100,113 @@ enum BaselineReader {
     /// A file at a baseline: its bytes, or why it is not read.
     enum Blob {
         case file(Data)
+        /// Over the size limit: not read.
+        case tooLarge
         case notRead(String)
     }
 
-    /// The contents of `objects` (`commit:path`), read by one `git cat-file --batch`.
+    /// One file of a commit's tree, as `git ls-tree -l` lists it.
+    struct TreeEntry {
+        var mode: String
+        var object: String
+        /// Bytes (a symbolic link's: its target's length).
+        var size: Int
+        var name: String
+        var isSymbolicLink: Bool { mode == "120000" }
+    }
+
+    /// The blobs under `path` in `commit`, with their object ids and sizes; names are taken whole
+    /// (`-z`), so any byte a file name may hold is kept.
+    static func listTree(commit: String, path: String) throws -> [TreeEntry] {
+        let listed = try gitData(["ls-tree", "--full-tree", "-r", "-z", "-l", commit, "--", path])
+        return try listed.split(separator: 0).compactMap { record -> TreeEntry? in
+            // "<mode> SP <type> SP <object> SP+ <size> TAB <name>"
+            guard let tab = record.firstIndex(of: UInt8(ascii: "\t")) else {
+                throw GitFailure(description: "git ls-tree: unexpected line \(String(decoding: record.prefix(80), as: UTF8.self))")
+            }
+            let fields = String(decoding: record[..<tab], as: UTF8.self).split(separator: " ")
+            guard fields.count == 4, fields[1] == "blob" else { return nil }
+            return TreeEntry(
+                mode: String(fields[0]), object: String(fields[2]), size: Int(fields[3]) ?? Int.max,
+                name: String(decoding: record[(tab + 1)...], as: UTF8.self))
+        }
+    }
+
+    /// The contents of `entries`, read by object id after their sizes are checked: a blob over
+    /// `limit` bytes is not read at all.
     ///
-    /// A symbolic link is followed inside the commit's tree (`--follow-symlinks`) and read as the
-    /// file it points to; one that leads out of the repository, dangles or loops is not read.
-    static func catFiles(_ objects: [String]) throws -> [Blob] {
+    /// A symbolic link is followed inside the commit's tree (`git cat-file --follow-symlinks`, by
+    /// `commit:name`) to the blob it leads to; one that leads out of the repository, dangles or
+    /// loops is not read, nor is one whose name holds a line break (git reads names by line there).
+    static func read(_ entries: [TreeEntry], commit: String, limit: Int) throws -> [Blob] {
+        var targets: [(object: String, size: Int)?] = entries.map { $0.isSymbolicLink ? nil : ($0.object, $0.size) }
+        var blobs = [Blob?](repeating: nil, count: entries.count)
+        let links = entries.indices.filter { entries[$0].isSymbolicLink }
+        let followable = links.filter { !entries[$0].name.contains("\n") && !entries[$0].name.contains("\r") }
+        for i in links where !followable.contains(i) { blobs[i] = .notRead("is a symbolic link whose name holds a line break") }
+        let followed = try batch(followable.map { "\(commit):\(entries[$0].name)" }, contents: false)
+        for (i, answer) in zip(followable, followed) {
+            switch answer {
+            case .blob(let object, let size, _): targets[i] = (object, size)
+            case .notRead(let why): blobs[i] = .notRead(why)
+            }
+        }
+        let wanted = entries.indices.filter { blobs[$0] == nil && (targets[$0]?.size ?? Int.max) <= limit }
+        for i in entries.indices where blobs[i] == nil && !wanted.contains(i) { blobs[i] = .tooLarge }
+        let contents = try batch(wanted.map { targets[$0]!.object }, contents: true)
+        for (i, answer) in zip(wanted, contents) {
+            switch answer {
+            case .blob(_, _, let data): blobs[i] = .file(data)
+            case .notRead(let why): blobs[i] = .notRead(why)
+            }
+        }
+        return blobs.map { $0 ?? .notRead("was not read") }
+    }
+
+    /// One answer of `git cat-file --batch` or `--batch-check`.
+    enum BatchAnswer {
+        case blob(object: String, size: Int, Data)
+        case notRead(String)
+    }
+
+    /// Asks one `git cat-file` for `objects` (one a line; none holds a line break), following
+    /// symbolic links; with `contents`, the blobs' bytes too.
+    static func batch(_ objects: [String], contents: Bool) throws -> [BatchAnswer] {
         guard !objects.isEmpty else { return [] }
-        let out = try gitData(["cat-file", "--batch", "--follow-symlinks"], input: Data(objects.map { $0 + "\n" }.joined().utf8))
-        // Each answer: "<id> blob <size>\n<bytes>\n"; "symlink|dangling|loop|notdir <size>\n<text>\n"
-        // for a link that cannot be followed inside the tree; or "<object> missing\n".
-        var blobs: [Blob] = []
+        let out = try gitData(
+            ["cat-file", contents ? "--batch" : "--batch-check", "--follow-symlinks"],
+            input: Data(objects.map { $0 + "\n" }.joined().utf8))
+        // Each answer: "<id> blob <size>\n" (then "<bytes>\n" with --batch); "symlink|dangling|loop|notdir
+        // <size>\n<text>\n" for a link that cannot be followed inside the tree; or "<object> missing\n".
+        let unfollowed = [
+            "symlink": "is a symbolic link to a place outside the repository", "dangling": "is a dangling symbolic link",
+            "loop": "is a symbolic link in a loop", "notdir": "is a symbolic link through a file",
+        ]
+        var answers: [BatchAnswer] = []
         var at = out.startIndex
         for object in objects {
             guard let newline = out[at...].firstIndex(of: UInt8(ascii: "\n")) else {
                 throw GitFailure(description: "git cat-file ended early at \(object)")
             }
             let header = String(decoding: out[at..<newline], as: UTF8.self).split(separator: " ")
-            let unfollowed = [
-                "symlink": "is a symbolic link to a place outside the repository", "dangling": "is a dangling symbolic link",
-                "loop": "is a symbolic link in a loop", "notdir": "is a symbolic link through a file",
-            ]
-            if header.count == 2, let why = unfollowed[String(header[0])], let size = Int(header[1]), newline + 1 + size <= out.endIndex {
-                blobs.append(.notRead(why))
+            if header.count == 2, let why = unfollowed[String(header[0])], let size = Int(header[1]), newline + 1 + size < out.endIndex {
+                answers.append(.notRead(why))
                 at = newline + 1 + size + 1
                 continue
             }
-            guard header.count == 3, header[1] == "blob", let size = Int(header[2]), newline + 1 + size <= out.endIndex else {
+            guard header.count == 3, header[1] == "blob", let size = Int(header[2]) else {
                 throw GitFailure(description: "\(object): \(header.joined(separator: " "))")
             }
-            blobs.append(.file(out[(newline + 1)..<(newline + 1 + size)]))
+            guard contents else {
+                answers.append(.blob(object: String(header[0]), size: size, Data()))
+                at = newline + 1
+                continue
+            }
+            guard newline + 1 + size < out.endIndex else { throw GitFailure(description: "git cat-file ended early at \(object)") }
+            answers.append(.blob(object: String(header[0]), size: size, out[(newline + 1)..<(newline + 1 + size)]))
             at = newline + 1 + size + 1
         }
-        return blobs
+        return answers
     }
 
     /// Runs git in the working directory with `input` on its standard input; its standard

@@ -243,3 +243,37 @@ struct BaselineCommandTests {
         #expect(plan.stdout.contains(#""changes_from_config": 1"#) && plan.stdout.contains(#""changes_from_remote": 0"#))
     }
 }
+
+@Suite("A git baseline is read by object id: any file name, sizes checked before reading", .serialized)
+struct BaselineBlobTests {
+    @Test("a file name with a line break neither breaks nor shifts the files read after it")
+    func lineBreakInName() async throws {
+        let repo = try GitShop()
+        let extra = { (name: String) in "version: 1\nselling_plans:\n  - internal_name: \(name)\n    name: \"\(name)\"\n" }
+        try extra("odd-1").write(to: repo.shop.config.appendingPathComponent("a\nodd.yaml"), atomically: true, encoding: .utf8)
+        try extra("odd-2").write(to: repo.shop.config.appendingPathComponent("b.yaml"), atomically: true, encoding: .utf8)
+        try extra("odd-3").write(to: repo.shop.config.appendingPathComponent("c.yaml\nd.yaml"), atomically: true, encoding: .utf8)
+        try repo.git(["add", "shop"])
+        try repo.git(["commit", "--quiet", "-m", "odd names"])
+        let plan = try await repo.run(["plan", "shop", "--baseline", "HEAD", "--format", "json"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        // The three plans are in the baseline and the configuration, not in the shop: drift.
+        #expect(plan.stdout.contains(#""changes_from_config": 0"#) && plan.stdout.contains(#""changes_from_remote": 3"#), "\(plan.stdout)")
+    }
+
+    @Test("a baseline file over the size limit is refused at its path without being read")
+    func oversized() async throws {
+        let repo = try GitShop()
+        let big = repo.shop.config.appendingPathComponent("big.yaml")
+        var text = "version: 1\n"
+        text += String(repeating: "# padding padding padding padding padding padding padding padding\n", count: (17 << 20) / 66)
+        try text.write(to: big, atomically: true, encoding: .utf8)
+        try repo.git(["add", "shop"])
+        try repo.git(["commit", "--quiet", "-m", "a big file"])
+        try FileManager.default.removeItem(at: big)
+        let plan = try await repo.run(["plan", "shop", "--baseline", "HEAD"])
+        #expect(plan.status == 1)
+        #expect(
+            plan.stderr.contains("HEAD:shop/big.yaml:1:1: error: file is larger than the limit of 16777216 bytes"), "\(plan.stderr)")
+    }
+}
