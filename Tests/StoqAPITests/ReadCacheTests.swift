@@ -47,4 +47,50 @@ struct ReadCacheTests {
             ReadCache(root: root, endpoint: "https://stoq.example/api").directory.path == cache.directory.path,
             "the same shop, however given")
     }
+
+    /// Rewrites the kept entry of `id` with `edit` applied to its text.
+    func edit(_ cache: ReadCache, _ id: String, _ edit: (String) -> String) throws {
+        let entry = cache.directory.appendingPathComponent("\(id).json")
+        let text = try String(contentsOf: entry, encoding: .utf8)
+        let edited = edit(text)
+        #expect(edited != text, "the edit changed the entry")
+        try Data(edited.utf8).write(to: entry)
+    }
+
+    @Test("an entry stands in for a read only when it agrees with the list entry and is as it was kept")
+    func entryMustAgree() async throws {
+        let h = try Harness(state: stateWithPlans(3)) { $0.maxPageSize = 250 }
+        let names = Set((0..<3).map { "p-\($0)" })
+        let cache = ReadCache(root: try directory(), endpoint: "https://stoq.example/api")
+        _ = try await Fetcher(client: h.client, cache: cache).fetch(internalNames: names, ids: [])
+        let warm = try await Fetcher(client: h.client, cache: cache).fetch(internalNames: names, ids: [])
+        #expect((warm.planRequests, warm.cacheHits) == (0, 3))
+
+        // A value edited in the entry, with the same updated_at: not used, read live.
+        try edit(cache, "id-0") { $0.replacingOccurrences(of: #""pricing_type":"percentage""#, with: #""pricing_type":"fixed_amount""#) }
+        // An entry whose internal_name is not the list's: not used.
+        try edit(cache, "id-1") { $0.replacingOccurrences(of: #""internal_name":"p-1""#, with: #""internal_name":"other""#) }
+        let checked = try await Fetcher(client: h.client, cache: cache).fetch(internalNames: names, ids: [])
+        #expect((checked.planRequests, checked.cacheHits) == (2, 1))
+        #expect(checked.state.managed.first { $0.id == "id-1" }?.internalName == "p-1")
+        #expect(checked.state == warm.state, "what was read live replaced the edited entries")
+    }
+
+    @Test("an entry whose membership count differs from the list entry is read again")
+    func membershipCount() {
+        let cache = ReadCache(root: (try? directory()) ?? "/nonexistent", endpoint: "https://stoq.example/api")
+        let body = JSONValue.object([
+            ("id", .string("id-9")), ("internal_name", .string("p-9")), ("updated_at", .string("2026-01-01T00:00:00Z")),
+            ("selling_plan_product_variants_count", .integer(2)),
+        ])
+        cache.keep(body, id: "id-9")
+        let listed = RemotePlanSummary(id: "id-9", internalName: "p-9", name: "", variantCount: 2, updatedAt: "2026-01-01T00:00:00Z")
+        #expect(cache.body(for: listed) != nil)
+        var grown = listed
+        grown.variantCount = 3
+        #expect(cache.body(for: grown) == nil)
+        var renamed = listed
+        renamed.internalName = "p-10"
+        #expect(cache.body(for: renamed) == nil)
+    }
 }
