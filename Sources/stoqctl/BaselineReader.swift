@@ -151,10 +151,12 @@ enum BaselineReader {
             case .notRead(let why): blobs[i] = .notRead(why)
             }
         }
-        let wanted = entries.indices.filter { blobs[$0] == nil && (targets[$0]?.size ?? Int.max) <= limit }
-        for i in entries.indices where blobs[i] == nil && !wanted.contains(i) { blobs[i] = .tooLarge }
-        let contents = try batch(wanted.map { targets[$0]!.object }, contents: true)
-        for (i, answer) in zip(wanted, contents) {
+        var wanted: [(index: Int, object: String)] = []
+        for i in entries.indices where blobs[i] == nil {
+            if let target = targets[i], target.size <= limit { wanted.append((i, target.object)) } else { blobs[i] = .tooLarge }
+        }
+        let contents = try batch(wanted.map(\.object), contents: true)
+        for ((i, _), answer) in zip(wanted, contents) {
             switch answer {
             case .blob(_, _, let data): blobs[i] = .file(data)
             case .notRead(let why): blobs[i] = .notRead(why)
