@@ -58,12 +58,10 @@ public struct StoqError: Error, Sendable, CustomStringConvertible {
     }
 
     /// Reads STOQ's error bodies leniently: `error`, `errors` (list or map of field → messages),
-    /// `message`; otherwise the raw text, shortened.
+    /// `message`; otherwise the raw text (an HTML page's text) on one line, shortened
+    /// (``ServerText``).
     public static func message(from body: [UInt8]) -> String {
-        guard let json = try? JSONValue.parse(body) else {
-            let text = String(decoding: body, as: UTF8.self).trimmingWhitespace
-            return text.count > 300 ? String(text.prefix(300)) + "…" : text
-        }
+        guard let json = try? JSONValue.parse(body) else { return ServerText.oneLine(String(decoding: body, as: UTF8.self)) }
         var parts: [String] = []
         switch json["errors"] {
         case .array(let items)?:

@@ -87,7 +87,11 @@ struct DecodingTests {
                 #"{"error": "Rate limit exceeded", "retry_after": 24, "message": "You have exceeded the rate limit"}"#,
                 "Rate limit exceeded; You have exceeded the rate limit"
             ),
-            ("<html>Bad Gateway</html>", "<html>Bad Gateway</html>"),
+            ("<html>Bad Gateway</html>", "Bad Gateway"),
+            (
+                "<!DOCTYPE html>\n<html><head><title>503</title></head>\n<body>\n<h1>Service\nUnavailable</h1></body></html>",
+                "503 Service Unavailable"
+            ),
             (#"{"unexpected": true}"#, #"{"unexpected":true}"#),
         ])
     func errorMessages(_ c: (String, String)) {

@@ -166,6 +166,7 @@ public struct ShopifyClient: Sendable {
     let clock: any WireClock
     let logger: Logger
     let random: RandomSource
+    let versionWarning = Once()
 
     /// The Admin API version stoqctl speaks (Shopify supports each quarterly version for a year).
     public static let defaultVersion = "2026-10"
@@ -200,6 +201,10 @@ public struct ShopifyClient: Sendable {
     }
 
     /// Runs `query` with `variables`, expected to cost `cost` points.
+    ///
+    /// Retried with backoff: transport errors, 5xx and transient GraphQL errors
+    /// (``transientCodes``). A 429 waits its `Retry-After` (without using up an attempt, up to
+    /// ``RetryPolicy/maxRateLimitWaits``); a `THROTTLED` answer waits for the points it needs.
     public func query(_ query: String, variables: JSONValue, cost: Int) async throws(ShopifyError) -> Answer {
         let body = JSONValue.object([("query", .string(query)), ("variables", variables)]).bytes
         let request = WireRequest(
@@ -208,6 +213,7 @@ public struct ShopifyClient: Sendable {
             body: body)
         var attempt = 0
         var throttles = 0
+        var rateLimitWaits = 0
         while true {
             attempt += 1
             await budget.acquire(cost: cost)
@@ -218,46 +224,103 @@ public struct ShopifyClient: Sendable {
                 result = .failure(error)
             }
             let json = (try? result.get()).flatMap { (try? JSONValue.parse($0.body)) }
-            let throttle = Self.throttleStatus(json)
-            await budget.release(cost: cost, throttle: throttle)
+            await budget.release(cost: cost, throttle: Self.throttleStatus(json))
             logger.debug("POST \(path) (\(cost) points) → \((try? result.get()).map { String($0.status) } ?? "no response")")
-            let failure: ShopifyError
-            switch result {
-            case .success(let r) where (200..<300).contains(r.status):
-                guard let json else { throw ShopifyError(kind: .decoding, message: "the response is not JSON", attempts: attempt) }
-                if let errors = json["errors"]?.arrayValue, !errors.isEmpty {
-                    if errors.contains(where: { $0["extensions"]?["code"]?.stringValue == "THROTTLED" }) {
-                        throttles += 1
-                        guard throttles <= 50 else {
-                            throw ShopifyError(kind: .graphQL, message: "throttled 50 times in a row", attempts: attempt)
-                        }
-                        let wait = await budget.throttledWait(cost: cost)
-                        logger.notice(
-                            "Shopify's query cost limit answered THROTTLED: waiting \(StoqClient.seconds(wait)) for \(cost) points")
-                        try? await clock.sleep(for: wait)
-                        attempt -= 1
-                        continue
-                    }
-                    let messages = errors.compactMap { $0["message"]?.stringValue }
-                    throw ShopifyError(kind: .graphQL, message: messages.joined(separator: "; "), attempts: attempt)
-                }
-                guard let data = json["data"], !data.isNull else {
-                    throw ShopifyError(kind: .decoding, message: "the response has no data", attempts: attempt)
-                }
-                let actual = json["extensions"]?["cost"]?["actualQueryCost"]?.int64Value.map { Int($0) } ?? cost
+            if let response = try? result.get() { await checkVersion(response) }
+            var delay: Double?
+            switch try classify(result, json: json, attempt: attempt) {
+            case .answer(let data):
+                let actual = json?["extensions"]?["cost"]?["actualQueryCost"]?.int64Value.map { Int($0) } ?? cost
                 return Answer(data: data, cost: actual, throttled: throttles)
-            case .success(let r) where r.status >= 500 || r.status == 429:
-                failure = ShopifyError(kind: .http(status: r.status), message: StoqError.message(from: r.body), attempts: attempt)
-            case .success(let r):
-                throw ShopifyError(kind: .http(status: r.status), message: StoqError.message(from: r.body), attempts: attempt)
-            case .failure(let e):
-                failure = ShopifyError(kind: .transport(e), message: "", attempts: attempt)
+            case .throttled:
+                throttles += 1
+                guard throttles <= 50 else {
+                    throw ShopifyError(kind: .graphQL, message: "throttled 50 times in a row", attempts: attempt)
+                }
+                let wait = await budget.throttledWait(cost: cost)
+                logger.notice("Shopify's query cost limit answered THROTTLED: waiting \(StoqClient.seconds(wait)) for \(cost) points")
+                try? await clock.sleep(for: wait)
+                attempt -= 1
+                continue
+            case .rateLimited(let failure, let retryAfter):
+                rateLimitWaits += 1
+                guard rateLimitWaits <= retry.maxRateLimitWaits else { throw failure }
+                let wait = retryAfter ?? random.backoff(retry, after: rateLimitWaits)
+                logger.notice("Shopify answered HTTP 429: waiting \(StoqClient.seconds(wait))\(retryAfter == nil ? "" : " (Retry-After)")")
+                try? await clock.sleep(for: wait)
+                attempt -= 1  // a 429 was not processed: it does not use up an attempt
+                continue
+            case .transient(let failure):
+                guard attempt < retry.maxAttempts else { throw failure }
+                delay = random.backoff(retry, after: attempt)
+                logger.notice("\(failure); retrying in \(StoqClient.seconds(delay ?? 0)) (attempt \(attempt + 1) of \(retry.maxAttempts))")
             }
-            guard attempt < retry.maxAttempts else { throw failure }
-            let delay = random.backoff(retry, after: attempt)
-            logger.notice("\(failure); retrying in \(StoqClient.seconds(delay)) (attempt \(attempt + 1) of \(retry.maxAttempts))")
-            try? await clock.sleep(for: delay)
+            try? await clock.sleep(for: delay ?? 0)
         }
+    }
+
+    /// GraphQL error codes that say Shopify failed this once: retried with backoff.
+    public static let transientCodes: Set<String> = ["INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT"]
+
+    /// What one attempt's outcome calls for.
+    enum Step {
+        case answer(JSONValue)
+        case throttled
+        case rateLimited(ShopifyError, retryAfter: Double?)
+        case transient(ShopifyError)
+    }
+
+    /// The step after one attempt, or the failure that ends the query.
+    func classify(_ result: Result<WireResponse, TransportError>, json: JSONValue?, attempt: Int) throws(ShopifyError) -> Step {
+        let response: WireResponse
+        switch result {
+        case .failure(let e): return .transient(ShopifyError(kind: .transport(e), message: "", attempts: attempt))
+        case .success(let r): response = r
+        }
+        let failure = ShopifyError(kind: .http(status: response.status), message: Self.serverText(response.body), attempts: attempt)
+        switch response.status {
+        case 200..<300: break
+        case 429:
+            let retryAfter = response.header("Retry-After").flatMap { Double($0.trimmingWhitespace) }.map { min(max($0, 0), 60) }
+            return .rateLimited(failure, retryAfter: retryAfter)
+        case 500...: return .transient(failure)
+        default: throw failure
+        }
+        guard let json else { throw ShopifyError(kind: .decoding, message: "the response is not JSON", attempts: attempt) }
+        if let errors = json["errors"]?.arrayValue, !errors.isEmpty {
+            let codes = errors.compactMap { $0["extensions"]?["code"]?.stringValue }
+            if codes.contains("THROTTLED") { return .throttled }
+            let messages = errors.compactMap { $0["message"]?.stringValue }.joined(separator: "; ")
+            let error = ShopifyError(kind: .graphQL, message: ServerText.oneLine(messages), attempts: attempt)
+            if !codes.isEmpty, codes.allSatisfy(Self.transientCodes.contains) { return .transient(error) }
+            throw error
+        }
+        guard let data = json["data"], !data.isNull else {
+            throw ShopifyError(kind: .decoding, message: "the response has no data", attempts: attempt)
+        }
+        return .answer(data)
+    }
+
+    /// A response body as one shortened line of text (Shopify's message, or an HTML page's text).
+    static func serverText(_ body: [UInt8]) -> String { ServerText.oneLine(StoqError.message(from: body)) }
+
+    /// The Admin API version this client asks for (from its path).
+    public var version: String? {
+        let parts = path.split(separator: "/")
+        guard let api = parts.firstIndex(of: "api"), api + 1 < parts.count else { return nil }
+        return String(parts[api + 1])
+    }
+
+    /// Warns, once per client, when Shopify answers with another API version than the one asked
+    /// for (it serves the oldest supported version for one it no longer supports, and says which in
+    /// `X-Shopify-API-Version`).
+    func checkVersion(_ response: WireResponse) async {
+        guard let asked = version, let served = response.header("X-Shopify-API-Version")?.trimmingWhitespace, !served.isEmpty,
+            served != asked, await versionWarning.first()
+        else { return }
+        logger.warning(
+            "Shopify answered with Admin API version \(ServerText.oneLine(served, limit: 40)), not \(asked) as asked: \(asked) is not a version Shopify supports; set shopify_api_version in stoqctl.yaml to a supported one"
+        )
     }
 
     /// `extensions.cost.throttleStatus`, when the response carries it.
@@ -313,17 +376,14 @@ public struct PolicyReader: Sendable {
         var throttled = 0
         // Every page runs to its end (a failed page does not cancel the others, which would leave
         // them waiting for points); the first failure is reported after all have finished.
-        typealias Page = (page: [Int64], nodes: [JSONValue], cost: Int, throttled: Int)
+        typealias Page = (page: [Int64], nodes: [Int64: JSONValue], cost: Int, throttled: Int)
         let outcomes = await withTaskGroup(of: Swift.Result<Page, ShopifyError>.self) { group in
             for page in pages {
                 group.addTask {
                     let variables = JSONValue.object([("ids", .array(page.map { .string("gid://shopify/ProductVariant/\($0)") }))])
                     do throws(ShopifyError) {
                         let answer = try await client.query(Self.query, variables: variables, cost: page.count)
-                        guard let nodes = answer.data["nodes"]?.arrayValue, nodes.count == page.count else {
-                            return .failure(ShopifyError(kind: .decoding, message: "`nodes` does not hold one entry per id"))
-                        }
-                        return .success((page, nodes, answer.cost, answer.throttled))
+                        return .success((page, try Self.match(answer.data, to: page), answer.cost, answer.throttled))
                     } catch {
                         return .failure(error)
                     }
@@ -337,8 +397,8 @@ public struct PolicyReader: Sendable {
             let (page, nodes, cost, throttles) = try outcome.get()
             points += cost
             throttled += throttles
-            for (id, node) in zip(page, nodes) {
-                if let text = node["inventoryPolicy"]?.stringValue, let policy = InventoryPolicy(rawValue: text) {
+            for id in page {
+                if let text = nodes[id]?["inventoryPolicy"]?.stringValue, let policy = InventoryPolicy(rawValue: text) {
                     state.current[id] = policy
                 } else {
                     state.unknown.insert(id)
@@ -346,5 +406,39 @@ public struct PolicyReader: Sendable {
             }
         }
         return Result(state: state, queries: pages.count, points: points, throttled: throttled)
+    }
+
+    /// The nodes of an answer to `page`, by variant id: one entry per id asked for; every node that
+    /// is not `null` or `{}` (an id Shopify does not know, or not a variant) carries the `id` of one
+    /// variant of the page, each once.
+    static func match(_ data: JSONValue, to page: [Int64]) throws(ShopifyError) -> [Int64: JSONValue] {
+        guard let nodes = data["nodes"]?.arrayValue, nodes.count == page.count else {
+            throw ShopifyError(kind: .decoding, message: "`nodes` does not hold one entry per id")
+        }
+        let asked = Set(page)
+        var matched: [Int64: JSONValue] = [:]
+        for node in nodes where !node.isNull && node.objectValue?.isEmpty != true {
+            guard let gid = node["id"]?.stringValue else {
+                throw ShopifyError(
+                    kind: .decoding, message: "a node without an id (\(ServerText.oneLine(node.renderCompact(), limit: 80)))")
+            }
+            let prefix = "gid://shopify/ProductVariant/"
+            guard gid.hasPrefix(prefix), let id = Int64(gid.dropFirst(prefix.count)), asked.contains(id) else {
+                throw ShopifyError(kind: .decoding, message: "a node for \(ServerText.oneLine(gid, limit: 80)), which was not asked for")
+            }
+            guard matched.updateValue(node, forKey: id) == nil else {
+                throw ShopifyError(kind: .decoding, message: "two nodes for \(gid)")
+            }
+        }
+        return matched
+    }
+}
+
+/// True the first time only.
+actor Once {
+    private var done = false
+    func first() -> Bool {
+        defer { done = true }
+        return !done
     }
 }
