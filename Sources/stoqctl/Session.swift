@@ -133,7 +133,7 @@ final class Session: Sendable {
         var session: Session
         switch chosen.endpoint {
         case .emulator(let path, let create): session = try await openEmulator(path: path, create: create, request)
-        case .http(let url): session = try openHTTP(url, request)
+        case .http(let url): session = try await openHTTP(url, request)
         }
         if let root = options.cacheDirectory {
             var connection = session.connection
@@ -196,16 +196,12 @@ final class Session: Sendable {
     }
 
     /// STOQ over HTTP at `url`, with the runner's token.
-    private static func openHTTP(_ url: String, _ request: Request) throws(RunFailure) -> Session {
+    ///
+    /// Every setting is checked before a client is opened, and a client opened before a later
+    /// failure is shut down before the failure is thrown.
+    private static func openHTTP(_ url: String, _ request: Request) async throws(RunFailure) -> Session {
         let options = request.options
         let token = try stoqToken(options)
-        let transport: HTTPTransport
-        do {
-            transport = try HTTPTransport(baseURL: url, connectTimeout: options.connectTimeout, requestTimeout: options.requestTimeout)
-        } catch {
-            throw RunFailure(.invalidURL, "--endpoint \(Redact.url(url)): \(error)")
-        }
-        let client = StoqClient(transport: transport, token: token, governor: RateGovernor(budget: options.budget), logger: request.logger)
         var policies: PolicyReader?
         switch request.settings?.policySource ?? .auto {
         case .declared: policies = nil
@@ -219,6 +215,14 @@ final class Session: Sendable {
             }
             policies = reader
         }
+        let transport: HTTPTransport
+        do {
+            transport = try HTTPTransport(baseURL: url, connectTimeout: options.connectTimeout, requestTimeout: options.requestTimeout)
+        } catch {
+            await policies?.client.transport.shutdown()
+            throw RunFailure(.invalidURL, "--endpoint \(Redact.url(url)): \(error)")
+        }
+        let client = StoqClient(transport: transport, token: token, governor: RateGovernor(budget: options.budget), logger: request.logger)
         let endpoint = Endpoint.http(url).recorded
         return Session(connection: ShopConnection(client: client, endpoint: endpoint, description: endpoint, policies: policies))
     }
