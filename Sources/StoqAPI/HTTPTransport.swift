@@ -5,15 +5,17 @@ import NIOHTTP1
 import NIOPosix
 import StoqWire
 
-/// The real transport: AsyncHTTPClient with a connect timeout and a per-request deadline.
+/// The real transport: AsyncHTTPClient with a connect timeout, an idle timeout (no bytes from the
+/// server for that long ends the attempt) and a per-request deadline (the request's
+/// ``RequestDeadline`` when it has one, so retries together stay within it).
 ///
 /// Plain `http://` is refused except to loopback. Redirects are followed by hand (at most 5): to
 /// the same scheme, host and port with the token, to anywhere else without it.
 public final class HTTPTransport: Transport {
     private let client: HTTPClient
     private let base: URLComponents
-    private let requestTimeout: TimeAmount
     private let connectSeconds: Double
+    private let idleSeconds: Double
     private let requestSeconds: Double
 
     /// The token header, which never leaves the original host.
@@ -22,7 +24,7 @@ public final class HTTPTransport: Transport {
     /// Creates a transport for `baseURL` (e.g.
     ///
     /// `https://app.stoqapp.com/api/v1/external`).
-    public init(baseURL: String, connectTimeout: Double = 5, requestTimeout: Double = 30) throws(TransportError) {
+    public init(baseURL: String, connectTimeout: Double = 5, idleTimeout: Double = 30, requestTimeout: Double = 35) throws(TransportError) {
         guard let components = URLComponents(string: baseURL), let scheme = components.scheme?.lowercased(), let host = components.host,
             !host.isEmpty
         else { throw .configuration("`\(Redact.url(baseURL))` is not a URL") }
@@ -36,11 +38,11 @@ public final class HTTPTransport: Transport {
         }
         self.base = components
         self.connectSeconds = connectTimeout
+        self.idleSeconds = idleTimeout
         self.requestSeconds = requestTimeout
-        self.requestTimeout = .milliseconds(Int64(requestTimeout * 1000))
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .milliseconds(Int64(connectTimeout * 1000)), read: .milliseconds(Int64(requestTimeout * 1000))))
+            timeout: .init(connect: .milliseconds(Int64(connectTimeout * 1000)), read: .milliseconds(Int64(idleTimeout * 1000))))
         configuration.httpVersion = .automatic
         // A connection that cannot be made fails at once and is retried by StoqClient, which says
         // what it waits for; the pool's own silent retries would hold each attempt until the
@@ -103,13 +105,19 @@ public final class HTTPTransport: Transport {
         request.method = HTTPMethod(rawValue: method)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if !body.isEmpty { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let deadline = RequestDeadline.current
+        let left = deadline.map { $0.at - Date().timeIntervalSince1970 } ?? requestSeconds
+        let place = Self.place(url)
+        guard left > 0 else { throw .timeout("no response from \(place) within \(Self.seconds(deadline?.bound ?? requestSeconds))") }
         do {
-            let response = try await client.execute(request, timeout: requestTimeout)
+            let response = try await client.execute(request, timeout: .milliseconds(Int64(min(left, requestSeconds) * 1000)))
             let collected = try await response.body.collect(upTo: 64 << 20)
             return WireResponse(
                 status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Array(buffer: collected))
         } catch {
-            let sentence = Self.sentence(for: error, url: url, connectTimeout: connectSeconds, requestTimeout: requestSeconds)
+            let sentence = Self.sentence(
+                for: error, url: url, connectTimeout: connectSeconds, idleTimeout: idleSeconds,
+                requestTimeout: deadline?.bound ?? requestSeconds)
             throw Self.withoutHeaderValues(sentence, headers: headers)
         }
     }
@@ -134,17 +142,18 @@ public final class HTTPTransport: Transport {
 
     /// A failure of the HTTP stack as a sentence a person can act on ("cannot connect to
     /// 127.0.0.1:8080: connection refused"), with any URL in it redacted.
-    static func sentence(for error: any Error, url: String, connectTimeout: Double, requestTimeout: Double) -> TransportError {
-        let parts = URLComponents(string: url)
-        let host = parts?.host ?? "the server"
-        let port = parts?.port ?? (parts?.scheme?.lowercased() == "http" ? 80 : 443)
-        let place = "\(host):\(port)"
-        func seconds(_ s: Double) -> String { s == s.rounded() ? "\(Int(s)) s" : String(format: "%.1f s", s) }
+    static func sentence(
+        for error: any Error, url: String, connectTimeout: Double, idleTimeout: Double = 30, requestTimeout: Double
+    ) -> TransportError {
+        let host = URLComponents(string: url)?.host ?? "the server"
+        let place = Self.place(url)
         if let e = error as? HTTPClientError {
             switch e {
             case .connectTimeout:
                 return .timeout("timed out connecting to \(place) after \(seconds(connectTimeout))")
-            case .deadlineExceeded, .readTimeout, .writeTimeout:
+            case .readTimeout:
+                return .timeout("no response from \(place): nothing received for \(seconds(idleTimeout))")
+            case .deadlineExceeded, .writeTimeout:
                 return .timeout("no response from \(place) within \(seconds(requestTimeout))")
             case .remoteConnectionClosed:
                 return .connection("\(place) closed the connection before answering")
@@ -157,7 +166,8 @@ public final class HTTPTransport: Transport {
         if let e = error as? NIOConnectionError {
             if e.dnsAError != nil || e.dnsAAAAError != nil { return .connection("cannot resolve the host name \(host)") }
             if let first = e.connectionErrors.first?.error {
-                return sentence(for: first, url: url, connectTimeout: connectTimeout, requestTimeout: requestTimeout)
+                return sentence(
+                    for: first, url: url, connectTimeout: connectTimeout, idleTimeout: idleTimeout, requestTimeout: requestTimeout)
             }
             return .connection("cannot connect to \(place)")
         }
@@ -176,6 +186,16 @@ public final class HTTPTransport: Transport {
         }
         return .connection("connection to \(place) failed: \(text)")
     }
+
+    /// `host:port` of `url`.
+    static func place(_ url: String) -> String {
+        let parts = URLComponents(string: url)
+        let port = parts?.port ?? (parts?.scheme?.lowercased() == "http" ? 80 : 443)
+        return "\(parts?.host ?? "the server"):\(port)"
+    }
+
+    /// `30 s`, `2.5 s`.
+    static func seconds(_ s: Double) -> String { s == s.rounded() ? "\(Int(s)) s" : String(format: "%.1f s", s) }
 
     /// `connection refused` for ECONNREFUSED: strerror's text, lower-cased.
     static func reason(errno code: CInt) -> String {

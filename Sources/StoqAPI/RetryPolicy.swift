@@ -1,3 +1,4 @@
+import Foundation
 import StoqWire
 
 /// How failed calls are retried.
@@ -8,6 +9,9 @@ public struct RetryPolicy: Sendable, Equatable {
     public var baseDelay = 0.5
     /// Longest backoff, seconds.
     public var maxDelay = 20.0
+    /// Longest time one call may take, seconds, retries and their backoff included (429 waits
+    /// excluded): a server that accepts and never answers fails within it.
+    public var maxRequestSeconds = 35.0
     /// Most 429 answers one call may wait out (each waits `Retry-After`).
     public var maxRateLimitWaits = 10
     /// Longest total wait for a plan's `ongoing_job` to clear after a 409, seconds.
@@ -25,4 +29,52 @@ public struct RetryPolicy: Sendable, Equatable {
         let cap = min(maxDelay, baseDelay * Double(1 << min(attempt - 1, 20)))
         return cap / 2 + random.unit() * cap / 2
     }
+}
+
+/// The wall-clock bound on one request, retries and their backoff included (429 waits, which the
+/// server asks for, are not counted): each attempt is given what is left of it, and no retry
+/// starts that could not finish inside it.
+struct RequestBound {
+    /// The bound, seconds.
+    let seconds: Double
+    /// When the request started, seconds since the epoch (moved on by waits that do not count).
+    private var started = Date().timeIntervalSince1970
+
+    init(seconds: Double) { self.seconds = seconds }
+
+    /// Seconds left.
+    var remaining: Double { started + seconds - Date().timeIntervalSince1970 }
+
+    /// True when a retry after `delay` seconds still has time to run.
+    func allowsRetry(after delay: Double) -> Bool { remaining - delay > 0.05 }
+
+    /// Why a failed request is not tried again.
+    var exhausted: String {
+        "not retried: the request's time limit of \(seconds == seconds.rounded() ? "\(Int(seconds))" : "\(seconds)") s (--request-timeout) leaves no time"
+    }
+
+    /// Leaves `wait` (a 429's `Retry-After`, a wait for the rate budget) out of the bound.
+    mutating func exclude(_ wait: Double) { started += wait }
+
+    /// Sends `request` with the bound's deadline visible to the transport.
+    func send(_ request: WireRequest, through transport: any Transport) async -> Result<WireResponse, TransportError> {
+        await RequestDeadline.$current.withValue(RequestDeadline(at: started + seconds, bound: seconds)) {
+            do throws(TransportError) {
+                return .success(try await transport.send(request))
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+}
+
+/// The deadline of the request being sent, for transports that can bound an attempt by it.
+public struct RequestDeadline: Sendable {
+    /// Seconds since the epoch.
+    public var at: Double
+    /// The whole bound, seconds (for messages).
+    public var bound: Double
+
+    /// The deadline of the request the current task sends, if it has one.
+    @TaskLocal public static var current: RequestDeadline?
 }

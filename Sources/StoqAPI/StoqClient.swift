@@ -71,19 +71,17 @@ public struct StoqClient: Sendable {
         let cost = endpoint.cost
         var attempt = 0
         var rateLimitWaits = 0
+        var bound = RequestBound(seconds: retry.maxRequestSeconds)
         while true {
             attempt += 1
+            let queued = Date()
             do {
                 try await governor.acquire(cost: cost)
             } catch {
                 throw StoqError(kind: .transport(.connection("cancelled")), endpoint: label, message: "", attempts: attempt)
             }
-            let result: Result<WireResponse, TransportError>
-            do {
-                result = .success(try await transport.send(request))
-            } catch {
-                result = .failure(error)
-            }
+            bound.exclude(Date().timeIntervalSince(queued))  // waiting for the rate budget is not the server's time
+            let result = await bound.send(request, through: transport)
             let response = try? result.get()
             await governor.release(cost: cost)
             logger.debug(
@@ -103,10 +101,16 @@ public struct StoqClient: Sendable {
                 let reason = "429 on \(label): Retry-After \(Self.seconds(wait))"
                 logger.notice("STOQ's rate limit answered \(label) with 429: every request waits \(Self.seconds(wait)) (Retry-After)")
                 await governor.pause(until: clock.now() + max(wait, 0.001), reason: reason)
+                bound.exclude(wait)
                 attempt -= 1  // a 429 was not processed: it does not use up an attempt
                 continue
             case .success(let r) where r.status >= 500 && replay == .idempotent && attempt < retry.maxAttempts:
                 let delay = random.backoff(retry, after: attempt)
+                guard bound.allowsRetry(after: delay) else {
+                    var error = StoqError.http(r, endpoint: label, attempts: attempt)
+                    error.message += (error.message.isEmpty ? "" : "; ") + bound.exhausted
+                    throw error
+                }
                 logger.notice(
                     "\(label) answered HTTP \(r.status); retrying in \(Self.seconds(delay)) (attempt \(attempt + 1) of \(retry.maxAttempts))"
                 )
@@ -115,6 +119,9 @@ public struct StoqClient: Sendable {
                 throw StoqError.http(r, endpoint: label, attempts: attempt)
             case .failure(let e) where replay == .idempotent && attempt < retry.maxAttempts:
                 let delay = random.backoff(retry, after: attempt)
+                guard bound.allowsRetry(after: delay) else {
+                    throw StoqError(kind: .transport(e), endpoint: label, message: bound.exhausted, attempts: attempt)
+                }
                 logger.notice("\(label): \(e); retrying in \(Self.seconds(delay)) (attempt \(attempt + 1) of \(retry.maxAttempts))")
                 try? await clock.sleep(for: delay)
             case .failure(let e):

@@ -28,8 +28,11 @@ struct RemoteOptions: ParsableArguments {
     @Option(help: "Seconds to wait for a connection.")
     var connectTimeout: Double = 5
 
-    @Option(help: "Seconds to wait for a response.")
-    var requestTimeout: Double = 30
+    @Option(help: "Seconds a response may go without a byte before the attempt fails.")
+    var idleTimeout: Double = 30
+
+    @Option(help: "Most seconds one request may take, retries and their backoff included (waits the rate limit asks for are not counted).")
+    var requestTimeout: Double = 35
 
     @Flag(name: .long, help: "Log every request to standard error (the token is never shown).")
     var debug = false
@@ -44,6 +47,13 @@ struct RemoteOptions: ParsableArguments {
 
     @Flag(help: "Read every plan live (the cache is still written).")
     var refresh = false
+
+    /// How requests are retried: the defaults, bounded by `--request-timeout`.
+    var retry: RetryPolicy {
+        var retry = RetryPolicy()
+        retry.maxRequestSeconds = requestTimeout
+        return retry
+    }
 
     /// `--cache`, else `$STOQCTL_CACHE_DIR`.
     var cacheDirectory: String? {
@@ -92,7 +102,9 @@ struct RemoteOptions: ParsableArguments {
         if tokenFile == "-", shopifyTokenFile == "-" {
             throw ValidationError("--token-file - and --shopify-token-file - cannot both read standard input")
         }
-        guard connectTimeout > 0, requestTimeout > 0 else { throw ValidationError("timeouts must be positive numbers of seconds") }
+        guard connectTimeout > 0, idleTimeout > 0, requestTimeout > 0 else {
+            throw ValidationError("timeouts must be positive numbers of seconds")
+        }
         if let endpoint, case .emulator(let path, _) = Endpoint(endpoint), path.isEmpty {
             throw ValidationError(
                 "--endpoint \(endpoint): needs a state file, e.g. emulator:shop-state.json or emulator:new:shop-state.json")
@@ -217,12 +229,16 @@ final class Session: Sendable {
         }
         let transport: HTTPTransport
         do {
-            transport = try HTTPTransport(baseURL: url, connectTimeout: options.connectTimeout, requestTimeout: options.requestTimeout)
+            transport = try HTTPTransport(
+                baseURL: url, connectTimeout: options.connectTimeout, idleTimeout: options.idleTimeout,
+                requestTimeout: options.requestTimeout)
         } catch {
             await policies?.client.transport.shutdown()
             throw RunFailure(.invalidURL, "--endpoint \(Redact.url(url)): \(error)")
         }
-        let client = StoqClient(transport: transport, token: token, governor: RateGovernor(budget: options.budget), logger: request.logger)
+        let client = StoqClient(
+            transport: transport, token: token, governor: RateGovernor(budget: options.budget), retry: options.retry, logger: request.logger
+        )
         let endpoint = Endpoint.http(url).recorded
         return Session(connection: ShopConnection(client: client, endpoint: endpoint, description: endpoint, policies: policies))
     }
@@ -258,12 +274,15 @@ final class Session: Sendable {
         (url, path) = try graphQLAddress(url, version: version(request.settings))
         let transport: HTTPTransport
         do {
-            transport = try HTTPTransport(baseURL: url, connectTimeout: options.connectTimeout, requestTimeout: options.requestTimeout)
+            transport = try HTTPTransport(
+                baseURL: url, connectTimeout: options.connectTimeout, idleTimeout: options.idleTimeout,
+                requestTimeout: options.requestTimeout)
         } catch {
             throw RunFailure(.invalidURL, "--shopify-endpoint \(Redact.url(url)): \(error)")
         }
         return PolicyReader(
-            client: ShopifyClient(transport: transport, path: path, token: token, logger: request.logger), source: source)
+            client: ShopifyClient(transport: transport, path: path, token: token, retry: options.retry, logger: request.logger),
+            source: source)
     }
 
     /// `url` split into the base URL and the GraphQL path (the versioned Admin API path when it

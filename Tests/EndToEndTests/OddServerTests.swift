@@ -29,4 +29,67 @@ struct OddServerTests {
                     && lines.first?.hasSuffix("[missing-shopify-credentials]") == true, "\(command): \(r.stderr)")
         }
     }
+
+    @Test("a server that accepts and never answers: the idle timeout and the request's bound end it, retries included, naming the host")
+    func silentServer() async throws {
+        let silent = try SilentServer()
+        defer { silent.close() }
+        let started = Date()
+        let r = try await Stoqctl.run(
+            [
+                "fetch", "examples/shop", "--endpoint", "http://127.0.0.1:\(silent.port)/api/v1/external", "--idle-timeout", "1",
+                "--request-timeout", "2.5",
+            ], environment: ["STOQ_API_TOKEN": "t"])
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(r.status == 1, "\(r.stderr)")
+        let last = r.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(last.hasPrefix("error: reading the shop failed: GET /preorders: no response from 127.0.0.1:\(silent.port)"), "\(r.stderr)")
+        #expect(last.hasSuffix("[stoq-unreachable]"), "\(r.stderr)")
+        // Behaviour, not speed: with a 2.5 s bound the run cannot last the 5 attempts of 1 s each
+        // and their backoff that idle timeouts alone would allow.
+        #expect(r.stderr.contains("--request-timeout"), "\(r.stderr)")
+        #expect(elapsed < 60, "\(elapsed)")
+    }
+}
+
+/// A TCP listener on 127.0.0.1 that accepts connections and never answers.
+final class SilentServer: @unchecked Sendable {
+    let fd: Int32
+    let port: Int
+    private var accepted: [Int32] = []
+    private let lock = NSLock()
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else { throw POSIXError(.EADDRINUSE) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        let listener = fd
+        Thread { [weak self] in
+            while true {
+                let client = accept(listener, nil, nil)
+                if client < 0 { return }
+                self?.keep(client)
+            }
+        }.start()
+    }
+
+    private func keep(_ client: Int32) { lock.withLock { accepted.append(client) } }
+
+    func close() {
+        shutdown(fd, Int32(SHUT_RDWR))
+        Glibc.close(fd)
+        for client in lock.withLock({ accepted }) { Glibc.close(client) }
+    }
 }

@@ -214,15 +214,13 @@ public struct ShopifyClient: Sendable {
         var attempt = 0
         var throttles = 0
         var rateLimitWaits = 0
+        var bound = RequestBound(seconds: retry.maxRequestSeconds)
         while true {
             attempt += 1
+            let queued = Date()
             await budget.acquire(cost: cost)
-            let result: Result<WireResponse, TransportError>
-            do {
-                result = .success(try await transport.send(request))
-            } catch {
-                result = .failure(error)
-            }
+            bound.exclude(Date().timeIntervalSince(queued))  // waiting for points is not the server's time
+            let result = await bound.send(request, through: transport)
             let json = (try? result.get()).flatMap { (try? JSONValue.parse($0.body)) }
             await budget.release(cost: cost, throttle: Self.throttleStatus(json))
             logger.debug("POST \(path) (\(cost) points) → \((try? result.get()).map { String($0.status) } ?? "no response")")
@@ -240,6 +238,7 @@ public struct ShopifyClient: Sendable {
                 let wait = await budget.throttledWait(cost: cost)
                 logger.notice("Shopify's query cost limit answered THROTTLED: waiting \(StoqClient.seconds(wait)) for \(cost) points")
                 try? await clock.sleep(for: wait)
+                bound.exclude(wait)
                 attempt -= 1
                 continue
             case .rateLimited(let failure, let retryAfter):
@@ -248,11 +247,16 @@ public struct ShopifyClient: Sendable {
                 let wait = retryAfter ?? random.backoff(retry, after: rateLimitWaits)
                 logger.notice("Shopify answered HTTP 429: waiting \(StoqClient.seconds(wait))\(retryAfter == nil ? "" : " (Retry-After)")")
                 try? await clock.sleep(for: wait)
+                bound.exclude(wait)
                 attempt -= 1  // a 429 was not processed: it does not use up an attempt
                 continue
-            case .transient(let failure):
+            case .transient(var failure):
                 guard attempt < retry.maxAttempts else { throw failure }
                 delay = random.backoff(retry, after: attempt)
+                guard bound.allowsRetry(after: delay ?? 0) else {
+                    failure.message += (failure.message.isEmpty ? "" : "; ") + bound.exhausted
+                    throw failure
+                }
                 logger.notice("\(failure); retrying in \(StoqClient.seconds(delay ?? 0)) (attempt \(attempt + 1) of \(retry.maxAttempts))")
             }
             try? await clock.sleep(for: delay ?? 0)
