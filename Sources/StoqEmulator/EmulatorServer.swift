@@ -20,7 +20,8 @@ struct ConnectionDropped: Error {}
 
 /// Serves an ``Emulator`` over HTTP/1.1 with Hummingbird, on 127.0.0.1 only.
 public enum EmulatorServer {
-    /// Runs until cancelled.
+    /// Runs until cancelled, or until SIGINT or SIGTERM, after which it finishes the requests in
+    /// flight and returns (so the caller can write the state).
     /// - Parameters:
     ///   - emulator: the emulator that answers.
     ///   - port: TCP port; 0 picks a free one.
@@ -62,6 +63,6 @@ public enum EmulatorServer {
                 await onReady(channel.localAddress?.port ?? port)
             },
             logger: logger)
-        try await app.run()
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 }

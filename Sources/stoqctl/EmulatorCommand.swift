@@ -34,7 +34,10 @@ struct EmulatorCommand: StoqctlCommand {
 
             """ + ExitStatus.helpSection([.success, .failure, .usage]))
 
-    @Option(help: "JSON state file (read at start, written within 0.2 s of a change and when stopped); new:FILE may not exist yet.")
+    @Option(
+        help:
+            "JSON state file (read at start, written within 0.2 s of a change and when stopped by SIGINT or SIGTERM); new:FILE may not exist yet."
+    )
     var state: String
 
     @Option(help: "TCP port on 127.0.0.1; 0 picks a free one and prints it.")
