@@ -75,6 +75,16 @@ public actor Emulator {
     /// Shopify's Admin API prefix: `/admin/api/{version}/graphql.json` is served too.
     public static let shopifyPath = "/admin/api/"
 
+    /// The Admin API versions the emulated Shopify supports, oldest first (each stable version is
+    /// supported for a year). A request for another version is served as the oldest, as Shopify
+    /// falls forward, and `X-Shopify-API-Version` says which version answered.
+    public static let shopifyVersions = ["2026-01", "2026-04", "2026-07", "2026-10"]
+
+    /// The version that answers a request for `asked`.
+    static func servedVersion(_ asked: Substring) -> String {
+        shopifyVersions.first { $0 == asked } ?? shopifyVersions[0]
+    }
+
     /// Shopify's bucket: points available at `shopifyBucketTime`.
     private var shopifyAvailable: Double?
     private var shopifyBucketTime = 0.0
@@ -161,7 +171,7 @@ public actor Emulator {
         settleJobs()
         let forced = burstStarts()
         if forced { entry.fault = "429-burst" }
-        var response = shopify ? (forced ? shopifyThrottled(requested: 1) : nil) : rateLimit(cost: cost, forcedBurst: forced)
+        var response = shopify ? (forced ? shopifyForcedThrottle(request) : nil) : rateLimit(cost: cost, forcedBurst: forced)
         if response == nil, let outage = f.outage, path.contains(outage) {
             entry.fault = "outage"
             response = errorResponse(503, "Service unavailable")
@@ -184,6 +194,9 @@ public actor Emulator {
         }
         guard var final = response else { return .dropped }
         if !shopify { final.headers += rateLimitHeaders() }
+        if shopify, let version = request.path.dropFirst(Self.shopifyPath.count).split(separator: "/").first {
+            final.headers.append(("X-Shopify-API-Version", Self.servedVersion(version)))
+        }
         entry.status = final.status
         // Only a request that was handled can have its response lost.
         if handled, f.lost > 0, random.unit() < f.lost {
@@ -318,6 +331,18 @@ public actor Emulator {
         value == value.rounded() ? "\(Int64(value)).0" : String(value)
     }
 
+    /// A `THROTTLED` forced by a fault: the bucket is emptied first (as another app sharing it
+    /// would), so the answer's `throttleStatus` agrees with it.
+    private func shopifyForcedThrottle(_ request: WireRequest) -> WireResponse {
+        _ = shopifyPoints(clock.now())
+        shopifyAvailable = 0
+        let requested =
+            (try? JSONValue.parse(request.body)).flatMap { body in
+                body["query"]?.stringValue.flatMap { try? ShopifyGraphQL.prepare($0, variables: body["variables"]).requestedCost }
+            } ?? 1
+        return shopifyThrottled(requested: requested)
+    }
+
     /// Shopify's answer when the bucket lacks the requested points: HTTP 200 with a `THROTTLED`
     /// error, nothing charged.
     private func shopifyThrottled(requested: Int) -> WireResponse {
@@ -380,6 +405,10 @@ public actor Emulator {
                     return json(200, .object([("errors", .array([error.json]))]))
                 }
                 var policy: String?
+                if id == nil, existsOtherThanVariant(gid) {
+                    nodes.append(ShopifyGraphQL.otherNode(gid, selections: field.selections))
+                    continue
+                }
                 if let id {
                     if let known = state.variantPolicies[id] {
                         policy = known
@@ -396,6 +425,24 @@ public actor Emulator {
         let actual = max(1, found)
         shopifyAvailable = (shopifyAvailable ?? configuration.shopifyBucketSize) - Double(actual)
         return json(200, .object([("data", .object(data)), ("extensions", shopifyCost(requested: query.requestedCost, actual: actual))]))
+    }
+
+    /// True for the global id of a selling plan or selling plan group of a plan in the state: a
+    /// node that exists and is not a variant.
+    private func existsOtherThanVariant(_ gid: String) -> Bool {
+        let parts = gid.split(separator: "/")
+        guard parts.count == 4, let id = Int64(parts[3]) else { return false }
+        switch parts[2] {
+        case "SellingPlan": return state.plans.contains { Self.shopifyIDs(of: $0).plan == id }
+        case "SellingPlanGroup": return state.plans.contains { Self.shopifyIDs(of: $0).group == id }
+        default: return false
+        }
+    }
+
+    /// The Shopify selling plan and selling plan group ids of a plan (derived from its id).
+    static func shopifyIDs(of plan: PlanRecord) -> (plan: Int64, group: Int64) {
+        let n = Int64(abs(plan.id.hashValueStable % 1_000_000))
+        return (690_000_000 + n, 680_000_000 + n)
     }
 
     // MARK: Jobs
@@ -433,8 +480,8 @@ public actor Emulator {
         }
         members += [
             ("selling_plan_product_variants_count", .integer(Int64(p.variantIDs.count))),
-            ("shopify_selling_plan_id", .integer(690_000_000 + Int64(abs(p.id.hashValueStable % 1_000_000)))),
-            ("shopify_selling_plan_group_id", .integer(680_000_000 + Int64(abs(p.id.hashValueStable % 1_000_000)))),
+            ("shopify_selling_plan_id", .integer(Self.shopifyIDs(of: p).plan)),
+            ("shopify_selling_plan_group_id", .integer(Self.shopifyIDs(of: p).group)),
             ("shop_id", .integer(state.shopID)),
             ("market_id", .null),
             ("created_at", .string(EmulatorTime.format(p.createdAt))),
@@ -520,7 +567,8 @@ public actor Emulator {
         guard let body = try? JSONValue.parse(request.body) else {
             return .failure(WireResponseBox(errorResponse(400, "Request body is not valid JSON")))
         }
-        guard let plan = body["selling_plan"]?.objectValue else {
+        // Rails' `params.require(:selling_plan)` refuses an empty hash as it does a missing one.
+        guard let plan = body["selling_plan"]?.objectValue, !plan.isEmpty else {
             return .failure(WireResponseBox(errorResponse(400, "param is missing or the value is empty: selling_plan")))
         }
         var errors: [(String, JSONValue)] = []

@@ -434,6 +434,27 @@ enum ShopifyGraphQL {
         return type == "ProductVariant" ? id : nil
     }
 
+    /// The answer for a node that exists and is not a variant: the fields selected on any node
+    /// (`id`, `__typename`), none of a `ProductVariant` fragment; `{}` when only those are asked.
+    static func otherNode(_ gid: String, selections: [Selection]) -> JSONValue {
+        let typename = String(gid.split(separator: "/").dropLast().last ?? "")
+        var members: [(String, JSONValue)] = []
+        func add(_ fields: [Selection]) {
+            for selection in fields {
+                switch selection {
+                case .field(let f) where f.name == "id" || f.name == "__typename":
+                    let value = JSONValue.string(f.name == "id" ? gid : typename)
+                    if !members.contains(where: { $0.0 == f.key }) { members.append((f.key, value)) }
+                case .field: continue
+                case .fragment(let type, let inner, _, _) where type == "Node": add(inner)
+                case .fragment: continue
+                }
+            }
+        }
+        add(selections)
+        return .object(members)
+    }
+
     /// The answer for one node: its selected fields, or nil for an unknown id.
     static func node(_ gid: String, policy: String?, selections: [Selection]) -> JSONValue {
         guard let policy else { return .null }
