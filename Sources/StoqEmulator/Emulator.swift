@@ -75,8 +75,9 @@ public actor Emulator {
     /// Shopify's Admin API prefix: `/admin/api/{version}/graphql.json` is served too.
     public static let shopifyPath = "/admin/api/"
 
-    /// The Admin API versions the emulated Shopify supports, oldest first (each stable version is
-    /// supported for a year). A request for another version is served as the oldest, as Shopify
+    /// The Admin API versions the emulated Shopify supports, oldest first.
+    ///
+    /// Each stable version is supported for a year. A request for another version is served as the oldest, as Shopify
     /// falls forward, and `X-Shopify-API-Version` says which version answered.
     public static let shopifyVersions = ["2026-01", "2026-04", "2026-07", "2026-10"]
 
