@@ -58,9 +58,21 @@ public enum YAMLParser {
                         at: here(bad.line, bad.column))
                 ])
         }
+        // A UTF-8 byte-order mark (Windows editors write one) is not part of the text.
+        let bytes = file.bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(file.bytes.dropFirst(3)) : file.bytes
+        if let cr = firstLoneCR(bytes) {
+            return Result(
+                document: nil,
+                diagnostics: [
+                    Diagnostic(
+                        .yamlSyntax,
+                        "a carriage return not followed by a line feed: YAML reads it as a line break, GitHub and editors do not, so positions would disagree; save the file with LF or CRLF line endings",
+                        at: here(cr.line, cr.column))
+                ])
+        }
         var builder = TreeBuilder(path: file.path, limits: limits)
-        builder.end = TreeBuilder.endOfText(file.bytes)
-        file.bytes.withUnsafeBufferPointer { buffer in
+        builder.end = TreeBuilder.endOfText(bytes)
+        bytes.withUnsafeBufferPointer { buffer in
             builder.run(buffer)
         }
         if builder.diagnostics.hasErrors { return Result(document: nil, diagnostics: builder.diagnostics) }
@@ -77,6 +89,19 @@ public enum YAMLParser {
     private static func hex(_ byte: UInt8) -> String {
         let digits = Array("0123456789ABCDEF")
         return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
+    }
+
+    /// Line and column (in scalars, lines ended by LF) of the first CR that no LF follows.
+    static func firstLoneCR(_ bytes: [UInt8]) -> (line: Int, column: Int)? {
+        guard var at = bytes.firstIndex(of: 0x0D) else { return nil }
+        while at + 1 < bytes.count, bytes[at + 1] == 0x0A {
+            guard let next = bytes[(at + 1)...].firstIndex(of: 0x0D) else { return nil }
+            at = next
+        }
+        let lineStart = bytes[..<at].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+        let line = 1 + bytes[..<lineStart].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        let column = 1 + bytes[lineStart..<at].reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
+        return (line, column)
     }
 
     /// Offset, line and column (in scalars) of the first byte that is not valid UTF-8.
