@@ -55,44 +55,71 @@ struct NodeReader {
         }
         let allowedSet = Set(allowed)
         var result: [Entry] = []
-        var seen: [String: RawEntry] = [:]
-        for raw in mergedEntries(of: node, depth: 0) {
-            if let first = seen[raw.key] {
+        var mappings: [(pairs: [YAMLPair], origin: SourceLocation)] = []
+        let raws = mergedEntries(of: node, depth: 0, mappings: &mappings)
+        // Each key's first entry, by its index in `raws` (not a copy of it: a key flood stays small).
+        var seen: [String: Int] = [:]
+        seen.reserveCapacity(raws.count)
+        for (index, entry) in raws.enumerated() {
+            let raw = Raw(entry, mappings)
+            if let firstIndex = seen[raw.key] {
+                let first = Raw(raws[firstIndex], mappings)
                 // Within one mapping a repeated key is an error; a merged key under an explicit
                 // one (or an earlier merge source) is YAML's override rule, not a mistake.
-                if raw.origin == first.origin {
+                if mappings[entry.mapping].origin == mappings[raws[firstIndex].mapping].origin {
                     report(
                         .duplicateKey, "duplicate key `\(raw.key)` in \(what)", at: raw.keyNode,
                         notes: [DiagnosticNote("`\(raw.key)` first appears here", at: location(first.keyNode))])
                 }
                 continue
             }
-            seen[raw.key] = raw
+            seen[raw.key] = index
             if allowedSet.contains(raw.key) {
                 result.append(Entry(key: raw.key, keyNode: raw.keyNode, value: raw.value))
             } else if !(allowExtension && raw.key.hasPrefix("x-")) {
-                let hint = unknownKeyHint(raw.key) ?? Suggest.hint(for: raw.key, in: allowed)
-                report(.unknownKey, "unknown key `\(raw.key)` in \(what)\(hint)", at: raw.keyNode)
+                // The hint is measured only when the problem is listed (a key flood lists 100).
+                report(
+                    .unknownKey, "unknown key `\(raw.key)` in \(what)\(unknownKeyHint(raw.key) ?? Suggest.hint(for: raw.key, in: allowed))",
+                    at: raw.keyNode)
             }
         }
         return result
     }
 
+    /// An entry of a mapping or of one merged into it: which mapping (the position of the one the
+    /// key is written in tells explicit keys from merged ones) and which pair, so a key flood costs no copies of
+    /// its nodes.
     private struct RawEntry {
+        var mapping: Int
+        var pair: Int
+    }
+
+    /// A ``RawEntry``'s key and nodes.
+    private struct Raw {
         var key: String
         var keyNode: YAMLNode
         var value: YAMLNode
-        /// Position of the mapping the key is written in (tells explicit keys from merged ones).
-        var origin: SourceLocation
+
+        init(_ entry: RawEntry, _ mappings: [(pairs: [YAMLPair], origin: SourceLocation)]) {
+            let pair = mappings[entry.mapping].pairs[entry.pair]
+            key = pair.key.scalar?.text ?? ""
+            keyNode = pair.key
+            value = pair.value
+        }
     }
 
-    /// Explicit entries in order, then entries merged in through `<<`, in merge order.
-    private mutating func mergedEntries(of node: YAMLNode, depth: Int) -> [RawEntry] {
+    /// Explicit entries in order, then entries merged in through `<<`, in merge order; each
+    /// mapping read is added to `mappings`.
+    private mutating func mergedEntries(
+        of node: YAMLNode, depth: Int, mappings: inout [(pairs: [YAMLPair], origin: SourceLocation)]
+    ) -> [RawEntry] {
         guard case .mapping(let pairs) = node.content else { return [] }
-        let origin = location(node)
+        let mapping = mappings.count
+        mappings.append((pairs, location(node)))
         var explicit: [RawEntry] = []
+        explicit.reserveCapacity(pairs.count)
         var merged: [RawEntry] = []
-        for pair in pairs {
+        for (index, pair) in pairs.enumerated() {
             let keyText = pair.key.scalar?.text ?? ""
             if keyText == "<<", pair.key.scalar?.style == .plain, depth < 16 {
                 var sources: [YAMLNode] = []
@@ -110,13 +137,13 @@ struct NodeReader {
                     report(.invalidMerge, "`<<` merges a mapping (`<<: *anchor`), but its value is \(describe(pair.value))", at: pair.value)
                 }
                 for source in sources {
-                    merged += mergedEntries(of: source, depth: depth + 1)
+                    merged += mergedEntries(of: source, depth: depth + 1, mappings: &mappings)
                 }
                 continue
             }
-            explicit.append(RawEntry(key: keyText, keyNode: pair.key, value: pair.value, origin: origin))
+            explicit.append(RawEntry(mapping: mapping, pair: index))
         }
-        return explicit + merged
+        return merged.isEmpty ? explicit : explicit + merged
     }
 
     // MARK: Scalars

@@ -3,6 +3,10 @@ enum Suggest {
     /// The candidate closest to `word` by edit distance (case-insensitive), if close enough to be
     /// a plausible typo: at most 1 edit for short words, a third of the length for longer ones.
     static func closest(to word: String, in candidates: [String]) -> String? {
+        // A word longer than every candidate by more than the edits allowed is no typo of one,
+        // nor a truncation: nothing to measure (a huge value costs no more than a short one).
+        let longest = candidates.map(\.unicodeScalars.count).max() ?? 0
+        guard word.unicodeScalars.count <= longest + max(1, longest / 3) else { return nil }
         let w = Array(word.lowercased().unicodeScalars)
         var best: (String, Int)?
         for candidate in candidates {
