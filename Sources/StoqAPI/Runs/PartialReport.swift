@@ -82,7 +82,7 @@ public actor PartialReport {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 Task {
-                    await self.flush()
+                    self.flush()
                     signal(number, SIG_DFL)
                     kill(getpid(), number)
                 }
