@@ -117,7 +117,8 @@ struct ApplyCommand: StoqctlCommand {
             source = .configuration(input)
         }
         let partial = PartialReport(path: report, shop: { lock.shop?.description })
-        await partial.writeOnSignals()
+        // Written first when a signal ends apply (the lock is released after it).
+        if report != nil { SignalExit.shared.add { await partial.flush() } }
         let interactive = isatty(STDOUT_FILENO) == 1
         let render = TextPlanRenderer(color: color.enabled)
         let outcome = await ApplyRun.run(

@@ -176,25 +176,12 @@ final class ApplyLocking: @unchecked Sendable {
         releaseOnSignals()
     }
 
-    private var signalSources: [any DispatchSourceSignal] = []
-
-    /// On SIGINT or SIGTERM while the lock is held, releases it and exits 128 + the signal; a
-    /// second signal exits at once.
+    /// On SIGINT or SIGTERM while the lock is held, releases it before stoqctl exits 128 + the
+    /// signal (``SignalExit``); a second signal exits at once.
     private func releaseOnSignals() {
-        let interrupted = Interrupted()
-        for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in
-                guard interrupted.first() else { exit(128 + number) }
-                self?.console.log("stoqctl: interrupted; releasing the apply lock")
-                Task {
-                    await self?.release()
-                    exit(128 + number)
-                }
-            }
-            source.resume()
-            mutex.withLock { signalSources.append(source) }
+        SignalExit.shared.add { [weak self] in
+            self?.console.log("stoqctl: interrupted; releasing the apply lock")
+            await self?.release()
         }
     }
 
@@ -210,20 +197,6 @@ final class ApplyLocking: @unchecked Sendable {
         guard let lease = mutex.withLock({ held }) else { return }
         if let warning = await lease.release() {
             console.report([Diagnostic(.applyLockFailed, warning, at: nil, severity: .warning)])
-        }
-    }
-}
-
-/// Whether a signal arrived before.
-final class Interrupted: @unchecked Sendable {
-    private let lock = NSLock()
-    private var seen = false
-
-    /// True the first time only.
-    func first() -> Bool {
-        lock.withLock {
-            defer { seen = true }
-            return !seen
         }
     }
 }

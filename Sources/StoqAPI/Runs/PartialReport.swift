@@ -7,7 +7,7 @@ import StoqWire
 /// An operation that finishes at least ``interval`` after the last write is written at once; one
 /// that finishes sooner is written by a timer when the interval has passed, so the file does not
 /// wait for the next operation to finish (which may be a policy job's wait or a rate window away).
-/// ``flush()`` writes at once (before an exit stoqctl controls, a signal included).
+/// ``flush()`` writes at once (stoqctl calls it before it ends on a signal).
 public actor PartialReport {
     public let path: String?
     /// The shop the report is of, once known.
@@ -22,7 +22,6 @@ public actor PartialReport {
     var timerPending = false
     /// Set by ``finish()``: the final report is written by the caller, never overwritten.
     var finished = false
-    var signalSources: [any DispatchSourceSignal] = []
     let clock: any WireClock
 
     public init(path: String?, shop: @escaping @Sendable () -> String? = { nil }, clock: any WireClock = SystemClock()) {
@@ -70,25 +69,5 @@ public actor PartialReport {
     public func finish() {
         flush()
         finished = true
-        for source in signalSources { source.cancel() }
-        signalSources = []
-    }
-
-    /// On SIGINT or SIGTERM, writes what finished, then ends the process as the signal would have.
-    public func writeOnSignals() {
-        guard path != nil, signalSources.isEmpty else { return }
-        for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                Task {
-                    self.flush()
-                    signal(number, SIG_DFL)
-                    kill(getpid(), number)
-                }
-            }
-            source.resume()
-            signalSources.append(source)
-        }
     }
 }
