@@ -1,7 +1,8 @@
 import Foundation
 
-/// What stoqctl does before it ends on SIGINT or SIGTERM, in one place: the steps run in the order
-/// they were added (apply writes its partial report, then gives its lock up), then stoqctl exits
+/// What stoqctl does before it ends on SIGINT or SIGTERM, in one place.
+///
+/// The steps run in the order they were added (apply writes its partial report, then gives its lock up), then stoqctl exits
 /// 128 + the signal; a second signal exits at once. Until a step is added, a signal acts as it
 /// always does.
 final class SignalExit: @unchecked Sendable {
