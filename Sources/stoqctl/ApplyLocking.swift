@@ -104,7 +104,9 @@ final class ApplyLocking: @unchecked Sendable {
             let shop = try await ShopIdentity.resolve(domain: domain, connection: connection)
             self.mutex.withLock { self.identity = shop }
             if case .http = endpoint, let lock = try self.lock(for: shop) {
-                if shop.source == .stoqShopID, let before = try self.lock(for: ShopIdentity(.endpoint, connection.endpoint)) {
+                // With --lock file:PATH both names are that one file: there is nothing to pass through.
+                let oneFile = if case .file = self.options.choice { true } else { false }
+                if shop.source == .stoqShopID, !oneFile, let before = try self.lock(for: ShopIdentity(.endpoint, connection.endpoint)) {
                     // A shop without a configured domain is named by its endpoint until it has a
                     // plan. The first apply of an empty shop holds that lock while it creates
                     // plans; passing through it here makes a later apply wait for it.
