@@ -228,19 +228,29 @@ final class Session: Sendable {
             policies = reader
         }
         let transport: HTTPTransport
-        do {
-            transport = try HTTPTransport(
-                baseURL: url, connectTimeout: options.connectTimeout, idleTimeout: options.idleTimeout,
-                requestTimeout: options.requestTimeout)
+        do throws(RunFailure) {
+            transport = try Self.transport(url, options: options, naming: "--endpoint")
         } catch {
             await policies?.client.transport.shutdown()
-            throw RunFailure(.invalidURL, "--endpoint \(Redact.url(url)): \(error)")
+            throw error
         }
         let client = StoqClient(
             transport: transport, token: token, governor: RateGovernor(budget: options.budget), retry: options.retry, logger: request.logger
         )
         let endpoint = Endpoint.http(url).recorded
         return Session(connection: ShopConnection(client: client, endpoint: endpoint, description: endpoint, policies: policies))
+    }
+
+    /// An HTTP transport to `url` with the options' time limits; `naming` is the option a bad URL
+    /// is reported under.
+    static func transport(_ url: String, options: RemoteOptions, naming: String) throws(RunFailure) -> HTTPTransport {
+        do {
+            return try HTTPTransport(
+                baseURL: url, connectTimeout: options.connectTimeout, idleTimeout: options.idleTimeout,
+                requestTimeout: options.requestTimeout)
+        } catch {
+            throw RunFailure(.invalidURL, "\(naming) \(Redact.url(url)): \(error)")
+        }
     }
 
     /// The Admin API version: `shopify_api_version`, else the one stoqctl speaks.
@@ -272,14 +282,7 @@ final class Session: Sendable {
         try request.policy.checkHost(url, service: .shopify, chooser: chooser)
         let path: String
         (url, path) = try graphQLAddress(url, version: version(request.settings))
-        let transport: HTTPTransport
-        do {
-            transport = try HTTPTransport(
-                baseURL: url, connectTimeout: options.connectTimeout, idleTimeout: options.idleTimeout,
-                requestTimeout: options.requestTimeout)
-        } catch {
-            throw RunFailure(.invalidURL, "--shopify-endpoint \(Redact.url(url)): \(error)")
-        }
+        let transport = try Self.transport(url, options: options, naming: "--shopify-endpoint")
         return PolicyReader(
             client: ShopifyClient(transport: transport, path: path, token: token, retry: options.retry, logger: request.logger),
             source: source)
