@@ -113,43 +113,24 @@ public enum ApplyRun {
         var planInput = planInput
         planInput.overrides = input.overrides
         planInput.allowDeletes = input.allowDeletes
-        let config = ConfigPipeline.run(planInput.config)
-        outcome.config = config
-        outcome.diagnostics = config.diagnostics
-        guard !config.hasErrors else {
-            outcome.status = .failure
-            return nil
-        }
-        let baseline: Baseline?
-        switch await RunSteps.loadBaseline(planInput.baseline, settings: config.desired.settings, read: planInput.readBaseline) {
-        case .failure(let failure):
-            outcome.baselineSources = failure.sources
-            outcome.diagnostics += failure.context
-            outcome = outcome.stopped(by: failure)
-            return nil
-        case .success(let (loaded, sources)):
-            baseline = loaded
-            outcome.baselineSources = sources
-        }
-        var connection: ShopConnection
-        do {
-            connection = try await connect(config.desired.settings, nil)
-        } catch {
-            outcome = outcome.stopped(by: error)
+        let (prepared, ready) = await PlanRun.prepare(planInput, connect: connect)
+        outcome.config = prepared.config
+        outcome.diagnostics = prepared.diagnostics
+        outcome.baselineSources = prepared.baselineSources
+        outcome.shop = prepared.shop
+        guard var ready else {
+            outcome.status = prepared.failure ?? .failure
             return nil
         }
         // What is written is planned from live reads only, never from kept bodies.
-        connection.cache = nil
-        let planned = await PlanRun.plan(
-            config, planInput, baseline: baseline, connection: connection,
-            outcome: PlanRun.Outcome(config: config, diagnostics: config.diagnostics))
+        ready.connection.cache = nil
+        let planned = await PlanRun.plan(ready.config, planInput, baseline: ready.baseline, connection: ready.connection, outcome: prepared)
         outcome.diagnostics = planned.diagnostics
-        outcome.shop = connection.description
         guard let plan = planned.plan else {
             outcome.status = planned.failure ?? .failure
             return nil
         }
-        return (plan, connection)
+        return (plan, ready.connection)
     }
 
     /// A saved plan: decoded, its endpoint checked against where this apply writes, the plan made

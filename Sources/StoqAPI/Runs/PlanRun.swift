@@ -61,20 +61,38 @@ public enum PlanRun {
 
     }
 
+    /// What a run needs before it reads the shop.
+    struct Ready {
+        /// The configuration, valid.
+        var config: ConfigResult
+        /// Its baseline, when there is one.
+        var baseline: Baseline?
+        /// The shop.
+        var connection: ShopConnection
+    }
+
     /// Runs a plan against the shop `connect` opens.
     public static func run(_ input: Input, connect: Connect) async -> Outcome {
+        let (outcome, ready) = await prepare(input, connect: connect)
+        guard let ready else { return outcome }
+        return await plan(ready.config, input, baseline: ready.baseline, connection: ready.connection, outcome: outcome)
+    }
+
+    /// Loads and validates the configuration, reads its baseline and connects (plan and apply
+    /// alike); without a `Ready`, the outcome says what stopped it.
+    static func prepare(_ input: Input, connect: Connect) async -> (Outcome, Ready?) {
         let config = ConfigPipeline.run(input.config)
         var outcome = Outcome(config: config, diagnostics: config.diagnostics)
         guard !config.hasErrors else {
             outcome.failure = .failure
-            return outcome
+            return (outcome, nil)
         }
         let baseline: Baseline?
         switch await RunSteps.loadBaseline(input.baseline, settings: config.desired.settings, read: input.readBaseline) {
         case .failure(let failure):
             outcome.baselineSources = failure.sources
             outcome.diagnostics += failure.context
-            return outcome.failing(failure)
+            return (outcome.failing(failure), nil)
         case .success(let (loaded, sources)):
             baseline = loaded
             outcome.baselineSources = sources
@@ -83,10 +101,10 @@ public enum PlanRun {
         do {
             connection = try await connect(config.desired.settings, nil)
         } catch {
-            return outcome.failing(error)
+            return (outcome.failing(error), nil)
         }
         outcome.shop = connection.description
-        return await plan(config, input, baseline: baseline, connection: connection, outcome: outcome)
+        return (outcome, Ready(config: config, baseline: baseline, connection: connection))
     }
 
     /// Reads the shop and plans; the configuration is valid.
