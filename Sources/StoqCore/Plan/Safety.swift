@@ -184,7 +184,6 @@ public enum Safety {
     /// configuration's part of what the gate counts, and what the gate counts of the rest (drift
     /// the apply reverts) stays within the threshold: a review approves a change, not a drift.
     public static func decide(_ plan: Plan, planHash: String, overrides: [GateOverride]) -> [GateDecision] {
-        let drift = check(plan.part(.remote))
         return check(plan).map { check in
             let given = overrides.filter { $0.gate == check.gate }
             let matching = given.first { $0.matches(planHash: planHash) }
@@ -198,7 +197,8 @@ public enum Safety {
             decision.change = digest
             let approvals = plan.safety.approvals.filter { $0.gate == check.gate }
             if let approval = approvals.first(where: { digest.hasPrefix($0.change) }) {
-                if let driftCheck = drift.first(where: { $0.gate == check.gate }), driftCheck.tripped {
+                // Measured only here, where an approval is about to count: most plans need no part.
+                if let driftCheck = Self.check(plan.part(.remote)).first(where: { $0.gate == check.gate }), driftCheck.tripped {
                     decision.approvalMismatch =
                         "the approval of change \(approval.change) covers the configuration's part; drift alone goes over: \(PlanText.count(driftCheck.count)) against \(PlanText.count(driftCheck.allowed)) allowed"
                 } else if matching == nil {
@@ -256,7 +256,8 @@ public enum Safety {
                         "--allow-gate \(c.gate.rawValue) is not pinned to a plan; pin it with --allow-gate \(c.gate.rawValue)=\(pin)")
                 }
             } else if let approval = decision.approval {
-                let note = approval.note.map { " (\($0))" } ?? ""
+                // The note is the repository's text: shown escaped, on this line.
+                let note = approval.note.map { " (\(Sanitiser.shown($0)))" } ?? ""
                 notices.append(
                     "safety gate `\(c.gate.rawValue)` is let through by the approval in stoqctl.yaml of change \(approval.change)\(note): \(what)"
                 )
@@ -359,8 +360,7 @@ public struct PermissionChange: Sendable, Hashable {
         if setting == "safety.approvals" {
             return before.isEmpty ? "adds the approval \(after)" : "removes the approval \(before)"
         }
-        let verb = Double(after) ?? 0 > Double(before) ?? 0 ? "raises" : "lowers"
-        return "\(verb) \(setting) from \(before) to \(after)"
+        return "\(loosens ? "raises" : "lowers") \(setting) from \(before) to \(after)"
     }
 
     /// The differences between the baseline's safety settings and the configuration's.
