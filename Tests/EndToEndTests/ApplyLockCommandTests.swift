@@ -81,14 +81,19 @@ struct Trial {
 }
 
 /// Starts two applies of one configuration (4 creates) at once against one HTTP emulator with
-/// 30 ms latency, then plans again.
-func concurrentApplies(lock: [String], wait: String = "300") async throws -> Trial {
+/// 30 ms latency, then plans again. `staggered` starts the second only once the first holds the
+/// lock, with 400 ms latency so that the first still holds it then: the two always contend.
+func concurrentApplies(lock: [String], wait: String = "300", staggered: Bool = false) async throws -> Trial {
     let checkout = try LockedCheckout()
-    let server = try ServedEmulator(state: "new:" + checkout.root.appendingPathComponent("state.json").path, extra: ["--latency", "30ms"])
+    let server = try ServedEmulator(state: "new:" + checkout.root.appendingPathComponent("state.json").path, extra: ["--latency", staggered ? "400ms" : "30ms"])
     defer { withExtendedLifetime(server) {} }
     let env = ["STOQ_API_TOKEN": "t", "STOQCTL_LOCK": "auto"]
     let args = ["apply", "shop", "--endpoint", server.base, "--lock-wait", wait, "--color", "never"] + lock
     async let first = Stoqctl.run(args, in: checkout.work, environment: env)
+    if staggered {
+        let deadline = Date().addingTimeInterval(60)
+        while checkout.lockRefs.isEmpty, Date() < deadline { try await Task.sleep(nanoseconds: 10_000_000) }
+    }
     async let second = Stoqctl.run(args, in: checkout.work, environment: env)
     let runs = try await [first, second]
     let again = try await Stoqctl.run(
@@ -117,7 +122,11 @@ struct ApplyLockCommandTests {
             waits += trial.waited
         }
         print("apply lock: \(Self.trials) trials of two concurrent applies, 0 duplicated, \(waits) waited")
-        #expect(waits >= 1, "at least one apply had to wait")
+        // Started together, the two may or may not overlap; started once the first holds the
+        // lock, the second must wait.
+        let contended = try await concurrentApplies(lock: [], staggered: true)
+        #expect(contended.statuses == [0, 0] && !contended.duplicated && contended.replanClean, "\(contended.details)")
+        #expect(contended.waited == 1, "the second apply waited for the first: \(contended.details)")
     }
 
     @Test("with --lock-wait 0 the second apply refuses with exit 6, naming the holder, and sends nothing")
@@ -134,7 +143,9 @@ struct ApplyLockCommandTests {
             }
         }
         print("apply lock: \(Self.trials) trials with --lock-wait 0, 0 duplicated, \(refusals) refused with exit 6")
-        #expect(refusals >= 1, "at least one apply was refused")
+        let contended = try await concurrentApplies(lock: [], wait: "0", staggered: true)
+        #expect(contended.statuses == [0, 6] && !contended.duplicated && contended.replanClean, "\(contended.details)")
+        #expect(contended.details.contains("[apply-locked]") && contended.details.contains("nothing was sent"), "\(contended.details)")
     }
 
     @Test("a remote that refuses pushes: apply exits 1 naming git's error and sends nothing; --lock none applies")

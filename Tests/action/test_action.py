@@ -801,7 +801,9 @@ selling_plans:
 
         run1, _ = self.apply(one)
         self.assertEqual(run1.returncode, 0, run1.stdout + run1.stderr)
-        self.assertIn("--baseline", read(os.path.join(self.dir, "out-" + one[:7], "apply.txt")) + " --baseline")
+        # Attributed against the last applied commit (the tag), as the pull request's plan was.
+        self.assertIn("since the baseline %s (%s)" % (self.commits[0], self.commits[0][:12]),
+                      read(os.path.join(self.dir, "out-" + one[:7], "apply.txt")))
         self.assertEqual(self.remote_tag(), one)
         # Run 2 was cancelled. Run 3 applies merge 3's configuration, which holds merge 2's change.
         run3, outputs = self.apply(three)
