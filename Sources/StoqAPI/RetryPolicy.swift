@@ -78,3 +78,11 @@ public struct RequestDeadline: Sendable {
     /// The deadline of the request the current task sends, if it has one.
     @TaskLocal public static var current: RequestDeadline?
 }
+
+extension WireResponse {
+    /// The seconds a 429 asks to wait (`Retry-After`, white space trimmed), kept within 0…60 s:
+    /// both STOQ's window and Shopify's bucket refill within a minute, so a larger value is wrong.
+    var retryAfter: Double? {
+        header("Retry-After").flatMap { Double($0.trimmingWhitespace) }.map { min(max($0, 0), 60) }
+    }
+}

@@ -96,7 +96,7 @@ public struct StoqClient: Sendable {
                     throw StoqError.http(r, endpoint: label, attempts: attempt)
                 }
                 let wait =
-                    r.header("Retry-After").flatMap { Double($0) }
+                    r.retryAfter
                     ?? (try? JSONValue.parse(r.body))?["retry_after"]?.numberText.flatMap { Double($0) } ?? retry.baseDelay
                 let reason = "429 on \(label): Retry-After \(Self.seconds(wait))"
                 logger.notice("STOQ's rate limit answered \(label) with 429: every request waits \(Self.seconds(wait)) (Retry-After)")

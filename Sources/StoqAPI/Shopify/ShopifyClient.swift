@@ -285,8 +285,7 @@ public struct ShopifyClient: Sendable {
         switch response.status {
         case 200..<300: break
         case 429:
-            let retryAfter = response.header("Retry-After").flatMap { Double($0.trimmingWhitespace) }.map { min(max($0, 0), 60) }
-            return .rateLimited(failure, retryAfter: retryAfter)
+            return .rateLimited(failure, retryAfter: response.retryAfter)
         case 500...: return .transient(failure)
         default: throw failure
         }
