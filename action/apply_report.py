@@ -20,12 +20,14 @@ import sys
 
 import comment
 
+# stoqctl's exit code: the comment's heading and what it says happened.
 OUTCOMES = {
-    "0": "applied",
-    "1": "failed (an error: nothing or part of it was sent; see the run)",
-    "3": "refused by a safety gate or a delete without permission: nothing was sent",
-    "4": "stopped on conflicts with changes made in STOQ meanwhile: plan again",
-    "5": "finished with some operations failed: running it again converges",
+    "0": ("applied", "applied"),
+    "1": ("failed", "failed (an error: nothing or part of it was sent; see the run)"),
+    "3": ("not applied", "refused by a safety gate or a delete without permission: nothing was sent"),
+    "4": ("partly applied", "stopped on conflicts with changes made in STOQ meanwhile: the rest was applied; plan again"),
+    "5": ("partly applied", "finished with some operations failed: running it again converges"),
+    "6": ("not applied", "found another apply of the shop running and sent nothing"),
 }
 
 
@@ -50,9 +52,9 @@ def merged_pull_requests(github, shas):
 
 
 def body(new, exit_code, summary, links):
-    outcome = OUTCOMES.get(exit_code, "ended with exit code %s" % exit_code)
+    heading, outcome = OUTCOMES.get(exit_code, ("failed", "ended with exit code %s" % exit_code))
     run = links.run()
-    head = "### stoqctl apply: %s\n\n" % ("applied" if exit_code == "0" else "not applied" if exit_code in ("1", "3") else "partly applied")
+    head = "### stoqctl apply: %s\n\n" % heading
     text = head + "This pull request's changes are part of %s on the default branch, which stoqctl %s" % (
         links.commit(new),
         outcome,

@@ -34,6 +34,8 @@ for secret in "${STOQ_API_TOKEN:-}" "${SHOPIFY_ADMIN_TOKEN:-}" "${GITHUB_TOKEN:-
 done
 
 output() { [ -n "${GITHUB_OUTPUT:-}" ] && echo "$1=$2" >>"$GITHUB_OUTPUT"; return 0; }
+# An input as a workflow command's message: %, CR and LF escaped, so it stays one command.
+escaped() { local v="${1//%/%25}"; v="${v//$'\r'/%0D}"; printf '%s' "${v//$'\n'/%0A}"; }
 summary() { [ -n "${GITHUB_STEP_SUMMARY:-}" ] && cat >>"$GITHUB_STEP_SUMMARY"; return 0; }
 
 # Shop text reaches the log through stoqctl's messages; between these two lines GitHub reads no
@@ -159,7 +161,7 @@ plan)
 apply)
   target_args=("$config")
   if [ -n "${INPUT_PLAN_FILE:-}" ]; then
-    [ -f "$INPUT_PLAN_FILE" ] || { echo "::error::plan-file $INPUT_PLAN_FILE does not exist; download the reviewed plan first"; exit 1; }
+    [ -f "$INPUT_PLAN_FILE" ] || { echo "::error::plan-file $(escaped "$INPUT_PLAN_FILE") does not exist; download the reviewed plan first"; exit 1; }
     # A saved plan is applied with the configuration it was planned from (the checkout).
     target_args=("$INPUT_PLAN_FILE" "$config")
   fi
@@ -203,6 +205,8 @@ apply)
   } | summary
   output report-file "$report"
   if [ -n "$tag" ]; then
+    # What stoqctl did, for the pull requests, whatever then happens to the tag.
+    applied_rc="$rc"
     if [ "$rc" = 0 ]; then
       # Compare-and-set on the tag: it moves only from the commit this run found.
       if git push --quiet --force-with-lease="refs/tags/$tag:$applied" origin "$head:refs/tags/$tag"; then
@@ -214,7 +218,7 @@ apply)
       fi
     fi
     if [ "${INPUT_REPORT_PULL_REQUESTS:-true}" = "true" ]; then
-      python3 "$here/apply_report.py" --from "$applied" --to "$head" --exit-code "$rc" --summary "$out/apply.txt" ||
+      python3 "$here/apply_report.py" --from "$applied" --to "$head" --exit-code "$applied_rc" --summary "$out/apply.txt" ||
         echo "::warning::the merged pull requests could not be told about this apply"
     fi
   fi
@@ -222,7 +226,7 @@ apply)
   exit "$rc"
   ;;
 *)
-  echo "::error::command must be plan or apply, not '$command'"
+  echo "::error::command must be plan or apply, not '$(escaped "$command")'"
   exit 64
   ;;
 esac
