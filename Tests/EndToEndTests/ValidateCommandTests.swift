@@ -29,6 +29,15 @@ struct ValidateCommandTests {
         #expect(!auto.stdout.contains("\u{1B}["))
     }
 
+    @Test("a file opening with a byte-order mark: the caret of a line-1 problem stands under its column")
+    func byteOrderMarkCaret() async throws {
+        let dir = try temporaryDirectory()
+        try Data([0xEF, 0xBB, 0xBF] + Array("version: 7\nselling_plans: []\n".utf8)).write(to: dir.appendingPathComponent("a.yaml"))
+        let r = try await Stoqctl.run(["validate", "."], in: dir)
+        #expect(r.stdout.contains("a.yaml:1:10: error: `version` must be 1"), "\(r.stdout)")
+        #expect(r.stdout.contains(" 1 | version: 7\n   |          ^\n"), "\(r.stdout)")
+    }
+
     @Test("warnings alone exit 0, and 1 with --strict")
     func strict() async throws {
         let dir = try temporaryDirectory()

@@ -97,11 +97,9 @@ public struct DiagnosticRenderer: Sendable {
     private func snippet(_ location: SourceLocation?) -> String {
         guard let location, let file = sources[location.file], var line = file.line(location.line, lossy: true) else { return "" }
         var column = location.column
-        // A byte-order mark opens the file; it is not part of the first line.
-        if location.line == 1, line.unicodeScalars.first == "\u{FEFF}" {
-            line = String(line.unicodeScalars.dropFirst())
-            column -= 1
-        }
+        // A byte-order mark opens the file; it is not part of the first line (positions never
+        // count it).
+        if location.line == 1, line.unicodeScalars.first == "\u{FEFF}" { line = String(line.unicodeScalars.dropFirst()) }
         let number = String(location.line)
         let gutter = String(repeating: " ", count: number.count)
         var scalars = Array(line.unicodeScalars)
