@@ -84,11 +84,11 @@ struct Trial {
 /// 30 ms latency, then plans again.
 ///
 /// `staggered` starts the second only once the first holds the
-/// lock, with 400 ms latency so that the first still holds it then: the two always contend.
+/// lock, with 1.5 s latency so that the first still holds it when the second starts, even on a loaded machine: the two always contend.
 func concurrentApplies(lock: [String], wait: String = "300", staggered: Bool = false) async throws -> Trial {
     let checkout = try LockedCheckout()
     let server = try ServedEmulator(
-        state: "new:" + checkout.root.appendingPathComponent("state.json").path, extra: ["--latency", staggered ? "400ms" : "30ms"])
+        state: "new:" + checkout.root.appendingPathComponent("state.json").path, extra: ["--latency", staggered ? "1500ms" : "30ms"])
     defer { withExtendedLifetime(server) {} }
     let env = ["STOQ_API_TOKEN": "t", "STOQCTL_LOCK": "auto"]
     let args = ["apply", "shop", "--endpoint", server.base, "--lock-wait", wait, "--color", "never"] + lock

@@ -241,7 +241,8 @@ struct HostileOutputTests {
     @Test("a file's byte-order mark is not shown as a character of its first line")
     func byteOrderMark() {
         let source = SourceFile(path: "a.yaml", bytes: Array("\u{FEFF}version: x\n".utf8))
-        let d = Diagnostic(.typeMismatch, "m", at: SourceLocation(file: "a.yaml", line: 1, column: 11))
+        // Positions never count the mark: `x` is at column 10, as the parser reports it.
+        let d = Diagnostic(.typeMismatch, "m", at: SourceLocation(file: "a.yaml", line: 1, column: 10))
         let text = DiagnosticRenderer(sources: [source], color: false).render([d], format: .text)
         #expect(text.contains(" 1 | version: x\n   |          ^\n"), "\(text)")
     }
