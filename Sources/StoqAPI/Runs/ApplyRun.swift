@@ -252,7 +252,9 @@ public enum ApplyRun {
                 ? .conflict : (item.message?.hasPrefix("after the job finished") == true ? .policyNotApplied : .operationFailed)
             outcome.diagnostics.append(Diagnostic(code, what, at: nil))
         }
-        if let lost = await connection.lease?.lost() {
+        // A lease that lapses after the last write took nothing away: only a run with operations
+        // left unsent is stopped by it.
+        if report.count(.failed) + report.count(.skipped) > 0, let lost = await connection.lease?.lost() {
             outcome.diagnostics.append(Diagnostic(.applyLockLost, lost, at: nil))
             outcome.status = .locked
         } else if report.count(.conflict) > 0 || !prepared.notReviewed.isEmpty {
