@@ -77,8 +77,10 @@ func loadScenarioBaseline(_ dir: URL) throws -> Baseline {
 }
 
 /// Compares `text` with a golden file and records a test issue on a difference.
-func expectGolden(_ text: String, _ path: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
-    if let failure = Golden.check(text, against: path) {
+func expectGolden(
+    _ text: String, _ path: String, hashes: Golden.Hashes = .masked, sourceLocation: Testing.SourceLocation = #_sourceLocation
+) {
+    if let failure = Golden.check(text, against: path, hashes: hashes) {
         Issue.record(Comment(rawValue: failure), sourceLocation: sourceLocation)
     }
 }

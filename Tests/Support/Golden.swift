@@ -12,9 +12,28 @@ public enum Golden {
     /// True when goldens are being recorded.
     public static var isRecording: Bool { ProcessInfo.processInfo.environment["RECORD_GOLDENS"] == "1" }
 
-    /// Compares `actual` with the golden at `relativePath` (from the repository root).
+    /// How a golden treats plan hashes (`sha256:` and 16 to 64 hex digits).
+    public enum Hashes: Sendable {
+        /// Compared exactly: for the goldens whose subject includes the hash.
+        case exact
+        /// Replaced by ``maskedHash`` before recording and comparing, so a change that re-keys every
+        /// plan (a new safety threshold, say) changes only the goldens that show what it changes.
+        case masked
+    }
+
+    /// What a masked plan hash reads as in a golden.
+    public static let maskedHash = "sha256:(plan hash)"
+
+    /// `text` with every plan hash replaced by ``maskedHash``.
+    public static func maskingHashes(_ text: String) -> String {
+        text.replacing(/sha256:[0-9a-f]{16,64}/, with: maskedHash)
+    }
+
+    /// Compares `actual` with the golden at `relativePath` (from the repository root); with
+    /// `hashes: .masked`, plan hashes are masked on both sides.
     /// - Returns: nil when equal; otherwise a failure message (also when recording).
-    public static func check(_ actual: String, against relativePath: String) -> String? {
+    public static func check(_ actual: String, against relativePath: String, hashes: Hashes = .exact) -> String? {
+        let actual = hashes == .masked ? maskingHashes(actual) : actual
         let url = repositoryRoot.appendingPathComponent(relativePath)
         if isRecording {
             try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -29,7 +48,7 @@ public enum Golden {
             return "missing golden \(relativePath); record it with RECORD_GOLDENS=1"
         }
         let expected = String(decoding: data, as: UTF8.self)
-        if expected == actual { return nil }
+        if (hashes == .masked ? maskingHashes(expected) : expected) == actual { return nil }
         return "\(relativePath) differs from the output:\n" + lineDiff(expected: expected, actual: actual)
     }
 
