@@ -74,17 +74,10 @@ final class Console: @unchecked Sendable {
     /// document for JSON, a Markdown report for Markdown (a pull-request comment shows why).
     func finish(_ status: ExitStatus) {
         let (done, diagnostics, files, plans) = lock.withLock { (printedResult, reported, sources, self.plans) }
-        guard !done, status != .success else { return }
-        switch format {
-        case .json:
-            let summary = DiagnosticRenderer.Summary(diagnostics, files: files.count, plans: plans)
-            Output.out(DiagnosticRenderer(sources: [], color: false).json(diagnostics, summary: summary))
-        case .markdown:
-            let text = DiagnosticRenderer(sources: files, color: false).render(diagnostics, format: .text)
-            Output.out(MarkdownPlanRenderer.failure(status: status, diagnostics: diagnostics, details: text))
-        case .text, .github:
-            break
-        }
+        guard !done, status != .success,
+            let text = format.failureOutput(status, diagnostics: diagnostics, sources: files, plans: plans)
+        else { return }
+        Output.out(text)
     }
 
     static func redacted(_ d: Diagnostic) -> Diagnostic {

@@ -1,3 +1,5 @@
+import StoqWire
+
 /// The output formats, and everything that depends on the choice of one, in one place: adding a
 /// format means a case here and its renderer.
 public enum OutputFormat: String, Sendable, CaseIterable {
@@ -27,6 +29,33 @@ public enum OutputFormat: String, Sendable, CaseIterable {
         case .text, .markdown: .text
         case .json: .json
         case .github: .github
+        }
+    }
+
+    /// How ``Sanitiser`` reads output in this format.
+    public var sanitiserStyle: Sanitiser.Style {
+        switch self {
+        case .text: .text
+        case .markdown: .markdown
+        case .github: .workflowCommands
+        case .json: .json
+        }
+    }
+
+    /// What a command that fails before printing its result prints on standard output instead, so
+    /// that standard output is never empty where a program reads it: one diagnostics document for
+    /// JSON, a Markdown report for Markdown (a pull-request comment shows why); nothing for text
+    /// and GitHub, whose problems are already on standard error or are the annotations.
+    public func failureOutput(_ status: ExitStatus, diagnostics: [Diagnostic], sources: [SourceFile], plans: Int) -> String? {
+        switch self {
+        case .json:
+            let summary = DiagnosticRenderer.Summary(diagnostics, files: sources.count, plans: plans)
+            return DiagnosticRenderer(sources: [], color: false).json(diagnostics, summary: summary)
+        case .markdown:
+            let text = DiagnosticRenderer(sources: sources, color: false).render(diagnostics, format: .text)
+            return MarkdownPlanRenderer.failure(status: status, diagnostics: diagnostics, details: text)
+        case .text, .github:
+            return nil
         }
     }
 

@@ -93,18 +93,6 @@ extension Diagnostic {
     }
 }
 
-extension OutputFormat {
-    /// How ``Sanitiser`` reads output in this format.
-    public var sanitiserStyle: Sanitiser.Style {
-        switch self {
-        case .text: .text
-        case .markdown: .markdown
-        case .github: .workflowCommands
-        case .json: .json
-        }
-    }
-}
-
 extension DiagnosticFormat {
     /// How ``Sanitiser`` reads output in this format.
     public var sanitiserStyle: Sanitiser.Style {
