@@ -100,7 +100,8 @@ public struct APIToken: Sendable, CustomStringConvertible, CustomDebugStringConv
     }
 
     /// Wraps `value`, surrounding white space removed; refuses an empty token, one over
-    /// ``maxBytes``, and one with a control character inside.
+    /// ``maxBytes``, and one with a control character inside. The token is registered with
+    /// ``Secrets``, so no output stoqctl writes can carry it.
     public init(validating value: String) throws(Problem) {
         let trimmed = value.trimmingWhitespace
         guard !trimmed.isEmpty else { throw .empty }
@@ -109,6 +110,7 @@ public struct APIToken: Sendable, CustomStringConvertible, CustomDebugStringConv
             throw .controlCharacter(position: trimmed.unicodeScalars.distance(from: trimmed.unicodeScalars.startIndex, to: index) + 1)
         }
         self.value = trimmed
+        Secrets.register(trimmed)
     }
 
     /// Wraps `value` (surrounding whitespace removed); nil when ``init(validating:)`` refuses it.

@@ -111,14 +111,14 @@ struct ConsoleLogHandler: LogHandler {
 
 /// The process's output streams.
 enum Output {
-    /// Writes to standard output.
+    /// Writes to standard output, without any secret the process holds.
     static func out(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        FileHandle.standardOutput.write(Data(Secrets.scrub(text).utf8))
     }
 
-    /// Writes to standard error.
+    /// Writes to standard error, without any secret the process holds.
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        FileHandle.standardError.write(Data(Secrets.scrub(text).utf8))
     }
 }
 

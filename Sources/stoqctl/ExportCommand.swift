@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StoqAPI
 import StoqCore
+import StoqWire
 
 /// `stoqctl export`: the shop's selling plans as config that plans to "No changes".
 struct ExportCommand: StoqctlCommand {
@@ -94,7 +95,7 @@ struct ExportCommand: StoqctlCommand {
             for file in result.files {
                 let url = root.appendingPathComponent(file.path)
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try Data(file.text.utf8).write(to: url, options: .atomic)
+                try Data(Secrets.scrub(file.text).utf8).write(to: url, options: .atomic)
             }
         } catch {
             throw RunFailure(.outputUnwritable, "--out \(out): \(error.localizedDescription)")

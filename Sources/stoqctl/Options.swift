@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StoqAPI
 import StoqCore
+import StoqWire
 
 /// `--color auto|always|never`.
 enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
@@ -130,11 +131,11 @@ func readSavedPlan(_ path: String, console: Console) -> String? {
     return text
 }
 
-/// Writes `text` to `path` atomically; on failure reports `output-unwritable` through `console`
-/// and returns the status the command must exit with at least.
+/// Writes `text` to `path` atomically, without any secret the process holds; on failure reports
+/// `output-unwritable` through `console` and returns the status the command must exit with at least.
 func write(_ text: String, to path: String, option: String, console: Console) -> ExitStatus? {
     do {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try Data(Secrets.scrub(text).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         return nil
     } catch {
         let failure = RunFailure(.outputUnwritable, "\(option) \(path): \(error.localizedDescription)")
