@@ -131,7 +131,7 @@ public struct MarkdownPlanRenderer: PlanRenderer {
         let footer = PlanText.footer(plan, verdict: verdict)
         let tail = leftAlone(plan)
         let policy = policySection(plan)
-        let entries = PlanText.sections(plan).map { section in (section.title, Self.entries(section.groups)) }
+        let entries = PlanText.sections(plan).map { section in (section.kind.title, Self.entries(section.groups)) }
         let count = entries.reduce(0) { $0 + $1.1.count }
         // The full details, then shorter ones, until the comment fits; at the last level, the
         // plans that do not fit are left out and counted.
@@ -248,12 +248,15 @@ public struct MarkdownPlanRenderer: PlanRenderer {
             var variants = 0
             var requests = 0
             var points = 0
+            /// False for rows of whole plans (create, update, delete): their variants cell is empty.
+            var countsVariants = false
         }
         var rows: [String: Row] = [:]
         var order: [String] = []
         func add(_ label: String, _ op: PlanOperation, variants: Bool) {
             if rows[label] == nil { order.append(label) }
             rows[label, default: Row()].plans.insert(op.plan)
+            rows[label]?.countsVariants = variants
             if variants { rows[label]?.variants += op.variantIDs.count }
             rows[label]?.requests += op.requests.count
             rows[label]?.points += op.cost
@@ -281,7 +284,7 @@ public struct MarkdownPlanRenderer: PlanRenderer {
         var points = 0
         for label in sorted {
             guard let row = rows[label] else { continue }
-            let variants = label.hasSuffix("plans") ? "" : PlanText.count(row.variants)
+            let variants = row.countsVariants ? PlanText.count(row.variants) : ""
             out +=
                 "| \(label) | \(PlanText.count(row.plans.count)) | \(variants) | \(PlanText.count(row.requests)) | \(PlanText.count(row.points)) |\n"
             requests += row.requests

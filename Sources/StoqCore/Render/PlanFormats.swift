@@ -23,7 +23,7 @@ public struct GitHubPlanRenderer: PlanRenderer {
                 message: headline + ": " + plan.permissionChanges.map(\.sentence).joined(separator: "; "))
         }
         let parts = PlanText.sections(plan).flatMap { section in
-            section.groups.map { (drift: section.title?.hasPrefix("Drift") == true, $0) }
+            section.groups.map { (drift: section.kind == .drift, $0) }
         }
         for (drift, g) in parts {
             var lines: [String] = []

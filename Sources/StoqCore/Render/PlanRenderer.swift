@@ -101,16 +101,35 @@ public enum PlanText {
         }
     }
 
+    /// What a section of the plan holds.
+    enum SectionKind: Sendable, Hashable {
+        /// Every change (no baseline to attribute them against).
+        case all
+        /// The configuration's changes since the baseline.
+        case configuration(since: BaselineInfo)
+        /// Drift: the shop changed outside the configuration; apply sets it back.
+        case drift
+
+        /// The section's heading; nil for the one section of a plan without a baseline.
+        var title: String? {
+            switch self {
+            case .all: nil
+            case .configuration(let baseline): "Changes from the configuration since \(baseline.description)"
+            case .drift: "Drift: the shop changed outside the configuration; apply sets it back"
+            }
+        }
+    }
+
     /// The groups in the sections a plan shows them: without a baseline one untitled section;
     /// with one, the configuration's changes, then drift.
-    static func sections(_ plan: Plan) -> [(title: String?, groups: [PlanGroup])] {
+    static func sections(_ plan: Plan) -> [(kind: SectionKind, groups: [PlanGroup])] {
         let groups = PlanGroup.groups(plan).filter { $0.action != .assertOnly }
-        guard let baseline = plan.baseline else { return [(nil, groups)] }
+        guard let baseline = plan.baseline else { return [(.all, groups)] }
         let own = groups.compactMap { $0.part(.config) }
         let drift = groups.compactMap { $0.part(.remote) }
-        var out: [(String?, [PlanGroup])] = []
-        if !own.isEmpty { out.append(("Changes from the configuration since \(baseline.description)", own)) }
-        if !drift.isEmpty { out.append(("Drift: the shop changed outside the configuration; apply sets it back", drift)) }
+        var out: [(SectionKind, [PlanGroup])] = []
+        if !own.isEmpty { out.append((.configuration(since: baseline), own)) }
+        if !drift.isEmpty { out.append((.drift, drift)) }
         return out
     }
 
