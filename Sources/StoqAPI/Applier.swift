@@ -59,8 +59,8 @@ public struct ApplyReport: Sendable {
     public var shop: String?
     /// The baseline the plan's differences were attributed against.
     public var baseline: BaselineInfo?
-    /// Safety gates that refused the plan (nothing was sent), as sentences.
-    public var refusedBy: [String] = []
+    /// What refused the plan (nothing was sent): safety gates, and deletes without permission.
+    public var refusedBy: [Refusal] = []
     /// False while the apply is still running (a report written part-way lists the operations
     /// finished so far).
     public var complete = true
@@ -77,7 +77,7 @@ public struct ApplyReport: Sendable {
     }
 
     /// The report of a plan refused before anything was sent: every operation skipped.
-    public static func refused(_ plan: Plan, planHash: String, reasons: [String]) -> ApplyReport {
+    public static func refused(_ plan: Plan, planHash: String, reasons: [Refusal]) -> ApplyReport {
         var report = ApplyReport(
             items: plan.operations.enumerated().map { index, op in
                 Item(index: index, operation: op, status: .skipped, message: "refused by a safety gate", planID: op.plan.id, adopted: false)
@@ -129,7 +129,7 @@ public struct ApplyReport: Sendable {
                 "baseline",
                 baseline.map { .object([("ref", .string($0.ref)), ("commit", $0.commit.map(JSONValue.string) ?? .null)]) } ?? .null
             ),
-            ("refused_by_safety_gates", .array(refusedBy.map(JSONValue.string))),
+            ("refused_by_safety_gates", .array(refusedBy.map { .string($0.text) })),
             ("complete", .bool(complete)),
             (
                 "summary",

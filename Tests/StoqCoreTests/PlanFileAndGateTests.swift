@@ -222,7 +222,7 @@ struct SafetyGateTests {
         let decision = try #require(
             Safety.decide(other, planHash: PlanJSON.hash(other), overrides: [pinned]).first { $0.check.gate == .updates })
         #expect(decision.refuses)
-        #expect(decision.overrideMismatch?.contains("pinned to another plan") == true)
+        #expect(decision.overrideMismatch == pinned, "the override given is pinned to another plan")
 
         // Another gate's override does not open this one; an unpinned one opens any plan.
         let deletesOverride = try #require(GateOverride(parsing: "deletes"))

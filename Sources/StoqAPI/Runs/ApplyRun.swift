@@ -206,12 +206,9 @@ public enum ApplyRun {
         outcome.plan = plan
         outcome.verdict = verdict
         await events(.planned(plan, verdict, saved: prepared.saved))
-        outcome.diagnostics += verdict.notices.map { Diagnostic(.gateOverridden, $0, at: nil) }
+        outcome.diagnostics += verdict.notices.map { Diagnostic($0.code, $0.text, at: nil) }
         guard !verdict.refuses else {
-            for refusal in verdict.refusals {
-                let code: DiagnosticCode = refusal.hasPrefix("safety gate") ? .safetyGate : .deletesNeedPermission
-                outcome.diagnostics.append(Diagnostic(code, refusal, at: nil))
-            }
+            outcome.diagnostics += verdict.refusals.map { Diagnostic($0.code, $0.text, at: nil) }
             outcome.diagnostics.append(Diagnostic(.safetyGate, "the plan is refused; nothing was sent", at: nil))
             outcome.report = ApplyReport.refused(plan, planHash: hash, reasons: verdict.refusals)
             outcome.report?.baseline = plan.baseline

@@ -52,15 +52,15 @@ public struct GateDecision: Sendable, Hashable {
     public var check: GateCheck
     /// The `--allow-gate` override that matched, if any.
     public var override: GateOverride?
-    /// Why an override given for this gate did not count (pinned to another plan).
-    public var overrideMismatch: String?
+    /// The override given for this gate that did not count: it is pinned to another plan.
+    public var overrideMismatch: GateOverride?
     /// The change digest of what the configuration changed that this gate counts
     /// (``Safety/changeDigest(_:gate:)``); set when the gate is tripped.
     public var change: String?
     /// The `safety.approvals` entry that lets the tripped gate through, if any.
     public var approval: SafetyApproval?
     /// Why an approval for this gate did not count (another change, or drift alone over it).
-    public var approvalMismatch: String?
+    public var approvalMismatch: ApprovalMismatch?
 
     /// True when the apply must stop.
     public var refuses: Bool { check.tripped && override == nil && approval == nil }
@@ -120,10 +120,10 @@ public struct SafetyVerdict: Sendable, Hashable {
     public var decisions: [GateDecision]
     /// Delete operations in the plan when `--allow-deletes` was not given.
     public var deletesWithoutPermission: Int
-    /// Why the plan may not be applied, one sentence each; empty when it may.
-    public var refusals: [String]
-    /// Overrides that were used, and overrides that are not pinned to a plan.
-    public var notices: [String]
+    /// Why the plan may not be applied; empty when it may.
+    public var refusals: [Refusal]
+    /// Overrides and approvals that were used, and overrides that are not pinned to a plan.
+    public var notices: [SafetyNotice]
 
     /// True when apply must send nothing.
     public var refuses: Bool { !refusals.isEmpty }
@@ -189,24 +189,19 @@ public enum Safety {
             let matching = given.first { $0.matches(planHash: planHash) }
             var decision = GateDecision(check: check, override: check.tripped ? matching : nil)
             guard check.tripped else { return decision }
-            if matching == nil, let pinned = given.first {
-                decision.overrideMismatch =
-                    "--allow-gate \(pinned) is pinned to another plan; this plan is \(planHash.prefix("sha256:".count + 12))…"
-            }
+            if matching == nil, let pinned = given.first { decision.overrideMismatch = pinned }
             let digest = changeDigest(plan, gate: check.gate)
             decision.change = digest
             let approvals = plan.safety.approvals.filter { $0.gate == check.gate }
             if let approval = approvals.first(where: { digest.hasPrefix($0.change) }) {
                 // Measured only here, where an approval is about to count: most plans need no part.
                 if let driftCheck = Self.check(plan.part(.remote)).first(where: { $0.gate == check.gate }), driftCheck.tripped {
-                    decision.approvalMismatch =
-                        "the approval of change \(approval.change) covers the configuration's part; drift alone goes over: \(PlanText.count(driftCheck.count)) against \(PlanText.count(driftCheck.allowed)) allowed"
+                    decision.approvalMismatch = .driftOver(approval, drift: driftCheck)
                 } else if matching == nil {
                     decision.approval = approval
                 }
             } else if let other = approvals.first {
-                decision.approvalMismatch =
-                    "safety.approvals names change \(other.change) for this gate, but this plan's change is \(digest)"
+                decision.approvalMismatch = .otherChange(other, planChange: digest)
             }
             return decision
         }
@@ -243,37 +238,22 @@ public enum Safety {
     /// does a delete without `allowDeletes`.
     public static func verdict(for plan: Plan, planHash: String, overrides: [GateOverride], allowDeletes: Bool) -> SafetyVerdict {
         let decisions = decide(plan, planHash: planHash, overrides: overrides)
-        let pin = PlanText.shortHash(planHash).dropFirst("sha256:".count)
-        var refusals: [String] = []
-        var notices: [String] = []
+        var refusals: [Refusal] = []
+        var notices: [SafetyNotice] = []
         for decision in decisions where decision.check.tripped {
-            let c = decision.check
-            let what = describe(c, managedPlans: plan.managedPlans, minManagedPlans: plan.safety.minManagedPlans)
+            let tripped = TrippedGate(
+                decision: decision, managedPlans: plan.managedPlans, minManagedPlans: plan.safety.minManagedPlans, planHash: planHash)
             if let used = decision.override {
-                notices.append("safety gate `\(c.gate.rawValue)` is let through by --allow-gate \(used): \(what)")
-                if used.planHash == nil {
-                    notices.append(
-                        "--allow-gate \(c.gate.rawValue) is not pinned to a plan; pin it with --allow-gate \(c.gate.rawValue)=\(pin)")
-                }
+                notices.append(.overridden(tripped, by: used))
+                if used.planHash == nil { notices.append(.unpinned(tripped)) }
             } else if let approval = decision.approval {
-                // The note is the repository's text: shown escaped, on this line.
-                let note = approval.note.map { " (\(Sanitiser.shown($0)))" } ?? ""
-                notices.append(
-                    "safety gate `\(c.gate.rawValue)` is let through by the approval in stoqctl.yaml of change \(approval.change)\(note): \(what)"
-                )
+                notices.append(.approved(tripped, by: approval))
             } else {
-                var line = "safety gate `\(c.gate.rawValue)` refuses this plan: \(what)"
-                if let mismatch = decision.overrideMismatch { line += "; \(mismatch)" }
-                if let mismatch = decision.approvalMismatch { line += "; \(mismatch)" }
-                line +=
-                    ". To apply it anyway, after review: approve this change in stoqctl.yaml with `safety: {approvals: [{gate: \(c.gate.rawValue), change: \(decision.change ?? "")}]}`, or run apply with --allow-gate \(c.gate.rawValue)=\(pin)"
-                refusals.append(line)
+                refusals.append(.gate(tripped))
             }
         }
         let deletes = allowDeletes ? 0 : plan.operations.filter { $0.kind == .delete }.count
-        if deletes > 0 {
-            refusals.append("the plan deletes \(PlanText.count(deletes)) plan\(deletes == 1 ? "" : "s"); deletes need --allow-deletes")
-        }
+        if deletes > 0 { refusals.append(.deletesWithoutPermission(count: deletes)) }
         return SafetyVerdict(
             planHash: planHash, decisions: decisions, deletesWithoutPermission: deletes, refusals: refusals, notices: notices)
     }

@@ -172,7 +172,7 @@ public struct MarkdownPlanRenderer: PlanRenderer {
     }
 
     /// The outcome, the summary, the refusal with its override, the counts and the hash.
-    func head(_ plan: Plan, verdict: SafetyVerdict, footer: (gateWarnings: [String], overridden: [String], hash: String?), notes: [String])
+    func head(_ plan: Plan, verdict: SafetyVerdict, footer: (refusals: [Refusal], notices: [SafetyNotice], hash: String?), notes: [String])
         -> String
     {
         let s = plan.summary
@@ -200,10 +200,8 @@ public struct MarkdownPlanRenderer: PlanRenderer {
         }
         if verdict.refuses {
             out += "> [!CAUTION]\n> **Apply will refuse this plan and send nothing.**\n>\n"
-            for line in footer.gateWarnings {
-                let reason = line.range(of: ". To apply it anyway").map { String(line[..<$0.lowerBound]) + "." } ?? line
-                out += "> - \(Self.inline(reason))\n"
-            }
+            // The remedy is the override command and the approval snippet below.
+            for refusal in footer.refusals { out += "> - \(Self.inline(PlanText.sentence(refusal.reason)))\n" }
             let quoted = { (text: String, info: String) in
                 Self.fenced(text, info: info).split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { "> \($0)" }
                     .joined(separator: "\n") + "\n"
@@ -215,7 +213,7 @@ public struct MarkdownPlanRenderer: PlanRenderer {
             }
             out += ">\n> Or, after review, apply it by hand with:\n>\n" + quoted(overrideCommand(verdict), "sh") + "\n"
         }
-        for line in footer.overridden { out += "> [!NOTE]\n> \(Self.inline(line))\n\n" }
+        for notice in footer.notices { out += "> [!NOTE]\n> \(Self.inline(notice.sentence))\n\n" }
         for note in notes { out += "> [!NOTE]\n> \(Self.escape(note)) The JSON plan (`plan --out`) has every detail.\n\n" }
         if s.requests > 0 { out += counts(plan) }
         if let hash = footer.hash { out += "Plan hash: \(Self.code(hash))\n\n" }

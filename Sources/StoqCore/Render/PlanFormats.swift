@@ -63,11 +63,11 @@ public struct GitHubPlanRenderer: PlanRenderer {
                 message: "exists only in STOQ and would be deleted with --allow-deletes")
         }
         let footer = PlanText.footer(plan, verdict: verdict)
-        for line in footer.gateWarnings {
-            out += budget.command("error", location: nil, title: "stoqctl plan: safety gate", message: line)
+        for refusal in footer.refusals {
+            out += budget.command("error", location: nil, title: "stoqctl plan: safety gate", message: refusal.sentence)
         }
-        for line in footer.overridden {
-            out += budget.command("warning", location: nil, title: "stoqctl plan: safety gate", message: line)
+        for notice in footer.notices {
+            out += budget.command("warning", location: nil, title: "stoqctl plan: safety gate", message: notice.sentence)
         }
         return out + budget.closing() + PlanText.summaryLine(plan) + "\n"
     }

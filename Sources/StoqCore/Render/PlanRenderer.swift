@@ -154,20 +154,20 @@ public enum PlanText {
             "This change \(looser ? "raises" : "changes") its own permissions in stoqctl.yaml (since the baseline \(plan.baseline?.description ?? "")): review them first"
     }
 
-    /// What every format shows after the summary: one sentence per tripped safety gate (refused,
-    /// or let through by an override or an approval), and the short plan hash when there is
-    /// anything to apply.
-    public static func footer(_ plan: Plan, verdict: SafetyVerdict) -> (gateWarnings: [String], overridden: [String], hash: String?) {
-        let refusals = verdict.refusals.map { sentence($0) }
-        let notices = verdict.notices.map { sentence($0) }
-        return (refusals, notices, plan.isEmpty ? nil : verdict.shortHash)
+    /// What every format shows after the summary: every refusal and every notice of the verdict
+    /// (a tripped safety gate refused, or let through by an override or an approval), and the
+    /// short plan hash when there is anything to apply.
+    public static func footer(_ plan: Plan, verdict: SafetyVerdict) -> (
+        refusals: [Refusal], notices: [SafetyNotice], hash: String?
+    ) {
+        (verdict.refusals, verdict.notices, plan.isEmpty ? nil : verdict.shortHash)
     }
 
-    /// `safety gate …` as a sentence: capitalised, with a full stop.
+    /// `safety gate …` as a sentence: capitalised, with a full stop (refusals and notices never
+    /// end with one of their own).
     static func sentence(_ s: String) -> String {
         guard let first = s.first else { return s }
-        let body = first.uppercased() + s.dropFirst()
-        return body.hasSuffix(".") ? body : body + "."
+        return first.uppercased() + s.dropFirst() + "."
     }
 
     /// The one-line summary of the plan's counts and cost.
@@ -412,8 +412,8 @@ public struct TextPlanRenderer: PlanRenderer {
         }
         out += "\n" + PlanText.summaryLine(plan) + "\n"
         let footer = PlanText.footer(plan, verdict: verdict)
-        for line in footer.gateWarnings { out += yellow(line) + "\n" }
-        for line in footer.overridden { out += line + "\n" }
+        for refusal in footer.refusals { out += yellow(refusal.sentence) + "\n" }
+        for notice in footer.notices { out += notice.sentence + "\n" }
         if let hash = footer.hash { out += dim("Plan hash: \(hash)") + "\n" }
         return out
     }
