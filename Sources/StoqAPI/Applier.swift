@@ -24,10 +24,8 @@ public struct ApplyReport: Sendable {
         public var index: Int
         /// The operation.
         public var operation: PlanOperation
-        /// What happened.
-        public var status: OperationStatus
-        /// Why it failed or was skipped.
-        public var message: String?
+        /// What happened, and why.
+        public var outcome: ApplyOutcome
         /// The plan id after the operation (set by a create).
         public var planID: String?
         /// True when a create found the plan already there (a lost earlier response) and adopted it.
@@ -38,8 +36,13 @@ public struct ApplyReport: Sendable {
         public var variantsSent: Int = 0
         /// Policy toggles: the variants whose new policy is to be confirmed in Shopify.
         public var toConfirm: [Int64] = []
-        /// Policy toggles: what confirming them found (`confirmed in Shopify`), when they were.
-        public var verification: String?
+        /// Policy toggles: what confirming them found, when they were.
+        public var verification: PolicyConfirmation?
+
+        /// What happened.
+        public var status: OperationStatus { outcome.status }
+        /// Why it failed, was skipped or sent nothing (``ApplyOutcome/message``).
+        public var message: String? { outcome.message }
 
         /// The item as reported once confirmation ran (nothing left to confirm).
         func withVerification() -> Item {
@@ -80,7 +83,7 @@ public struct ApplyReport: Sendable {
     public static func refused(_ plan: Plan, planHash: String, reasons: [Refusal]) -> ApplyReport {
         var report = ApplyReport(
             items: plan.operations.enumerated().map { index, op in
-                Item(index: index, operation: op, status: .skipped, message: "refused by a safety gate", planID: op.plan.id, adopted: false)
+                Item(index: index, operation: op, outcome: .refused, planID: op.plan.id, adopted: false)
             }, seconds: 0)
         report.planHash = planHash
         report.refusedBy = reasons
@@ -118,7 +121,7 @@ public struct ApplyReport: Sendable {
                 ("requests_sent", .integer(Int64(item.sent))),
                 ("variant_count", .integer(Int64(item.operation.variantIDs.count))),
                 ("variants_sent", .integer(Int64(item.variantsSent))),
-                ("verification", item.verification.map(JSONValue.string) ?? .null),
+                ("verification", item.verification.map { .string($0.text) } ?? .null),
             ])
         }
         return JSONValue.object([
@@ -215,7 +218,8 @@ public struct Applier: Sendable {
             for key in order {
                 let indices = groups[key] ?? []
                 group.addTask {
-                    await self.run(indices.map { ($0, plan.operations[$0]) }, mode: mode, counter: counter, progress: progress)
+                    var pipeline = PlanPipeline(applier: self, mode: mode, counter: counter, progress: progress)
+                    return await pipeline.run(indices.map { ($0, plan.operations[$0]) })
                 }
             }
             var all: [ApplyReport.Item] = []
@@ -223,167 +227,6 @@ public struct Applier: Sendable {
             return all
         }
         return ApplyReport(items: items.sorted { $0.index < $1.index }, seconds: Date().timeIntervalSince(started))
-    }
-
-    /// One plan's operations, in order.
-    ///
-    /// No membership or policy write is sent into a running STOQ job: after a policy toggle (or
-    /// when the plan had a job running), the next such write first waits until the plan's
-    /// `ongoing_job` clears. With a policy reader and `verifyPolicies`, the toggles' items are
-    /// reported once their job finished and Shopify confirmed the new policies.
-    func run(_ ops: [(Int, PlanOperation)], mode: Mode, counter: Counter, progress: Progress) async -> [ApplyReport.Item] {
-        var items: [ApplyReport.Item] = []
-        var planID = ops.first?.1.plan.id
-        var failure: String?
-        // Compare-and-set: the live plan, read just before the first write; nil once this apply
-        // created the plan (what follows was planned against a plan that did not exist).
-        var checking = mode == .compareAndSet
-        var live: RemotePlan?
-        var readError: String?
-        if checking, let first = ops.first?.1 {
-            do {
-                live = try await readLive(first)
-            } catch {
-                readError = "reading the plan before writing it failed: \(error.description)"
-                failure = "reading \(first.plan.internalName) before writing it failed"
-            }
-        }
-        var jobMayRun = live?.ongoingJob == true || ops.contains { $0.1.inProgress }
-        // True once this apply sent a toggle whose job has not been seen to end.
-        var jobStarted = false
-        // Toggle items waiting for their job and Shopify's confirmation.
-        var unconfirmed: [ApplyReport.Item] = []
-
-        func report(_ item: ApplyReport.Item) async {
-            items.append(item)
-            await progress(item, await counter.next(), counter.total)
-        }
-
-        func confirm() async {
-            guard !unconfirmed.isEmpty else { return }
-            if let id = planID, jobMayRun {
-                try? await client.awaitIdle(planID: id, running: jobStarted)
-                jobMayRun = false
-                jobStarted = false
-            }
-            for item in await self.confirmed(unconfirmed) { await report(item.withVerification()) }
-            unconfirmed = []
-        }
-
-        for (index, op) in ops {
-            var item = ApplyReport.Item(index: index, operation: op, status: .applied, message: nil, planID: planID, adopted: false)
-            if op.kind != .setInventoryPolicy { await confirm() }
-            if let error = readError {
-                // The first operation carries the error; the others are skipped because of it.
-                readError = nil
-                item.status = .failed
-                item.message = error
-            } else if let failure {
-                item.status = .skipped
-                item.message = "skipped: \(failure)"
-            } else {
-                switch checking ? LiveCheck.check(op, live: live) : .proceed(op) {
-                case .proceed(var toSend):
-                    do {
-                        if op.kind.hasVariants, jobMayRun, let id = planID {
-                            try await client.awaitIdle(planID: id, running: jobStarted)
-                            jobMayRun = false
-                            jobStarted = false
-                        }
-                        var conflicts: String?
-                        if op.kind == .setInventoryPolicy, !op.unverified, mode == .compareAndSet || op.inProgress, let policies {
-                            let current = try await policies.read(op.variantIDs).state
-                            let check = LiveCheck.checkPolicies(op, current: current, saved: mode == .compareAndSet)
-                            conflicts = check.conflictMessage
-                            if let send = check.send {
-                                toSend = send
-                            } else {
-                                toSend.requests = []
-                            }
-                            if !check.inPlace.isEmpty, check.send == nil, conflicts == nil {
-                                item.message =
-                                    "already in place: all \(PlanText.count(check.inPlace.count)) variants have \(op.policy?.rawValue ?? "")"
-                            }
-                        }
-                        if !toSend.requests.isEmpty {
-                            let outcome = try await execute(toSend, planID: planID, jobStarted: &jobStarted)
-                            planID = outcome?.planID ?? planID
-                            item.planID = planID
-                            item.adopted = outcome?.adopted ?? false
-                            item.sent = toSend.requests.count
-                            item.variantsSent = toSend.variantIDs.count
-                            if op.kind == .create { checking = false }
-                            if op.kind == .setInventoryPolicy { jobMayRun = true }
-                        }
-                        if let conflicts {
-                            item.status = .conflict
-                            item.message = "conflict: \(conflicts)" + (item.sent > 0 ? "; the other variants were sent" : "")
-                        }
-                        if op.kind == .setInventoryPolicy, !op.unverified, item.sent > 0, verifyPolicies, policies != nil {
-                            item.toConfirm = toSend.variantIDs
-                            unconfirmed.append(item)
-                            continue
-                        }
-                    } catch let error as StoqError {
-                        item.status = .failed
-                        item.message = error.description
-                        failure = "\(op.kind.rawValue) of \(op.plan.internalName) failed"
-                    } catch let error as ShopifyError {
-                        item.status = .failed
-                        item.message = "reading the policies before sending them failed: \(error.description)"
-                        failure = "\(op.kind.rawValue) of \(op.plan.internalName) failed"
-                    } catch {
-                        item.status = .failed
-                        item.message = "\(error)"
-                        failure = "\(op.kind.rawValue) of \(op.plan.internalName) failed"
-                    }
-                case .inPlace(let why):
-                    item.message = "already in place: \(why)"
-                    if op.kind == .create, let live {
-                        planID = live.id
-                        item.planID = live.id
-                        item.adopted = true
-                    }
-                case .conflict(let why):
-                    item.status = .conflict
-                    item.message = "conflict: \(why)"
-                    if op.kind == .create { failure = "the create of \(op.plan.internalName) conflicted" }
-                }
-            }
-            await report(item)
-        }
-        await confirm()
-        return items
-    }
-
-    /// The items of toggles whose job finished, checked against the policies Shopify reports
-    /// now: a variant without the planned policy makes its item failed.
-    func confirmed(_ pending: [ApplyReport.Item]) async -> [ApplyReport.Item] {
-        guard let policies else { return pending }
-        let ids = pending.flatMap(\.toConfirm)
-        let current: PolicyState
-        do {
-            current = try await policies.read(ids).state
-        } catch {
-            return pending.map { item in
-                var item = item
-                item.verification = "could not be confirmed: \(error.description)"
-                return item
-            }
-        }
-        return pending.map { item in
-            var item = item
-            let planned = item.operation.policy
-            let wrong = item.toConfirm.filter { current.current[$0] != planned }
-            if wrong.isEmpty {
-                item.verification = "confirmed in Shopify"
-            } else if item.status == .applied {
-                item.status = .failed
-                item.message =
-                    "after the job finished, Shopify reports another policy than \(planned?.rawValue ?? "") for \(PlanText.count(wrong.count)) of \(PlanText.count(item.toConfirm.count)) variants: \(LiveCheck.ids(wrong))"
-            }
-            return item
-        }
     }
 
     /// The live state of the plan `op` acts on: by id, or for a create by `internal_name`; nil

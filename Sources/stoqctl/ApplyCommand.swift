@@ -175,7 +175,7 @@ struct ApplyCommand: StoqctlCommand {
         switch item.status {
         case .applied:
             if let message = item.message { return "= \(what): \(message)" }
-            let confirmed = item.verification.map { "; \($0)" } ?? ""
+            let confirmed = item.verification.map { "; \($0.text)" } ?? ""
             return "✓ \(what)\(item.adopted ? " (adopted an existing plan with this internal_name)" : "")\(confirmed)"
         case .failed: return "✗ \(what): \(item.message ?? "")"
         case .skipped: return "- \(what): \(item.message ?? "skipped")"

@@ -212,7 +212,7 @@ struct ApplyConvergenceTests {
         #expect(log.allSatisfy { $0.status != 409 }, "seed \(seed): no write was sent into a running job")
         #expect(log.allSatisfy { $0.status != 429 })
         for item in report.items where item.operation.kind == .setInventoryPolicy && item.sent > 0 {
-            #expect(item.verification == "confirmed in Shopify", "seed \(seed)")
+            #expect(item.verification?.text == "confirmed in Shopify", "seed \(seed)")
         }
 
         let again = try await shop.plan(desired, readPolicies: true, expected: nil)

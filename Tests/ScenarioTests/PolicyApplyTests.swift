@@ -44,7 +44,7 @@ struct PolicyApplyTests {
         await shop.emulator.clearLog()
         let report = await Applier(client: shop.client, policies: shop.policies).apply(plan)
         #expect(report.succeeded)
-        #expect(report.items.allSatisfy { $0.verification == "confirmed in Shopify" })
+        #expect(report.items.allSatisfy { $0.verification?.text == "confirmed in Shopify" })
         let log = await shop.emulator.requestLog.filter { !$0.shopify }
         #expect(!log.contains { $0.status == 409 }, "the second toggle waited for the first job instead of being refused")
         #expect(log.filter { $0.method == "POST" }.count == 2)
@@ -133,6 +133,33 @@ struct PolicyApplyTests {
                 == "after the job finished, Shopify reports another policy than CONTINUE for 2 of 2 variants: 1, 2")
         let unconfirmed = await Applier(client: shop.client, policies: shop.policies, verifyPolicies: false).apply(plan)
         #expect(unconfirmed.succeeded, "without confirmation the toggles only report that they were queued")
+    }
+
+    @Test(
+        "apply gives each outcome its code: a refused gate safety-gate, an override gate-overridden, an unconfirmed toggle policy-not-applied"
+    )
+    func applyRunCodes() async throws {
+        let (shop, _) = try PolicyShop.shop(faults: "jobfail=1")
+        let connect: Connect = { _, _ in
+            ShopConnection(client: shop.client, endpoint: "emulator:policies", description: "scenario", policies: shop.policies)
+        }
+        let config = PlanRun.Input(config: ConfigInput(files: [(SourceFile(path: "shop/plans.yaml", text: PolicyShop.config), .config)]))
+        let refused = await ApplyRun.run(ApplyRun.Input(source: .configuration(config)), connect: connect)
+        #expect(refused.status == .refused)
+        #expect(refused.diagnostics.map(\.code) == [.safetyGate, .safetyGate], "\(refused.diagnostics)")
+        #expect(refused.report?.refusedBy.map(\.code) == [.safetyGate])
+
+        let overrides = [GateOverride(gate: .continueFlips, planHash: nil)]
+        let applied = await ApplyRun.run(ApplyRun.Input(source: .configuration(config), overrides: overrides), connect: connect)
+        #expect(applied.status == .partialFailure)
+        #expect(
+            applied.diagnostics.map(\.code) == [.gateOverridden, .gateOverridden, .policyNotApplied, .policyNotApplied],
+            "\(applied.diagnostics)")
+        let failed = applied.diagnostics.filter { $0.code == .policyNotApplied }.map(\.message)
+        #expect(
+            failed.first
+                == "set_inventory_policy fall-drop: after the job finished, Shopify reports another policy than CONTINUE for 2 of 2 variants: 1, 2"
+        )
     }
 
     @Test("a difference on a plan whose job is running is applied after the job, only if it remains")

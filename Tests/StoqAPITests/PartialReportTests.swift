@@ -11,7 +11,7 @@ struct PartialReportTests {
         let op = PlanOperation(
             kind: .update, plan: PlanRef(internalName: "plan-\(index)", id: "id-\(index)"), location: nil,
             requests: [PlannedRequest(.update, planID: "id-\(index)")])
-        return ApplyReport.Item(index: index, operation: op, status: .applied, message: nil, planID: nil, adopted: false)
+        return ApplyReport.Item(index: index, operation: op, outcome: .applied, planID: nil, adopted: false)
     }
 
     /// The internal names the report file lists.

@@ -241,17 +241,21 @@ public enum ApplyRun {
         }
         report.planHash = hash
         report.baseline = plan.baseline
+        return await conclude(outcome, report: report, prepared)
+    }
+
+    /// The report's failures and conflicts as diagnostics, and the status the run exits with.
+    static func conclude(_ outcome: Outcome, report: ApplyReport, _ prepared: Prepared) async -> Outcome {
+        var outcome = outcome
         outcome.report = report
-        for item in report.items where item.status == .failed || item.status == .conflict {
+        for item in report.items {
+            guard let code = item.outcome.code else { continue }
             let what = "\(item.operation.kind.rawValue) \(item.operation.plan.internalName): \(item.message ?? "")"
-            let code: DiagnosticCode =
-                item.status == .conflict
-                ? .conflict : (item.message?.hasPrefix("after the job finished") == true ? .policyNotApplied : .operationFailed)
             outcome.diagnostics.append(Diagnostic(code, what, at: nil))
         }
         // A lease that lapses after the last write took nothing away: only a run with operations
         // left unsent is stopped by it.
-        if report.count(.failed) + report.count(.skipped) > 0, let lost = await connection.lease?.lost() {
+        if report.count(.failed) + report.count(.skipped) > 0, let lost = await prepared.connection.lease?.lost() {
             outcome.diagnostics.append(Diagnostic(.applyLockLost, lost, at: nil))
             outcome.status = .locked
         } else if report.count(.conflict) > 0 || !prepared.notReviewed.isEmpty {
@@ -269,15 +273,10 @@ public enum ApplyRun {
     /// Saved plans: the reviewed operations not sent, numbered after the executed ones: those the
     /// shop already has (in place) and those it changed under since the review (conflicts).
     static func unsentItems(_ prepared: Prepared, after executed: Int) -> [ApplyReport.Item] {
-        let inPlace = prepared.inPlace.map { op in
-            (op, OperationStatus.applied, "already in place: planning now finds nothing to do for it")
-        }
-        let changed = prepared.changedSinceReview.map { op in
-            (op, OperationStatus.conflict, "the shop changed since the review: planning now makes it differently; not sent")
-        }
+        let inPlace = prepared.inPlace.map { ($0, ApplyOutcome.inPlace(.nothingToDo)) }
+        let changed = prepared.changedSinceReview.map { ($0, ApplyOutcome.changedSinceReview) }
         return (inPlace + changed).enumerated().map { offset, entry in
-            ApplyReport.Item(
-                index: executed + offset, operation: entry.0, status: entry.1, message: entry.2, planID: entry.0.plan.id, adopted: false)
+            ApplyReport.Item(index: executed + offset, operation: entry.0, outcome: entry.1, planID: entry.0.plan.id, adopted: false)
         }
     }
 }

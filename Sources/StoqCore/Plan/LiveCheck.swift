@@ -10,9 +10,104 @@ public enum LiveCheck {
         /// what is still needed (fields or variants already as planned are left out).
         case proceed(PlanOperation)
         /// Nothing to send: the live state already is what the operation would make it.
-        case inPlace(String)
+        case inPlace(InPlace)
         /// The remote changed since the plan: skip it and report why.
-        case conflict(String)
+        case conflict(Conflict)
+    }
+
+    /// A field whose live value is not the one the operation was planned with.
+    public struct FieldDifference: Sendable, Hashable {
+        /// The field.
+        public var field: ChangeKey
+        /// The value planned: for a create the value it sets, for an update the value it replaces.
+        public var planned: FieldValue?
+        /// The value read now.
+        public var found: FieldValue?
+
+        /// Creates one.
+        public init(field: ChangeKey, planned: FieldValue?, found: FieldValue?) {
+            self.field = field
+            self.planned = planned
+            self.found = found
+        }
+    }
+
+    /// Why an operation has nothing left to send.
+    public enum InPlace: Sendable, Hashable {
+        /// A create found a plan with its `internal_name` and the planned values: adopted.
+        case createdAsPlanned(id: String)
+        /// Every field an update sets already has its new value.
+        case fieldsSet
+        /// Every variant a membership operation adds is a member (`adding`), or every one it
+        /// removes is gone.
+        case membership(variants: Int, adding: Bool)
+        /// The plan a delete removes is gone.
+        case planGone
+        /// Every variant of a policy operation already has its policy (a STOQ job settled it).
+        case policies(variants: Int, policy: InventoryPolicy?)
+        /// Saved plans: planning now finds nothing to do for a reviewed operation.
+        case nothingToDo
+
+        /// `every planned field has its new value`.
+        public var text: String {
+            switch self {
+            case .createdAsPlanned(let id): "the plan exists with the planned values (id \(id)); adopted"
+            case .fieldsSet: "every planned field has its new value"
+            case .membership(let variants, let adding): "all \(PlanText.count(variants)) variants are \(adding ? "members" : "gone")"
+            case .planGone: "the plan is gone"
+            case .policies(let variants, let policy): "all \(PlanText.count(variants)) variants have \(policy?.rawValue ?? "")"
+            case .nothingToDo: "planning now finds nothing to do for it"
+            }
+        }
+    }
+
+    /// What changed in the shop since the plan, so the operation is not sent.
+    public enum Conflict: Sendable, Hashable {
+        /// A plan with the create's `internal_name` (now `id`) was created since, with other values.
+        case createdDiffering(name: String, id: String, differing: [FieldDifference])
+        /// The plan the operation acts on no longer exists.
+        case planGone
+        /// Fields the update replaces changed in STOQ since the plan.
+        case changed([FieldDifference])
+        /// The plan to delete was renamed in STOQ.
+        case renamed(now: String)
+        /// Policy operations: variants that changed to `policy` since the plan (saved plans), and
+        /// variants Shopify no longer knows.
+        case policies(changed: [Int64], gone: [Int64], policy: InventoryPolicy)
+
+        /// `changed in STOQ since the plan: name: planned from "A", now "B"`; at most three fields
+        /// and five ids are named.
+        public var text: String {
+            switch self {
+            case .createdDiffering(let name, let id, let differing):
+                let details = differing.prefix(3).map { d in
+                    "\(d.field): planned \(PlanText.value(d.planned)), found \(PlanText.value(d.found))"
+                }
+                return "a plan named `\(name)` was created since the plan was made (id \(id)) and differs: "
+                    + details.joined(separator: "; ")
+            case .planGone:
+                return "the plan no longer exists in STOQ"
+            case .changed(let differences):
+                let details = differences.prefix(3).map { d in
+                    "\(d.field): planned from \(PlanText.value(d.planned ?? .null)), now \(PlanText.value(d.found))"
+                }
+                return "changed in STOQ since the plan: " + details.joined(separator: "; ")
+            case .renamed(let now):
+                return "renamed in STOQ since the plan (internal_name is now `\(now)`)"
+            case .policies(let changed, let gone, let policy):
+                var parts: [String] = []
+                if !changed.isEmpty {
+                    parts.append(
+                        "\(PlanText.count(changed.count)) variant\(changed.count == 1 ? "" : "s") changed to \(policy.rawValue) since the plan: \(ids(changed))"
+                    )
+                }
+                if !gone.isEmpty {
+                    parts.append(
+                        "\(PlanText.count(gone.count)) variant\(gone.count == 1 ? "" : "s") no longer known to Shopify: \(ids(gone))")
+                }
+                return parts.joined(separator: "; ")
+            }
+        }
     }
 
     /// True when two remote values are the same after normalisation (`null` and absent alike).
@@ -33,18 +128,16 @@ public enum LiveCheck {
                 return !Normalize.equal(c.after, c.field.value(in: live))
             }
             guard differing.isEmpty else {
-                let details = differing.prefix(3).map { c in
-                    "\(c.field): planned \(PlanText.value(c.after)), found \(PlanText.value(c.field.value(in: live)))"
-                }
                 return .conflict(
-                    "a plan named `\(op.plan.internalName)` was created since the plan was made (id \(live.id)) and differs: "
-                        + details.joined(separator: "; "))
+                    .createdDiffering(
+                        name: op.plan.internalName, id: live.id,
+                        differing: differing.map { FieldDifference(field: $0.field, planned: $0.after, found: $0.field.value(in: live)) }))
             }
-            return .inPlace("the plan exists with the planned values (id \(live.id)); adopted")
+            return .inPlace(.createdAsPlanned(id: live.id))
         case .update:
-            guard let live else { return .conflict("the plan no longer exists in STOQ") }
+            guard let live else { return .conflict(.planGone) }
             var kept: [FieldChange] = []
-            var changed: [(ChangeKey, FieldValue?, FieldValue?)] = []
+            var changed: [FieldDifference] = []
             var stillNeeded = false
             for c in op.changes {
                 guard !c.field.isWriteOnly else {
@@ -59,35 +152,29 @@ public enum LiveCheck {
                 } else if same(c.after, now) {
                     continue
                 } else {
-                    changed.append((c.field, c.before, now))
+                    changed.append(FieldDifference(field: c.field, planned: c.before, found: now))
                 }
             }
-            if !changed.isEmpty {
-                return .conflict("changed in STOQ since the plan: " + describe(changed.prefix(3).map { ($0.0, $0.1 ?? .null, $0.2) }))
-            }
-            guard stillNeeded else { return .inPlace("every planned field has its new value") }
+            if !changed.isEmpty { return .conflict(.changed(changed)) }
+            guard stillNeeded else { return .inPlace(.fieldsSet) }
             var trimmed = op
             trimmed.changes = kept
             return .proceed(trimmed)
         case .addVariants, .removeVariants:
-            guard let live else { return .conflict("the plan no longer exists in STOQ") }
+            guard let live else { return .conflict(.planGone) }
             let members = Set(live.variantIDs)
             let adding = op.kind == .addVariants
             let needed = op.variantIDs.filter { members.contains($0) != adding }
-            guard !needed.isEmpty else {
-                return .inPlace("all \(PlanText.count(op.variantIDs.count)) variants are \(adding ? "members" : "gone")")
-            }
+            guard !needed.isEmpty else { return .inPlace(.membership(variants: op.variantIDs.count, adding: adding)) }
             return .proceed(keeping(Set(needed), of: op))
         case .setInventoryPolicy:
             // STOQ cannot read policies back: here only the plan itself is checked; a verified
             // operation is checked against Shopify by `checkPolicies` just before it is sent.
-            guard live != nil else { return .conflict("the plan no longer exists in STOQ") }
+            guard live != nil else { return .conflict(.planGone) }
             return .proceed(op)
         case .delete:
-            guard let live else { return .inPlace("the plan is gone") }
-            guard live.internalName == op.plan.internalName else {
-                return .conflict("renamed in STOQ since the plan (internal_name is now `\(live.internalName)`)")
-            }
+            guard let live else { return .inPlace(.planGone) }
+            guard live.internalName == op.plan.internalName else { return .conflict(.renamed(now: live.internalName)) }
             return .proceed(op)
         }
     }
@@ -100,8 +187,8 @@ public enum LiveCheck {
         public var inPlace: [Int64]
         /// Variants that changed since the plan (saved plans), or that Shopify no longer knows.
         public var conflicts: [Int64]
-        /// A sentence about the conflicts, when there are any.
-        public var conflictMessage: String?
+        /// The conflicts, when there are any.
+        public var conflict: Conflict?
     }
 
     /// Checks a verified policy operation against `current`, read just before sending it.
@@ -124,18 +211,9 @@ public enum LiveCheck {
             default: keep.insert(id)
             }
         }
-        var parts: [String] = []
-        if !changed.isEmpty {
-            parts.append(
-                "\(PlanText.count(changed.count)) variant\(changed.count == 1 ? "" : "s") changed to \(planned.rawValue) since the plan: \(ids(changed))"
-            )
-        }
-        if !gone.isEmpty {
-            parts.append("\(PlanText.count(gone.count)) variant\(gone.count == 1 ? "" : "s") no longer known to Shopify: \(ids(gone))")
-        }
         return PolicyCheck(
             send: keep.isEmpty ? nil : keeping(keep, of: op), inPlace: inPlace, conflicts: changed + gone,
-            conflictMessage: parts.isEmpty ? nil : parts.joined(separator: "; "))
+            conflict: changed.isEmpty && gone.isEmpty ? nil : .policies(changed: changed, gone: gone, policy: planned))
     }
 
     /// `1, 2, 3, 4, 5, … (7 more)`: ids as messages list them.
@@ -156,8 +234,4 @@ public enum LiveCheck {
         return out
     }
 
-    /// `name: planned from "A", now "B"; …`.
-    static func describe(_ items: [(ChangeKey, FieldValue?, FieldValue?)]) -> String {
-        items.map { "\($0.0): planned from \(PlanText.value($0.1)), now \(PlanText.value($0.2))" }.joined(separator: "; ")
-    }
 }
