@@ -25,10 +25,10 @@ struct ApplyCommand: StoqctlCommand {
             the environment, never by the file.
 
             Before anything is sent, the plan is measured against the safety gates of
-            stoqctl.yaml (updates, deletes, policy_flips). A tripped gate refuses the
-            whole plan unless --allow-gate GATE=HASH names it, pinned to this plan's
-            hash. A plan that deletes needs --allow-deletes. There is no confirmation
-            prompt: review happens on the plan.
+            stoqctl.yaml: \(HelpLists.gates(or: "and")).
+            A tripped gate refuses the whole plan unless --allow-gate GATE=HASH names
+            it, pinned to this plan's hash. A plan that deletes needs --allow-deletes.
+            There is no confirmation prompt: review happens on the plan.
 
             Operations of one plan run in order, different plans concurrently, all
             through one rate governor; each is reported in plan order as it finishes.

@@ -6,12 +6,16 @@ import StoqWire
 
 /// `stoqctl fetch`: read the remote state the way `plan` does, and show what was read.
 struct Fetch: StoqctlCommand {
+    /// The formats it prints: checked on the command line, and listed in its help.
+    static let formats: [OutputFormat] = [.text, .json]
+
     static let configuration = CommandConfiguration(
         abstract: "Read the shop's selling plans the way plan does, and report what was read and what it cost.",
         discussion: """
             Validates the configuration, lists every plan (at the largest page size),
             then reads in full only the plans the configuration manages. Prints a
-            summary, or the remote state as JSON with --format json. Formats: text, json.
+            summary, or the remote state as JSON with --format json. Formats:
+            \(HelpLists.formats(formats, or: "and")).
 
             EXAMPLES
               stoqctl fetch examples/shop \\
@@ -27,7 +31,7 @@ struct Fetch: StoqctlCommand {
     @OptionGroup var remote: RemoteOptions
 
     func validate() throws {
-        try output.check([.text, .json], command: "fetch")
+        try output.check(Self.formats, command: "fetch")
     }
 
     func execute() async -> ExitStatus {

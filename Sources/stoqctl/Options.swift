@@ -46,6 +46,21 @@ struct FormatOption: ParsableArguments {
     }
 }
 
+/// `a, b, c or d`: names as help text lists them.
+func listed(_ names: [String], or last: String = "or") -> String {
+    guard names.count > 1 else { return names.joined() }
+    return names.dropLast().joined(separator: ", ") + " \(last) " + (names.last ?? "")
+}
+
+/// Lists that help text takes from the code's tables, so a new gate or format is listed by itself.
+enum HelpLists {
+    /// Every safety gate: `updates, deletes, policy_flips or continue_flips`.
+    static func gates(or last: String = "or") -> String { listed(SafetyGate.allCases.map(\.rawValue), or: last) }
+
+    /// `text, json or github`.
+    static func formats(_ formats: [OutputFormat], or last: String = "or") -> String { listed(formats.map(\.rawValue), or: last) }
+}
+
 /// How a plan is judged: `--allow-deletes` and `--allow-gate` (`plan`, `show` and `apply`).
 struct JudgingOptions: ParsableArguments {
     @Flag(help: "Allow deleting remote plans that no file declares (needs `prune: true` in stoqctl.yaml).")
@@ -56,7 +71,7 @@ struct JudgingOptions: ParsableArguments {
         help: ArgumentHelp(
             "Let a tripped safety gate through: GATE=HASH (repeatable).",
             discussion:
-                "GATE is updates, deletes or policy_flips; HASH is at least 8 hex digits of the plan hash, so the override cannot carry over to another plan. GATE alone applies to any plan. `plan` judges the plan with the same overrides as `apply`, so its exit code says whether apply would refuse it."
+                "GATE is \(HelpLists.gates()); HASH is at least 8 hex digits of the plan hash, so the override cannot carry over to another plan. GATE alone applies to any plan. `plan` judges the plan with the same overrides as `apply`, so its exit code says whether apply would refuse it."
         ))
     var allowGates: [String] = []
     /// The parsed overrides.

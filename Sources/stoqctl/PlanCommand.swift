@@ -5,6 +5,9 @@ import StoqCore
 
 /// `stoqctl plan`: what apply would change, shown for review.
 struct PlanCommand: StoqctlCommand {
+    /// The formats it prints: checked on the command line, and listed in its help.
+    static let formats: [OutputFormat] = OutputFormat.allCases
+
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Compare the configuration with the shop and show the changes apply would make.",
@@ -13,7 +16,7 @@ struct PlanCommand: StoqctlCommand {
             list, then one read per managed plan), and prints the ordered operations
             with their YAML lines, the values they change, the requests they compile to
             and their API cost, the plan hash, and any safety gate that apply would
-            refuse it by. Formats: text, markdown, json, github.
+            refuse it by. Formats: \(HelpLists.formats(formats, or: "and")).
 
             The plan is judged with the same --allow-gate and --allow-deletes as apply:
             when apply would refuse it, plan exits 3, so CI can tell from the exit code
@@ -69,7 +72,7 @@ struct PlanCommand: StoqctlCommand {
     }
 
     func validate() throws {
-        try output.check(OutputFormat.allCases, command: "plan")
+        try output.check(Self.formats, command: "plan")
         if changes != .all, !detailedExitcode {
             throw ValidationError("--changes \(changes.rawValue) says which changes --detailed-exitcode counts; add --detailed-exitcode")
         }

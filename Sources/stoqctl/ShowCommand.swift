@@ -4,15 +4,18 @@ import StoqCore
 
 /// `stoqctl show`: a saved plan, rendered in any format without reading the shop.
 struct ShowCommand: StoqctlCommand {
+    /// The formats it prints: checked on the command line, and listed in its help.
+    static let formats: [OutputFormat] = OutputFormat.allCases
+
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Render a saved plan (from plan --out) in any format, without network.",
         discussion: """
             Reads the plan file, checks its hash and version as apply does, and prints it
-            exactly as `plan` printed it: text, markdown, json or github. A CI job plans
-            once with --out plan.json, then renders the comment and the annotations from
-            the file. The safety verdict is judged again with the --allow-gate and
-            --allow-deletes given here, so the exit code is plan's.
+            exactly as `plan` printed it: \(HelpLists.formats(formats)).
+            A CI job plans once with --out plan.json, then renders the comment and the
+            annotations from the file. The safety verdict is judged again with the
+            --allow-gate and --allow-deletes given here, so the exit code is plan's.
 
             EXAMPLES
               stoqctl plan shop/ --out plan.json
@@ -32,7 +35,7 @@ struct ShowCommand: StoqctlCommand {
     var detailedExitcode = false
 
     func validate() throws {
-        try output.check(OutputFormat.allCases, command: "show")
+        try output.check(Self.formats, command: "show")
     }
 
     func execute() async -> ExitStatus {

@@ -3,12 +3,15 @@ import StoqCore
 
 /// `stoqctl validate`: load and validate config offline, report every problem.
 struct Validate: StoqctlCommand {
+    /// The formats it prints: checked on the command line, and listed in its help.
+    static let formats: [OutputFormat] = [.text, .json, .github]
+
     static let configuration = CommandConfiguration(
         abstract: "Check configuration offline and report every problem with file:line:col.",
         discussion: """
             Reads every *.yaml and *.yml file under each PATH (directories recursively),
             plus a stoqctl.yaml settings file at the root of the first directory.
-            Nothing is sent anywhere. Formats: text, json, github.
+            Nothing is sent anywhere. Formats: \(HelpLists.formats(formats, or: "and")).
 
             EXAMPLES
               stoqctl validate                      # the current directory
@@ -29,7 +32,7 @@ struct Validate: StoqctlCommand {
     var strict = false
 
     func validate() throws {
-        try output.check([.text, .json, .github], command: "validate")
+        try output.check(Self.formats, command: "validate")
     }
 
     /// The diagnostics are this command's result: they go to standard output in the chosen

@@ -16,6 +16,24 @@ struct DocsTests {
         }
     }
 
+    @Test("README, Docs/ConfigReference.md and Docs/PlanFormat.md list every safety gate with its setting, and no other")
+    func everyGate() throws {
+        let readme = try text("README.md")
+        let reference = try text("Docs/ConfigReference.md")
+        let planFormat = try text("Docs/PlanFormat.md")
+        for gate in SafetyGate.allCases {
+            #expect(planFormat.contains("{ \"gate\": \"\(gate.rawValue)\", \"count\""), "PlanFormat's example lacks \(gate.rawValue)")
+            #expect(planFormat.contains("\"\(gate.setting)\": "), "PlanFormat's thresholds lack \(gate.setting)")
+            #expect(readme.contains("| `\(gate.rawValue)` | `\(gate.setting)` ("), "README's gate table lacks \(gate.rawValue)")
+            #expect(reference.contains("| `safety.\(gate.setting)` |"), "ConfigReference lacks safety.\(gate.setting)")
+            #expect(
+                reference.contains("| gate `\(gate.rawValue)`: "), "ConfigReference does not say \(gate.setting) sets gate \(gate.rawValue)"
+            )
+        }
+        let rows = readme.split(separator: "\n").filter { $0.hasPrefix("| `") && $0.contains("` | `max_") }
+        #expect(rows.count == SafetyGate.allCases.count, "README's gate table has one row per gate: \(rows)")
+    }
+
     @Test("README, Docs and source comments state facts themselves: no reference to files outside the repository")
     func standsAlone() throws {
         let root = Golden.repositoryRoot
