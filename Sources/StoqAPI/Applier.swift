@@ -264,7 +264,7 @@ public struct Applier: Sendable {
                 try await client.awaitIdle(planID: id, running: true)
                 jobStarted = false
             }
-            let done = try await client.perform(request, of: op, planID: target)
+            let done = try await client.perform(request, planID: target)
             result = PerformResult(planID: done.planID, adopted: done.adopted || (result?.adopted ?? false))
             if request.endpoint == .toggleInventoryPolicy { jobStarted = true }
         }

@@ -198,7 +198,12 @@ public struct StoqClient: Sendable {
     public func create(internalName: String, fields: [(String, JSONValue)]) async throws(StoqError) -> CreateResult {
         var members = fields.filter { $0.0 != "internal_name" }
         members.insert(("internal_name", .string(internalName)), at: 0)
-        let request = Self.request(.create, body: .object([("selling_plan", .object(members))]))
+        return try await createAdopting(Self.request(.create, body: PlannedRequest.sellingPlanBody(members)), internalName: internalName)
+    }
+
+    /// Sends the create `request` at most once per attempt; after an unclear outcome looks the plan
+    /// up by `internalName` and adopts it if it exists, else tries again (within `maxAttempts`).
+    func createAdopting(_ request: WireRequest, internalName: String) async throws(StoqError) -> CreateResult {
         var attempt = 0
         while true {
             attempt += 1
@@ -239,7 +244,7 @@ public struct StoqClient: Sendable {
 
     /// `PUT /preorders/{id}` with only `fields` (`JSONValue.null` sends an explicit null).
     public func update(id: String, fields: [(String, JSONValue)]) async throws(StoqError) -> JSONValue {
-        let request = Self.request(.update, id: id, body: .object([("selling_plan", .object(fields))]))
+        let request = Self.request(.update, id: id, body: PlannedRequest.sellingPlanBody(fields))
         let response = try await send(request, to: .update)
         return (try? decode(response, endpoint: .update)) ?? .null
     }
@@ -248,11 +253,7 @@ public struct StoqClient: Sendable {
     ///
     /// A 404 means it is already gone: success.
     public func delete(id: String) async throws(StoqError) {
-        do {
-            _ = try await send(Self.request(.delete, id: id), to: .delete)
-        } catch  where error.status == 404 {
-            return
-        }
+        _ = try await deliver(PlannedRequest(planID: id, payload: .delete), to: id)
     }
 
     /// `POST /preorders/{id}/add_variant`.
@@ -260,39 +261,18 @@ public struct StoqClient: Sendable {
     /// A 422 listing `existing_variants` is a partial success:
     /// those ids are already members, and the rest are sent again without them.
     public func addVariants(planID: String, ids: [Int64]) async throws(StoqError) -> AddVariantsResult {
-        var pending = ids
-        var already: [Int64] = []
-        var added: [Int64] = []
-        while !pending.isEmpty {
-            let request = Self.request(
-                .addVariant, id: planID, body: .object([("shopify_variant_ids", .array(pending.map { .integer($0) }))]))
-            do {
-                let response = try await sendWaitingForJob(request, to: .addVariant, planID: planID)
-                let json = try? JSONValue.parse(response.body)
-                added += json?["variants_added"]?.arrayValue?.compactMap(\.int64Value) ?? pending
-                pending = []
-            } catch  where error.status == 422 {
-                let body = error.message
-                guard case .some(let existing) = error.existingVariants, !existing.isEmpty else { throw error }
-                let existingSet = Set(existing)
-                let before = pending.count
-                already += pending.filter(existingSet.contains)
-                pending.removeAll(where: existingSet.contains)
-                if pending.count == before {
-                    throw StoqError(kind: .http(status: 422), endpoint: StoqEndpoint.addVariant.label, message: body)
-                }
-            }
+        let done = try await deliver(PlannedRequest(planID: planID, payload: .addVariants(ids: ids)), to: planID)
+        let added = done.response.map { response in
+            (try? JSONValue.parse(response.body))?["variants_added"]?.arrayValue?.compactMap(\.int64Value) ?? done.sent.variantIDs
         }
-        return AddVariantsResult(added: added, alreadyPresent: already)
+        return AddVariantsResult(added: added ?? [], alreadyPresent: done.alreadyPresent)
     }
 
     /// `DELETE /preorders/{id}/remove_variant?shopify_variant_ids=1,2,3[&inventory_policy=…]`.
     public func removeVariants(planID: String, ids: [Int64], inventoryPolicy: String? = nil) async throws(StoqError) -> JSONValue {
-        var query = [("shopify_variant_ids", ids.map(String.init).joined(separator: ","))]
-        if let inventoryPolicy { query.append(("inventory_policy", inventoryPolicy)) }
-        let request = Self.request(.removeVariant, id: planID, query: query)
-        let response = try await sendWaitingForJob(request, to: .removeVariant, planID: planID)
-        return (try? JSONValue.parse(response.body)) ?? .null
+        let request = Self.request(.removeVariant, id: planID, query: PlannedRequest.removalQuery(ids, policy: inventoryPolicy))
+        let response = try await send(request, to: .removeVariant, planID: planID)
+        return response.flatMap { try? JSONValue.parse($0.body) } ?? .null
     }
 
     /// `GET /preorders/{id}/product_variants` — all variants with their per-variant settings.
@@ -303,11 +283,9 @@ public struct StoqClient: Sendable {
 
     /// `POST /preorders/{id}/bulk_toggle_inventory_policy` — queues the change; returns the ids queued.
     public func toggleInventoryPolicy(planID: String, ids: [Int64], policy: String) async throws(StoqError) -> [Int64] {
-        let request = Self.request(
-            .toggleInventoryPolicy, id: planID,
-            body: .object([("shopify_variant_ids", .array(ids.map { .integer($0) })), ("inventory_policy", .string(policy))]))
-        let response = try await sendWaitingForJob(request, to: .toggleInventoryPolicy, planID: planID)
-        return (try? JSONValue.parse(response.body))?["variants_queued"]?.arrayValue?.compactMap(\.int64Value) ?? ids
+        let request = Self.request(.toggleInventoryPolicy, id: planID, body: PlannedRequest.toggleBody(ids, policy: policy))
+        let response = try await send(request, to: .toggleInventoryPolicy, planID: planID)
+        return response.flatMap { try? JSONValue.parse($0.body) }?["variants_queued"]?.arrayValue?.compactMap(\.int64Value) ?? ids
     }
 
     /// Sends a membership or policy call; on a 409 "job in progress" waits for the plan's job
@@ -364,15 +342,19 @@ public struct StoqClient: Sendable {
 
     // MARK: Planned requests
 
-    /// Sends one request a plan states, for `op`, to the plan `planID` (nil only for a create).
+    /// Sends one request a plan states, to the plan `planID` (nil only for a create).
     ///
-    /// The endpoint decides how: a create never twice, a membership or policy call waiting out a
-    /// running job, a delete that finds the plan gone succeeds.
-    public func perform(_ request: PlannedRequest, of op: PlanOperation, planID: String?) async throws(StoqError) -> PerformResult {
+    /// Method, path, body and query all come from the request; how it is sent comes from its
+    /// endpoint's ``StoqEndpoint/traits``: a create never twice (adopting the plan after an unclear
+    /// outcome), a membership or policy call waiting out a running job, an add treating
+    /// `existing_variants` as present, a delete that finds the plan gone succeeding.
+    public func perform(_ request: PlannedRequest, planID: String?) async throws(StoqError) -> PerformResult {
         let endpoint = request.endpoint
-        if endpoint == .create {
-            let fields = op.changes.filter { $0.field != .internalName }.map { ($0.field.name, $0.after.json) }
-            let result = try await create(internalName: op.plan.internalName, fields: fields)
+        if endpoint.traits.contains(.adoptsOnUnclearOutcome) {
+            guard let name = request.createdName else {
+                throw StoqError(kind: .decoding, endpoint: endpoint.label, message: "the create sends no internal_name")
+            }
+            let result = try await createAdopting(Self.wire(request, planID: nil), internalName: name)
             guard let id = result.plan["id"]?.stringValue else {
                 throw StoqError(kind: .decoding, endpoint: endpoint.label, message: "the created plan has no id")
             }
@@ -381,21 +363,58 @@ public struct StoqClient: Sendable {
         guard let id = planID else {
             throw StoqError(kind: .decoding, endpoint: endpoint.label, message: "no plan id to act on")
         }
-        switch endpoint {
-        case .update:
-            _ = try await update(id: id, fields: op.changes.map { ($0.field.name, $0.after.json) })
-        case .delete:
-            try await delete(id: id)
-        case .addVariant:
-            _ = try await addVariants(planID: id, ids: request.variantIDs)
-        case .removeVariant:
-            _ = try await removeVariants(planID: id, ids: request.variantIDs, inventoryPolicy: op.policy?.rawValue)
-        case .toggleInventoryPolicy:
-            _ = try await toggleInventoryPolicy(planID: id, ids: request.variantIDs, policy: op.policy?.rawValue ?? "")
-        case .list, .read, .productVariants, .create:
-            throw StoqError(kind: .decoding, endpoint: endpoint.label, message: "a plan does not write through this endpoint")
-        }
+        _ = try await deliver(request, to: id)
         return PerformResult(planID: id, adopted: false)
+    }
+
+    /// The wire request for `request` on the plan `planID`: its endpoint's method and path, its
+    /// payload's query and body.
+    static func wire(_ request: PlannedRequest, planID: String?) -> WireRequest {
+        Self.request(request.endpoint, id: planID, query: request.query, body: request.body)
+    }
+
+    /// What ``deliver(_:to:)`` did: the last response (nil when nothing was left to send or the
+    /// plan was gone), the request as last sent, and the ids STOQ said were already members.
+    struct Delivered {
+        var response: WireResponse?
+        var sent: PlannedRequest
+        var alreadyPresent: [Int64]
+    }
+
+    /// Sends `request` to the plan `planID` with the job and gone traits of `endpoint`: the
+    /// response, or nil when the plan was already gone.
+    func send(_ request: WireRequest, to endpoint: StoqEndpoint, planID: String) async throws(StoqError) -> WireResponse? {
+        do {
+            return endpoint.traits.contains(.waitsOutJobs)
+                ? try await sendWaitingForJob(request, to: endpoint, planID: planID) : try await send(request, to: endpoint)
+        } catch  where error.status == 404 && endpoint.traits.contains(.goneIsDone) {
+            return nil
+        }
+    }
+
+    /// Sends `request` to the plan `id` with its endpoint's traits (all but the create's).
+    func deliver(_ request: PlannedRequest, to id: String) async throws(StoqError) -> Delivered {
+        let endpoint = request.endpoint
+        var pending = request
+        var already: [Int64] = []
+        while true {
+            do {
+                let response = try await send(Self.wire(pending, planID: id), to: endpoint, planID: id)
+                return Delivered(response: response, sent: pending, alreadyPresent: already)
+            } catch  where error.status == 422 && endpoint.traits.contains(.existingVariantsArePresent) {
+                guard case .some(let existing) = error.existingVariants, !existing.isEmpty else { throw error }
+                let existingSet = Set(existing)
+                let present = pending.variantIDs.filter(existingSet.contains)
+                guard !present.isEmpty else {
+                    throw StoqError(kind: .http(status: 422), endpoint: endpoint.label, message: error.message)
+                }
+                already += present
+                guard let rest = pending.keeping(ids: Set(pending.variantIDs).subtracting(existingSet)) else {
+                    return Delivered(response: nil, sent: pending, alreadyPresent: already)
+                }
+                pending = rest
+            }
+        }
     }
 }
 

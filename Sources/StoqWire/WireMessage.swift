@@ -36,7 +36,7 @@ public struct WireRequest: Sendable {
     /// `path?query`, percent-encoded.
     public var target: String {
         guard !query.isEmpty else { return path }
-        return path + "?" + query.map { "\(WireHeaders.percentEncode($0.0))=\(WireHeaders.percentEncode($0.1))" }.joined(separator: "&")
+        return path + "?" + WireHeaders.encodeQuery(query)
     }
 }
 
@@ -86,6 +86,11 @@ public enum WireHeaders {
             }
         }
         return out
+    }
+
+    /// `a=1&b=2`: the pairs percent-encoded, as a request target carries them.
+    public static func encodeQuery(_ query: [(String, String)]) -> String {
+        query.map { "\(percentEncode($0.0))=\(percentEncode($0.1))" }.joined(separator: "&")
     }
 
     /// Decodes `%XX` escapes and `+` in a query component.

@@ -10,7 +10,7 @@ struct PartialReportTests {
     func item(_ index: Int) -> ApplyReport.Item {
         let op = PlanOperation(
             kind: .update, plan: PlanRef(internalName: "plan-\(index)", id: "id-\(index)"), location: nil,
-            requests: [PlannedRequest(.update, planID: "id-\(index)")])
+            requests: [PlannedRequest(planID: "id-\(index)", payload: .update(fields: []))])
         return ApplyReport.Item(index: index, operation: op, outcome: .applied, planID: nil, adopted: false)
     }
 

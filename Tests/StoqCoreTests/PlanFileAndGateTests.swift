@@ -123,13 +123,15 @@ func gatedPlan(
             PlanOperation(
                 kind: .update, plan: PlanRef(internalName: "plan-\(i)", id: "id-\(i)"), location: nil,
                 changes: [FieldChange(field: .field(.name), before: .string("a"), after: .string("b"), location: nil)],
-                requests: [PlannedRequest(.update, planID: "id-\(i)")]))
+                requests: [
+                    PlannedRequest(planID: "id-\(i)", payload: .update(fields: [SentField(key: .field(.name), value: .string("b"))]))
+                ]))
     }
     for i in 0..<deletes {
         ops.append(
             PlanOperation(
                 kind: .delete, plan: PlanRef(internalName: "gone-\(i)", id: "gone-\(i)"), location: nil,
-                requests: [PlannedRequest(.delete, planID: "gone-\(i)")]))
+                requests: [PlannedRequest(planID: "gone-\(i)", payload: .delete)]))
     }
     if policyVariants > 0 {
         let ids = (1...Int64(policyVariants)).map { $0 }
@@ -137,14 +139,14 @@ func gatedPlan(
             PlanOperation(
                 kind: .setInventoryPolicy, plan: PlanRef(internalName: "plan-0", id: "id-0"), location: nil, variantIDs: ids,
                 policy: policy, unverified: !verified,
-                requests: [PlannedRequest(.toggleInventoryPolicy, planID: "id-0", variantIDs: ids)]))
+                requests: [PlannedRequest(planID: "id-0", payload: .toggleInventoryPolicy(ids: ids, policy: policy))]))
     }
     if joining > 0 {
         let ids = (1...Int64(joining)).map { $0 }
         ops.append(
             PlanOperation(
                 kind: .addVariants, plan: PlanRef(internalName: "plan-0", id: "id-0"), location: nil, variantIDs: ids,
-                requests: [PlannedRequest(.addVariant, planID: "id-0", variantIDs: ids)]))
+                requests: [PlannedRequest(planID: "id-0", payload: .addVariants(ids: ids))]))
     }
     return Plan(operations: ops, managedPlans: managed, safety: safety, policySource: verified ? "test" : nil)
 }

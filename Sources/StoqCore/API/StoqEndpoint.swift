@@ -47,7 +47,37 @@ public enum StoqEndpoint: String, Sendable, Hashable, CaseIterable {
     }
 
     /// True for the membership and policy calls, which STOQ refuses (409) while the plan's job runs.
-    public var carriesVariants: Bool { self == .addVariant || self == .removeVariant || self == .toggleInventoryPolicy }
+    public var carriesVariants: Bool { traits.contains(.waitsOutJobs) }
+
+    /// How the client sends a request to an endpoint beyond sending it once: what an answer other
+    /// than 2xx means, and when the request may go again.
+    public struct Traits: OptionSet, Sendable, Hashable {
+        public let rawValue: Int
+        /// Creates traits from their bits.
+        public init(rawValue: Int) { self.rawValue = rawValue }
+
+        /// Never sent twice blindly: after an unclear outcome (no response, 5xx, unreadable body)
+        /// the plan is looked up by `internal_name` and adopted if it exists.
+        public static let adoptsOnUnclearOutcome = Traits(rawValue: 1 << 0)
+        /// A 409 "job in progress" waits for the plan's job to end, then the request goes again.
+        public static let waitsOutJobs = Traits(rawValue: 1 << 1)
+        /// A 422 listing `existing_variants`: those ids are already members, and the request goes
+        /// again without them.
+        public static let existingVariantsArePresent = Traits(rawValue: 1 << 2)
+        /// A 404 means the plan is already gone: success.
+        public static let goneIsDone = Traits(rawValue: 1 << 3)
+    }
+
+    /// What the client does beyond sending once, declared here for every endpoint.
+    public var traits: Traits {
+        switch self {
+        case .create: .adoptsOnUnclearOutcome
+        case .addVariant: [.waitsOutJobs, .existingVariantsArePresent]
+        case .removeVariant, .toggleInventoryPolicy: .waitsOutJobs
+        case .delete: .goneIsDone
+        case .list, .read, .update, .productVariants: []
+        }
+    }
 
     /// Rate-limit points: STOQ charges 1 for a read and 2 for any write.
     public var cost: Int { method == "GET" ? 1 : 2 }

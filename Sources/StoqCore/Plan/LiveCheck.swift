@@ -159,6 +159,8 @@ public enum LiveCheck {
             guard stillNeeded else { return .inPlace(.fieldsSet) }
             var trimmed = op
             trimmed.changes = kept
+            let keys = Set(kept.map(\.field))
+            trimmed.requests = op.requests.map { $0.keeping(fields: keys) }
             return .proceed(trimmed)
         case .addVariants, .removeVariants:
             guard let live else { return .conflict(.planGone) }
@@ -226,11 +228,7 @@ public enum LiveCheck {
     static func keeping(_ ids: Set<Int64>, of op: PlanOperation) -> PlanOperation {
         var out = op
         out.variantIDs = op.variantIDs.filter(ids.contains)
-        out.requests = op.requests.compactMap { r in
-            var r = r
-            r.variantIDs = r.variantIDs.filter(ids.contains)
-            return r.variantIDs.isEmpty ? nil : r
-        }
+        out.requests = op.requests.compactMap { $0.keeping(ids: ids) }
         return out
     }
 

@@ -163,31 +163,6 @@ public enum OperationKind: String, Sendable, Hashable, CaseIterable, Comparable 
     public var hasVariants: Bool { self == .addVariants || self == .removeVariants || self == .setInventoryPolicy }
 }
 
-/// One HTTP request an operation compiles to, with its rate-limit cost.
-///
-/// Method, path and cost all come from its ``StoqEndpoint``: what the plan states is what the
-/// client sends.
-public struct PlannedRequest: Sendable, Hashable {
-    /// The endpoint it calls.
-    public var endpoint: StoqEndpoint
-    /// Path below the API base, with `{id}` when the plan does not exist yet.
-    public var path: String
-    /// Variant ids it carries (membership and policy calls), sorted.
-    public var variantIDs: [Int64]
-
-    /// A request to `endpoint` for the plan `planID` (nil: the plan a create makes).
-    public init(_ endpoint: StoqEndpoint, planID: String?, variantIDs: [Int64] = []) {
-        self.endpoint = endpoint
-        self.path = endpoint.path(id: planID)
-        self.variantIDs = variantIDs
-    }
-
-    /// `POST`, `PUT`, `DELETE`.
-    public var method: String { endpoint.method }
-    /// Points it costs (reads 1, writes 2).
-    public var cost: Int { endpoint.cost }
-}
-
 /// One step of a plan: what it does, to which plan, why (the YAML location), what it was
 /// computed from, and the requests it compiles to.
 ///

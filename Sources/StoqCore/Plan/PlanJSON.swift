@@ -93,6 +93,8 @@ public enum PlanJSON {
         static let path = "path"
         static let cost = "cost"
         static let variantCount = "variant_count"
+        static let body = "body"
+        static let query = "query"
         // references and locations
         static let internalName = "internal_name"
         static let id = "id"
@@ -106,7 +108,10 @@ public enum PlanJSON {
     // MARK: Writing
 
     /// The document without `plan_hash`: what the hash covers.
-    static func body(_ plan: Plan) -> [(String, JSONValue)] {
+    ///
+    /// `requestContent` false leaves out each request's `body` and `query`, as files written before
+    /// they were shown have them: only to read such a file back.
+    static func body(_ plan: Plan, requestContent: Bool = true) -> [(String, JSONValue)] {
         [
             (Key.formatVersion, .integer(Int64(Plan.formatVersion))),
             (Key.endpoint, plan.endpoint.map(JSONValue.string) ?? .null),
@@ -114,7 +119,7 @@ public enum PlanJSON {
             (Key.baseline, baseline(plan.baseline)),
             (Key.summary, summary(plan)),
             (Key.safety, safety(plan)),
-            (Key.operations, .array(plan.operations.map(operation))),
+            (Key.operations, .array(plan.operations.map { operation($0, requestContent: requestContent) })),
             (Key.unverifiableFields, .array(plan.unverifiable.map(unverifiable))),
             (Key.unknownVariants, .array(plan.unknownVariants.map(unknownVariant))),
             (Key.deletesNeedingAllowDeletes, .array(plan.blockedDeletes.map(remotePlan))),
@@ -185,9 +190,14 @@ public enum PlanJSON {
                 "plan_hash does not match the content (file says \(stated.prefix(19))…, content hashes to \(actual.prefix(19))…): the file was edited or damaged after `stoqctl plan` wrote it; plan again"
             )
         }
-        let r = Reader()
+        // Files written before requests showed what they send have neither `body` nor `query`:
+        // their requests send what the operation implies, and they render back without them.
+        let requestContent = (json[Key.operations]?.arrayValue ?? []).contains { op in
+            (op[Key.requests]?.arrayValue ?? []).contains { $0[Key.body] != nil || $0[Key.query] != nil }
+        }
+        let r = Reader(requestContent: requestContent)
         let plan = try r.plan(json)
-        let again = Self.body(plan)
+        let again = Self.body(plan, requestContent: requestContent)
         guard JSONValue.object(again) == JSONValue.object(body) else {
             let path = firstDifference(JSONValue.object(body), JSONValue.object(again), path: "") ?? "(document)"
             throw PlanFileError("at \(path): the file does not render back to the same plan; it was not written by this stoqctl version")
@@ -273,14 +283,19 @@ public enum PlanJSON {
         ])
     }
 
-    static func request(_ r: PlannedRequest) -> JSONValue {
-        .object([
+    /// A request: endpoint, cost and ids, then exactly what it sends: its JSON `body` or its `query`
+    /// string (a delete has neither).
+    static func request(_ r: PlannedRequest, content: Bool = true) -> JSONValue {
+        var members: [(String, JSONValue)] = [
             (Key.method, .string(r.method)), (Key.path, .string(r.path)), (Key.cost, .integer(Int64(r.cost))),
             (Key.variantCount, .integer(Int64(r.variantIDs.count))),
-        ])
+        ]
+        if content, let body = r.body { members.append((Key.body, body)) }
+        if content, let query = r.queryString { members.append((Key.query, .string(query))) }
+        return .object(members)
     }
 
-    static func operation(_ op: PlanOperation) -> JSONValue {
+    static func operation(_ op: PlanOperation, requestContent: Bool = true) -> JSONValue {
         var members: [(String, JSONValue)] = [
             (Key.kind, .string(op.kind.rawValue)), (Key.plan, ref(op.plan)), (Key.source, location(op.location)),
             (Key.attribution, attribution(op.attribution)),
@@ -300,7 +315,7 @@ public enum PlanJSON {
             members.append((Key.variantIDs, .array(op.variantIDs.map { .integer($0) })))
             members.append((Key.remoteVariantIDs, .array(op.remoteVariantIDs.map { .integer($0) })))
         }
-        members.append((Key.requests, .array(op.requests.map(request))))
+        members.append((Key.requests, .array(op.requests.map { request($0, content: requestContent) })))
         return .object(members)
     }
 
@@ -366,6 +381,10 @@ public enum PlanJSON {
     /// Parts the writer derives from the operations (the summary counts, the gates) are not read:
     /// the render-back comparison in ``decode(_:)`` checks them.
     struct Reader {
+        /// True when the file's requests show their `body` and `query` (false: a file written
+        /// before they did).
+        var requestContent = true
+
         func fail(_ path: String, _ what: String) -> PlanFileError { PlanFileError("at \(path): \(what)") }
 
         func member(_ json: JSONValue, _ key: String, _ path: String) throws(PlanFileError) -> JSONValue {
@@ -483,13 +502,42 @@ public enum PlanJSON {
                 attribution: try attribution(json, path))
         }
 
-        func request(_ json: JSONValue, _ path: String, ids: ArraySlice<Int64>) throws(PlanFileError) -> PlannedRequest {
+        /// A request of `op`: its payload read from its `body` or `query`, or, in a file without
+        /// them, the one the operation implies (its changes, the next ids, its policy).
+        func request(_ json: JSONValue, _ path: String, of op: PlanOperation, ids: ArraySlice<Int64>) throws(PlanFileError)
+            -> PlannedRequest
+        {
             let method = try string(json, Key.method, path)
             let requestPath = try string(json, Key.path, path)
             guard let endpoint = StoqEndpoint(method: method, path: requestPath) else {
                 throw fail(path, "`\(method) \(requestPath)` is not a STOQ endpoint stoqctl calls")
             }
-            return PlannedRequest(endpoint, planID: StoqEndpoint.planID(inPath: requestPath), variantIDs: Array(ids))
+            let payload: PlannedRequest.Payload?
+            if requestContent {
+                var query: [(String, String)] = []
+                if let text = json[Key.query] {
+                    guard let string = text.stringValue else { throw fail("\(path).\(Key.query)", "expected a string") }
+                    query = WireHeaders.parseQuery(Substring(string))
+                }
+                payload = PlannedRequest.payload(of: endpoint, body: json[Key.body], query: query)
+            } else {
+                payload = Self.implied(endpoint, by: op, ids: Array(ids))
+            }
+            guard let payload else { throw fail(path, "not what `\(method) \(requestPath)` sends") }
+            return PlannedRequest(planID: StoqEndpoint.planID(inPath: requestPath), payload: payload)
+        }
+
+        /// What a request to `endpoint` of `op` sends, in a file that does not show it.
+        static func implied(_ endpoint: StoqEndpoint, by op: PlanOperation, ids: [Int64]) -> PlannedRequest.Payload? {
+            switch endpoint {
+            case .create: .create(fields: op.changes.map(\.sent))
+            case .update: .update(fields: op.changes.map(\.sent))
+            case .addVariant: .addVariants(ids: ids)
+            case .removeVariant: .removeVariants(ids: ids, inventoryPolicy: op.policy)
+            case .toggleInventoryPolicy: op.policy.map { .toggleInventoryPolicy(ids: ids, policy: $0) }
+            case .delete: .delete
+            case .list, .read, .productVariants: nil
+            }
         }
 
         func operation(_ json: JSONValue, _ path: String) throws(PlanFileError) -> PlanOperation {
@@ -539,7 +587,7 @@ public enum PlanJSON {
                 guard count >= 0, next + count <= op.variantIDs.count else {
                     throw fail("\(p).\(Key.variantCount)", "more ids than the operation's variant_ids")
                 }
-                op.requests.append(try request(r, p, ids: op.variantIDs[next..<next + count]))
+                op.requests.append(try request(r, p, of: op, ids: op.variantIDs[next..<next + count]))
                 next += count
             }
             guard next == op.variantIDs.count else { throw fail("\(path).\(Key.requests)", "the requests do not carry every variant id") }

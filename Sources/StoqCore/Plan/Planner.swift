@@ -30,27 +30,66 @@ public enum Planner {
     public static func plan(
         desired: DesiredState, remote: RemoteState, baseline: Baseline? = nil, options: PlanOptions = PlanOptions()
     ) -> (Plan?, [Diagnostic]) {
-        var diagnostics: [Diagnostic] = []
         let declaredNames = Set(desired.plans.map(\.internalName.value))
-        for target in options.targets where !declaredNames.contains(target) {
-            diagnostics.append(
-                Diagnostic(
-                    .unknownTarget,
-                    "--target \(target): no plan has this internal_name\(Suggest.hint(for: target, in: declaredNames.sorted()))",
-                    at: nil))
+        var diagnostics = options.targets.filter { !declaredNames.contains($0) }.map { target in
+            Diagnostic(
+                .unknownTarget,
+                "--target \(target): no plan has this internal_name\(Suggest.hint(for: target, in: declaredNames.sorted()))",
+                at: nil)
         }
-        let targets = Set(options.targets)
-        let inScope = { (name: String) in targets.isEmpty || targets.contains(name) }
+        let (matched, claimed, ambiguous) = match(desired, remote.managed)
+        diagnostics += ambiguous
+        if diagnostics.hasErrors { return (nil, diagnostics) }
 
-        // Identity: by id when pinned, else by internal_name.
+        let targets = Set(options.targets)
+        let declared = planDeclared(
+            matched.filter { targets.isEmpty || targets.contains($0.0.internalName.value) }, remote: remote, baseline: baseline,
+            settings: desired.settings)
+        diagnostics += unknownVariantDiagnostics(declared.unknownVariants)
+
+        // Remote plans no file declares: left alone, or with `prune` deleted (when allowed).
+        let undeclared = remote.listed.filter { !claimed.contains($0.id) && !declaredNames.contains($0.internalName) }
+        var unmanaged: [UnmanagedPlan] = []
+        var candidates: [UnmanagedPlan] = []
+        for summary in undeclared {
+            let plan = UnmanagedPlan(plan: PlanRef(internalName: summary.internalName, id: summary.id), name: summary.name)
+            if desired.settings.prune, targets.isEmpty { candidates.append(plan) } else { unmanaged.append(plan) }
+        }
+        var (deletes, blocked) = Safety.admitDeletes(candidates, allowDeletes: options.allowDeletes)
+        if let baseline {
+            // A plan the baseline declared was removed from the configuration; one it did not
+            // declare was created in STOQ.
+            for i in deletes.indices { deletes[i].attribution = baseline.declares(deletes[i].plan) ? .config : .remote }
+        }
+        // The base of the percentage gates: every plan the config governs, whatever --target says.
+        let governed = matched.filter { $0.1 != nil }.count + (desired.settings.prune ? undeclared.count : 0)
+        var plan = Plan(
+            operations: declared.operations + deletes, blockedDeletes: blocked.sorted { $0.plan < $1.plan },
+            unmanaged: unmanaged.sorted { $0.plan < $1.plan }, unverifiable: declared.unverifiable.sorted { $0.plan < $1.plan },
+            targets: options.targets.sorted(), budgetPoints: options.budgetPoints, budgetWindow: options.budgetWindow,
+            managedPlans: governed, safety: desired.settings.safety, policySource: remote.policies?.source,
+            unknownVariants: declared.unknownVariants.sorted { ($0.plan, $0.id) < ($1.plan, $1.id) }, policiesChecked: declared.checked)
+        plan.baseline = baseline?.info
+        if let baseline {
+            plan.permissionChanges = PermissionChange.between(baseline.desired.settings.safety, and: desired.settings.safety)
+        }
+        return (plan, diagnostics)
+    }
+
+    /// Each declared plan with the remote plan it is (by id when pinned, else by `internal_name`),
+    /// the ids of the remote plans claimed, and an error for each name STOQ holds more than once.
+    static func match(_ desired: DesiredState, _ managed: [RemotePlan]) -> (
+        matched: [(SellingPlanSpec, RemotePlan?)], claimed: Set<String>, diagnostics: [Diagnostic]
+    ) {
         var byID: [String: RemotePlan] = [:]
         var byName: [String: [RemotePlan]] = [:]
-        for plan in remote.managed {
+        for plan in managed {
             byID[plan.id] = plan
             byName[plan.internalName, default: []].append(plan)
         }
         var matched: [(SellingPlanSpec, RemotePlan?)] = []
         var claimed = Set<String>()
+        var diagnostics: [Diagnostic] = []
         for spec in desired.plans {
             if let id = spec.id?.value {
                 matched.append((spec, byID[id]))
@@ -69,14 +108,19 @@ public enum Planner {
             matched.append((spec, candidates.first))
             if let c = candidates.first { claimed.insert(c.id) }
         }
-        if diagnostics.hasErrors { return (nil, diagnostics) }
+        return (matched, claimed, diagnostics)
+    }
 
+    /// What the declared plans in scope need: their operations, the write-only fields that cannot
+    /// be verified, the declared variants Shopify does not know, and the policies compared.
+    static func planDeclared(
+        _ matched: [(SellingPlanSpec, RemotePlan?)], remote: RemoteState, baseline: Baseline?, settings: Settings
+    ) -> (operations: [PlanOperation], unverifiable: [UnverifiableFields], unknownVariants: [UnknownVariant], checked: Int) {
         var operations: [PlanOperation] = []
         var unverifiable: [UnverifiableFields] = []
         var unknownVariants: [UnknownVariant] = []
         var checked = 0
-        let settings = desired.settings
-        for (spec, remotePlan) in matched where inScope(spec.internalName.value) {
+        for (spec, remotePlan) in matched {
             let ignored = Set(settings.ignoreRules(for: spec).map(\.value))
             let ref = PlanRef(internalName: spec.internalName.value, id: remotePlan?.id ?? spec.id?.value)
             let writeOnly = PlanField.allCases.filter { $0.isWriteOnly && spec[$0] != nil && !ignored.contains($0) }
@@ -85,167 +129,157 @@ public enum Planner {
                     UnverifiableFields(
                         plan: ref, fields: writeOnly.map(\.rawValue), location: writeOnly.compactMap { spec[$0]?.keyLocation }.min()))
             }
-            let before = baseline?.spec(matching: spec)
-            operations += planOne(
-                spec, remotePlan, ref: ref, ignored: ignored, writeOnly: writeOnly, settings: settings,
-                baseline: baseline.map { _ in before })
+            let before = baseline.map { $0.spec(matching: spec) }
+            operations += planOne(spec, remotePlan, ref: ref, ignored: ignored, writeOnly: writeOnly, settings: settings, baseline: before)
             let (policyOps, unknown, compared) = planPolicies(
-                spec, remotePlan, ref: ref, policies: remote.policies, settings: settings, baseline: baseline.map { _ in before })
+                spec, remotePlan, ref: ref, policies: remote.policies, settings: settings, baseline: before)
             operations += policyOps
             unknownVariants += unknown
             checked += compared
         }
-        // One located warning per unknown variant, up to a few; the plan lists them all.
-        let sortedUnknown = unknownVariants.sorted { a, b in
+        return (operations, unverifiable, unknownVariants, checked)
+    }
+
+    /// One located warning per unknown variant, up to a few, then a count of the rest; the plan
+    /// lists them all.
+    static func unknownVariantDiagnostics(_ unknownVariants: [UnknownVariant]) -> [Diagnostic] {
+        let sorted = unknownVariants.sorted { a, b in
             let la = a.location ?? SourceLocation(file: "", line: 0, column: 0)
             let lb = b.location ?? SourceLocation(file: "", line: 0, column: 0)
             return la != lb ? la < lb : a.id < b.id
         }
-        for u in sortedUnknown.prefix(Self.unknownVariantsReported) {
-            diagnostics.append(
-                Diagnostic(
-                    .unknownVariant,
-                    "variant \(u.id): Shopify does not know this variant (it was deleted, or the id is mistyped); its \(u.policy.rawValue) policy is not sent",
-                    at: u.location))
+        var diagnostics = sorted.prefix(Self.unknownVariantsReported).map { u in
+            Diagnostic(
+                .unknownVariant,
+                "variant \(u.id): Shopify does not know this variant (it was deleted, or the id is mistyped); its \(u.policy.rawValue) policy is not sent",
+                at: u.location)
         }
-        if sortedUnknown.count > Self.unknownVariantsReported {
+        if sorted.count > Self.unknownVariantsReported {
             diagnostics.append(
                 Diagnostic(
                     .unknownVariant,
-                    "\(PlanText.count(sortedUnknown.count - Self.unknownVariantsReported)) more variants Shopify does not know; the plan lists every one",
+                    "\(PlanText.count(sorted.count - Self.unknownVariantsReported)) more variants Shopify does not know; the plan lists every one",
                     at: nil))
         }
-
-        // Remote plans no file declares.
-        var unmanaged: [UnmanagedPlan] = []
-        let managedIDs = claimed
-        var candidates: [UnmanagedPlan] = []
-        for summary in remote.listed where !managedIDs.contains(summary.id) && !declaredNames.contains(summary.internalName) {
-            let plan = UnmanagedPlan(plan: PlanRef(internalName: summary.internalName, id: summary.id), name: summary.name)
-            if settings.prune, targets.isEmpty {
-                candidates.append(plan)
-            } else {
-                unmanaged.append(plan)
-            }
-        }
-        var (deletes, blocked) = Safety.admitDeletes(candidates, allowDeletes: options.allowDeletes)
-        if let baseline {
-            // A plan the baseline declared was removed from the configuration; one it did not
-            // declare was created in STOQ.
-            for i in deletes.indices {
-                deletes[i].attribution = baseline.declares(deletes[i].plan) ? .config : .remote
-            }
-        }
-        operations += deletes
-        // The base of the percentage gates: every plan the config governs, whatever --target says.
-        let undeclared = remote.listed.filter { !managedIDs.contains($0.id) && !declaredNames.contains($0.internalName) }.count
-        let governed = matched.filter { $0.1 != nil }.count + (settings.prune ? undeclared : 0)
-        var plan = Plan(
-            operations: operations, blockedDeletes: blocked.sorted { $0.plan < $1.plan }, unmanaged: unmanaged.sorted { $0.plan < $1.plan },
-            unverifiable: unverifiable.sorted { $0.plan < $1.plan }, targets: options.targets.sorted(),
-            budgetPoints: options.budgetPoints, budgetWindow: options.budgetWindow, managedPlans: governed, safety: settings.safety,
-            policySource: remote.policies?.source, unknownVariants: unknownVariants.sorted { ($0.plan, $0.id) < ($1.plan, $1.id) },
-            policiesChecked: checked)
-        plan.baseline = baseline?.info
-        if let baseline { plan.permissionChanges = PermissionChange.between(baseline.desired.settings.safety, and: settings.safety) }
-        return (plan, diagnostics)
+        return diagnostics
     }
 
-    /// Operations for one declared plan.
+    /// Operations for one declared plan: its fields (a create, or an update), then its membership.
     ///
     /// `baseline` is nil without a baseline, `.some(nil)` when the baseline does not declare the plan.
     static func planOne(
         _ spec: SellingPlanSpec, _ remote: RemotePlan?, ref: PlanRef, ignored: Set<PlanField>, writeOnly: [PlanField], settings: Settings,
         baseline: SellingPlanSpec??
     ) -> [PlanOperation] {
-        let attributed = baseline != nil
-        let before = baseline ?? nil
         var ops: [PlanOperation] = []
-        let declared = PlanField.allCases.filter { spec[$0] != nil && !ignored.contains($0) }
         if let remote {
-            var changes: [FieldChange] = []
-            if spec.id != nil, remote.internalName != spec.internalName.value {
-                let after = FieldValue.string(spec.internalName.value)
-                changes.append(
-                    FieldChange(
-                        field: .internalName, before: .string(remote.internalName), after: after, location: spec.internalName.location,
-                        attribution: attributed
-                            ? Attribution.of(
-                                after: after, before: .string(remote.internalName), baseline: before.map { .string($0.internalName.value) })
-                            : nil))
-            }
-            for field in declared where !field.isWriteOnly {
-                guard let d = spec[field] else { continue }
-                if !Normalize.equal(d.value, remote.fields[field]) {
-                    changes.append(
-                        FieldChange(
-                            field: .field(field), before: remote.fields[field], after: d.value, location: d.valueLocation,
-                            attribution: attributed
-                                ? Attribution.of(after: d.value, before: remote.fields[field], baseline: before?[field]?.value) : nil
-                        ))
-                }
-            }
-            // Write-only fields cannot be compared with STOQ. Against a baseline, one that changed
-            // since is sent; the others ride along when the plan is updated anyway.
-            let changedWriteOnly = writeOnly.filter { field in
-                guard attributed, let d = spec[field] else { return false }
-                return !LiveCheck.same(d.value, before?[field]?.value)
-            }
-            if !changes.isEmpty || !changedWriteOnly.isEmpty {
-                for field in writeOnly {
-                    guard let d = spec[field] else { continue }
-                    changes.append(
-                        FieldChange(
-                            field: .field(field), before: nil, after: d.value, location: d.valueLocation,
-                            attribution: changedWriteOnly.contains(field) ? .config : nil))
-                }
-                var op = PlanOperation(
-                    kind: .update, plan: ref, location: changes.compactMap(\.location).min() ?? spec.location, changes: changes,
-                    requests: [PlannedRequest(.update, planID: ref.id)])
-                op.attribution = Attribution.merged(changes.map(\.attribution))
-                ops.append(op)
+            if let update = planUpdate(spec, remote, ref: ref, ignored: ignored, writeOnly: writeOnly, baseline: baseline) {
+                ops.append(update)
             }
         } else {
-            var changes = [
+            ops.append(planCreate(spec, ref: ref, ignored: ignored, baseline: baseline))
+        }
+        return ops + planMembership(spec, remote, ref: ref, settings: settings, baseline: baseline)
+    }
+
+    /// The update of an existing plan: each declared field that differs from STOQ's value (and
+    /// a rename of a plan pinned by `id`), with the write-only fields riding along; nil when
+    /// nothing differs.
+    static func planUpdate(
+        _ spec: SellingPlanSpec, _ remote: RemotePlan, ref: PlanRef, ignored: Set<PlanField>, writeOnly: [PlanField],
+        baseline: SellingPlanSpec??
+    ) -> PlanOperation? {
+        let attributed = baseline != nil
+        let before = baseline ?? nil
+        var changes: [FieldChange] = []
+        if spec.id != nil, remote.internalName != spec.internalName.value {
+            let after = FieldValue.string(spec.internalName.value)
+            let was = FieldValue.string(remote.internalName)
+            changes.append(
                 FieldChange(
-                    field: .internalName, before: nil, after: .string(spec.internalName.value), location: spec.internalName.location)
-            ]
-            for field in declared {
-                guard let d = spec[field] else { continue }
-                changes.append(FieldChange(field: .field(field), before: nil, after: d.value, location: d.valueLocation))
+                    field: .internalName, before: was, after: after, location: spec.internalName.location,
+                    attribution: attributed
+                        ? Attribution.of(after: after, before: was, baseline: before.map { .string($0.internalName.value) }) : nil
+                ))
+        }
+        for field in PlanField.allCases where !field.isWriteOnly && !ignored.contains(field) {
+            guard let d = spec[field], !Normalize.equal(d.value, remote.fields[field]) else { continue }
+            changes.append(
+                FieldChange(
+                    field: .field(field), before: remote.fields[field], after: d.value, location: d.valueLocation,
+                    attribution: attributed
+                        ? Attribution.of(after: d.value, before: remote.fields[field], baseline: before?[field]?.value) : nil))
+        }
+        // Write-only fields cannot be compared with STOQ. Against a baseline, one that changed
+        // since is sent; the others ride along when the plan is updated anyway.
+        let changedWriteOnly = writeOnly.filter { field in
+            guard attributed, let d = spec[field] else { return false }
+            return !LiveCheck.same(d.value, before?[field]?.value)
+        }
+        guard !changes.isEmpty || !changedWriteOnly.isEmpty else { return nil }
+        for field in writeOnly {
+            guard let d = spec[field] else { continue }
+            changes.append(
+                FieldChange(
+                    field: .field(field), before: nil, after: d.value, location: d.valueLocation,
+                    attribution: changedWriteOnly.contains(field) ? .config : nil))
+        }
+        var op = PlanOperation(
+            kind: .update, plan: ref, location: changes.compactMap(\.location).min() ?? spec.location, changes: changes,
+            requests: [PlannedRequest(planID: ref.id, payload: .update(fields: changes.map(\.sent)))])
+        op.attribution = Attribution.merged(changes.map(\.attribution))
+        return op
+    }
+
+    /// The create of a plan STOQ does not have: `internal_name`, then every declared field.
+    static func planCreate(_ spec: SellingPlanSpec, ref: PlanRef, ignored: Set<PlanField>, baseline: SellingPlanSpec??) -> PlanOperation {
+        var changes = [
+            FieldChange(field: .internalName, before: nil, after: .string(spec.internalName.value), location: spec.internalName.location)
+        ]
+        for field in PlanField.allCases where !ignored.contains(field) {
+            guard let d = spec[field] else { continue }
+            changes.append(FieldChange(field: .field(field), before: nil, after: d.value, location: d.valueLocation))
+        }
+        var op = PlanOperation(
+            kind: .create, plan: ref, location: spec.location, changes: changes,
+            requests: [PlannedRequest(planID: nil, payload: .create(fields: changes.map(\.sent)))])
+        // A plan the baseline declared is missing from the shop: it was deleted in STOQ.
+        if let before = baseline { op.attribution = before == nil ? .config : .remote }
+        return op
+    }
+
+    /// Membership, for a custom-source plan that declares it: the variants to add and to remove.
+    static func planMembership(
+        _ spec: SellingPlanSpec, _ remote: RemotePlan?, ref: PlanRef, settings: Settings, baseline: SellingPlanSpec??
+    ) -> [PlanOperation] {
+        guard let variants = spec.variants else { return [] }
+        let attributed = baseline != nil
+        let desired = Set(variants.map(\.value))
+        let current = Set(remote?.variantIDs ?? [])
+        let add = desired.subtracting(current).sorted()
+        let remove = current.subtracting(desired).sorted()
+        let location = spec.variantsKeyLocation ?? spec.location
+        // Against a baseline: a missing member the baseline listed was removed in STOQ, an
+        // extra member it did not list was added in STOQ.
+        let baselineMembers = (baseline ?? nil)?.variants.map { Set($0.map(\.value)) }
+        var ops: [PlanOperation] = []
+        if !add.isEmpty {
+            var op = chunked(.addVariants, ref: ref, location: location, ids: add, size: Int(settings.chunks.addVariant)) {
+                .addVariants(ids: $0)
             }
-            var op = PlanOperation(
-                kind: .create, plan: ref, location: spec.location, changes: changes, requests: [PlannedRequest(.create, planID: nil)])
-            // A plan the baseline declared is missing from the shop: it was deleted in STOQ.
-            if attributed { op.attribution = before == nil ? .config : .remote }
+            if attributed { op.attribute(remote: add.filter { baselineMembers?.contains($0) ?? false }) }
             ops.append(op)
         }
-
-        // Membership, for a custom-source plan that declares it.
-        if let variants = spec.variants {
-            let desired = Set(variants.map(\.value))
-            let current = Set(remote?.variantIDs ?? [])
-            let add = desired.subtracting(current).sorted()
-            let remove = current.subtracting(desired).sorted()
-            let location = spec.variantsKeyLocation ?? spec.location
-            // Against a baseline: a missing member the baseline listed was removed in STOQ, an
-            // extra member it did not list was added in STOQ.
-            let baselineMembers = before?.variants.map { Set($0.map(\.value)) }
-            if !add.isEmpty {
-                var op = chunked(.addVariants, .addVariant, ref: ref, location: location, ids: add, size: Int(settings.chunks.addVariant))
-                if attributed { op.attribute(remote: add.filter { baselineMembers?.contains($0) ?? false }) }
-                ops.append(op)
+        if !remove.isEmpty {
+            // The policy the removed variants end with rides on the removal (one synchronous call).
+            let policy = spec.removalPolicy?.value
+            var op = chunked(.removeVariants, ref: ref, location: location, ids: remove, size: Int(settings.chunks.removeVariant)) {
+                .removeVariants(ids: $0, inventoryPolicy: policy)
             }
-            if !remove.isEmpty {
-                var op = chunked(
-                    .removeVariants, .removeVariant, ref: ref, location: location, ids: remove, size: Int(settings.chunks.removeVariant))
-                // The policy the removed variants end with rides on the removal (one synchronous call).
-                op.policy = spec.removalPolicy?.value
-                if attributed { op.attribute(remote: remove.filter { !(baselineMembers?.contains($0) ?? true) }) }
-                ops.append(op)
-            }
+            op.policy = policy
+            if attributed { op.attribute(remote: remove.filter { !(baselineMembers?.contains($0) ?? true) }) }
+            ops.append(op)
         }
-
         return ops
     }
 
@@ -290,8 +324,9 @@ public enum Planner {
             }
             guard !send.isEmpty else { continue }
             var op = chunked(
-                .setInventoryPolicy, .toggleInventoryPolicy, ref: ref, location: locations.min() ?? spec.location, ids: send.sorted(),
-                size: Int(settings.chunks.policyToggle))
+                .setInventoryPolicy, ref: ref, location: locations.min() ?? spec.location, ids: send.sorted(),
+                size: Int(settings.chunks.policyToggle)
+            ) { .toggleInventoryPolicy(ids: $0, policy: policy) }
             op.policy = policy
             op.unverified = policies == nil
             op.inProgress = policies != nil && remote?.ongoingJob == true
@@ -302,13 +337,15 @@ public enum Planner {
         return (ops, unknown, compared)
     }
 
-    /// One operation of `kind` whose ids go to `endpoint` in calls of at most `size` ids.
+    /// One operation of `kind` whose ids go out in requests of at most `size` ids, each carrying
+    /// the payload `payload` makes of its ids.
     static func chunked(
-        _ kind: OperationKind, _ endpoint: StoqEndpoint, ref: PlanRef, location: SourceLocation?, ids: [Int64], size: Int
+        _ kind: OperationKind, ref: PlanRef, location: SourceLocation?, ids: [Int64], size: Int,
+        payload: ([Int64]) -> PlannedRequest.Payload
     ) -> PlanOperation {
         let step = max(1, size)
         let requests = stride(from: 0, to: ids.count, by: step).map {
-            PlannedRequest(endpoint, planID: ref.id, variantIDs: Array(ids[$0..<min($0 + step, ids.count)]))
+            PlannedRequest(planID: ref.id, payload: payload(Array(ids[$0..<min($0 + step, ids.count)])))
         }
         return PlanOperation(kind: kind, plan: ref, location: location, variantIDs: ids, requests: requests)
     }

@@ -265,7 +265,7 @@ public enum Safety {
     ) {
         guard allowDeletes else { return ([], candidates) }
         let ops = candidates.map { plan in
-            PlanOperation(kind: .delete, plan: plan.plan, location: nil, requests: [PlannedRequest(.delete, planID: plan.plan.id)])
+            PlanOperation(kind: .delete, plan: plan.plan, location: nil, requests: [PlannedRequest(planID: plan.plan.id, payload: .delete)])
         }
         return (ops, [])
     }

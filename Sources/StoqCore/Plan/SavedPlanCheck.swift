@@ -10,7 +10,8 @@
 ///
 /// - A saved operation with an identical recomputed one (same kind, plan, id, fields and `after`
 ///   values, variants, policy) is sent, as recomputed, compare-and-set against its saved `before`
-///   values.
+///   values. The requests the file shows for it (method, path, body or query) must be the
+///   recomputed ones; any difference refuses the whole apply, naming the request.
 /// - A saved operation that the configuration does not declare (an `after` value, a variant, a
 ///   policy or a delete it does not ask for) refuses the whole apply: the file and the
 ///   configuration disagree, and nothing is sent.
@@ -90,6 +91,10 @@ public enum SavedPlanCheck {
             let intent = Intent(op)
             if let index = unmatched[intent]?.first {
                 unmatched[intent]?.removeFirst()
+                if let difference = differentRequests(op, fresh.operations[index]) {
+                    return Result(
+                        plan: fresh, refusal: "\(describe(op)): \(difference)", changedSinceReview: [], inPlace: [], notReviewed: [])
+                }
                 execute.append(withSavedBefore(fresh.operations[index], from: op))
             } else if let difference = undeclared(op, in: desired) {
                 return Result(
@@ -105,6 +110,29 @@ public enum SavedPlanCheck {
         var plan = fresh
         plan.operations = execute
         return Result(plan: plan, refusal: nil, changedSinceReview: changed, inPlace: inPlace, notReviewed: notReviewed)
+    }
+
+    /// Where the requests the file shows for `saved` differ from those recomputed for it
+    /// (`fresh`), naming the first that differs (nil when they are the same).
+    ///
+    /// Only the recomputed requests are ever sent; a file that shows other bodies than those was
+    /// not made from this configuration and this shop, so what it shows is not what would be sent.
+    static func differentRequests(_ saved: PlanOperation, _ fresh: PlanOperation) -> String? {
+        for (i, (shown, sent)) in zip(saved.requests, fresh.requests).enumerated() where shown != sent {
+            return
+                "request \(i + 1) (\(sent.method) \(sent.path)) sends \(content(sent)), but the file shows \(shown.method) \(shown.path) with \(content(shown))"
+        }
+        guard saved.requests.count == fresh.requests.count else {
+            return "it compiles to \(PlanText.calls(fresh.requests.count)), but the file shows \(PlanText.calls(saved.requests.count))"
+        }
+        return nil
+    }
+
+    /// `body {"selling_plan":{"name":"Fall"}}`, `query shopify_variant_ids=1,2`, or `nothing`.
+    static func content(_ request: PlannedRequest) -> String {
+        if let body = request.body { return "body \(body.renderCompact())" }
+        if let query = request.queryString { return "query \(query)" }
+        return "nothing"
     }
 
     /// `update fall-drop-2026`.
