@@ -154,6 +154,7 @@ public actor Emulator {
         var entry = LoggedRequest(
             method: request.method, target: request.target, status: nil, cost: cost, time: arrival, fault: nil, mutated: false)
         entry.shopify = shopify
+        entry.body = request.body
         defer { log.append(entry) }
 
         // Latency first, as the network would add it.

@@ -16,6 +16,8 @@ public struct LoggedRequest: Sendable, Equatable, CustomStringConvertible {
     public var mutated: Bool
     /// True for a request to the Shopify Admin API (its cost is Shopify's, not STOQ's).
     public var shopify = false
+    /// The body bytes as received.
+    public var body: [UInt8] = []
 
     /// `POST /preorders → 200`.
     public var description: String {

@@ -35,6 +35,7 @@ struct SavedPlanForgeryTests {
             shipping_text: Ships in October
             product_variants_source: custom
             variants: [101, 102, 103]
+            inventory_policy_on_removal: DENY
             inventory_policy:
               CONTINUE: [101, 103]
               DENY: [102]
@@ -84,12 +85,28 @@ struct SavedPlanForgeryTests {
 
     /// Applies `text` to a fresh shop: the exit status and the shop's state afterwards.
     static func apply(_ text: String, maxUpdatePercent: Int) async throws -> (StoqCore.ExitStatus, String) {
+        let (status, state, _, _) = try await applyWatching(text, maxUpdatePercent: maxUpdatePercent)
+        return (status, state)
+    }
+
+    /// Applies `text` to a fresh shop: the exit status, the shop's state afterwards, every write
+    /// STOQ received (method, target and body, sorted: plans are written concurrently) and the
+    /// diagnostics' messages.
+    static func applyWatching(_ text: String, maxUpdatePercent: Int) async throws -> (
+        StoqCore.ExitStatus, String, writes: [String], messages: String
+    ) {
         let (shop, connect) = try shop()
         let input = ApplyRun.Input(
             source: .savedPlan(name: "plan.json", text: text, config: input(maxUpdatePercent: maxUpdatePercent)), allowDeletes: true,
             verifyPolicies: false)
         let outcome = await ApplyRun.run(input, connect: connect)
-        return (outcome.status, try withoutTimes(await shop.emulator.stateJSON()))
+        let writes = await shop.emulator.requestLog.filter { $0.method != "GET" }.map {
+            "\($0.method) \($0.target) \(String(decoding: $0.body, as: UTF8.self))"
+        }
+        return (
+            outcome.status, try withoutTimes(await shop.emulator.stateJSON()), writes.sorted(),
+            outcome.diagnostics.map(\.message).joined(separator: "\n")
+        )
     }
 
     /// The shop's state without its timestamps (`created_at`, `updated_at`, …), which record
@@ -147,19 +164,19 @@ struct SavedPlanForgeryTests {
     @Test("a plan apply would make: no forgery is accepted unless the shop ends exactly as with the reviewed plan")
     func allowedPlan() async throws {
         let text = try await Self.savedText(maxUpdatePercent: 100)
-        let (status, reference) = try await Self.apply(text, maxUpdatePercent: 100)
+        let (status, reference, sent, _) = try await Self.applyWatching(text, maxUpdatePercent: 100)
         #expect(status == .success)
         let forgeries = try Self.forgeries(of: text)
         #expect(forgeries.count > 150, "every leaf: \(forgeries.count)")
         var accepted = 0
         var harmful: [String] = []
         for forgery in forgeries {
-            let (status, state) = try await Self.apply(forgery.text, maxUpdatePercent: 100)
+            let (status, state, writes, _) = try await Self.applyWatching(forgery.text, maxUpdatePercent: 100)
             guard status == .success else { continue }
             accepted += 1
-            if state != reference { harmful.append(forgery.path) }
+            if state != reference || writes != sent { harmful.append(forgery.path) }
         }
-        #expect(harmful.isEmpty, "forgeries that changed what was written: \(harmful)")
+        #expect(harmful.isEmpty, "forgeries that changed what was written or sent: \(harmful)")
         print("saved-plan forgeries: \(forgeries.count) leaves edited, \(accepted) accepted, \(harmful.count) changed the shop")
         // Edits of what a reviewer reads but apply does not use (file paths, the estimate, the
         // thresholds and counts, which are recomputed) are accepted and change nothing.
@@ -198,5 +215,38 @@ struct SavedPlanForgeryTests {
                 "plan.json: the configuration being applied does not declare what it does: update winter: sets name to \"Winterx\", but the configuration declares \"Winter\"; nothing was sent"
             ), "\(message)")
         #expect(try Self.withoutTimes(await shop.emulator.stateJSON()) == before)
+    }
+
+    @Test("a request body or query edited in the file never changes what is sent: the apply is refused, naming the request")
+    func bodyEdits() async throws {
+        let text = try await Self.savedText(maxUpdatePercent: 100)
+        let initial = try Self.withoutTimes(await Self.shop().0.emulator.stateJSON())
+        let edits = try Self.forgeries(of: text).filter { $0.path.contains(".body") || $0.path.contains(".query") }
+        #expect(edits.count >= 10, "body and query leaves: \(edits.count)")
+        var accepted = 0
+        var named = 0
+        var sentSomething: [String] = []
+        for edit in edits {
+            let (status, state, writes, messages) = try await Self.applyWatching(edit.text, maxUpdatePercent: 100)
+            if status == .success { accepted += 1 }
+            if messages.contains(": request 1 (") { named += 1 }
+            if state != initial || !writes.isEmpty { sentSomething.append(edit.path) }
+        }
+        print(
+            "saved-plan body forgeries: \(edits.count) body or query leaves edited, \(accepted) accepted, \(sentSomething.count) sent anything"
+        )
+        #expect(accepted == 0)
+        #expect(sentSomething.isEmpty, "body edits that sent something: \(sentSomething)")
+        // Refused by the comparison with the recomputed requests, not only by a decoding rule.
+        #expect(named > edits.count / 2, "\(named) of \(edits.count) named the request")
+
+        let forged = try #require(edits.first { $0.path.hasSuffix(".body.selling_plan.name") && $0.text.contains("\"Winterx\"") })
+        let (status, _, writes, messages) = try await Self.applyWatching(forged.text, maxUpdatePercent: 100)
+        #expect(status == .failure)
+        #expect(writes.isEmpty)
+        #expect(
+            messages.contains(
+                #"plan.json: the configuration being applied does not declare what it does: update winter: request 1 (PUT /preorders/p2) sends body {"selling_plan":{"name":"Winter"}}, but the file shows PUT /preorders/p2 with body {"selling_plan":{"name":"Winterx"}}; nothing was sent"#
+            ), "\(messages)")
     }
 }
