@@ -42,7 +42,7 @@ struct LiveCheckWordsTests {
         let op = PlanOperation(
             kind: .update, plan: PlanRef(internalName: "fall", id: "1"), location: nil,
             changes: [FieldChange(field: .field(.name), before: .string("a"), after: .string("b"), location: nil)],
-            requests: [PlannedRequest(.update, planID: "1")])
+            requests: [PlannedRequest(planID: "1", payload: .update(fields: [SentField(key: .field(.name), value: .string("b"))]))])
         var live = RemotePlan(id: "1", internalName: "fall")
         live.fields[.name] = .string("c")
         #expect(
