@@ -12,7 +12,8 @@ public enum Golden {
     /// True when goldens are being recorded.
     public static var isRecording: Bool { ProcessInfo.processInfo.environment["RECORD_GOLDENS"] == "1" }
 
-    /// How a golden treats plan hashes (`sha256:` and 16 to 64 hex digits).
+    /// How a golden treats plan hashes (`sha256:` and 16 to 64 hex digits, and the prefix an
+    /// `--allow-gate` names).
     public enum Hashes: Sendable {
         /// Compared exactly: for the goldens whose subject includes the hash.
         case exact
@@ -24,9 +25,11 @@ public enum Golden {
     /// What a masked plan hash reads as in a golden.
     public static let maskedHash = "sha256:(plan hash)"
 
-    /// `text` with every plan hash replaced by ``maskedHash``.
+    /// `text` with every plan hash replaced by ``maskedHash``: the hash itself, and the prefix of
+    /// it that `--allow-gate GATE=PREFIX` names.
     public static func maskingHashes(_ text: String) -> String {
         text.replacing(/sha256:[0-9a-f]{16,64}/, with: maskedHash)
+            .replacing(/(--allow-gate [a-z_]+)=[0-9a-f]{12,64}/) { "\($0.output.1)=(plan hash)" }
     }
 
     /// Compares `actual` with the golden at `relativePath` (from the repository root); with
