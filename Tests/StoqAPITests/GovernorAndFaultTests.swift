@@ -29,6 +29,36 @@ struct GovernorAndFaultTests {
     }
 
     @Test("Retry-After is honoured and every request waits it out, not only the one that got it")
+    func retryAfterPausesEveryRequest() async throws {
+        // The client believes it has 1,000 points; the server allows 20 per 10 s, so 60 reads
+        // eight at a time run into its limit twice.
+        let budget = RateBudget(points: 1_000, window: 10, maxConcurrency: 8)
+        let h = try OverlapHarness(plans: 1, budget: budget) {
+            $0.rateLimitPoints = 20; $0.rateLimitWindow = 10; $0.rateLimitWindowKind = .fixed; $0.faults.latency = 0.01
+        }
+        let client = h.client
+        try await h.clock.run {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<60 { group.addTask { _ = try await client.get(id: "id-0") } }
+                try await group.waitForAll()
+            }
+        }
+        let log = await h.emulator.requestLog
+        #expect(log.filter { $0.status == 200 }.count == 60, "every read succeeds in the end")
+        let limited = log.filter { $0.status == 429 }
+        #expect(!limited.isEmpty, "the server's limit is reached")
+        // A 429 stops everyone: only the requests already in flight when it came (at most the
+        // eight the client allows) meet the limit, per time it is reached.
+        #expect(limited.count <= 2 * budget.maxConcurrency, "\(limited.count) × 429")
+        // Retry-After is at least 1 s: once the 429 is back (one latency), no request reaches the
+        // server until that second is over, whichever request the 429 answered.
+        for refused in limited {
+            let during = log.filter { $0.time > refused.time + 0.02 && $0.time < refused.time + 1 }
+            #expect(during.isEmpty, "\(during.count) requests sent during the pause after the 429 at \(refused.time) s")
+        }
+    }
+
+    @Test("a request that meets 429 on every attempt gives up after the waits the policy allows, each Retry-After long")
     func retryAfter() async throws {
         let h = try Harness {
             $0.faults.rateLimitBurst = 1; $0.faults.burstLength = 1
