@@ -100,8 +100,9 @@ public struct APIToken: Sendable, CustomStringConvertible, CustomDebugStringConv
     }
 
     /// Wraps `value`, surrounding white space removed; refuses an empty token, one over
-    /// ``maxBytes``, and one with a control character inside. The token is registered with
-    /// ``Secrets``, so no output stoqctl writes can carry it.
+    /// ``maxBytes``, and one with a control character inside.
+    ///
+    /// The token is registered with ``Secrets``, so no output stoqctl writes can carry it.
     public init(validating value: String) throws(Problem) {
         let trimmed = value.trimmingWhitespace
         guard !trimmed.isEmpty else { throw .empty }

@@ -55,7 +55,8 @@ struct ApplyOutcomeTests {
     @Test("an item's status and message are its outcome's, and the report JSON carries the message")
     func item() throws {
         let op = PlanOperation(
-            kind: .update, plan: PlanRef(internalName: "fall", id: "1"), location: nil, requests: [PlannedRequest(planID: "1", payload: .update(fields: []))])
+            kind: .update, plan: PlanRef(internalName: "fall", id: "1"), location: nil,
+            requests: [PlannedRequest(planID: "1", payload: .update(fields: []))])
         let item = ApplyReport.Item(index: 0, operation: op, outcome: .requestFailed(Self.stoqError), planID: "1", adopted: false)
         #expect(item.status == .failed && item.message == Self.stoqError.description)
         var report = ApplyReport(items: [item], seconds: 0)

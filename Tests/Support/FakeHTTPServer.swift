@@ -4,13 +4,14 @@ import Foundation
     import Glibc
 #endif
 
-/// An HTTP/1.1 server on 127.0.0.1 for tests that need a server stoqctl's own emulator cannot be:
-/// one that says what the test wants, however wrong. Each connection carries one request and is
+/// An HTTP/1.1 server on 127.0.0.1 that answers what a test wants, however wrong.
+///
+/// For servers stoqctl's own emulator cannot be. Each connection carries one request and is
 /// closed after the answer.
 public final class FakeHTTPServer: @unchecked Sendable {
     /// One request as received.
     public struct Request: Sendable {
-        /// `GET`, `POST`, …
+        /// The method: `GET`, `POST` and so on.
         public var method: String
         /// The target as sent: path and query.
         public var target: String
