@@ -55,12 +55,18 @@ enum ShopifyGraphQL {
     }
 
     static func lex(_ source: String) throws(Failure) -> [Token] {
-        var tokens: [Token] = []
-        let chars = Array(source.unicodeScalars)
+        var lexer = Lexer(chars: Array(source.unicodeScalars))
+        return try lexer.tokens()
+    }
+
+    /// Splits a document into tokens, counting lines and columns from 1.
+    struct Lexer {
+        let chars: [Unicode.Scalar]
         var i = 0
         var line = 1
         var column = 1
-        func advance() {
+
+        mutating func advance() {
             if chars[i] == "\n" {
                 line += 1
                 column = 1
@@ -69,93 +75,98 @@ enum ShopifyGraphQL {
             }
             i += 1
         }
-        while i < chars.count {
-            let c = chars[i]
-            if c == " " || c == "\t" || c == "\n" || c == "\r" || c == "," || c == "\u{FEFF}" {
-                advance()
-                continue
-            }
-            if c == "#" {
-                while i < chars.count, chars[i] != "\n" { advance() }
-                continue
-            }
-            let startLine = line
-            let startColumn = column
-            if c == "." {
-                guard i + 2 < chars.count, chars[i + 1] == ".", chars[i + 2] == "." else {
-                    throw Failure(message: "Parse error on \".\" at [\(line), \(column)]", line: line, column: column)
-                }
-                advance()
-                advance()
-                advance()
-                tokens.append(Token(kind: .punct("..."), line: startLine, column: startColumn))
-                continue
-            }
-            if "{}()[]:!$=@|&".unicodeScalars.contains(c) {
-                advance()
-                tokens.append(Token(kind: .punct(String(c)), line: startLine, column: startColumn))
-                continue
-            }
-            if c == "\"" {
-                advance()
-                var value = ""
-                var closed = false
-                while i < chars.count {
-                    let d = chars[i]
-                    if d == "\"" {
-                        advance()
-                        closed = true
-                        break
-                    }
-                    if d == "\n" { break }
-                    if d == "\\", i + 1 < chars.count {
-                        advance()
-                        let e = chars[i]
-                        switch e {
-                        case "n": value += "\n"
-                        case "t": value += "\t"
-                        case "\"", "\\", "/": value.unicodeScalars.append(e)
-                        default: value.unicodeScalars.append(e)
-                        }
-                        advance()
-                        continue
-                    }
-                    value.unicodeScalars.append(d)
+
+        /// Every token, then `.end`.
+        mutating func tokens() throws(Failure) -> [Token] {
+            var tokens: [Token] = []
+            while i < chars.count {
+                let c = chars[i]
+                if c == " " || c == "\t" || c == "\n" || c == "\r" || c == "," || c == "\u{FEFF}" {
                     advance()
+                    continue
                 }
-                guard closed else {
-                    throw Failure(
-                        message: "Parse error on unterminated string at [\(startLine), \(startColumn)]", line: startLine,
-                        column: startColumn)
+                if c == "#" {
+                    while i < chars.count, chars[i] != "\n" { advance() }
+                    continue
                 }
-                tokens.append(Token(kind: .string(value), line: startLine, column: startColumn))
-                continue
-            }
-            if c == "-" || (c.value >= 48 && c.value <= 57) {
-                var text = ""
-                while i < chars.count, chars[i] == "-" || chars[i] == "." || (chars[i].value >= 48 && chars[i].value <= 57) {
-                    text.unicodeScalars.append(chars[i])
+                let (startLine, startColumn) = (line, column)
+                let kind: TokenKind
+                if c == "." {
+                    kind = try spread()
+                } else if "{}()[]:!$=@|&".unicodeScalars.contains(c) {
                     advance()
+                    kind = .punct(String(c))
+                } else if c == "\"" {
+                    kind = try string()
+                } else if c == "-" || Self.isDigit(c) {
+                    kind = .number(take { $0 == "-" || $0 == "." || Self.isDigit($0) })
+                } else if Self.isNameStart(c) {
+                    kind = .name(take { Self.isNameStart($0) || Self.isDigit($0) })
+                } else {
+                    throw Failure(message: "Parse error on \"\(c)\" at [\(line), \(column)]", line: line, column: column)
                 }
-                tokens.append(Token(kind: .number(text), line: startLine, column: startColumn))
-                continue
+                tokens.append(Token(kind: kind, line: startLine, column: startColumn))
             }
-            if c == "_" || (c.value >= 65 && c.value <= 90) || (c.value >= 97 && c.value <= 122) {
-                var text = ""
-                while i < chars.count,
-                    chars[i] == "_" || (chars[i].value >= 48 && chars[i].value <= 57) || (chars[i].value >= 65 && chars[i].value <= 90)
-                        || (chars[i].value >= 97 && chars[i].value <= 122)
-                {
-                    text.unicodeScalars.append(chars[i])
-                    advance()
-                }
-                tokens.append(Token(kind: .name(text), line: startLine, column: startColumn))
-                continue
-            }
-            throw Failure(message: "Parse error on \"\(c)\" at [\(line), \(column)]", line: line, column: column)
+            tokens.append(Token(kind: .end, line: line, column: column))
+            return tokens
         }
-        tokens.append(Token(kind: .end, line: line, column: column))
-        return tokens
+
+        static func isDigit(_ c: Unicode.Scalar) -> Bool { c.value >= 48 && c.value <= 57 }
+
+        static func isNameStart(_ c: Unicode.Scalar) -> Bool {
+            c == "_" || (c.value >= 65 && c.value <= 90) || (c.value >= 97 && c.value <= 122)
+        }
+
+        /// The scalars from here on that `belongs` accepts.
+        mutating func take(while belongs: (Unicode.Scalar) -> Bool) -> String {
+            var text = ""
+            while i < chars.count, belongs(chars[i]) {
+                text.unicodeScalars.append(chars[i])
+                advance()
+            }
+            return text
+        }
+
+        /// `...` (a lone `.` is an error).
+        mutating func spread() throws(Failure) -> TokenKind {
+            guard i + 2 < chars.count, chars[i + 1] == ".", chars[i + 2] == "." else {
+                throw Failure(message: "Parse error on \".\" at [\(line), \(column)]", line: line, column: column)
+            }
+            advance()
+            advance()
+            advance()
+            return .punct("...")
+        }
+
+        /// A quoted string on one line, with its escapes resolved.
+        mutating func string() throws(Failure) -> TokenKind {
+            let (startLine, startColumn) = (line, column)
+            advance()
+            var value = ""
+            while i < chars.count {
+                let d = chars[i]
+                if d == "\"" {
+                    advance()
+                    return .string(value)
+                }
+                if d == "\n" { break }
+                if d == "\\", i + 1 < chars.count {
+                    advance()
+                    let e = chars[i]
+                    switch e {
+                    case "n": value += "\n"
+                    case "t": value += "\t"
+                    default: value.unicodeScalars.append(e)
+                    }
+                    advance()
+                    continue
+                }
+                value.unicodeScalars.append(d)
+                advance()
+            }
+            throw Failure(
+                message: "Parse error on unterminated string at [\(startLine), \(startColumn)]", line: startLine, column: startColumn)
+        }
     }
 
     // MARK: Parsing

@@ -81,16 +81,70 @@ func apiShop(plans: Int, changed: Int, grown: Int) -> (state: String, config: St
 }
 
 func runAPIBench(_ args: [String]) async throws {
-    let options = APIBenchOptions(args)
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stoqctl-bench-api-\(getpid())")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
+    let bench = APIBench(options: APIBenchOptions(args))
+    try FileManager.default.createDirectory(at: bench.dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: bench.dir) }
+    let options = bench.options
     print(
         "stoqctl-bench api: \(options.plans) plans, emulator over HTTP on 127.0.0.1, 360 points / \(options.window.rawValue) 60 s, latency \(Int(options.latency * 1000)) ms\(options.burst > 0 ? ", 429 bursts (Retry-After 1 s) with probability \(options.burst)" : "")"
     )
     print("")
     print("run                      requests  points  429s  409s  wall (s)  bound (s)  ratio")
+    if options.only == nil || options.only == "plan" || options.only == "cache" { try await bench.plan() }
+    if options.only == nil || options.only == "apply" { try await bench.apply() }
+}
 
+/// The runs of `stoqctl-bench api`, each against its own emulator served over HTTP.
+struct APIBench {
+    let options: APIBenchOptions
+    /// Where the read cache of the `cache` runs lives (removed afterwards).
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stoqctl-bench-api-\(getpid())")
+
+    /// Plan of an unchanged shop (with `--only cache`: twice, with a cold and then a warm read cache).
+    func plan() async throws {
+        let shop = apiShop(plans: options.plans, changed: 0, grown: 0)
+        let (emulator, port, server) = try await serve(shop.state)
+        let cacheDir = dir.appendingPathComponent("cache").path
+        for pass in options.only == "cache" ? ["plan, cold cache", "plan, warm cache"] : ["plan, unchanged shop"] {
+            var opened = try connection(port: port)
+            if options.only == "cache" { opened.cache = ReadCache(root: cacheDir, endpoint: opened.endpoint) }
+            let conn = opened
+            let since = await emulator.requestLog.count
+            let started = Date()
+            let outcome = await PlanRun.run(PlanRun.Input(config: files(shop.config))) { _, _ in conn }
+            let seconds = Date().timeIntervalSince(started)
+            if let failure = outcome.failure { print("plan failed: \(failure) \(outcome.diagnostics.map(\.message))") }
+            await report(pass, emulator, since: since, seconds: seconds)
+            if let estimate = outcome.plan?.estimatedSeconds { print("  (plan estimate for its apply: ~\(estimate) s)") }
+        }
+        server.cancel()
+    }
+
+    /// Apply: 300 updates, 20,000 variants added and declared CONTINUE (100 plans × 200).
+    func apply() async throws {
+        let shop = apiShop(plans: options.plans, changed: options.plans * 3 / 10, grown: options.plans / 10)
+        let (emulator, port, server) = try await serve(shop.state)
+        let conn = try connection(port: port)
+        let since = await emulator.requestLog.count
+        let started = Date()
+        let outcome = await ApplyRun.run(
+            ApplyRun.Input(source: .configuration(PlanRun.Input(config: files(shop.config))))
+        ) {
+            _, _ in
+            conn
+        } events: { _ in
+        }
+        let seconds = Date().timeIntervalSince(started)
+        if let report = outcome.report {
+            print("  apply: \(report.summaryLine)")
+        } else {
+            print("  apply failed: \(outcome.diagnostics.map(\.message))")
+        }
+        await report("apply (plan + writes)", emulator, since: since, seconds: seconds)
+        server.cancel()
+    }
+
+    /// An emulator holding `state`, served on a free port of 127.0.0.1.
     func serve(_ state: String) async throws -> (Emulator, Int, Task<Void, any Error>) {
         var configuration = EmulatorConfiguration()
         configuration.rateLimitWindowKind = options.window
@@ -119,6 +173,7 @@ func runAPIBench(_ args: [String]) async throws {
         return ShopConnection(client: client, endpoint: base, description: "bench emulator")
     }
 
+    /// One row of the table: what the server saw since request `since`, against the window bound.
     func report(_ label: String, _ emulator: Emulator, since: Int, seconds: Double) async {
         let log = Array(await emulator.requestLog.dropFirst(since)).filter { !$0.shopify }
         let points = log.filter { $0.status != 429 }.reduce(0) { $0 + $1.cost }
@@ -137,49 +192,5 @@ func runAPIBench(_ args: [String]) async throws {
             (SourceFile(path: "shop/plans.yaml", text: config), .config),
             (SourceFile(path: "shop/stoqctl.yaml", text: settings), .settings),
         ])
-    }
-
-    // Plan of an unchanged shop.
-    if options.only == nil || options.only == "plan" || options.only == "cache" {
-        let shop = apiShop(plans: options.plans, changed: 0, grown: 0)
-        let (emulator, port, server) = try await serve(shop.state)
-        let cacheDir = dir.appendingPathComponent("cache").path
-        for pass in options.only == "cache" ? ["plan, cold cache", "plan, warm cache"] : ["plan, unchanged shop"] {
-            var opened = try connection(port: port)
-            if options.only == "cache" { opened.cache = ReadCache(root: cacheDir, endpoint: opened.endpoint) }
-            let conn = opened
-            let since = await emulator.requestLog.count
-            let started = Date()
-            let outcome = await PlanRun.run(PlanRun.Input(config: files(shop.config))) { _, _ in conn }
-            let seconds = Date().timeIntervalSince(started)
-            if let failure = outcome.failure { print("plan failed: \(failure) \(outcome.diagnostics.map(\.message))") }
-            await report(pass, emulator, since: since, seconds: seconds)
-            if let estimate = outcome.plan?.estimatedSeconds { print("  (plan estimate for its apply: ~\(estimate) s)") }
-        }
-        server.cancel()
-    }
-
-    // Apply: 300 updates, 20,000 variants added and declared CONTINUE (100 plans × 200).
-    if options.only == nil || options.only == "apply" {
-        let shop = apiShop(plans: options.plans, changed: options.plans * 3 / 10, grown: options.plans / 10)
-        let (emulator, port, server) = try await serve(shop.state)
-        let conn = try connection(port: port)
-        let since = await emulator.requestLog.count
-        let started = Date()
-        let outcome = await ApplyRun.run(
-            ApplyRun.Input(source: .configuration(PlanRun.Input(config: files(shop.config))))
-        ) {
-            _, _ in
-            conn
-        } events: { _ in
-        }
-        let seconds = Date().timeIntervalSince(started)
-        if let report = outcome.report {
-            print("  apply: \(report.summaryLine)")
-        } else {
-            print("  apply failed: \(outcome.diagnostics.map(\.message))")
-        }
-        await report("apply (plan + writes)", emulator, since: since, seconds: seconds)
-        server.cancel()
     }
 }
