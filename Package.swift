@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .systemLibrary(
@@ -34,7 +35,9 @@ let package = Package(
         // What a release build was made from, compiled in by `make release-binary` (empty otherwise).
         .target(name: "CBuildRecord"),
         .target(name: "StoqWire", swiftSettings: strict),
-        .target(name: "StoqCore", dependencies: ["CYAML", "StoqWire"], swiftSettings: strict),
+        .target(
+            name: "StoqCore", dependencies: ["CYAML", "StoqWire", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         .target(
             name: "StoqAPI",
             dependencies: [

@@ -42,7 +42,7 @@ public struct ReadCache: Sendable {
 
     /// The cache under `root` for the shop at `endpoint`.
     public init(root: String, endpoint: String, refresh: Bool = false) {
-        let key = SHA256.hex(Redact.url(endpoint)).prefix(16)
+        let key = ContentHash.sha256(Redact.url(endpoint)).prefix(16)
         directory = URL(fileURLWithPath: root).appendingPathComponent(String(key)).appendingPathComponent("plans")
         self.refresh = refresh
     }
@@ -58,7 +58,7 @@ public struct ReadCache: Sendable {
             let data = FileManager.default.contents(atPath: file(summary.id).path),
             let entry = try? JSONValue.parse(String(decoding: data, as: UTF8.self)),
             entry["format_version"]?.int64Value == Self.formatVersion, entry["updated_at"]?.stringValue == updated,
-            let plan = entry["plan"], entry["sha256"]?.stringValue == SHA256.hex(plan.renderCompact())
+            let plan = entry["plan"], entry["sha256"]?.stringValue == ContentHash.sha256(plan.renderCompact())
         else { return nil }
         return Self.agrees(plan, with: summary) ? plan : nil
     }
@@ -88,7 +88,7 @@ public struct ReadCache: Sendable {
         }
         let entry = JSONValue.object([
             ("format_version", .integer(Self.formatVersion)), ("updated_at", .string(updated)),
-            ("sha256", .string(SHA256.hex(body.renderCompact()))), ("plan", body),
+            ("sha256", .string(ContentHash.sha256(body.renderCompact()))), ("plan", body),
         ])
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -129,7 +129,7 @@ struct SavedPlanForgeryTests {
         return edits(of: .object(body), path: "").map { path, edited in
             guard case .object(let edited) = edited else { return (path, "") }
             var document = edited
-            document.insert(("plan_hash", .string("sha256:" + SHA256.hex(JSONValue.object(edited).renderCompact()))), at: 1)
+            document.insert(("plan_hash", .string("sha256:" + ContentHash.sha256(JSONValue.object(edited).renderCompact()))), at: 1)
             return (path, JSONValue.object(document).render() + "\n")
         }
     }

@@ -19,7 +19,7 @@ func readGolden(_ path: String) throws -> String {
     let text = String(decoding: try Data(contentsOf: Golden.repositoryRoot.appendingPathComponent(path)), as: UTF8.self)
     guard text.contains(Golden.maskedHash), case .object(let members) = try JSONValue.parse(text) else { return text }
     let content = JSONValue.object(members.filter { $0.0 != "plan_hash" }).renderCompact()
-    return text.replacingOccurrences(of: Golden.maskedHash, with: "sha256:" + SHA256.hex(content))
+    return text.replacingOccurrences(of: Golden.maskedHash, with: "sha256:" + ContentHash.sha256(content))
 }
 
 func decodeError(_ text: String) -> String? {
@@ -90,7 +90,7 @@ struct PlanFileTests {
         let createIndex = try #require(summary.firstIndex { $0.0 == "create" })
         summary[createIndex].1 = .integer(5)
         members[summaryIndex].1 = .object(summary)
-        let hash = "sha256:" + SHA256.hex(JSONValue.object(members).renderCompact())
+        let hash = "sha256:" + ContentHash.sha256(JSONValue.object(members).renderCompact())
         members.insert(("plan_hash", .string(hash)), at: 1)
         let message = try #require(decodeError(JSONValue.object(members).render()))
         #expect(message == "at .summary.create: the file does not render back to the same plan; it was not written by this stoqctl version")
@@ -106,7 +106,7 @@ struct PlanFileTests {
         first.removeAll { $0.0 == "kind" }
         ops[0] = .object(first)
         members[opsIndex].1 = .array(ops)
-        members.insert(("plan_hash", .string("sha256:" + SHA256.hex(JSONValue.object(members).renderCompact()))), at: 1)
+        members.insert(("plan_hash", .string("sha256:" + ContentHash.sha256(JSONValue.object(members).renderCompact()))), at: 1)
         #expect(decodeError(JSONValue.object(members).render()) == "at .operations[0]: missing `kind`")
     }
 }

@@ -130,7 +130,7 @@ struct PlannedRequestTests {
             }
             let body = members.filter { $0.0 != "plan_hash" }.map { ($0.0, strip($0.1, key: $0.0)) }
             var document = body
-            document.insert(("plan_hash", .string("sha256:" + SHA256.hex(JSONValue.object(body).renderCompact()))), at: 1)
+            document.insert(("plan_hash", .string("sha256:" + ContentHash.sha256(JSONValue.object(body).renderCompact()))), at: 1)
             #expect(!JSONValue.object(document).render().contains("\"body\""), "\(name)")
             let older = try PlanJSON.decode(JSONValue.object(document).render())
             #expect(older.plan == current.plan, "\(name)")

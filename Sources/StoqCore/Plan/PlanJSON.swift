@@ -143,7 +143,7 @@ public enum PlanJSON {
 
     /// `sha256:…` over the compact rendering of `body`.
     static func hash(body: [(String, JSONValue)]) -> String {
-        "sha256:" + SHA256.hex(JSONValue.object(body).renderCompact())
+        "sha256:" + ContentHash.sha256(JSONValue.object(body).renderCompact())
     }
 
     /// The plan's content hash (`sha256:` and 64 hex digits): the same inputs always give the

@@ -231,7 +231,7 @@ public enum Safety {
                 continue
             }
         }
-        return String(SHA256.hex(lines.sorted().joined(separator: "\n")).prefix(16))
+        return String(ContentHash.sha256(lines.sorted().joined(separator: "\n")).prefix(16))
     }
 
     /// The verdict on `plan`: every tripped gate without a matching override refuses it, and so
