@@ -148,13 +148,15 @@ public struct ApplyReport: Sendable {
                 figures.map { f in
                     .object([
                         ("requests", .integer(Int64(f.requests))), ("points", .integer(Int64(f.points))),
-                        ("budget_waited_seconds", .number(String(format: "%.3f", f.budgetWaited))),
+                        ("budget_waited_seconds", .number(String(format: "%.3f", f.budgetWaited.inSeconds))),
                         ("peak_in_flight", .integer(Int64(f.peakInFlight))),
                         (
                             "rate_limit_pauses",
                             .array(
                                 f.pauses.map {
-                                    .object([("seconds", .number(String(format: "%.3f", $0.seconds))), ("reason", .string($0.reason))])
+                                    .object([
+                                        ("seconds", .number(String(format: "%.3f", $0.duration.inSeconds))), ("reason", .string($0.reason)),
+                                    ])
                                 })
                         ),
                     ])

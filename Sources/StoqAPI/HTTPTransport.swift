@@ -106,9 +106,11 @@ public final class HTTPTransport: Transport {
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if !body.isEmpty { request.body = .bytes(ByteBuffer(bytes: body)) }
         let deadline = RequestDeadline.current
-        let left = deadline.map { $0.at - Date().timeIntervalSince1970 } ?? requestSeconds
+        let left = deadline.map { $0.remaining.inSeconds } ?? requestSeconds
         let place = Self.place(url)
-        guard left > 0 else { throw .timeout("no response from \(place) within \(Self.seconds(deadline?.bound ?? requestSeconds))") }
+        guard left > 0 else {
+            throw .timeout("no response from \(place) within \(Self.seconds(deadline?.bound.inSeconds ?? requestSeconds))")
+        }
         do {
             let response = try await client.execute(request, timeout: .milliseconds(Int64(min(left, requestSeconds) * 1000)))
             let collected = try await response.body.collect(upTo: 64 << 20)
@@ -117,7 +119,7 @@ public final class HTTPTransport: Transport {
         } catch {
             let sentence = Self.sentence(
                 for: error, url: url, connectTimeout: connectSeconds, idleTimeout: idleSeconds,
-                requestTimeout: deadline?.bound ?? requestSeconds)
+                requestTimeout: deadline?.bound.inSeconds ?? requestSeconds)
             throw Self.withoutHeaderValues(sentence, headers: headers)
         }
     }

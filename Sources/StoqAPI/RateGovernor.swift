@@ -4,20 +4,16 @@ import StoqWire
 public struct RateBudget: Sendable, Equatable {
     /// Points per window (STOQ: 360).
     public var points: Int = 360
-    /// Window length in seconds (STOQ: 60).
-    public var window: Double = 60
-    /// Cost of a read (STOQ: 1).
-    public var readCost: Int = 1
-    /// Cost of a write (STOQ: 2).
-    public var writeCost: Int = 2
+    /// Window length (STOQ: 60 s).
+    public var window: Duration = .seconds(60)
     /// Most requests in flight at once: hides latency without bursting past the budget.
     public var maxConcurrency: Int = 8
 
     /// STOQ's documented budget.
     public init() {}
 
-    /// A budget of `points` per `window` seconds.
-    public init(points: Int, window: Double, maxConcurrency: Int = 8) {
+    /// A budget of `points` per `window`.
+    public init(points: Int, window: Duration, maxConcurrency: Int = 8) {
         self.points = points
         self.window = window
         self.maxConcurrency = maxConcurrency
@@ -41,9 +37,9 @@ public actor RateGovernor {
     /// A pause of every request, and why.
     public struct Pause: Sendable, Hashable {
         /// When it began, on the governor's clock.
-        public var at: Double
+        public var at: WireInstant
         /// How long every request waited.
-        public var seconds: Double
+        public var duration: Duration
         /// Why (`429 on GET /preorders/{id}: Retry-After 1 s`).
         public var reason: String
     }
@@ -52,8 +48,8 @@ public actor RateGovernor {
     public struct Statistics: Sendable, Hashable {
         /// Requests sent and points spent.
         public var requests = 0, points = 0
-        /// Seconds requests spent waiting for budget (summed over requests that waited).
-        public var budgetWaited = 0.0
+        /// Time requests spent waiting for budget (summed over requests that waited).
+        public var budgetWaited = Duration.zero
         /// Most requests in flight at once.
         public var peakInFlight = 0
         /// Pauses of every request (429s).
@@ -63,14 +59,14 @@ public actor RateGovernor {
     private let budget: RateBudget
     private let clock: any WireClock
     /// Answered requests, charged at their answer's time, oldest first.
-    private var spent: [(time: Double, cost: Int)] = []
+    private var spent: [(time: WireInstant, cost: Int)] = []
     private var spentHead = 0
     private var spentTotal = 0
     private var inFlight = 0
     private var inFlightCost = 0
     private var slotWaiters: [CheckedContinuation<Void, Never>] = []
     private var budgetWaiters: [CheckedContinuation<Void, Never>] = []
-    private var pausedUntil: Double = 0
+    private var pausedUntil = WireInstant(sinceEpoch: .zero)
     private var stats = Statistics()
 
     /// Creates a governor.
@@ -79,17 +75,10 @@ public actor RateGovernor {
         self.clock = clock
     }
 
-    /// The budget it enforces.
-    public var rateBudget: RateBudget { budget }
-
-    /// The cost of a request with `method`.
-    public nonisolated func cost(of method: String) -> Int {
-        method == "GET" || method == "HEAD" ? budget.readCost : budget.writeCost
-    }
-
     /// Points charged in the window ending at `now`, in flight included.
-    private func used(_ now: Double) -> Int {
-        while spentHead < spent.count, spent[spentHead].time <= now - budget.window {
+    private func used(_ now: WireInstant) -> Int {
+        let windowStart = now.advanced(by: .zero - budget.window)
+        while spentHead < spent.count, spent[spentHead].time <= windowStart {
             spentTotal -= spent[spentHead].cost
             spentHead += 1
         }
@@ -102,15 +91,15 @@ public actor RateGovernor {
 
     /// Waits for a slot and `cost` points, then counts them as spent.
     public func acquire(cost: Int) async throws {
-        let asked = clock.now()
-        defer { stats.budgetWaited += max(0, clock.now() - asked) }
+        let asked = clock.now
+        defer { stats.budgetWaited += max(.zero, asked.duration(to: clock.now)) }
         while true {
             try Task.checkCancellation()
             guard inFlight < budget.maxConcurrency else {
                 await withCheckedContinuation { slotWaiters.append($0) }
                 continue
             }
-            let now = clock.now()
+            let now = clock.now
             if now < pausedUntil {
                 try await clock.sleep(until: pausedUntil)
                 continue
@@ -127,11 +116,11 @@ public actor RateGovernor {
             // Sleep until enough answered charges leave the window; if requests in flight hold
             // what is missing, until one of them is answered.
             var freed = free
-            var wake: Double?
+            var wake: WireInstant?
             for i in spentHead..<spent.count {
                 freed += spent[i].cost
                 if freed >= cost {
-                    wake = spent[i].time + budget.window
+                    wake = spent[i].time.advanced(by: budget.window)
                     break
                 }
             }
@@ -147,7 +136,7 @@ public actor RateGovernor {
     public func release(cost: Int) {
         inFlight -= 1
         inFlightCost -= cost
-        spent.append((clock.now(), cost))
+        spent.append((clock.now, cost))
         spentTotal += cost
         if !slotWaiters.isEmpty { slotWaiters.removeFirst().resume() }
         let waiting = budgetWaiters
@@ -156,10 +145,10 @@ public actor RateGovernor {
     }
 
     /// Pauses every request until `deadline` (a 429's `Retry-After`), for `reason`.
-    public func pause(until deadline: Double, reason: String) {
-        let now = clock.now()
+    public func pause(until deadline: WireInstant, reason: String) {
+        let now = clock.now
         guard deadline > pausedUntil else { return }
-        stats.pauses.append(Pause(at: now, seconds: deadline - max(now, pausedUntil), reason: reason))
+        stats.pauses.append(Pause(at: now, duration: max(now, pausedUntil).duration(to: deadline), reason: reason))
         pausedUntil = deadline
     }
 

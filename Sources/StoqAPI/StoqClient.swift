@@ -71,16 +71,16 @@ public struct StoqClient: Sendable {
         let cost = endpoint.cost
         var attempt = 0
         var rateLimitWaits = 0
-        var bound = RequestBound(seconds: retry.maxRequestSeconds)
+        var bound = RequestBound(limit: retry.maxRequestTime, clock: clock)
         while true {
             attempt += 1
-            let queued = Date()
+            let queued = clock.now
             do {
                 try await governor.acquire(cost: cost)
             } catch {
                 throw StoqError(kind: .transport(.connection("cancelled")), endpoint: label, message: "", attempts: attempt)
             }
-            bound.exclude(Date().timeIntervalSince(queued))  // waiting for the rate budget is not the server's time
+            bound.exclude(queued.duration(to: clock.now))  // waiting for the rate budget is not the server's time
             let result = await bound.send(request, through: transport)
             let response = try? result.get()
             await governor.release(cost: cost)
@@ -97,10 +97,11 @@ public struct StoqClient: Sendable {
                 }
                 let wait =
                     r.retryAfter
-                    ?? (try? JSONValue.parse(r.body))?["retry_after"]?.numberText.flatMap { Double($0) } ?? retry.baseDelay
+                    ?? (try? JSONValue.parse(r.body))?["retry_after"]?.numberText.flatMap(Double.init).map(Duration.seconds)
+                    ?? retry.baseDelay
                 let reason = "429 on \(label): Retry-After \(Self.seconds(wait))"
                 logger.notice("STOQ's rate limit answered \(label) with 429: every request waits \(Self.seconds(wait)) (Retry-After)")
-                await governor.pause(until: clock.now() + max(wait, 0.001), reason: reason)
+                await governor.pause(until: clock.now.advanced(by: max(wait, .milliseconds(1))), reason: reason)
                 bound.exclude(wait)
                 attempt -= 1  // a 429 was not processed: it does not use up an attempt
                 continue
@@ -131,7 +132,7 @@ public struct StoqClient: Sendable {
     }
 
     /// `1.3 s`.
-    static func seconds(_ s: Double) -> String { String(format: "%.1f s", s) }
+    static func seconds(_ duration: Duration) -> String { String(format: "%.1f s", duration.inSeconds) }
 
     func decode(_ response: WireResponse, endpoint: StoqEndpoint) throws(StoqError) -> JSONValue {
         do {
@@ -291,15 +292,15 @@ public struct StoqClient: Sendable {
     /// Sends a membership or policy call; on a 409 "job in progress" waits for the plan's job
     /// (``awaitIdle(planID:running:)``; all waits together bounded by `maxJobWait`) and sends again.
     func sendWaitingForJob(_ request: WireRequest, to endpoint: StoqEndpoint, planID: String) async throws(StoqError) -> WireResponse {
-        let start = clock.now()
+        let start = clock.now
         while true {
             do {
                 return try await send(request, to: endpoint)
             } catch  where error.status == 409 {
-                guard clock.now() - start < retry.maxJobWait else {
+                guard start.duration(to: clock.now) < retry.maxJobWait else {
                     throw StoqError(
                         kind: error.kind, endpoint: endpoint.label,
-                        message: "\(error.message) (still busy after \(Int(retry.maxJobWait)) s)", attempts: error.attempts)
+                        message: "\(error.message) (still busy after \(Int(retry.maxJobWait.inSeconds)) s)", attempts: error.attempts)
                 }
                 logger.debug("\(endpoint.label): a job is running on plan \(planID); waiting for it to finish")
                 do {
@@ -308,7 +309,7 @@ public struct StoqClient: Sendable {
                     // The job outlasted the wait: report the refused call, with STOQ's words.
                     throw StoqError(
                         kind: error.kind, endpoint: endpoint.label,
-                        message: "\(error.message) (still busy after \(Int(retry.maxJobWait)) s)", attempts: error.attempts)
+                        message: "\(error.message) (still busy after \(Int(retry.maxJobWait.inSeconds)) s)", attempts: error.attempts)
                 }
             }
         }
@@ -322,16 +323,16 @@ public struct StoqClient: Sendable {
     /// would only spend a point. Writing into a running job would be refused with a 409 and cost a
     /// write's points for nothing.
     public func awaitIdle(planID: String, running: Bool = false) async throws(StoqError) {
-        let start = clock.now()
-        if running { try? await clock.sleep(for: retry.expectedJobSeconds) }
-        let poll = max(0.5, retry.expectedJobSeconds / 2)
+        let start = clock.now
+        if running { try? await clock.sleep(for: retry.expectedJobDuration) }
+        let poll = max(.milliseconds(500), retry.expectedJobDuration / 2)
         while true {
             let plan = try await get(id: planID)
             if plan["ongoing_job"]?.boolValue != true { return }
-            guard clock.now() - start < retry.maxJobWait else {
+            guard start.duration(to: clock.now) < retry.maxJobWait else {
                 throw StoqError(
                     kind: .http(status: 409), endpoint: StoqEndpoint.read.label,
-                    message: "plan \(planID) still has a running job after \(Int(retry.maxJobWait)) s")
+                    message: "plan \(planID) still has a running job after \(Int(retry.maxJobWait.inSeconds)) s")
             }
             logger.debug("plan \(planID) has a running job; reading it again in \(Self.seconds(poll))")
             try? await clock.sleep(for: poll)
@@ -461,7 +462,7 @@ final class RandomSource: @unchecked Sendable {
 
     init(seed: UInt64) { generator = SeededRandom(seed: seed) }
 
-    func backoff(_ policy: RetryPolicy, after attempt: Int) -> Double {
+    func backoff(_ policy: RetryPolicy, after attempt: Int) -> Duration {
         lock.withLock { policy.backoff(after: attempt, random: &generator) }
     }
 }

@@ -128,7 +128,7 @@ public actor Emulator {
     public func editPlan(id: String, field: String, value: JSONValue) {
         guard let i = state.index(of: id) else { return }
         state.plans[i].fields[field] = value
-        state.plans[i].updatedAt = clock.now()
+        state.plans[i].updatedAt = clock.now.secondsSinceEpoch
     }
 
     // MARK: Handling
@@ -147,7 +147,7 @@ public actor Emulator {
         inFlight += 1
         maxInFlight = max(maxInFlight, inFlight)
         defer { inFlight -= 1 }
-        let arrival = clock.now()
+        let arrival = clock.now.secondsSinceEpoch
         let shopify = request.path.hasPrefix(Self.shopifyPath)
         let path = request.path.hasPrefix(Self.basePath) ? String(request.path.dropFirst(Self.basePath.count)) : request.path
         let cost = shopify ? 0 : request.isRead ? 1 : 2
@@ -164,7 +164,7 @@ public actor Emulator {
             delay += f.slowness
             entry.fault = "slow"
         }
-        if delay > 0 { try? await clock.sleep(for: delay) }
+        if delay > 0 { try? await clock.sleep(for: .seconds(delay)) }
 
         if f.drop > 0, random.unit() < f.drop {
             entry.fault = "drop"
@@ -265,7 +265,7 @@ public actor Emulator {
 
     /// Charges `cost` points, or answers 429 (also when a fault burst forces one).
     private func rateLimit(cost: Int, forcedBurst: Bool) -> WireResponse? {
-        let now = clock.now()
+        let now = clock.now.secondsSinceEpoch
         let (used, reset) = window(now)
         if forcedBurst || used + cost > configuration.rateLimitPoints {
             let wait = forcedBurst ? 1 : max(1, Int(secondsUntilFree(cost, now: now, used: used, reset: reset).rounded(.up)))
@@ -336,7 +336,7 @@ public actor Emulator {
     /// A `THROTTLED` forced by a fault: the bucket is emptied first (as another app sharing it
     /// would), so the answer's `throttleStatus` agrees with it.
     private func shopifyForcedThrottle(_ request: WireRequest) -> WireResponse {
-        _ = shopifyPoints(clock.now())
+        _ = shopifyPoints(clock.now.secondsSinceEpoch)
         shopifyAvailable = 0
         let requested =
             (try? JSONValue.parse(request.body)).flatMap { body in
@@ -348,7 +348,7 @@ public actor Emulator {
     /// Shopify's answer when the bucket lacks the requested points: HTTP 200 with a `THROTTLED`
     /// error, nothing charged.
     private func shopifyThrottled(requested: Int) -> WireResponse {
-        _ = shopifyPoints(clock.now())
+        _ = shopifyPoints(clock.now.secondsSinceEpoch)
         let body = JSONValue.object([
             (
                 "errors",
@@ -392,7 +392,7 @@ public actor Emulator {
         } catch {
             return json(200, .object([("errors", .array([error.json]))]))
         }
-        let now = clock.now()
+        let now = clock.now.secondsSinceEpoch
         guard shopifyPoints(now) >= Double(query.requestedCost) else { return shopifyThrottled(requested: query.requestedCost) }
         var data: [(String, JSONValue)] = []
         var found = 0
@@ -451,7 +451,7 @@ public actor Emulator {
 
     /// Finishes every job whose time has come: its variants get their new policy.
     private func settleJobs() {
-        let now = clock.now()
+        let now = clock.now.secondsSinceEpoch
         for i in state.plans.indices {
             guard let job = state.plans[i].job, job.endsAt <= now else { continue }
             let fail = configuration.faults.jobFailure
@@ -462,7 +462,7 @@ public actor Emulator {
 
     private func hasRunningJob(_ index: Int) -> Bool {
         guard let job = state.plans[index].job else { return false }
-        return job.endsAt > clock.now()
+        return job.endsAt > clock.now.secondsSinceEpoch
     }
 
     // MARK: Responses
@@ -513,15 +513,15 @@ public actor Emulator {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         guard parts.first == "preorders" else { return errorResponse(404, "Not found") }
         switch (method, parts.count) {
-        case ("GET", 1): return list(request)
-        case ("POST", 1): return create(request)
-        case ("GET", 2): return withPlan(parts[1]) { i in json(200, planObject(state.plans[i], now: clock.now())) }
-        case ("PUT", 2), ("PATCH", 2): return withPlan(parts[1]) { i in update(i, request) }
-        case ("DELETE", 2): return withPlan(parts[1]) { i in delete(i) }
-        case ("POST", 3) where parts[2] == "add_variant": return withPlan(parts[1]) { i in addVariants(i, request) }
-        case ("DELETE", 3) where parts[2] == "remove_variant": return withPlan(parts[1]) { i in removeVariants(i, request) }
-        case ("GET", 3) where parts[2] == "product_variants": return withPlan(parts[1]) { i in productVariants(i, request) }
-        case ("POST", 3) where parts[2] == "bulk_toggle_inventory_policy": return withPlan(parts[1]) { i in toggle(i, request) }
+        case (.get, 1): return list(request)
+        case (.post, 1): return create(request)
+        case (.get, 2): return withPlan(parts[1]) { i in json(200, planObject(state.plans[i], now: clock.now.secondsSinceEpoch)) }
+        case (.put, 2), (.patch, 2): return withPlan(parts[1]) { i in update(i, request) }
+        case (.delete, 2): return withPlan(parts[1]) { i in delete(i) }
+        case (.post, 3) where parts[2] == "add_variant": return withPlan(parts[1]) { i in addVariants(i, request) }
+        case (.delete, 3) where parts[2] == "remove_variant": return withPlan(parts[1]) { i in removeVariants(i, request) }
+        case (.get, 3) where parts[2] == "product_variants": return withPlan(parts[1]) { i in productVariants(i, request) }
+        case (.post, 3) where parts[2] == "bulk_toggle_inventory_policy": return withPlan(parts[1]) { i in toggle(i, request) }
         default: return errorResponse(404, "Not found")
         }
     }
@@ -597,7 +597,7 @@ public actor Emulator {
         case .failure(let box): return box.response
         case .success(let a): accepted = a
         }
-        let now = clock.now()
+        let now = clock.now.secondsSinceEpoch
         var fields: [String: JSONValue] = [:]
         for field in EmulatorSchema.fields { fields[field.name] = field.defaultValue }
         for (k, v) in accepted { fields[k] = v }
@@ -613,14 +613,14 @@ public actor Emulator {
         case .failure(let box): return box.response
         case .success(let accepted):
             for (k, v) in accepted { state.plans[i].fields[k] = v }
-            state.plans[i].updatedAt = clock.now()
+            state.plans[i].updatedAt = clock.now.secondsSinceEpoch
             mutationCount += 1
-            return json(200, planObject(state.plans[i], now: clock.now()))
+            return json(200, planObject(state.plans[i], now: clock.now.secondsSinceEpoch))
         }
     }
 
     private func delete(_ i: Int) -> WireResponse {
-        state.plans[i].discardedAt = clock.now()
+        state.plans[i].discardedAt = clock.now.secondsSinceEpoch
         state.plans[i].job = nil
         mutationCount += 1
         return json(200, .object([("success", .bool(true)), ("message", .string("Selling plan deleted successfully"))]))
@@ -661,7 +661,7 @@ public actor Emulator {
         let added = ids.filter { seen.insert($0).inserted }
         state.plans[i].variantIDs += added
         for v in added where state.variantPolicies[v] == nil { state.variantPolicies[v] = "DENY" }
-        state.plans[i].updatedAt = clock.now()
+        state.plans[i].updatedAt = clock.now.secondsSinceEpoch
         mutationCount += 1
         return json(
             200,
@@ -693,7 +693,7 @@ public actor Emulator {
         state.plans[i].variantIDs.removeAll(where: remove.contains)
         if let policy { for v in ids { state.variantPolicies[v] = policy } }
         if !removed.isEmpty || policy != nil {
-            state.plans[i].updatedAt = clock.now()
+            state.plans[i].updatedAt = clock.now.secondsSinceEpoch
             mutationCount += 1
         }
         return json(
@@ -740,7 +740,7 @@ public actor Emulator {
         guard let policy = body["inventory_policy"]?.stringValue else { return errorResponse(400, "inventory_policy is required") }
         guard policy == "CONTINUE" || policy == "DENY" else { return errorResponse(422, "Invalid inventory policy") }
         if hasRunningJob(i) { return jobConflict() }
-        state.plans[i].job = PolicyJob(endsAt: clock.now() + configuration.jobDuration, policy: policy, variantIDs: ids)
+        state.plans[i].job = PolicyJob(endsAt: clock.now.secondsSinceEpoch + configuration.jobDuration, policy: policy, variantIDs: ids)
         if configuration.jobDuration <= 0 { settleJobs() }
         mutationCount += 1
         return json(

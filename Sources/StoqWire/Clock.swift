@@ -1,32 +1,70 @@
 import Foundation
 
-/// Time as the client's rate governor and the emulator see it: injectable, so tests never sleep.
-public protocol WireClock: Sendable {
+/// A point in time on a ``WireClock``: how long after the Unix epoch.
+///
+/// Kept as a `Duration` (exact to the attosecond), so virtual clocks add up without rounding;
+/// ``secondsSinceEpoch`` gives the moment as a wall-clock timestamp (the emulator's `updated_at`).
+public struct WireInstant: InstantProtocol, Sendable {
+    /// Time since 1970-01-01T00:00:00Z.
+    public var sinceEpoch: Duration
+
+    /// The instant `sinceEpoch` after the Unix epoch.
+    public init(sinceEpoch: Duration) { self.sinceEpoch = sinceEpoch }
+
+    /// The instant `seconds` after the Unix epoch.
+    public init(secondsSinceEpoch seconds: Double) { sinceEpoch = .seconds(seconds) }
+
     /// Seconds since the Unix epoch.
-    func now() -> Double
-    /// Suspends until `deadline` (seconds since the epoch); returns at once if it has passed.
-    func sleep(until deadline: Double) async throws
+    public var secondsSinceEpoch: Double { sinceEpoch.inSeconds }
+
+    /// The instant `duration` later.
+    public func advanced(by duration: Duration) -> WireInstant { WireInstant(sinceEpoch: sinceEpoch + duration) }
+
+    /// The time from this instant to `other` (negative when `other` is earlier).
+    public func duration(to other: WireInstant) -> Duration { other.sinceEpoch - sinceEpoch }
+
+    /// Earlier first.
+    public static func < (lhs: WireInstant, rhs: WireInstant) -> Bool { lhs.sinceEpoch < rhs.sinceEpoch }
 }
 
-extension WireClock {
-    /// Suspends for `seconds`.
-    public func sleep(for seconds: Double) async throws {
-        try await sleep(until: now() + max(0, seconds))
+extension Duration {
+    /// The duration in seconds, as a `Double` (for figures and messages).
+    public var inSeconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }
 
-/// The real clock.
+/// Time as the client's rate governor and the emulator see it: injectable, so tests never sleep.
+///
+/// A `Clock` whose instants are ``WireInstant``s, so code that waits takes `Duration`s and
+/// `sleep(for:)` comes from the standard library.
+public protocol WireClock: Clock where Instant == WireInstant {}
+
+extension WireClock {
+    /// Any resolution: a deadline is a deadline.
+    public var minimumResolution: Duration { .zero }
+
+    /// Suspends until `deadline`; returns at once if it has passed.
+    public func sleep(until deadline: WireInstant) async throws { try await sleep(until: deadline, tolerance: nil) }
+}
+
+/// The real clock: wall-clock time, so instants are timestamps too.
 public struct SystemClock: WireClock {
     /// Creates the system clock.
     public init() {}
 
-    /// Wall-clock seconds since the epoch.
-    public func now() -> Double { Date().timeIntervalSince1970 }
+    /// Now, from the system's real-time clock.
+    public var now: WireInstant {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return WireInstant(sinceEpoch: .seconds(ts.tv_sec) + .nanoseconds(ts.tv_nsec))
+    }
 
-    /// Sleeps with `Task.sleep`.
-    public func sleep(until deadline: Double) async throws {
-        let seconds = deadline - now()
-        if seconds > 0 { try await Task.sleep(nanoseconds: UInt64(seconds * 1e9)) }
+    /// Sleeps with `Task.sleep`; returns at once if `deadline` has passed.
+    public func sleep(until deadline: WireInstant, tolerance: Duration? = nil) async throws {
+        let left = now.duration(to: deadline)
+        if left > .zero { try await Task.sleep(for: left) }
     }
 }
 
@@ -37,33 +75,24 @@ public struct SystemClock: WireClock {
 /// can check what *would* have been waited without waiting.
 public final class VirtualClock: WireClock, @unchecked Sendable {
     private let lock = NSLock()
-    private var current: Double
-    private var slept: Double = 0
+    private var current: WireInstant
 
     /// Starts at `start` seconds since the epoch.
-    public init(start: Double = 1_800_000_000) { current = start }
+    public init(start: Double = 1_800_000_000) { current = WireInstant(secondsSinceEpoch: start) }
 
     /// Current virtual time.
-    public func now() -> Double { lock.withLock { current } }
-
-    /// Total virtual seconds that sleeps moved the clock forward.
-    public var totalSlept: Double { lock.withLock { slept } }
+    public var now: WireInstant { lock.withLock { current } }
 
     /// Jumps to `deadline` if it is later than now.
-    public func sleep(until deadline: Double) async throws {
+    public func sleep(until deadline: WireInstant, tolerance: Duration? = nil) async throws {
         try Task.checkCancellation()
-        lock.withLock {
-            if deadline > current {
-                slept += deadline - current
-                current = deadline
-            }
-        }
+        lock.withLock { current = max(current, deadline) }
         await Task.yield()
     }
 
-    /// Moves time forward by `seconds` (a test's "wait").
-    public func advance(by seconds: Double) {
-        lock.withLock { current += seconds }
+    /// Moves time forward by `duration` (a test's "wait").
+    public func advance(by duration: Duration) {
+        lock.withLock { current = current.advanced(by: duration) }
     }
 }
 
@@ -98,16 +127,16 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 /// activity, time moves to the next deadline.
 public final class EventClock: WireClock, @unchecked Sendable {
     private let lock = NSLock()
-    private var current: Double
-    private var sleepers: [(deadline: Double, continuation: CheckedContinuation<Void, Never>)] = []
+    private var current: WireInstant
+    private var sleepers: [(deadline: WireInstant, continuation: CheckedContinuation<Void, Never>)] = []
     private var activity = 0
     private var seen = -1
 
     /// Starts at `start` seconds since the epoch.
-    public init(start: Double = 1_800_000_000) { current = start }
+    public init(start: Double = 1_800_000_000) { current = WireInstant(secondsSinceEpoch: start) }
 
     /// Current virtual time.
-    public func now() -> Double {
+    public var now: WireInstant {
         lock.withLock {
             activity += 1
             return current
@@ -115,7 +144,7 @@ public final class EventClock: WireClock, @unchecked Sendable {
     }
 
     /// Waits until the clock reaches `deadline`.
-    public func sleep(until deadline: Double) async throws {
+    public func sleep(until deadline: WireInstant, tolerance: Duration? = nil) async throws {
         try Task.checkCancellation()
         let due = lock.withLock { () -> Bool in
             activity += 1
@@ -163,7 +192,7 @@ public final class EventClock: WireClock, @unchecked Sendable {
     public func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         let driver = Task.detached { [self] in
             while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: 500_000)
+                try? await Task.sleep(for: .microseconds(500))
                 self.step()
             }
         }

@@ -186,7 +186,7 @@ func measurePlan(label: String, files: [(SourceFile, SourceRole)], remote: Strin
     let transport = InProcessTransport(responder: { await emulator.respond($0) })
     let client = StoqClient(
         transport: transport, token: APIToken.emulator,
-        governor: RateGovernor(budget: RateBudget(points: 1_000_000_000, window: 60, maxConcurrency: 8)))
+        governor: RateGovernor(budget: RateBudget(points: 1_000_000_000, window: .seconds(60), maxConcurrency: 8)))
     let start = DispatchTime.now()
     let (desired, diagnostics) = ConfigPipeline.run(files)
     let loaded = DispatchTime.now()
@@ -312,18 +312,18 @@ func measurePolicies(differing: Int, restore: Double) async throws {
             budget: ShopifyBudget(clock: clock), clock: clock), source: "emulator")
     let ids = desired.plans.flatMap { $0.inventoryPolicy.values.flatMap { $0.map(\.value) } }
 
-    let start = clock.now()
+    let start = clock.now
     async let shop = Fetcher(client: client).fetch(internalNames: Set(desired.plans.map(\.internalName.value)), ids: [])
     async let read = reader.read(ids)
     var (fetched, policyRead) = try await (shop, read)
-    let planned = clock.now()
+    let planned = clock.now
     fetched.state.policies = policyRead.state
     let (plan, _) = Planner.plan(desired: desired, remote: fetched.state)
     guard let plan else { return }
     await emulator.clearLog()
-    let applyStart = clock.now()
+    let applyStart = clock.now
     let report = await Applier(client: client, policies: reader).apply(plan)
-    let applied = clock.now()
+    let applied = clock.now
     let log = await emulator.requestLog
     let stoq = log.filter { !$0.shopify }
     let writes = stoq.filter { $0.method != "GET" }
@@ -331,11 +331,11 @@ func measurePolicies(differing: Int, restore: Double) async throws {
         String(
             format:
                 "policies, %d declared, %d differ, Shopify restoring %.0f points/s: read %d points in %d queries (%d throttled), %.1f s; STOQ read %d requests; plan %d toggles (%d variants); apply %d STOQ writes, %d reads, %d 409s, %d 429s, %d Shopify queries to confirm, %.1f s, %@",
-            ids.count, denied, restore, policyRead.points, policyRead.queries, policyRead.throttled, planned - start,
+            ids.count, denied, restore, policyRead.points, policyRead.queries, policyRead.throttled, start.duration(to: planned).inSeconds,
             fetched.listRequests + fetched.planRequests, plan.operations.filter { $0.kind == .setInventoryPolicy }.count,
             plan.operations.reduce(0) { $0 + ($1.kind == .setInventoryPolicy ? $1.variantIDs.count : 0) }, writes.count,
             stoq.count - writes.count, stoq.filter { $0.status == 409 }.count, stoq.filter { $0.status == 429 }.count,
-            log.filter(\.shopify).count, applied - applyStart, report.succeeded ? "all applied" : "NOT all applied"))
+            log.filter(\.shopify).count, applyStart.duration(to: applied).inSeconds, report.succeeded ? "all applied" : "NOT all applied"))
 }
 
 for restore in [100.0, 1_000.0] {

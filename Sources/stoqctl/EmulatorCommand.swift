@@ -198,8 +198,8 @@ actor StateSaver {
     /// The emulator's mutation count at the last write.
     var saved = 0
     var pending = false
-    /// Longest delay between a change and its write, seconds.
-    static let interval = 0.2
+    /// Longest delay between a change and its write.
+    static let interval = Duration.milliseconds(200)
 
     init(path: String) { self.path = path }
 
@@ -220,7 +220,7 @@ actor StateSaver {
         guard await emulator.mutations != saved, !pending else { return }
         pending = true
         Task {
-            try? await Task.sleep(nanoseconds: UInt64(Self.interval * 1e9))
+            try? await Task.sleep(for: Self.interval)
             await self.flush(emulator, console: console)
         }
     }

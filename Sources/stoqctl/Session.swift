@@ -51,7 +51,7 @@ struct RemoteOptions: ParsableArguments {
     /// How requests are retried: the defaults, bounded by `--request-timeout`.
     var retry: RetryPolicy {
         var retry = RetryPolicy()
-        retry.maxRequestSeconds = requestTimeout
+        retry.maxRequestTime = .seconds(requestTimeout)
         return retry
     }
 
@@ -90,7 +90,7 @@ struct RemoteOptions: ParsableArguments {
     var budget: RateBudget {
         let parts = rateLimit.split(separator: "/")
         guard parts.count == 2, let points = Int(parts[0]), let seconds = Double(parts[1]) else { return RateBudget() }
-        return RateBudget(points: points, window: seconds, maxConcurrency: concurrency)
+        return RateBudget(points: points, window: .seconds(seconds), maxConcurrency: concurrency)
     }
 
     func validate() throws {
@@ -189,7 +189,7 @@ final class Session: Sendable {
         }
         let transport = InProcessTransport(responder: { await emulator.respond($0) })
         var retry = RetryPolicy()
-        retry.expectedJobSeconds = configuration.jobDuration
+        retry.expectedJobDuration = .seconds(configuration.jobDuration)
         let governor = RateGovernor(budget: request.options.budget)
         let client = StoqClient(transport: transport, token: .emulator, governor: governor, retry: retry, logger: request.logger)
         var policies: PolicyReader?

@@ -7,12 +7,12 @@ import Testing
 struct GovernorAndFaultTests {
     @Test("a scaled-down limit is never exceeded, and queued work uses at least 95 % of it")
     func noRateLimitHit() async throws {
-        let budget = RateBudget(points: 20, window: 10, maxConcurrency: 4)
+        let budget = RateBudget(points: 20, window: .seconds(10), maxConcurrency: 4)
         let h = try OverlapHarness(plans: 1, budget: budget) {
             $0.rateLimitPoints = 20; $0.rateLimitWindow = 10; $0.faults.latency = 0.01
         }
         let client = h.client
-        let start = h.clock.now()
+        let start = h.clock.now
         try await h.clock.run {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<200 { group.addTask { _ = try await client.get(id: "id-0") } }
@@ -23,7 +23,7 @@ struct GovernorAndFaultTests {
         #expect(log.count == 200)
         #expect(log.allSatisfy { $0.status == 200 }, "429s: \(log.filter { $0.status == 429 }.count)")
         // 200 reads at 20 per 10 s need 9 full windows after the first: 90 s at 100 % use.
-        let elapsed = h.clock.now() - start
+        let elapsed = start.duration(to: h.clock.now).inSeconds
         #expect(elapsed >= 90)
         #expect(elapsed <= 90 / 0.95, "elapsed \(elapsed) s is under 95 % use of the budget")
     }
@@ -32,7 +32,7 @@ struct GovernorAndFaultTests {
     func retryAfterPausesEveryRequest() async throws {
         // The client believes it has 1,000 points; the server allows 20 per 10 s, so 60 reads
         // eight at a time run into its limit twice.
-        let budget = RateBudget(points: 1_000, window: 10, maxConcurrency: 8)
+        let budget = RateBudget(points: 1_000, window: .seconds(10), maxConcurrency: 8)
         let h = try OverlapHarness(plans: 1, budget: budget) {
             $0.rateLimitPoints = 20; $0.rateLimitWindow = 10; $0.rateLimitWindowKind = .fixed; $0.faults.latency = 0.01
         }
@@ -63,14 +63,14 @@ struct GovernorAndFaultTests {
         let h = try Harness {
             $0.faults.rateLimitBurst = 1; $0.faults.burstLength = 1
         }
-        let start = h.clock.now()
+        let start = h.clock.now
         do {
             _ = try await h.client.listPage(page: 1, perPage: 10)
             Issue.record("every request starts a burst here, so the client must give up")
         } catch {
             #expect(error.status == 429)
         }
-        let waited = h.clock.now() - start
+        let waited = start.duration(to: h.clock.now).inSeconds
         #expect(
             waited >= Double(RetryPolicy().maxRateLimitWaits), "waited \(waited) s for \(RetryPolicy().maxRateLimitWaits) Retry-After: 1")
         #expect(await h.emulator.requestLog.count == RetryPolicy().maxRateLimitWaits + 1)
@@ -81,18 +81,18 @@ struct GovernorAndFaultTests {
         let h = try Harness {
             $0.faults.rateLimitBurst = 0.3; $0.seed = 3
         }
-        let start = h.clock.now()
+        let start = h.clock.now
         for _ in 0..<20 { _ = try await h.client.listPage(page: 1, perPage: 10) }
         let log = await h.emulator.requestLog
         #expect(log.contains { $0.status == 429 })
         #expect(log.filter { $0.status == 200 }.count == 20)
-        #expect(h.clock.now() - start >= Double(log.filter { $0.status == 429 }.count) - 0.001)
+        #expect(start.duration(to: h.clock.now).inSeconds >= Double(log.filter { $0.status == 429 }.count) - 0.001)
     }
 
     @Test("retries on 5xx are bounded by maxAttempts and back off")
     func retriesBounded() async throws {
         let h = try Harness { $0.faults.serverError = 1 }
-        let start = h.clock.now()
+        let start = h.clock.now
         do {
             _ = try await h.client.get(id: "x")
             Issue.record("expected failure")
@@ -101,12 +101,12 @@ struct GovernorAndFaultTests {
             #expect(error.status.map { $0 >= 500 } == true)
         }
         #expect(await h.emulator.requestLog.count == 5)
-        #expect(h.clock.now() - start >= 0.25 + 0.5 + 1 + 2, "backoff of at least half of 0.5, 1, 2, 4 s")
+        #expect(start.duration(to: h.clock.now).inSeconds >= 0.25 + 0.5 + 1 + 2, "backoff of at least half of 0.5, 1, 2, 4 s")
     }
 
     @Test("concurrency is bounded while latency is hidden")
     func concurrencyBounded() async throws {
-        let h = try Harness(budget: RateBudget(points: 10_000, window: 60, maxConcurrency: 3)) { $0.faults.latency = 0.05 }
+        let h = try Harness(budget: RateBudget(points: 10_000, window: .seconds(60), maxConcurrency: 3)) { $0.faults.latency = 0.05 }
         let id = try await h.seed(#""name": "A""#)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<30 { group.addTask { _ = try await h.client.get(id: id) } }

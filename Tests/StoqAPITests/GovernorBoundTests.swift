@@ -24,11 +24,11 @@ struct OverlapHarness {
     /// A plan's reads: the list pages, then every plan read concurrently; the virtual seconds taken.
     func planShapedLoad(plans: Int) async throws -> Double {
         let client = self.client
-        let start = clock.now()
+        let start = clock.now
         _ = try await clock.run {
             try await Fetcher(client: client).fetch(internalNames: Set((0..<plans).map { "p-\($0)" }), ids: [])
         }
-        return clock.now() - start
+        return start.duration(to: clock.now).inSeconds
     }
 }
 
@@ -78,12 +78,12 @@ struct GovernorBoundTests {
         // rejected request costs at most its Retry-After of 1 s.
         #expect(elapsed <= Double(rejected) + 5, "took \(elapsed) s for \(rejected) rejected requests")
         let pauses = await h.client.governor.statistics.pauses
-        #expect(pauses.count >= 1 && pauses.allSatisfy { $0.seconds <= 1.0001 && $0.reason.contains("Retry-After 1.0 s") })
+        #expect(pauses.count >= 1 && pauses.allSatisfy { $0.duration <= .seconds(1.0001) && $0.reason.contains("Retry-After 1.0 s") })
     }
 
     @Test("points are reused only after the server let them go: rolling window, long latency, a second window of writes")
     func reuseAfterRelease() async throws {
-        let budget = RateBudget(points: 20, window: 10, maxConcurrency: 8)
+        let budget = RateBudget(points: 20, window: .seconds(10), maxConcurrency: 8)
         let h = try Harness(state: stateWithPlans(1), budget: budget) {
             $0.rateLimitPoints = 20
             $0.rateLimitWindow = 10

@@ -78,7 +78,7 @@ struct LoopbackHTTPTests {
             let transport = try HTTPTransport(baseURL: base, connectTimeout: 2, requestTimeout: 5)
             defer { Task { await transport.shutdown() } }
             var retry = RetryPolicy()
-            retry.baseDelay = 0.01
+            retry.baseDelay = .milliseconds(10)
             retry.maxAttempts = 10
             let client = StoqClient(transport: transport, token: try #require(APIToken("t")), governor: RateGovernor(), retry: retry)
             for _ in 0..<5 { _ = try await client.listPage(page: 1, perPage: 10) }

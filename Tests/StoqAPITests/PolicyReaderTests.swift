@@ -35,14 +35,14 @@ struct PolicyReaderTests {
             $0.shopifyBucketSize = 500
             $0.shopifyRestoreRate = 100
         }
-        let start = h.clock.now()
+        let start = h.clock.now
         let result = try await h.reader.read((1...2_000).map { $0 })
         #expect(result.state.current.count == 2_000)
         #expect(result.state.current[3] == .deny && result.state.current[4] == .continue)
         #expect(result.queries == 8)
         #expect(result.points == 2_000)
         #expect(result.throttled == 0, "the client waits for points instead of being throttled")
-        let elapsed = h.clock.now() - start
+        let elapsed = start.duration(to: h.clock.now).inSeconds
         // 2,000 points through a 500-point bucket refilled at 100/s need 15 s; pacing adds little.
         #expect(elapsed >= 15 && elapsed <= 16, "\(elapsed) s")
         let log = await h.emulator.requestLog

@@ -25,7 +25,7 @@ struct ReadCacheTests {
         #expect(warm.state == cold.state, "kept bodies decode to the same shop")
 
         // STOQ changes one plan: its updated_at moves, so it alone is read again.
-        h.clock.advance(by: 5)
+        h.clock.advance(by: .seconds(5))
         _ = try await h.client.update(id: "id-7", fields: [("name", .string("Renamed"))])
         let changed = try await Fetcher(client: h.client, cache: cache).fetch(internalNames: names, ids: [])
         #expect((changed.planRequests, changed.cacheHits) == (1, 29))

@@ -20,7 +20,7 @@ final class ScriptedShopify: @unchecked Sendable {
     func reader() -> PolicyReader {
         let transport = InProcessTransport(responder: { [self] (_: WireRequest) -> WireResponse? in
             lock.withLock {
-                times.append(clock.now())
+                times.append(clock.now.secondsSinceEpoch)
                 return answers.isEmpty ? WireResponse(status: 500) : answers.removeFirst()
             }
         })

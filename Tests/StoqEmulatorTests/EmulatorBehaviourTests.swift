@@ -23,8 +23,8 @@ struct EmulatorBehaviourTests {
         #expect(limited.body["message"]?.stringValue?.hasPrefix("You have exceeded the rate limit of 10 points per 60 seconds.") == true)
         let reset = Double(limited.response.header("X-RateLimit-Reset") ?? "") ?? 0
         // The window began at the first request; no time has passed since (no latency).
-        #expect(reset == shop.clock.now() + 60)
-        shop.clock.advance(by: 61)
+        #expect(reset == shop.clock.now.secondsSinceEpoch + 60)
+        shop.clock.advance(by: .seconds(61))
         let after = try await shop.send("GET", "/preorders/\(id)")
         #expect(after.status == 200)
         #expect(after.response.header("X-RateLimit-Remaining") == "9")
@@ -79,9 +79,9 @@ struct EmulatorBehaviourTests {
     @Test("latency is added on the emulator's clock")
     func latency() async throws {
         let shop = try Shop { $0.faults.latency = 0.05 }
-        let before = shop.clock.now()
+        let before = shop.clock.now
         _ = try await shop.send("GET", "/preorders")
-        #expect(abs(shop.clock.now() - before - 0.05) < 1e-6)
+        #expect(abs(before.duration(to: shop.clock.now).inSeconds - 0.05) < 1e-6)
     }
 
     @Test("state saves and loads back to the same JSON")

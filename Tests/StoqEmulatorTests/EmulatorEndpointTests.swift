@@ -46,7 +46,7 @@ struct EmulatorEndpointTests {
                 await emulator.respond(WireRequest(method: "GET", path: "/preorders", headers: [("X-Auth-Token", "t")]))
             }
             _ = await get()
-            clock.advance(by: 4)
+            clock.advance(by: .seconds(4))
             _ = await get()
             _ = await get()
             let refused = await get()
@@ -59,7 +59,7 @@ struct EmulatorEndpointTests {
             let next = await get()
             // Rolling: the two charges at t0 + 4 are still in the window; fixed: a new window began.
             #expect(next?.status == (kind == .rolling ? 429 : 200), "\(kind)")
-            clock.advance(by: 20)
+            clock.advance(by: .seconds(20))
         }
     }
 
@@ -203,7 +203,7 @@ struct EmulatorEndpointTests {
         #expect(busy.body["error"]?.stringValue?.contains("job is in progress") == true)
         #expect(
             try await shop.send("PUT", "/preorders/\(id)", json: #"{"selling_plan": {"name": "B"}}"#).status == 200, "PUT is not blocked")
-        shop.clock.advance(by: 2.5)
+        shop.clock.advance(by: .seconds(2.5))
         #expect(try await shop.send("GET", "/preorders/\(id)").body["ongoing_job"] == .bool(false))
         #expect(await shop.emulator.inventoryPolicy(of: 11) == "CONTINUE")
         #expect(

@@ -92,7 +92,7 @@ struct ShopifyGraphQLTests {
         #expect(throttled.body["extensions"]?["cost"]?["requestedQueryCost"] == .integer(250))
         #expect(throttled.body["extensions"]?["cost"]?["actualQueryCost"] == .null)
         #expect(throttled.body["data"] == nil)
-        shop.clock.advance(by: 20)
+        shop.clock.advance(by: .seconds(20))
         let refilled = try await shop.graphQL(policyQuery, variables: big)
         #expect(refilled.body["data"] != nil, "250 points after 20 s at 10 points/s")
     }
@@ -148,7 +148,7 @@ struct ShopifyGraphQLTests {
         #expect(
             during.body["data"]?["nodes"]?.arrayValue?.dropFirst(0).first?["inventoryPolicy"] == .string("CONTINUE"),
             "the job is still running")
-        shop.clock.advance(by: 2.5)
+        shop.clock.advance(by: .seconds(2.5))
         let after = try await shop.graphQL(policyQuery, variables: Shop.ids([10, 11]))
         #expect(after.body["data"]?["nodes"]?.arrayValue?.dropFirst(0).first?["inventoryPolicy"] == .string("DENY"))
         #expect(after.body["data"]?["nodes"]?.arrayValue?.dropFirst(1).first?["inventoryPolicy"] == .string("DENY"))
@@ -170,7 +170,7 @@ struct ShopifyGraphQLTests {
         let skipping = try Shop(state: policyState) { $0.faults = try! FaultSpec(parsing: "jobfail=1") }
         try await skipping.send(
             "POST", "/preorders/p1/bulk_toggle_inventory_policy", json: #"{"shopify_variant_ids": [10], "inventory_policy": "DENY"}"#)
-        skipping.clock.advance(by: 3)
+        skipping.clock.advance(by: .seconds(3))
         #expect(await skipping.emulator.inventoryPolicy(of: 10) == "CONTINUE", "the job left the variant as it was")
     }
 }

@@ -12,13 +12,13 @@ public actor PartialReport {
     public let path: String?
     /// The shop the report is of, once known.
     let shop: @Sendable () -> String?
-    /// Longest time, seconds, between an operation finishing and the file recording it.
-    public static let interval = 1.0
+    /// Longest time between an operation finishing and the file recording it.
+    public static let interval = Duration.seconds(1)
     var planHash: String?
     var items: [ApplyReport.Item] = []
     /// Items in the file at the last write.
     var written = 0
-    var lastWrite = -Double.infinity
+    var lastWrite: WireInstant?
     var timerPending = false
     /// Set by ``finish()``: the final report is written by the caller, never overwritten.
     var finished = false
@@ -35,8 +35,9 @@ public actor PartialReport {
     public func add(_ item: ApplyReport.Item) {
         items.append(item)
         guard path != nil, !finished else { return }
-        let due = lastWrite + Self.interval
-        if clock.now() >= due {
+        let now = clock.now
+        let due = lastWrite?.advanced(by: Self.interval) ?? now
+        if now >= due {
             flush()
         } else if !timerPending {
             timerPending = true
@@ -55,7 +56,7 @@ public actor PartialReport {
     /// Writes the operations finished so far, if any are not in the file yet.
     public func flush() {
         guard let path, !finished, items.count != written else { return }
-        lastWrite = clock.now()
+        lastWrite = clock.now
         written = items.count
         var report = ApplyReport(items: items, seconds: 0)
         report.planHash = planHash

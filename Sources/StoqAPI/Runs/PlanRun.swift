@@ -126,7 +126,7 @@ public enum PlanRun {
         options.allowDeletes = input.allowDeletes
         options.targets = input.targets
         options.budgetPoints = input.budget.points
-        options.budgetWindow = input.budget.window
+        options.budgetWindow = input.budget.window.inSeconds
         let (plan, planning) = Planner.plan(desired: config.desired, remote: fetched.state, baseline: baseline, options: options)
         outcome.diagnostics = (outcome.diagnostics + planning).sorted(by: Diagnostic.stableOrder)
         guard var plan else {

@@ -53,12 +53,10 @@ public actor ShopifyBudget {
     private var maximum: Double?
     private var available: Double = 0
     private var restoreRate: Double = 0
-    private var observedAt: Double = 0
+    private var observedAt = WireInstant(sinceEpoch: .zero)
     private var reserved = 0
     private var inFlight = 0
     private var waiters: [CheckedContinuation<Void, Never>] = []
-    /// Seconds spent waiting for points, for the run's figures.
-    private(set) var waited: Double = 0
 
     /// Creates a budget; until the first response, one query is in flight at a time.
     public init(clock: any WireClock = SystemClock(), maxConcurrency: Int = 4) {
@@ -67,9 +65,9 @@ public actor ShopifyBudget {
     }
 
     /// Points estimated available now.
-    private func estimate(_ now: Double) -> Double {
+    private func estimate(_ now: WireInstant) -> Double {
         guard let maximum else { return .infinity }
-        return min(maximum, available + max(0, now - observedAt) * restoreRate) - Double(reserved)
+        return min(maximum, available + max(0, observedAt.duration(to: now).inSeconds) * restoreRate) - Double(reserved)
     }
 
     /// Waits until a query of `cost` points can be paid for, then reserves them.
@@ -94,8 +92,7 @@ public actor ShopifyBudget {
                 await withCheckedContinuation { waiters.append($0) }
                 continue
             }
-            let now = clock.now()
-            let have = estimate(now)
+            let have = estimate(clock.now)
             // Points are whole numbers: half a point short is rounding, not a shortage.
             if have >= Double(cost) - 0.5 || restoreRate <= 0 {
                 inFlight += 1
@@ -115,8 +112,7 @@ public actor ShopifyBudget {
             sleeping = true
             refilling = true
             // At least 10 ms, so the clock moves even when the shortage is a rounding error.
-            let wait = max(0.01, (Double(cost) - have) / restoreRate)
-            waited += wait
+            let wait = Duration.seconds(max(0.01, (Double(cost) - have) / restoreRate))
             try? await clock.sleep(for: wait)
         }
     }
@@ -138,17 +134,15 @@ public actor ShopifyBudget {
             maximum = throttle.maximum
             available = throttle.available
             restoreRate = throttle.restoreRate
-            observedAt = clock.now()
+            observedAt = clock.now
         }
         wakeAll()
     }
 
-    /// Seconds to wait after a `THROTTLED` answer for `cost` points, from the status it carried.
-    func throttledWait(cost: Int) -> Double {
-        guard restoreRate > 0 else { return 1 }
-        let wait = max(0.05, (Double(cost) - available) / restoreRate)
-        waited += wait
-        return wait
+    /// The wait after a `THROTTLED` answer for `cost` points, from the status it carried.
+    func throttledWait(cost: Int) -> Duration {
+        guard restoreRate > 0 else { return .seconds(1) }
+        return .seconds(max(0.05, (Double(cost) - available) / restoreRate))
     }
 }
 
@@ -214,18 +208,18 @@ public struct ShopifyClient: Sendable {
         var attempt = 0
         var throttles = 0
         var rateLimitWaits = 0
-        var bound = RequestBound(seconds: retry.maxRequestSeconds)
+        var bound = RequestBound(limit: retry.maxRequestTime, clock: clock)
         while true {
             attempt += 1
-            let queued = Date()
+            let queued = clock.now
             await budget.acquire(cost: cost)
-            bound.exclude(Date().timeIntervalSince(queued))  // waiting for points is not the server's time
+            bound.exclude(queued.duration(to: clock.now))  // waiting for points is not the server's time
             let result = await bound.send(request, through: transport)
             let json = (try? result.get()).flatMap { (try? JSONValue.parse($0.body)) }
             await budget.release(cost: cost, throttle: Self.throttleStatus(json))
             logger.debug("POST \(path) (\(cost) points) → \((try? result.get()).map { String($0.status) } ?? "no response")")
             if let response = try? result.get() { await checkVersion(response) }
-            var delay: Double?
+            var delay: Duration?
             switch try classify(result, json: json, attempt: attempt) {
             case .answer(let data):
                 let actual = json?["extensions"]?["cost"]?["actualQueryCost"]?.int64Value.map { Int($0) } ?? cost
@@ -253,13 +247,14 @@ public struct ShopifyClient: Sendable {
             case .transient(var failure):
                 guard attempt < retry.maxAttempts else { throw failure }
                 delay = random.backoff(retry, after: attempt)
-                guard bound.allowsRetry(after: delay ?? 0) else {
+                guard bound.allowsRetry(after: delay ?? .zero) else {
                     failure.message += (failure.message.isEmpty ? "" : "; ") + bound.exhausted
                     throw failure
                 }
-                logger.notice("\(failure); retrying in \(StoqClient.seconds(delay ?? 0)) (attempt \(attempt + 1) of \(retry.maxAttempts))")
+                logger.notice(
+                    "\(failure); retrying in \(StoqClient.seconds(delay ?? .zero)) (attempt \(attempt + 1) of \(retry.maxAttempts))")
             }
-            try? await clock.sleep(for: delay ?? 0)
+            try? await clock.sleep(for: delay ?? .zero)
         }
     }
 
@@ -270,7 +265,7 @@ public struct ShopifyClient: Sendable {
     enum Step {
         case answer(JSONValue)
         case throttled
-        case rateLimited(ShopifyError, retryAfter: Double?)
+        case rateLimited(ShopifyError, retryAfter: Duration?)
         case transient(ShopifyError)
     }
 
