@@ -34,15 +34,20 @@ let package = Package(
         ),
         // What a release build was made from, compiled in by `make release-binary` (empty otherwise).
         .target(name: "CBuildRecord"),
-        .target(name: "StoqWire", swiftSettings: strict),
+        .target(name: "StoqWire", dependencies: [.product(name: "HTTPTypes", package: "swift-http-types")], swiftSettings: strict),
         .target(
-            name: "StoqCore", dependencies: ["CYAML", "StoqWire", .product(name: "Crypto", package: "swift-crypto")],
+            name: "StoqCore",
+            dependencies: [
+                "CYAML", "StoqWire", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
             swiftSettings: strict),
         .target(
             name: "StoqAPI",
             dependencies: [
                 "StoqCore", "StoqWire",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

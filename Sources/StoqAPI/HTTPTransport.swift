@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -19,7 +20,7 @@ public final class HTTPTransport: Transport {
     private let requestSeconds: Double
 
     /// The token header, which never leaves the original host.
-    static let tokenHeader = "x-auth-token"
+    static let tokenHeader = HTTPField.Name.xAuthToken
 
     /// Creates a transport for `baseURL` (e.g.
     ///
@@ -75,7 +76,7 @@ public final class HTTPTransport: Transport {
         var body = request.body
         for _ in 0..<6 {
             let response = try await execute(method: method, url: target, headers: headers, body: body)
-            guard [301, 302, 303, 307, 308].contains(response.status), let location = response.header("Location") else {
+            guard [301, 302, 303, 307, 308].contains(response.status.code), let location = response.header(.location) else {
                 return response
             }
             guard let next = URL(string: location, relativeTo: URL(string: target))?.absoluteURL,
@@ -88,9 +89,9 @@ public final class HTTPTransport: Transport {
             let sameOrigin =
                 next.host?.lowercased() == original?.host?.lowercased() && next.port == original?.port
                 && nextScheme == original?.scheme?.lowercased()
-            if !sameOrigin { headers.removeAll { $0.0.lowercased() == Self.tokenHeader } }
-            if response.status == 303 || ((response.status == 301 || response.status == 302) && method == "POST") {
-                method = "GET"
+            if !sameOrigin { headers[Self.tokenHeader] = nil }
+            if response.status == .seeOther || ((response.status == .movedPermanently || response.status == .found) && method == .post) {
+                method = .get
                 body = []
             }
             target = next.absoluteString
@@ -98,12 +99,12 @@ public final class HTTPTransport: Transport {
         throw .redirectRefused("more than 5 redirects")
     }
 
-    private func execute(method: String, url: String, headers: [(String, String)], body: [UInt8]) async throws(TransportError)
+    private func execute(method: HTTPRequest.Method, url: String, headers: HTTPFields, body: [UInt8]) async throws(TransportError)
         -> WireResponse
     {
         var request = HTTPClientRequest(url: url)
-        request.method = HTTPMethod(rawValue: method)
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.method = HTTPMethod(rawValue: method.rawValue)
+        for field in headers { request.headers.add(name: field.name.rawName, value: field.value) }
         if !body.isEmpty { request.body = .bytes(ByteBuffer(bytes: body)) }
         let deadline = RequestDeadline.current
         let left = deadline.map { $0.remaining.inSeconds } ?? requestSeconds
@@ -115,7 +116,10 @@ public final class HTTPTransport: Transport {
             let response = try await client.execute(request, timeout: .milliseconds(Int64(min(left, requestSeconds) * 1000)))
             let collected = try await response.body.collect(upTo: 64 << 20)
             return WireResponse(
-                status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Array(buffer: collected))
+                status: HTTPResponse.Status(code: Int(response.status.code)),
+                headers: HTTPFields(
+                    response.headers.compactMap { h in HTTPField.Name(h.name).map { HTTPField(name: $0, value: h.value) } }),
+                body: Array(buffer: collected))
         } catch {
             let sentence = Self.sentence(
                 for: error, url: url, connectTimeout: connectSeconds, idleTimeout: idleSeconds,
@@ -125,19 +129,19 @@ public final class HTTPTransport: Transport {
     }
 
     /// Headers whose values say nothing secret.
-    static let plainHeaders: Set<String> = ["accept", "content-type", "content-length", "user-agent"]
+    static let plainHeaders: Set<HTTPField.Name> = [.accept, .contentType, .contentLength, .userAgent]
 
     /// `error` with every value of a header that may hold a secret (a token) replaced by
     /// `<redacted>`, and a refused header described without its values: the HTTP stack quotes
     /// them (`invalidHeaderFieldValues([…])`).
-    static func withoutHeaderValues(_ error: TransportError, headers: [(String, String)]) -> TransportError {
+    static func withoutHeaderValues(_ error: TransportError, headers: HTTPFields) -> TransportError {
         guard case .connection(var text) = error else { return error }
         if text.contains("invalidHeaderField") {
             return .connection("a request header holds characters HTTP does not allow (its value is not shown)")
         }
         // A value too short to be a real secret would only mangle the sentence.
-        for (name, value) in headers where !plainHeaders.contains(name.lowercased()) && value.count >= 6 {
-            text = text.replacingOccurrences(of: value, with: "<redacted>")
+        for field in headers where !plainHeaders.contains(field.name) && field.value.count >= 6 {
+            text = text.replacingOccurrences(of: field.value, with: "<redacted>")
         }
         return .connection(text)
     }

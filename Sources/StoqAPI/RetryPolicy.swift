@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import StoqWire
 
 /// How failed calls are retried.
@@ -95,7 +96,7 @@ public struct RequestDeadline: Sendable {
 extension WireResponse {
     /// The wait a 429 asks for (`Retry-After` in seconds, white space trimmed), kept within 0…60 s:
     /// both STOQ's window and Shopify's bucket refill within a minute, so a larger value is wrong.
-    var retryAfter: Double? {
-        header("Retry-After").flatMap { Double($0.trimmingWhitespace) }.map { min(max($0, 0), 60) }
+    var retryAfter: Duration? {
+        header(.retryAfter).flatMap { Double($0.trimmingWhitespace) }.map { .seconds(min(max($0, 0), 60)) }
     }
 }

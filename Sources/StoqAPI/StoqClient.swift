@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Logging
 import StoqCore
 import StoqWire
@@ -65,9 +66,9 @@ public struct StoqClient: Sendable {
     {
         let label = endpoint.label
         var request = request
-        request.headers.append(("X-Auth-Token", token.value))
-        request.headers.append(("Accept", "application/json"))
-        if !request.body.isEmpty { request.headers.append(("Content-Type", "application/json")) }
+        request.headers.append(HTTPField(name: .xAuthToken, value: token.value))
+        request.headers.append(HTTPField(name: .accept, value: "application/json"))
+        if !request.body.isEmpty { request.headers.append(HTTPField(name: .contentType, value: "application/json")) }
         let cost = endpoint.cost
         var attempt = 0
         var rateLimitWaits = 0
@@ -85,12 +86,12 @@ public struct StoqClient: Sendable {
             let response = try? result.get()
             await governor.release(cost: cost)
             logger.debug(
-                "\(request.method) \(request.target) → \(response.map { String($0.status) } ?? "no response")\(response?.header("X-RateLimit-Remaining").map { " (\($0) points left)" } ?? "")"
+                "\(request.method) \(request.target) → \(response.map { String($0.status.code) } ?? "no response")\(response?.header(.xRateLimitRemaining).map { " (\($0) points left)" } ?? "")"
             )
             switch result {
-            case .success(let r) where (200..<300).contains(r.status):
+            case .success(let r) where r.status.kind == .successful:
                 return r
-            case .success(let r) where r.status == 429:
+            case .success(let r) where r.status == .tooManyRequests:
                 rateLimitWaits += 1
                 guard rateLimitWaits <= retry.maxRateLimitWaits else {
                     throw StoqError.http(r, endpoint: label, attempts: attempt)
@@ -105,7 +106,7 @@ public struct StoqClient: Sendable {
                 bound.exclude(wait)
                 attempt -= 1  // a 429 was not processed: it does not use up an attempt
                 continue
-            case .success(let r) where r.status >= 500 && replay == .idempotent && attempt < retry.maxAttempts:
+            case .success(let r) where r.status.code >= 500 && replay == .idempotent && attempt < retry.maxAttempts:
                 let delay = random.backoff(retry, after: attempt)
                 guard bound.allowsRetry(after: delay) else {
                     var error = StoqError.http(r, endpoint: label, attempts: attempt)
@@ -113,7 +114,7 @@ public struct StoqClient: Sendable {
                     throw error
                 }
                 logger.notice(
-                    "\(label) answered HTTP \(r.status); retrying in \(Self.seconds(delay)) (attempt \(attempt + 1) of \(retry.maxAttempts))"
+                    "\(label) answered HTTP \(r.status.code); retrying in \(Self.seconds(delay)) (attempt \(attempt + 1) of \(retry.maxAttempts))"
                 )
                 try? await clock.sleep(for: delay)
             case .success(let r):

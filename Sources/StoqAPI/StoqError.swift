@@ -35,7 +35,7 @@ public struct StoqError: Error, Sendable, CustomStringConvertible {
     /// An error for a non-2xx response.
     static func http(_ response: WireResponse, endpoint: String, attempts: Int) -> StoqError {
         StoqError(
-            kind: .http(status: response.status), endpoint: endpoint, message: message(from: response.body), attempts: attempts,
+            kind: .http(status: response.status.code), endpoint: endpoint, message: message(from: response.body), attempts: attempts,
             body: try? JSONValue.parse(response.body))
     }
 

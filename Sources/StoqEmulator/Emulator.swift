@@ -1,3 +1,4 @@
+import HTTPTypes
 import StoqWire
 
 /// What the emulator does with a request: answer it, or drop the connection.
@@ -152,7 +153,7 @@ public actor Emulator {
         let path = request.path.hasPrefix(Self.basePath) ? String(request.path.dropFirst(Self.basePath.count)) : request.path
         let cost = shopify ? 0 : request.isRead ? 1 : 2
         var entry = LoggedRequest(
-            method: request.method, target: request.target, status: nil, cost: cost, time: arrival, fault: nil, mutated: false)
+            method: request.method.rawValue, target: request.target, status: nil, cost: cost, time: arrival, fault: nil, mutated: false)
         entry.shopify = shopify
         entry.body = request.body
         defer { log.append(entry) }
@@ -179,7 +180,7 @@ public actor Emulator {
             response = errorResponse(503, "Service unavailable")
         } else if response == nil, f.serverError > 0, random.unit() < f.serverError {
             entry.fault = "5xx"
-            let status = [500, 502, 503][Int(random.next() % 3)]
+            let status = HTTPResponse.Status(code: [500, 502, 503][Int(random.next() % 3)])
             response = errorResponse(status, "Internal server error")
         }
         var handled = false
@@ -197,9 +198,9 @@ public actor Emulator {
         guard var final = response else { return .dropped }
         if !shopify { final.headers += rateLimitHeaders() }
         if shopify, let version = request.path.dropFirst(Self.shopifyPath.count).split(separator: "/").first {
-            final.headers.append(("X-Shopify-API-Version", Self.servedVersion(version)))
+            final.headers.append(HTTPField(name: .xShopifyAPIVersion, value: Self.servedVersion(version)))
         }
-        entry.status = final.status
+        entry.status = final.status.code
         // Only a request that was handled can have its response lost.
         if handled, f.lost > 0, random.unit() < f.lost {
             entry.fault = "lost"
@@ -282,19 +283,19 @@ public actor Emulator {
                 ),
             ])
             return WireResponse(
-                status: 429, headers: [("Content-Type", "application/json"), ("Retry-After", String(wait))], body: body.bytes)
+                status: .tooManyRequests, headers: [.contentType: "application/json", .retryAfter: String(wait)], body: body.bytes)
         }
         pointsUsed += cost
         if configuration.rateLimitWindowKind == .rolling { charges.append((now, cost)) }
         return nil
     }
 
-    private func rateLimitHeaders() -> [(String, String)] {
-        let (used, reset) = window(clock.now())
+    private func rateLimitHeaders() -> HTTPFields {
+        let (used, reset) = window(clock.now.secondsSinceEpoch)
         return [
-            ("X-RateLimit-Limit", String(configuration.rateLimitPoints)),
-            ("X-RateLimit-Remaining", String(max(0, configuration.rateLimitPoints - used))),
-            ("X-RateLimit-Reset", String(Int64(reset.rounded(.up)))),
+            .xRateLimitLimit: String(configuration.rateLimitPoints),
+            .xRateLimitRemaining: String(max(0, configuration.rateLimitPoints - used)),
+            .xRateLimitReset: String(Int64(reset.rounded(.up))),
         ]
     }
 
@@ -374,7 +375,7 @@ public actor Emulator {
     /// Shopify's default; an id that is neither a member of a plan nor in `variant_policies` is
     /// unknown: `null`).
     private func shopifyGraphQL(_ request: WireRequest) -> WireResponse {
-        guard let token = request.header("X-Shopify-Access-Token"), !token.isEmpty,
+        guard let token = request.header(.xShopifyAccessToken), !token.isEmpty,
             configuration.shopifyToken == nil || configuration.shopifyToken == token
         else {
             return json(401, .object([("errors", .string("[API] Invalid API key or access token (unrecognized login or wrong password)"))]))
@@ -382,7 +383,7 @@ public actor Emulator {
         guard request.path.hasSuffix("/graphql.json"), request.path.split(separator: "/").count == 4 else {
             return json(404, .object([("errors", .string("Not Found"))]))
         }
-        guard request.method == "POST" else { return json(405, .object([("errors", .string("Method Not Allowed"))])) }
+        guard request.method == .post else { return json(405, .object([("errors", .string("Method Not Allowed"))])) }
         guard let body = try? JSONValue.parse(request.body), let source = body["query"]?.stringValue else {
             return json(400, .object([("errors", .object([("query", .string("Required parameter missing or invalid"))]))]))
         }
@@ -467,11 +468,11 @@ public actor Emulator {
 
     // MARK: Responses
 
-    private func json(_ status: Int, _ value: JSONValue) -> WireResponse {
-        WireResponse(status: status, headers: [("Content-Type", "application/json; charset=utf-8")], body: value.bytes)
+    private func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> WireResponse {
+        WireResponse(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: value.bytes)
     }
 
-    private func errorResponse(_ status: Int, _ message: String) -> WireResponse {
+    private func errorResponse(_ status: HTTPResponse.Status, _ message: String) -> WireResponse {
         json(status, .object([("error", .string(message))]))
     }
 
@@ -506,8 +507,8 @@ public actor Emulator {
 
     // MARK: Routing
 
-    private func route(method: String, path: String, request: WireRequest) -> WireResponse {
-        guard let token = request.header("X-Auth-Token"), !token.isEmpty,
+    private func route(method: HTTPRequest.Method, path: String, request: WireRequest) -> WireResponse {
+        guard let token = request.header(.xAuthToken), !token.isEmpty,
             configuration.token == nil || configuration.token == token
         else { return errorResponse(401, "Unauthorized") }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)

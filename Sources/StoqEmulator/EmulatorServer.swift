@@ -35,10 +35,10 @@ public enum EmulatorServer {
         let responder = CallbackResponder<EmulatorContext> { request, context in
             let body = try await request.body.collect(upTo: 64 << 20)
             let wire = WireRequest(
-                method: request.method.rawValue,
+                method: request.method,
                 path: request.uri.path,
                 query: WireHeaders.parseQuery(Substring(request.uri.query ?? "")),
-                headers: request.headers.map { ($0.name.rawName, $0.value) },
+                headers: request.headers,
                 body: Array(buffer: body))
             let outcome = await emulator.handle(wire)
             await afterRequest()
@@ -47,12 +47,8 @@ public enum EmulatorServer {
                 try? await context.channel.close()
                 throw ConnectionDropped()
             case .response(let r):
-                var fields = HTTPFields()
-                for (name, value) in r.headers {
-                    if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
-                }
                 return Response(
-                    status: HTTPResponse.Status(code: r.status), headers: fields,
+                    status: r.status, headers: r.headers,
                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: r.body)))
             }
         }

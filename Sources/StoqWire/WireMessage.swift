@@ -1,9 +1,11 @@
+import HTTPTypes
+
 /// An HTTP request as the STOQ client sends it and the emulator receives it.
 ///
 /// `path` is relative to the API base (`/preorders/…`), without the query.
 public struct WireRequest: Sendable {
     /// `GET`, `POST`, `PUT`, `DELETE`.
-    public var method: String
+    public var method: HTTPRequest.Method
     /// Path below the API base, e.g.
     ///
     /// `/preorders/abc`.
@@ -11,12 +13,14 @@ public struct WireRequest: Sendable {
     /// Query parameters in order (values not yet percent-encoded).
     public var query: [(String, String)]
     /// Header fields in order.
-    public var headers: [(String, String)]
+    public var headers: HTTPFields
     /// The body bytes (empty for none).
     public var body: [UInt8]
 
     /// Creates a request.
-    public init(method: String, path: String, query: [(String, String)] = [], headers: [(String, String)] = [], body: [UInt8] = []) {
+    public init(
+        method: HTTPRequest.Method, path: String, query: [(String, String)] = [], headers: HTTPFields = [:], body: [UInt8] = []
+    ) {
         self.method = method
         self.path = path
         self.query = query
@@ -24,14 +28,14 @@ public struct WireRequest: Sendable {
         self.body = body
     }
 
-    /// The first value of header `name` (case-insensitive).
-    public func header(_ name: String) -> String? { WireHeaders.first(name, in: headers) }
+    /// The first value of header `name`.
+    public func header(_ name: HTTPField.Name) -> String? { headers[name] }
 
     /// The first value of query parameter `name`.
     public func queryValue(_ name: String) -> String? { query.first { $0.0 == name }?.1 }
 
     /// True for methods STOQ charges as reads.
-    public var isRead: Bool { method == "GET" || method == "HEAD" }
+    public var isRead: Bool { method == .get || method == .head }
 
     /// `path?query`, percent-encoded.
     public var target: String {
@@ -42,35 +46,50 @@ public struct WireRequest: Sendable {
 
 /// An HTTP response.
 public struct WireResponse: Sendable {
-    /// Status code.
-    public var status: Int
+    /// Status (compare and print its `code`: its description adds the reason phrase).
+    public var status: HTTPResponse.Status
     /// Header fields in order.
-    public var headers: [(String, String)]
+    public var headers: HTTPFields
     /// Body bytes.
     public var body: [UInt8]
 
     /// Creates a response.
-    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
+    public init(status: HTTPResponse.Status, headers: HTTPFields = [:], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
-    /// The first value of header `name` (case-insensitive).
-    public func header(_ name: String) -> String? { WireHeaders.first(name, in: headers) }
+    /// The first value of header `name`.
+    public func header(_ name: HTTPField.Name) -> String? { headers[name] }
 
     /// The body as text (lossy).
     public var text: String { String(decoding: body, as: UTF8.self) }
 }
 
-/// Helpers for header lists and query encoding.
-public enum WireHeaders {
-    /// The first value of `name` in `headers`, compared case-insensitively.
-    public static func first(_ name: String, in headers: [(String, String)]) -> String? {
-        let lowered = name.lowercased()
-        return headers.first { $0.0.lowercased() == lowered }?.1
-    }
+extension HTTPField.Name {
+    /// STOQ's API token.
+    public static let xAuthToken = known("X-Auth-Token")
+    /// Shopify's Admin API access token.
+    public static let xShopifyAccessToken = known("X-Shopify-Access-Token")
+    /// The Admin API version Shopify served.
+    public static let xShopifyAPIVersion = known("X-Shopify-API-Version")
+    /// STOQ's rate-limit budget per window.
+    public static let xRateLimitLimit = known("X-RateLimit-Limit")
+    /// Points left in STOQ's current window.
+    public static let xRateLimitRemaining = known("X-RateLimit-Remaining")
+    /// When STOQ's window resets (seconds since the epoch).
+    public static let xRateLimitReset = known("X-RateLimit-Reset")
 
+    /// A name written in this file, which is a valid field name.
+    private static func known(_ name: String) -> HTTPField.Name {
+        guard let valid = HTTPField.Name(name) else { preconditionFailure("`\(name)` is not an HTTP field name") }
+        return valid
+    }
+}
+
+/// Query encoding (header fields are `HTTPFields`).
+public enum WireHeaders {
     /// Percent-encodes everything but unreserved characters and the comma (STOQ's id lists are
     /// comma-separated: `shopify_variant_ids=1,2,3`).
     public static func percentEncode(_ s: String) -> String {

@@ -1,3 +1,4 @@
+import HTTPTypes
 import StoqAPI
 import StoqCore
 import StoqEmulator
@@ -53,10 +54,10 @@ struct ClientEndpointTests {
         let fields = try #require(sample["selling_plan"]?.objectValue)
         _ = try await h.client.update(id: id, fields: fields)
         let sent = try #require(h.sent.all.last)
-        #expect(sent.method == "PUT")
+        #expect(sent.method == .put)
         #expect(sent.path == "/preorders/\(id)")
         #expect(try JSONValue.parse(sent.body) == sample)
-        #expect(sent.header("Content-Type") == "application/json")
+        #expect(sent.header(.contentType) == "application/json")
     }
 
     @Test("add_variant treats a 422 with existing_variants as partial success and sends the rest")
@@ -79,7 +80,7 @@ struct ClientEndpointTests {
         let r = try await h.client.removeVariants(planID: id, ids: [11, 13], inventoryPolicy: "DENY")
         #expect(r["variants_removed"] == .array([.integer(11), .integer(13)]))
         let sent = try #require(h.sent.all.last)
-        #expect(sent.method == "DELETE")
+        #expect(sent.method == .delete)
         #expect(sent.target == "/preorders/\(id)/remove_variant?shopify_variant_ids=11,13&inventory_policy=DENY")
         #expect(sent.body.isEmpty)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Logging
 import StoqAPI
 import StoqEmulator
@@ -37,7 +38,7 @@ struct Harness {
     func seed(_ fields: String) async throws -> String {
         let outcome = await emulator.handle(
             WireRequest(
-                method: "POST", path: "/preorders", headers: [("X-Auth-Token", "seed")],
+                method: .post, path: "/preorders", headers: [.xAuthToken: "seed"],
                 body: Array(#"{"selling_plan": {\#(fields)}}"#.utf8)))
         guard case .response(let r) = outcome else { throw TransportError.connection("seed failed") }
         return try #require(try JSONValue.parse(r.body)["id"]?.stringValue)

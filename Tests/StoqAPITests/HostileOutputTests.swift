@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import StoqAPI
 import StoqTestSupport
 import StoqWire
@@ -184,7 +185,7 @@ struct HostileOutputTests {
     func hostileDiagnostics(_ hostile: String) async throws -> (diagnostics: [Diagnostic], sources: [SourceFile]) {
         let body = JSONValue.object([("errors", .object([("name\n::warning::K " + hostile, .array([.string("v")]))]))]).renderCompact()
         let transport = InProcessTransport { _ throws(TransportError) in
-            WireResponse(status: 422, headers: [("Content-Type", "application/json")], body: Array(body.utf8))
+            WireResponse(status: 422, headers: [.contentType: "application/json"], body: Array(body.utf8))
         }
         let client = StoqClient(transport: transport, token: try #require(APIToken("t")), governor: RateGovernor())
         var server: Diagnostic?

@@ -1,9 +1,11 @@
 import Foundation
+import HTTPTypes
 import Logging
-import StoqAPI
 import StoqEmulator
 import StoqWire
 import Testing
+
+@testable import StoqAPI
 
 /// Starts the emulator's HTTP server on 127.0.0.1 with a free port for the duration of `body`.
 func withServer<T: Sendable>(
@@ -45,9 +47,9 @@ struct LoopbackHTTPTests {
             #expect(try await client.productVariants(planID: id).count == 1)
             #expect(try await client.listAll().items.count == 1)
             try await client.delete(id: id)
-            let raw = try await transport.send(WireRequest(method: "GET", path: "/preorders", headers: [("X-Auth-Token", "t")]))
-            #expect(raw.header("X-RateLimit-Limit") == "360")
-            #expect(raw.header("X-RateLimit-Remaining").flatMap(Int.init).map { $0 < 360 } == true)
+            let raw = try await transport.send(WireRequest(method: .get, path: "/preorders", headers: [.xAuthToken: "t"]))
+            #expect(raw.header(.xRateLimitLimit) == "360")
+            #expect(raw.header(.xRateLimitRemaining).flatMap(Int.init).map { $0 < 360 } == true)
             #expect(await emulator.requestLog.count >= 9)
         }
     }
@@ -61,10 +63,10 @@ struct LoopbackHTTPTests {
             defer { Task { await transport.shutdown() } }
             var last = WireResponse(status: 0)
             for _ in 0..<6 {
-                last = try await transport.send(WireRequest(method: "GET", path: "/preorders", headers: [("X-Auth-Token", "t")]))
+                last = try await transport.send(WireRequest(method: .get, path: "/preorders", headers: [.xAuthToken: "t"]))
             }
             #expect(last.status == 429)
-            #expect(last.header("Retry-After") != nil)
+            #expect(last.header(.retryAfter) != nil)
             #expect((try JSONValue.parse(last.body))["error"] == .string("Rate limit exceeded"))
         }
     }
@@ -97,7 +99,7 @@ struct LoopbackHTTPTests {
         }
         let t = try HTTPTransport(baseURL: "http://127.0.0.1:9/api/v1/external", connectTimeout: 1, requestTimeout: 30)
         defer { Task { await t.shutdown() } }
-        await #expect(throws: TransportError.self) { try await t.send(WireRequest(method: "GET", path: "/preorders")) }
+        await #expect(throws: TransportError.self) { try await t.send(WireRequest(method: .get, path: "/preorders")) }
     }
 }
 
@@ -142,21 +144,21 @@ struct CanaryTokenTests {
     }
 }
 
-@Suite("A header the HTTP stack refuses is described without its value")
+@Suite("Header values never reach the HTTP stack's error sentences")
 struct RefusedHeaderTests {
-    @Test("a header value with a line break fails with a sentence that does not quote it")
-    func refusedHeader() async throws {
-        let transport = try HTTPTransport(baseURL: "http://127.0.0.1:1")
-        var message = ""
-        do {
-            _ = try await transport.send(
-                WireRequest(method: "GET", path: "/preorders", headers: [("X-Auth-Token", "canary-SECRET\r\nX-Evil: 1")]))
-        } catch {
-            message = error.description
-        }
-        await transport.shutdown()
-        #expect(message == "a request header holds characters HTTP does not allow (its value is not shown)")
-        #expect(!message.contains("SECRET"))
+    @Test("a header the HTTP stack refuses is described without its value")
+    func refusedHeader() {
+        let error = HTTPTransport.withoutHeaderValues(
+            .connection(#"invalidHeaderFieldValues(["canary-SECRET"])"#), headers: [.xAuthToken: "canary-SECRET"])
+        #expect(error.description == "a request header holds characters HTTP does not allow (its value is not shown)")
+    }
+
+    @Test("a secret header's value quoted by the stack is redacted; plain headers' values stay")
+    func quotedValue() {
+        let error = HTTPTransport.withoutHeaderValues(
+            .connection("request with canary-SECRET as application/json failed"),
+            headers: [.xAuthToken: "canary-SECRET", .contentType: "application/json"])
+        #expect(error.description == "request with <redacted> as application/json failed")
     }
 }
 

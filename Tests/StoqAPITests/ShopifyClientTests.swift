@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Logging
 import StoqAPI
 import StoqCore
@@ -30,11 +31,11 @@ final class ScriptedShopify: @unchecked Sendable {
         return PolicyReader(client: client, source: "test")
     }
 
-    static func json(_ text: String, status: Int = 200, headers: [(String, String)] = []) -> WireResponse {
-        WireResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: Array(text.utf8))
+    static func json(_ text: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> WireResponse {
+        WireResponse(status: status, headers: [.contentType: "application/json"] + headers, body: Array(text.utf8))
     }
 
-    static func nodes(_ nodes: String, headers: [(String, String)] = []) -> WireResponse {
+    static func nodes(_ nodes: String, headers: HTTPFields = [:]) -> WireResponse {
         json(#"{"data": {"nodes": [\#(nodes)]}}"#, headers: headers)
     }
 
@@ -77,8 +78,8 @@ struct ShopifyClientTests {
     @Test("a 429 waits its Retry-After before the next attempt")
     func retryAfter() async throws {
         let s = ScriptedShopify([
-            ScriptedShopify.json(#"{"errors": "Exceeded 2 calls per second"}"#, status: 429, headers: [("Retry-After", "4")]),
-            ScriptedShopify.json(#"{"errors": "Exceeded 2 calls per second"}"#, status: 429, headers: [("Retry-After", "4")]),
+            ScriptedShopify.json(#"{"errors": "Exceeded 2 calls per second"}"#, status: 429, headers: [.retryAfter: "4"]),
+            ScriptedShopify.json(#"{"errors": "Exceeded 2 calls per second"}"#, status: 429, headers: [.retryAfter: "4"]),
             ScriptedShopify.nodes(ScriptedShopify.variant(1, "DENY")),
         ])
         let result = try await s.reader().read([1])
@@ -115,7 +116,7 @@ struct ShopifyClientTests {
             "<!DOCTYPE html>\n<html>\n<head><title>Service Unavailable</title><style>body { color: red }</style></head>\n<body>\n<h1>503</h1>\n"
             + String(repeating: "<p>There was a problem loading this website. Please try again.</p>\n", count: 40) + "</body></html>"
         let s = ScriptedShopify(
-            Array(repeating: WireResponse(status: 503, headers: [("Content-Type", "text/html")], body: Array(page.utf8)), count: 5))
+            Array(repeating: WireResponse(status: 503, headers: [.contentType: "text/html"], body: Array(page.utf8)), count: 5))
         do throws(ShopifyError) {
             _ = try await s.reader().read([1])
             Issue.record("five 503s fail the read")
@@ -129,7 +130,7 @@ struct ShopifyClientTests {
 
     @Test("a different X-Shopify-API-Version is warned about once")
     func versionFallForward() async throws {
-        let header = [("X-Shopify-API-Version", "2025-10")]
+        let header: HTTPFields = [.xShopifyAPIVersion: "2025-10"]
         let s = ScriptedShopify([
             ScriptedShopify.nodes(ScriptedShopify.variant(1, "DENY"), headers: header),
             ScriptedShopify.nodes(ScriptedShopify.variant(2, "DENY"), headers: header),

@@ -59,7 +59,7 @@ struct PlannedRequestTests {
         let without = PlannedRequest(planID: "p1", payload: .removeVariants(ids: [9001], inventoryPolicy: nil))
         #expect(without.queryString == "shopify_variant_ids=9001")
         // The query string is the one the request target carries.
-        let wire = WireRequest(method: without.method, path: without.path, query: without.query)
+        let wire = WireRequest(method: without.endpoint.method, path: without.path, query: without.query)
         #expect(wire.target == "/preorders/p1/remove_variant?shopify_variant_ids=9001")
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import StoqEmulator
 import StoqWire
 import Testing
@@ -16,18 +17,18 @@ struct EmulatorBehaviourTests {
         #expect(statuses == [200, 200, 200, 200, 200, 200, 200, 200, 429])
         let limited = try await shop.send("GET", "/preorders/\(id)")
         #expect(limited.status == 429)
-        #expect(limited.response.header("Retry-After") == "60")
-        #expect(limited.response.header("X-RateLimit-Remaining") == "0")
+        #expect(limited.response.header(.retryAfter) == "60")
+        #expect(limited.response.header(.xRateLimitRemaining) == "0")
         #expect(limited.body["error"] == .string("Rate limit exceeded"))
         #expect(limited.body["retry_after"] == .integer(60))
         #expect(limited.body["message"]?.stringValue?.hasPrefix("You have exceeded the rate limit of 10 points per 60 seconds.") == true)
-        let reset = Double(limited.response.header("X-RateLimit-Reset") ?? "") ?? 0
+        let reset = Double(limited.response.header(.xRateLimitReset) ?? "") ?? 0
         // The window began at the first request; no time has passed since (no latency).
         #expect(reset == shop.clock.now.secondsSinceEpoch + 60)
         shop.clock.advance(by: .seconds(61))
         let after = try await shop.send("GET", "/preorders/\(id)")
         #expect(after.status == 200)
-        #expect(after.response.header("X-RateLimit-Remaining") == "9")
+        #expect(after.response.header(.xRateLimitRemaining) == "9")
     }
 
     @Test("the same seed injects the same faults; 5xx leaves state untouched")
@@ -40,7 +41,7 @@ struct EmulatorBehaviourTests {
                 $0.faults.malformed = 0.1
             }
             for _ in 0..<40 {
-                _ = await shop.emulator.handle(WireRequest(method: "GET", path: "/preorders", headers: [("X-Auth-Token", "t")]))
+                _ = await shop.emulator.handle(WireRequest(method: .get, path: "/preorders", headers: [.xAuthToken: "t"]))
             }
             return await shop.emulator.requestLog.map { "\($0.status.map(String.init) ?? "-")\($0.fault ?? "")" }
         }
@@ -55,7 +56,7 @@ struct EmulatorBehaviourTests {
         let shop = try Shop { $0.faults.lost = 1 }
         let outcome = await shop.emulator.handle(
             WireRequest(
-                method: "POST", path: "/preorders", headers: [("X-Auth-Token", "t")], body: Array(#"{"selling_plan": {"name": "X"}}"#.utf8))
+                method: .post, path: "/preorders", headers: [.xAuthToken: "t"], body: Array(#"{"selling_plan": {"name": "X"}}"#.utf8))
         )
         guard case .dropped = outcome else {
             Issue.record("expected a dropped connection")
@@ -72,7 +73,7 @@ struct EmulatorBehaviourTests {
         }
         let r = try await shop.send("GET", "/preorders")
         #expect(r.status == 429)
-        #expect(r.response.header("Retry-After") == "1")
+        #expect(r.response.header(.retryAfter) == "1")
         #expect(await shop.emulator.requestLog.last?.fault == "429-burst")
     }
 

@@ -1,3 +1,4 @@
+import HTTPTypes
 import StoqEmulator
 import StoqWire
 import Testing
@@ -18,7 +19,7 @@ struct EmulatorEndpointTests {
         #expect(r.body["selling_plan"] == nil, "the object is bare")
         let keys = r.body.objectValue?.map(\.0) ?? []
         #expect(keys.first == "id" && keys.last == "shopify_variant_ids")
-        #expect(r.response.header("X-RateLimit-Limit") == "360")
+        #expect(r.response.header(.xRateLimitLimit) == "360")
     }
 
     @Test("internal_name defaults to name; datetimes echo in UTC with milliseconds")
@@ -43,7 +44,7 @@ struct EmulatorEndpointTests {
             configuration.rateLimitWindowKind = kind
             let emulator = try Emulator(configuration: configuration, clock: clock)
             func get() async -> WireResponse? {
-                await emulator.respond(WireRequest(method: "GET", path: "/preorders", headers: [("X-Auth-Token", "t")]))
+                await emulator.respond(WireRequest(method: .get, path: "/preorders", headers: [.xAuthToken: "t"]))
             }
             _ = await get()
             clock.advance(by: .seconds(4))
@@ -52,8 +53,8 @@ struct EmulatorEndpointTests {
             let refused = await get()
             #expect(refused?.status == 429)
             // Rolling: the first charge leaves the window 6 s from now; fixed: the window ends then too.
-            #expect(refused?.header("Retry-After") == "6")
-            clock.advance(by: 6.5)
+            #expect(refused?.header(.retryAfter) == "6")
+            clock.advance(by: .seconds(6.5))
             let afterFirst = await get()
             #expect(afterFirst?.status == 200)
             let next = await get()

@@ -1,3 +1,4 @@
+import HTTPTypes
 import StoqEmulator
 import StoqWire
 import Testing
@@ -19,14 +20,15 @@ struct Shop {
     func send(
         _ method: String, _ path: String, query: [(String, String)] = [], json: String? = nil, token: String? = "t"
     ) async throws -> (status: Int, body: JSONValue, response: WireResponse) {
-        var headers: [(String, String)] = []
-        if let token { headers.append(("X-Auth-Token", token)) }
-        let request = WireRequest(method: method, path: path, query: query, headers: headers, body: Array((json ?? "").utf8))
+        var headers: HTTPFields = [:]
+        if let token { headers[.xAuthToken] = token }
+        let request = WireRequest(
+            method: try #require(HTTPRequest.Method(method)), path: path, query: query, headers: headers, body: Array((json ?? "").utf8))
         guard case .response(let r) = await emulator.handle(request) else {
             Issue.record("connection dropped")
             return (0, .null, WireResponse(status: 0))
         }
-        return (r.status, (try? JSONValue.parse(r.body)) ?? .null, r)
+        return (r.status.code, (try? JSONValue.parse(r.body)) ?? .null, r)
     }
 
     func create(_ fields: String) async throws -> String {

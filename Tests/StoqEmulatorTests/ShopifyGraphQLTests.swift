@@ -1,3 +1,4 @@
+import HTTPTypes
 import StoqEmulator
 import StoqWire
 import Testing
@@ -7,18 +8,18 @@ extension Shop {
     func graphQL(_ query: String, variables: String = "{}", token: String? = "shpat_test", version: String = "2026-10") async throws
         -> (status: Int, body: JSONValue, response: WireResponse)
     {
-        var headers: [(String, String)] = [("Content-Type", "application/json")]
-        if let token { headers.append(("X-Shopify-Access-Token", token)) }
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let token { headers[.xShopifyAccessToken] = token }
         var body = ""
         JSONValue.escape(query, into: &body)
         let request = WireRequest(
-            method: "POST", path: "/admin/api/\(version)/graphql.json", headers: headers,
+            method: .post, path: "/admin/api/\(version)/graphql.json", headers: headers,
             body: Array(#"{"query": \#(body), "variables": \#(variables)}"#.utf8))
         guard case .response(let r) = await emulator.handle(request) else {
             Issue.record("connection dropped")
             return (0, .null, WireResponse(status: 0))
         }
-        return (r.status, (try? JSONValue.parse(r.body)) ?? .null, r)
+        return (r.status.code, (try? JSONValue.parse(r.body)) ?? .null, r)
     }
 
     /// `["gid://shopify/ProductVariant/1", …]`.
@@ -56,9 +57,9 @@ struct ShopifyGraphQLTests {
         #expect(cost["throttleStatus"]?["maximumAvailable"] == .number("2000.0"))
         #expect(cost["throttleStatus"]?["currentlyAvailable"] == .integer(1997))
         #expect(cost["throttleStatus"]?["restoreRate"] == .number("100.0"))
-        #expect(r.response.header("X-RateLimit-Limit") == nil, "Shopify's budget, not STOQ's")
+        #expect(r.response.header(.xRateLimitLimit) == nil, "Shopify's budget, not STOQ's")
         let stoq = try await shop.send("GET", "/preorders")
-        #expect(stoq.response.header("X-RateLimit-Remaining") == "359", "the GraphQL query cost no STOQ points")
+        #expect(stoq.response.header(.xRateLimitRemaining) == "359", "the GraphQL query cost no STOQ points")
         let log = await shop.emulator.requestLog
         #expect(log.first?.shopify == true && log.first?.cost == 0)
     }
@@ -132,7 +133,7 @@ struct ShopifyGraphQLTests {
         #expect(try await shop.graphQL(policyQuery, variables: Shop.ids([10]), token: nil).status == 401)
         let notJSON = await shop.emulator.handle(
             WireRequest(
-                method: "POST", path: "/admin/api/2026-10/graphql.json", headers: [("X-Shopify-Access-Token", "t")],
+                method: .post, path: "/admin/api/2026-10/graphql.json", headers: [.xShopifyAccessToken: "t"],
                 body: Array("nope".utf8)))
         guard case .response(let r) = notJSON else { return }
         #expect(r.status == 400)
@@ -162,7 +163,7 @@ struct ShopifyGraphQLTests {
         let throttled = try await bursting.graphQL(policyQuery, variables: Shop.ids([10]))
         #expect(throttled.body["errors"]?.arrayValue?.dropFirst(0).first?["extensions"]?["code"] == .string("THROTTLED"))
         let dropping = try Shop(state: policyState) { $0.faults = try! FaultSpec(parsing: "drop=1") }
-        let request = WireRequest(method: "POST", path: "/admin/api/2026-10/graphql.json", headers: [("X-Shopify-Access-Token", "t")])
+        let request = WireRequest(method: .post, path: "/admin/api/2026-10/graphql.json", headers: [.xShopifyAccessToken: "t"])
         guard case .dropped = await dropping.emulator.handle(request) else {
             Issue.record("expected a dropped connection")
             return

@@ -1,3 +1,4 @@
+import HTTPTypes
 import StoqEmulator
 import StoqWire
 import Testing
@@ -9,11 +10,11 @@ struct ShopifyLikeAnswerTests {
         let shop = try Shop(state: policyState)
         let asked = try await shop.graphQL(policyQuery, variables: Shop.ids([10]), version: "2026-10")
         #expect(asked.status == 200)
-        #expect(asked.response.header("X-Shopify-API-Version") == "2026-10")
+        #expect(asked.response.header(.xShopifyAPIVersion) == "2026-10")
         for mistyped in ["2026-11", "2023-01", "latest"] {
             let r = try await shop.graphQL(policyQuery, variables: Shop.ids([10]), version: mistyped)
             #expect(r.status == 200, "\(mistyped)")
-            #expect(r.response.header("X-Shopify-API-Version") == Emulator.shopifyVersions.first, "\(mistyped)")
+            #expect(r.response.header(.xShopifyAPIVersion) == Emulator.shopifyVersions.first, "\(mistyped)")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Logging
 import StoqCore
 import StoqWire
@@ -202,8 +203,8 @@ public struct ShopifyClient: Sendable {
     public func query(_ query: String, variables: JSONValue, cost: Int) async throws(ShopifyError) -> Answer {
         let body = JSONValue.object([("query", .string(query)), ("variables", variables)]).bytes
         let request = WireRequest(
-            method: "POST", path: path,
-            headers: [("X-Shopify-Access-Token", token.value), ("Content-Type", "application/json"), ("Accept", "application/json")],
+            method: .post, path: path,
+            headers: [.xShopifyAccessToken: token.value, .contentType: "application/json", .accept: "application/json"],
             body: body)
         var attempt = 0
         var throttles = 0
@@ -217,7 +218,7 @@ public struct ShopifyClient: Sendable {
             let result = await bound.send(request, through: transport)
             let json = (try? result.get()).flatMap { (try? JSONValue.parse($0.body)) }
             await budget.release(cost: cost, throttle: Self.throttleStatus(json))
-            logger.debug("POST \(path) (\(cost) points) → \((try? result.get()).map { String($0.status) } ?? "no response")")
+            logger.debug("POST \(path) (\(cost) points) → \((try? result.get()).map { String($0.status.code) } ?? "no response")")
             if let response = try? result.get() { await checkVersion(response) }
             var delay: Duration?
             switch try classify(result, json: json, attempt: attempt) {
@@ -276,10 +277,10 @@ public struct ShopifyClient: Sendable {
         case .failure(let e): return .transient(ShopifyError(kind: .transport(e), message: "", attempts: attempt))
         case .success(let r): response = r
         }
-        let failure = ShopifyError(kind: .http(status: response.status), message: Self.serverText(response.body), attempts: attempt)
-        switch response.status {
+        let failure = ShopifyError(kind: .http(status: response.status.code), message: Self.serverText(response.body), attempts: attempt)
+        switch response.status.code {
         case 200..<300: break
-        case 429:
+        case HTTPResponse.Status.tooManyRequests.code:
             return .rateLimited(failure, retryAfter: response.retryAfter)
         case 500...: return .transient(failure)
         default: throw failure
@@ -313,7 +314,7 @@ public struct ShopifyClient: Sendable {
     /// for (it serves the oldest supported version for one it no longer supports, and says which in
     /// `X-Shopify-API-Version`).
     func checkVersion(_ response: WireResponse) async {
-        guard let asked = version, let served = response.header("X-Shopify-API-Version")?.trimmingWhitespace, !served.isEmpty,
+        guard let asked = version, let served = response.header(.xShopifyAPIVersion)?.trimmingWhitespace, !served.isEmpty,
             served != asked, await versionWarning.first()
         else { return }
         logger.warning(

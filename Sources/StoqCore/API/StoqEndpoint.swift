@@ -1,3 +1,5 @@
+import HTTPTypes
+
 /// Every STOQ v1 Preorders endpoint stoqctl calls: its method, path and rate-limit cost, written
 /// once.
 ///
@@ -25,12 +27,12 @@ public enum StoqEndpoint: String, Sendable, Hashable, CaseIterable {
     case toggleInventoryPolicy
 
     /// The HTTP method.
-    public var method: String {
+    public var method: HTTPRequest.Method {
         switch self {
-        case .list, .read, .productVariants: "GET"
-        case .create, .addVariant, .toggleInventoryPolicy: "POST"
-        case .update: "PUT"
-        case .delete, .removeVariant: "DELETE"
+        case .list, .read, .productVariants: .get
+        case .create, .addVariant, .toggleInventoryPolicy: .post
+        case .update: .put
+        case .delete, .removeVariant: .delete
         }
     }
 
@@ -80,13 +82,13 @@ public enum StoqEndpoint: String, Sendable, Hashable, CaseIterable {
     }
 
     /// Rate-limit points: STOQ charges 1 for a read and 2 for any write.
-    public var cost: Int { method == "GET" ? 1 : 2 }
+    public var cost: Int { isRead ? 1 : 2 }
 
     /// True for calls that change nothing.
-    public var isRead: Bool { method == "GET" }
+    public var isRead: Bool { method == .get }
 
     /// `PUT /preorders/{id}`: how errors and logs name the endpoint.
-    public var label: String { "\(method) \(pathTemplate)" }
+    public var label: String { "\(method.rawValue) \(pathTemplate)" }
 
     /// The path for the plan `id` (`{id}` kept when the plan does not exist yet).
     ///
@@ -95,7 +97,7 @@ public enum StoqEndpoint: String, Sendable, Hashable, CaseIterable {
         pathTemplate.replacingAll("{id}", id ?? "{id}")
     }
 
-    /// The endpoint a planned `method` and `path` describe, if any.
+    /// The endpoint a planned `method` (as written in a plan file) and `path` describe, if any.
     public init?(method: String, path: String) {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         guard parts.first == "preorders" else { return nil }
@@ -106,7 +108,7 @@ public enum StoqEndpoint: String, Sendable, Hashable, CaseIterable {
         case 3: shape = "/preorders/{id}/\(parts[2])"
         default: return nil
         }
-        guard let found = Self.allCases.first(where: { $0.method == method && $0.pathTemplate == shape }) else { return nil }
+        guard let found = Self.allCases.first(where: { $0.method.rawValue == method && $0.pathTemplate == shape }) else { return nil }
         self = found
     }
 

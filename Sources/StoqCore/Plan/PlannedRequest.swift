@@ -71,7 +71,7 @@ public struct PlannedRequest: Sendable, Hashable {
     /// The endpoint it calls.
     public var endpoint: StoqEndpoint { payload.endpoint }
     /// `POST`, `PUT`, `DELETE`.
-    public var method: String { endpoint.method }
+    public var method: String { endpoint.method.rawValue }
     /// Points it costs (reads 1, writes 2).
     public var cost: Int { endpoint.cost }
 
