@@ -15,9 +15,9 @@ import StoqWire
 public final class HTTPTransport: Transport {
     private let client: HTTPClient
     private let base: URLComponents
-    private let connectSeconds: Double
-    private let idleSeconds: Double
-    private let requestSeconds: Double
+    private let connectTimeout: Duration
+    private let idleTimeout: Duration
+    private let requestTimeout: Duration
 
     /// The token header, which never leaves the original host.
     static let tokenHeader = HTTPField.Name.xAuthToken
@@ -25,7 +25,10 @@ public final class HTTPTransport: Transport {
     /// Creates a transport for `baseURL` (e.g.
     ///
     /// `https://app.stoqapp.com/api/v1/external`).
-    public init(baseURL: String, connectTimeout: Double = 5, idleTimeout: Double = 30, requestTimeout: Double = 35) throws(TransportError) {
+    public init(
+        baseURL: String, connectTimeout: Duration = .seconds(5), idleTimeout: Duration = .seconds(30),
+        requestTimeout: Duration = .seconds(35)
+    ) throws(TransportError) {
         guard let components = URLComponents(string: baseURL), let scheme = components.scheme?.lowercased(), let host = components.host,
             !host.isEmpty
         else { throw .configuration("`\(Redact.url(baseURL))` is not a URL") }
@@ -38,12 +41,12 @@ public final class HTTPTransport: Transport {
         default: throw .configuration("`\(Redact.url(baseURL))` must start with https://")
         }
         self.base = components
-        self.connectSeconds = connectTimeout
-        self.idleSeconds = idleTimeout
-        self.requestSeconds = requestTimeout
+        self.connectTimeout = connectTimeout
+        self.idleTimeout = idleTimeout
+        self.requestTimeout = requestTimeout
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .milliseconds(Int64(connectTimeout * 1000)), read: .milliseconds(Int64(idleTimeout * 1000))))
+            timeout: .init(connect: Self.timeAmount(connectTimeout), read: Self.timeAmount(idleTimeout)))
         configuration.httpVersion = .automatic
         // A connection that cannot be made fails at once and is retried by StoqClient, which says
         // what it waits for; the pool's own silent retries would hold each attempt until the
@@ -107,13 +110,13 @@ public final class HTTPTransport: Transport {
         for field in headers { request.headers.add(name: field.name.rawName, value: field.value) }
         if !body.isEmpty { request.body = .bytes(ByteBuffer(bytes: body)) }
         let deadline = RequestDeadline.current
-        let left = deadline.map { $0.remaining.inSeconds } ?? requestSeconds
+        let left = deadline?.remaining ?? requestTimeout
         let place = Self.place(url)
-        guard left > 0 else {
-            throw .timeout("no response from \(place) within \(Self.seconds(deadline?.bound.inSeconds ?? requestSeconds))")
+        guard left > .zero else {
+            throw .timeout("no response from \(place) within \(Self.seconds(deadline?.bound ?? requestTimeout))")
         }
         do {
-            let response = try await client.execute(request, timeout: .milliseconds(Int64(min(left, requestSeconds) * 1000)))
+            let response = try await client.execute(request, timeout: Self.timeAmount(min(left, requestTimeout)))
             let collected = try await response.body.collect(upTo: 64 << 20)
             return WireResponse(
                 status: HTTPResponse.Status(code: Int(response.status.code)),
@@ -122,8 +125,8 @@ public final class HTTPTransport: Transport {
                 body: Array(buffer: collected))
         } catch {
             let sentence = Self.sentence(
-                for: error, url: url, connectTimeout: connectSeconds, idleTimeout: idleSeconds,
-                requestTimeout: deadline?.bound.inSeconds ?? requestSeconds)
+                for: error, url: url, connectTimeout: connectTimeout, idleTimeout: idleTimeout,
+                requestTimeout: deadline?.bound ?? requestTimeout)
             throw Self.withoutHeaderValues(sentence, headers: headers)
         }
     }
@@ -149,7 +152,7 @@ public final class HTTPTransport: Transport {
     /// A failure of the HTTP stack as a sentence a person can act on ("cannot connect to
     /// 127.0.0.1:8080: connection refused"), with any URL in it redacted.
     static func sentence(
-        for error: any Error, url: String, connectTimeout: Double, idleTimeout: Double = 30, requestTimeout: Double
+        for error: any Error, url: String, connectTimeout: Duration, idleTimeout: Duration = .seconds(30), requestTimeout: Duration
     ) -> TransportError {
         let host = URLComponents(string: url)?.host ?? "the server"
         let place = Self.place(url)
@@ -201,7 +204,13 @@ public final class HTTPTransport: Transport {
     }
 
     /// `30 s`, `2.5 s`.
-    static func seconds(_ s: Double) -> String { s == s.rounded() ? "\(Int(s)) s" : String(format: "%.1f s", s) }
+    static func seconds(_ duration: Duration) -> String {
+        let s = duration.inSeconds
+        return s == s.rounded() ? "\(Int(s)) s" : String(format: "%.1f s", s)
+    }
+
+    /// `duration` in whole milliseconds, as the HTTP client takes it.
+    static func timeAmount(_ duration: Duration) -> TimeAmount { .milliseconds(Int64(duration.inSeconds * 1000)) }
 
     /// `connection refused` for ECONNREFUSED: strerror's text, lower-cased.
     static func reason(errno code: CInt) -> String {

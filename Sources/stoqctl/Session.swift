@@ -246,8 +246,8 @@ final class Session: Sendable {
     static func transport(_ url: String, options: RemoteOptions, naming: String) throws(RunFailure) -> HTTPTransport {
         do {
             return try HTTPTransport(
-                baseURL: url, connectTimeout: options.connectTimeout, idleTimeout: options.idleTimeout,
-                requestTimeout: options.requestTimeout)
+                baseURL: url, connectTimeout: .seconds(options.connectTimeout), idleTimeout: .seconds(options.idleTimeout),
+                requestTimeout: .seconds(options.requestTimeout))
         } catch {
             throw RunFailure(.invalidURL, "\(naming) \(Redact.url(url)): \(error)")
         }

@@ -35,7 +35,7 @@ struct LoopbackHTTPTests {
     @Test("every kind of call works over HTTP, with rate-limit headers")
     func overHTTP() async throws {
         try await withServer { emulator, base in
-            let transport = try HTTPTransport(baseURL: base, connectTimeout: 2, requestTimeout: 10)
+            let transport = try HTTPTransport(baseURL: base, connectTimeout: .seconds(2), requestTimeout: .seconds(10))
             defer { Task { await transport.shutdown() } }
             let client = StoqClient(transport: transport, token: try #require(APIToken("t")), governor: RateGovernor())
             let created = try await client.create(internalName: "fall", fields: [("name", .string("Fall — Drop"))])
@@ -77,7 +77,7 @@ struct LoopbackHTTPTests {
         configuration.faults.drop = 0.5
         configuration.seed = 11
         try await withServer(configuration: configuration) { emulator, base in
-            let transport = try HTTPTransport(baseURL: base, connectTimeout: 2, requestTimeout: 5)
+            let transport = try HTTPTransport(baseURL: base, connectTimeout: .seconds(2), requestTimeout: .seconds(5))
             defer { Task { await transport.shutdown() } }
             var retry = RetryPolicy()
             retry.baseDelay = .milliseconds(10)
@@ -97,7 +97,7 @@ struct LoopbackHTTPTests {
             let t = try HTTPTransport(baseURL: ok)
             await t.shutdown()
         }
-        let t = try HTTPTransport(baseURL: "http://127.0.0.1:9/api/v1/external", connectTimeout: 1, requestTimeout: 30)
+        let t = try HTTPTransport(baseURL: "http://127.0.0.1:9/api/v1/external", connectTimeout: .seconds(1), requestTimeout: .seconds(30))
         defer { Task { await t.shutdown() } }
         await #expect(throws: TransportError.self) { try await t.send(WireRequest(method: .get, path: "/preorders")) }
     }
