@@ -203,95 +203,65 @@ public enum ConfigSchema {
         return .object(result)
     }
 
+    /// The schema of an object setting with `properties` and nothing else.
+    private static func objectSetting(_ description: String, _ properties: [(String, JSONValue)], example: JSONValue) -> JSONValue {
+        .object([
+            ("description", .string(description)), ("type", .string("object")), ("properties", .object(properties)),
+            ("additionalProperties", .bool(false)), ("examples", .array([example])),
+        ])
+    }
+
+    /// The schema of a scalar setting.
+    private static func scalarSetting(_ description: String, _ members: [(String, JSONValue)], example: JSONValue) -> JSONValue {
+        .object([("description", .string(description))] + members + [("examples", .array([example]))])
+    }
+
     /// The schema of one `stoqctl.yaml` key.
     static func settingsProperty(_ key: String) -> JSONValue {
-        func object(_ description: String, _ properties: [(String, JSONValue)], example: JSONValue) -> JSONValue {
-            .object([
-                ("description", .string(description)), ("type", .string("object")), ("properties", .object(properties)),
-                ("additionalProperties", .bool(false)), ("examples", .array([example])),
-            ])
-        }
-        func scalar(_ description: String, _ members: [(String, JSONValue)], example: JSONValue) -> JSONValue {
-            .object([("description", .string(description))] + members + [("examples", .array([example]))])
-        }
         switch key {
         case "version":
             return version
         case "endpoint":
-            return scalar(
+            return scalarSetting(
                 "STOQ's API base URL: https://…, http:// for loopback, or emulator:FILE.",
                 [("type", .string("string")), ("pattern", .string("^(https://|http://|emulator:)"))],
                 example: .string("https://api.stoqapp.com/v1"))
         case "prune":
-            return scalar(
+            return scalarSetting(
                 "Delete plans in the shop that no file declares (still needs --allow-deletes).", [("type", .string("boolean"))],
                 example: .bool(true))
         case "ignore_fields":
             return ref("field_list", "Fields no plan compares or sends.", example: .array([.string("shipping_text")]))
         case "plans":
-            return .object([
-                ("description", .string("Settings per plan, keyed by internal_name.")),
-                ("type", .string("object")),
-                (
-                    "additionalProperties",
-                    .object([
-                        ("type", .string("object")),
-                        ("properties", .object([("ignore_fields", .object([("$ref", .string("#/definitions/field_list"))]))])),
-                        ("additionalProperties", .bool(false)),
-                    ])
-                ),
-                ("examples", .array([.object([("fall-drop-2026", .object([("ignore_fields", .array([.string("name")]))]))])])),
-            ])
+            return plansSetting
         case "safety":
-            let approval: JSONValue = .object([
-                ("type", .string("object")),
-                (
-                    "properties",
-                    .object([
-                        ("gate", .object([("enum", .array(SafetyGate.allCases.map { .string($0.rawValue) }))])),
-                        ("change", .object([("type", .string("string")), ("pattern", .string("^[0-9A-Fa-f]{8,16}$"))])),
-                        ("note", .object([("type", .string("string"))])),
-                    ])
-                ),
-                ("required", .array([.string("gate"), .string("change")])),
-                ("additionalProperties", .bool(false)),
-            ])
-            return object(
-                "Safety gates: apply refuses a plan over any of them unless an approval below or --allow-gate NAME=HASH lets it through.",
-                SafetySettings.thresholds.map { threshold in
-                    let members: [(String, JSONValue)] =
-                        threshold.isPercent
-                        ? [("type", .string("number")), ("minimum", .integer(0)), ("maximum", .integer(100))]
-                        : [("type", .string("integer")), ("minimum", .integer(0))]
-                    return (threshold.key, .object(members))
-                } + [("approvals", .object([("type", .string("array")), ("items", approval)]))],
-                example: .object(SafetySettings.thresholds.prefix(1).map { ($0.key, .integer(25)) }))
+            return safetySetting
         case "chunks":
-            return object(
+            return objectSetting(
                 "Ids per membership or policy call.",
                 ConfigLoader.chunkKeys.map {
                     ($0, .object([("type", .string("integer")), ("minimum", .integer(1)), ("maximum", .integer(1_000))]))
                 },
                 example: .object([(ConfigLoader.chunkKeys[0], .integer(50))]))
         case "inventory_policy_source":
-            return scalar(
+            return scalarSetting(
                 "Where inventory policy truth comes from: auto (Shopify when a shop and token are given), shopify, or declared.",
                 [("enum", .array(PolicySource.allCases.map { .string($0.rawValue) }))], example: .string(PolicySource.declared.rawValue))
         case "shopify_shop":
-            return scalar(
+            return scalarSetting(
                 "The Shopify shop whose inventory policies are read: acme or acme.myshopify.com.",
                 [("type", .string("string")), ("pattern", .string("^[A-Za-z0-9][A-Za-z0-9-]{0,61}[A-Za-z0-9]?(\\.myshopify\\.com)?$"))],
                 example: .string("acme"))
         case "shopify_api_version":
-            return scalar(
+            return scalarSetting(
                 "The Shopify Admin API version to read with.",
                 [("type", .string("string")), ("pattern", .string("^([0-9]{4}-[0-9]{2}|unstable)$"))], example: .string("2026-10"))
         case "baseline":
-            return scalar(
+            return scalarSetting(
                 "What differences are attributed against: a git ref (read without a checkout) or a directory.",
                 [("type", .string("string")), ("pattern", .string("\\S"))], example: .string("origin/main"))
         case "limits":
-            return object(
+            return objectSetting(
                 "Load limits for the config files; they may only be lowered.",
                 ConfigLoader.limitKeys.map { key in
                     (
@@ -306,5 +276,49 @@ public enum ConfigSchema {
         default:
             preconditionFailure("stoqctl.yaml key `\(key)` has no schema")
         }
+    }
+
+    /// The schema of the `plans` key (settings per plan).
+    static var plansSetting: JSONValue {
+        .object([
+            ("description", .string("Settings per plan, keyed by internal_name.")),
+            ("type", .string("object")),
+            (
+                "additionalProperties",
+                .object([
+                    ("type", .string("object")),
+                    ("properties", .object([("ignore_fields", .object([("$ref", .string("#/definitions/field_list"))]))])),
+                    ("additionalProperties", .bool(false)),
+                ])
+            ),
+            ("examples", .array([.object([("fall-drop-2026", .object([("ignore_fields", .array([.string("name")]))]))])])),
+        ])
+    }
+
+    /// The schema of the `safety` key (the gates' thresholds and the approvals).
+    static var safetySetting: JSONValue {
+        let approval: JSONValue = .object([
+            ("type", .string("object")),
+            (
+                "properties",
+                .object([
+                    ("gate", .object([("enum", .array(SafetyGate.allCases.map { .string($0.rawValue) }))])),
+                    ("change", .object([("type", .string("string")), ("pattern", .string("^[0-9A-Fa-f]{8,16}$"))])),
+                    ("note", .object([("type", .string("string"))])),
+                ])
+            ),
+            ("required", .array([.string("gate"), .string("change")])),
+            ("additionalProperties", .bool(false)),
+        ])
+        return objectSetting(
+            "Safety gates: apply refuses a plan over any of them unless an approval below or --allow-gate NAME=HASH lets it through.",
+            SafetySettings.thresholds.map { threshold in
+                let members: [(String, JSONValue)] =
+                    threshold.isPercent
+                    ? [("type", .string("number")), ("minimum", .integer(0)), ("maximum", .integer(100))]
+                    : [("type", .string("integer")), ("minimum", .integer(0))]
+                return (threshold.key, .object(members))
+            } + [("approvals", .object([("type", .string("array")), ("items", approval)]))],
+            example: .object(SafetySettings.thresholds.prefix(1).map { ($0.key, .integer(25)) }))
     }
 }

@@ -358,6 +358,19 @@ public struct TextPlanRenderer: PlanRenderer {
             out += "stoqctl will make these changes:\n"
             for group in groups { out += "\n" + self.group(group) }
         }
+        out += policyNotes(plan) + notes(plan)
+        out += "\n" + PlanText.summaryLine(plan) + "\n"
+        let footer = PlanText.footer(plan, verdict: verdict)
+        for refusal in footer.refusals { out += yellow(refusal.sentence) + "\n" }
+        for notice in footer.notices { out += notice.sentence + "\n" }
+        if let hash = footer.hash { out += dim("Plan hash: \(hash)") + "\n" }
+        return out
+    }
+
+    /// Policies sent as declared, policies a running job may settle, variants Shopify does not
+    /// know, and what was compared.
+    func policyNotes(_ plan: Plan) -> String {
+        var out = ""
         let asserted = plan.operations.filter { $0.unverified && !$0.isChange }
         if !asserted.isEmpty {
             out +=
@@ -393,6 +406,13 @@ public struct TextPlanRenderer: PlanRenderer {
         if plan.policiesVerified || plan.baseline != nil, let statement = PlanText.policyStatement(plan) {
             out += "\n" + statement + "\n"
         }
+        return out
+    }
+
+    /// What the plan leaves alone: unverifiable fields, deletes not allowed, unmanaged plans, and
+    /// the targets it was limited to.
+    func notes(_ plan: Plan) -> String {
+        var out = ""
         if !plan.unverifiable.isEmpty {
             out += "\nCannot be verified (STOQ never returns these fields; they are sent with a create or update):\n"
             for u in plan.unverifiable { out += "  \(u.plan.internalName): \(u.fields.joined(separator: ", "))\n" }
@@ -410,11 +430,6 @@ public struct TextPlanRenderer: PlanRenderer {
         if !plan.targets.isEmpty {
             out += "\nLimited to --target \(plan.targets.joined(separator: ", ")); other plans were not compared.\n"
         }
-        out += "\n" + PlanText.summaryLine(plan) + "\n"
-        let footer = PlanText.footer(plan, verdict: verdict)
-        for refusal in footer.refusals { out += yellow(refusal.sentence) + "\n" }
-        for notice in footer.notices { out += notice.sentence + "\n" }
-        if let hash = footer.hash { out += dim("Plan hash: \(hash)") + "\n" }
         return out
     }
 

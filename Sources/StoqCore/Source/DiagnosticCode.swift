@@ -107,6 +107,9 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     }
 
     /// One line explaining the code, used by the docs and `--explain`-style output.
+    ///
+    /// One piece of over 80 lines because it is a table: one line per code, exhaustive, so a new
+    /// code does not compile until it has its explanation.
     public var summary: String {
         switch self {
         case .noConfigFiles: "a path given holds no *.yaml or *.yml file"

@@ -266,6 +266,9 @@ private struct TreeBuilder {
     }
 
     /// Handles one event; returns false to stop.
+    ///
+    /// One piece of about 90 lines: one case per libyaml event kind, each a few lines that push or
+    /// pop the node stack; split up, the stack discipline would be spread over several functions.
     mutating func handle(_ event: yaml_event_t) -> Bool {
         switch event.type {
         case YAML_DOCUMENT_START_EVENT:
