@@ -36,8 +36,6 @@ public struct RateBudget: Sendable, Equatable {
 public actor RateGovernor {
     /// A pause of every request, and why.
     public struct Pause: Sendable, Hashable {
-        /// When it began, on the governor's clock.
-        public var at: WireInstant
         /// How long every request waited.
         public var duration: Duration
         /// Why (`429 on GET /preorders/{id}: Retry-After 1 s`).
@@ -148,7 +146,7 @@ public actor RateGovernor {
     public func pause(until deadline: WireInstant, reason: String) {
         let now = clock.now
         guard deadline > pausedUntil else { return }
-        stats.pauses.append(Pause(at: now, duration: max(now, pausedUntil).duration(to: deadline), reason: reason))
+        stats.pauses.append(Pause(duration: max(now, pausedUntil).duration(to: deadline), reason: reason))
         pausedUntil = deadline
     }
 
