@@ -11,7 +11,8 @@ import StoqWire
 /// ``RequestDeadline`` when it has one, so retries together stay within it).
 ///
 /// Plain `http://` is refused except to loopback. Redirects are followed by hand (at most 5): to
-/// the same scheme, host and port with the token, to anywhere else without it.
+/// the same scheme, host and port with the token, to anywhere else without any credential header
+/// (STOQ's and Shopify's tokens, `Authorization`, `Cookie`).
 public final class HTTPTransport: Transport {
     private let client: HTTPClient
     private let base: URLComponents
@@ -21,6 +22,8 @@ public final class HTTPTransport: Transport {
 
     /// The token header, which never leaves the original host.
     static let tokenHeader = HTTPField.Name.xAuthToken
+    /// Every header that carries a credential: dropped on a redirect to another origin.
+    static let credentialHeaders: [HTTPField.Name] = [.xAuthToken, .xShopifyAccessToken, .authorization, .cookie]
 
     /// Creates a transport for `baseURL` (e.g.
     ///
@@ -92,7 +95,7 @@ public final class HTTPTransport: Transport {
             let sameOrigin =
                 next.host?.lowercased() == original?.host?.lowercased() && next.port == original?.port
                 && nextScheme == original?.scheme?.lowercased()
-            if !sameOrigin { headers[Self.tokenHeader] = nil }
+            if !sameOrigin { for name in Self.credentialHeaders { headers[name] = nil } }
             if response.status == .seeOther || ((response.status == .movedPermanently || response.status == .found) && method == .post) {
                 method = .get
                 body = []

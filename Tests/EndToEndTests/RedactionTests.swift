@@ -19,11 +19,11 @@ struct RedactionTests {
             return String(decoding: (try? Data(contentsOf: url)) ?? Data(), as: UTF8.self)
                 .replacingOccurrences(of: "Fall Drop — Preorder", with: "Fall Drop \(echoed)")
         }
-        guard request.method == "GET" else { return (422, refusal) }
+        guard request.method == "GET" else { return .init(422, refusal) }
         let path = request.target.split(separator: "?").first.map(String.init) ?? ""
-        if path == "/api/preorders" { return first ? (500, refusal) : (200, fixture("list-selling-plans")) }
-        if path.hasSuffix("/product_variants") { return (200, fixture("product-variants")) }
-        return (200, fixture("get-selling-plan"))
+        if path == "/api/preorders" { return first ? .init(500, refusal) : .init(200, fixture("list-selling-plans")) }
+        if path.hasSuffix("/product_variants") { return .init(200, fixture("product-variants")) }
+        return .init(200, fixture("get-selling-plan"))
     }
 
     func server() throws -> FakeHTTPServer {
@@ -77,7 +77,7 @@ struct RedactionTests {
     @Test("a run that fails: its diagnostics in every format, on standard error or standard output")
     func failed() async throws {
         let fake = try FakeHTTPServer { request in
-            (422, "{\"error\": \"token \(request.headers["x-auth-token"] ?? "") may not read; see \(Self.credentialURL)\"}")
+            .init(422, "{\"error\": \"token \(request.headers["x-auth-token"] ?? "") may not read; see \(Self.credentialURL)\"}")
         }
         defer { fake.close() }
         for format in ["text", "json", "github", "markdown"] {

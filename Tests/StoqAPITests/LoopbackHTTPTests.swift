@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Logging
 import StoqEmulator
+import StoqTestSupport
 import StoqWire
 import Testing
 
@@ -182,5 +183,35 @@ struct FetchExampleTests {
         #expect(Set(log.dropFirst().map(\.target)) == Set(result.state.managed.map { "/preorders/\($0.id)" }))
         #expect(log.count == 5)
         #expect(result.problems.isEmpty)
+    }
+}
+
+@Suite("Redirects over real sockets: credentials stay with their origin")
+struct RedirectTests {
+    @Test("a redirect to another origin carries no credential header; one to the same origin keeps the token")
+    func credentialsStayHome() async throws {
+        let elsewhere = try FakeHTTPServer { _ in .init(200, "{}") }
+        defer { elsewhere.close() }
+        let home = try FakeHTTPServer { request in
+            request.target.hasPrefix("/api/away")
+                ? .init(302, "{}", headers: [("Location", "http://127.0.0.1:\(elsewhere.port)/landed")])
+                : request.target.hasPrefix("/api/near") ? .init(307, "{}", headers: [("Location", "/api/here")]) : .init(200, "{}")
+        }
+        defer { home.close() }
+        let transport = try HTTPTransport(baseURL: "http://127.0.0.1:\(home.port)/api", requestTimeout: .seconds(10))
+        defer { Task { await transport.shutdown() } }
+        let credentials: HTTPFields = [
+            .xAuthToken: "stoq-secret", .xShopifyAccessToken: "shopify-secret", .authorization: "Bearer b", .cookie: "c=1",
+        ]
+        _ = try await transport.send(WireRequest(method: .get, path: "/away", headers: credentials))
+        let landed = try #require(elsewhere.requests.first)
+        #expect(landed.target == "/landed")
+        for name in ["x-auth-token", "x-shopify-access-token", "authorization", "cookie"] {
+            #expect(landed.headers[name] == nil, "\(name) followed the redirect to another origin")
+        }
+        _ = try await transport.send(WireRequest(method: .get, path: "/near", headers: credentials))
+        let here = try #require(home.requests.last)
+        #expect(here.target == "/api/here")
+        #expect(here.headers["x-auth-token"] == "stoq-secret", "the same origin keeps the token")
     }
 }

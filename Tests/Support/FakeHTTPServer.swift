@@ -21,8 +21,22 @@ public final class FakeHTTPServer: @unchecked Sendable {
         public var body: String
     }
 
-    /// An answer: status and JSON body.
-    public typealias Answer = (status: Int, body: String)
+    /// An answer: status, JSON body and any other header fields.
+    public struct Answer: Sendable {
+        /// The status code.
+        public var status: Int
+        /// The body (sent as `application/json`).
+        public var body: String
+        /// More header fields, such as `Location`.
+        public var headers: [(String, String)]
+
+        /// An answer.
+        public init(_ status: Int, _ body: String, headers: [(String, String)] = []) {
+            self.status = status
+            self.body = body
+            self.headers = headers
+        }
+    }
 
     /// The port it listens on.
     public let port: Int
@@ -71,11 +85,12 @@ public final class FakeHTTPServer: @unchecked Sendable {
         defer { _ = Glibc.close(client) }
         guard let request = Self.read(client) else { return }
         lock.withLock { received.append(request) }
-        let (status, body) = answer(request)
-        let bytes = Array(body.utf8)
+        let reply = answer(request)
+        let bytes = Array(reply.body.utf8)
+        let extra = reply.headers.map { "\($0.0): \($0.1)\r\n" }.joined()
         let head =
-            "HTTP/1.1 \(status) \(status < 400 ? "OK" : "Error")\r\nContent-Type: application/json\r\n"
-            + "Content-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
+            "HTTP/1.1 \(reply.status) \(reply.status < 400 ? "OK" : "Error")\r\nContent-Type: application/json\r\n"
+            + "Content-Length: \(bytes.count)\r\nConnection: close\r\n\(extra)\r\n"
         let all = Array(head.utf8) + bytes
         var sent = 0
         while sent < all.count {
