@@ -29,61 +29,51 @@ struct ApprovalCommandTests {
     @Test("refused, approved in the pull request by its digest (shown first as a permission change), applied on merge")
     func approvedChange() async throws {
         let repo = try GitShop()
+        var transcript = try repo.transcript()
         let applied = try repo.git(["rev-parse", "HEAD"])
         try Self.rename(repo, 5)
-        let refused = try await repo.run(["plan", "shop", "--baseline", "origin/main"])
+        transcript.note("plans 1 to 5 renamed in the configuration")
+        let refused = try await repo.run(["plan", "shop", "--baseline", "origin/main"], into: &transcript)
         #expect(refused.status == 3, "\(refused.stderr)")
         let digest = try Self.digest(refused.stdout, gate: "updates")
 
         try Self.settings(repo, "safety:\n  approvals:\n    - {gate: updates, change: \(digest), note: spring rename}\n")
-        let approved = try await repo.run(["plan", "shop", "--baseline", "origin/main", "--detailed-exitcode"])
+        transcript.note("stoqctl.yaml approves that change of the updates gate")
+        let approved = try await repo.run(["plan", "shop", "--baseline", "origin/main", "--detailed-exitcode"], into: &transcript)
         #expect(approved.status == 2, "\(approved.stderr)")
-        let first = approved.stdout.split(separator: "\n").prefix(2).joined(separator: "\n")
-        #expect(first.hasPrefix("This change raises its own permissions in stoqctl.yaml (since the baseline origin/main ("))
-        #expect(first.contains("! adds the approval updates change \(digest)"))
-        #expect(
-            approved.stdout.contains(
-                "Safety gate `updates` is let through by the approval in stoqctl.yaml of change \(digest) (spring rename): 5 of 12 managed plans updated"
-            ))
-        for (format, first) in [
-            ("markdown", "> [!WARNING]\n> **This change raises its own permissions"),
-            ("github", "::warning title=stoqctl plan%3A permissions::This change raises its own permissions"),
-        ] {
-            let shown = try await repo.run(["plan", "shop", "--baseline", "origin/main", "--format", format])
-            let lines = shown.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-            let start = format == "markdown" ? lines.dropFirst(2).joined(separator: "\n") : shown.stdout
-            #expect(start.hasPrefix(first), "\(format): \(shown.stdout)")
+        for format in ["markdown", "github", "json"] {
+            _ = try await repo.run(["plan", "shop", "--baseline", "origin/main", "--format", format], into: &transcript)
         }
-        let json = try await repo.run(["plan", "shop", "--baseline", "origin/main", "--format", "json"])
-        #expect(json.stdout.contains(#""setting": "safety.approvals""#) && json.stdout.contains(#""after": "updates change \#(digest)""#))
 
         // The merge: the apply on main plans again against the live shop, attributed against the
         // last applied commit, and the approval holds for what is applied.
         try repo.git(["add", "shop"])
         try repo.git(["commit", "--quiet", "-m", "rename five plans"])
-        let apply = try await repo.run(["apply", "shop", "--baseline", applied])
+        transcript.note("merged; the apply on main is attributed against the last applied commit")
+        let apply = try await repo.run(["apply", "shop", "--baseline", applied], into: &transcript)
         #expect(apply.status == 0, "\(apply.stderr)")
-        #expect(apply.stdout.contains("5 applied"))
-        let after = try await repo.run(["plan", "shop", "--detailed-exitcode"])
-        #expect(after.status == 0 && after.stdout.hasPrefix("No changes."), "\(after.stdout)")
+        let after = try await repo.run(["plan", "shop", "--detailed-exitcode"], into: &transcript)
+        #expect(after.status == 0, "\(after.stdout)")
+        transcript.expect(golden: "Tests/Fixtures/approval/refused-approved-in-the-pull-request-applied-on-merge.txt")
     }
 
     @Test("an approval does not approve drift: drift alone over the gate is still refused, naming why")
     func driftIsNotApproved() async throws {
         let repo = try GitShop()
+        var transcript = try repo.transcript()
         try Self.rename(repo, 4)
         let refused = try await repo.run(["plan", "shop", "--baseline", "origin/main"])
         let digest = try Self.digest(refused.stdout, gate: "updates")
         try Self.settings(repo, "safety:\n  approvals:\n    - {gate: updates, change: \(digest)}\n")
+        transcript.note("plans 1 to 4 renamed in the configuration, that change approved in stoqctl.yaml")
         // Staff edit four other plans in STOQ: reverting them is drift nobody reviewed.
         var state = try repo.shop.stateText()
         for i in 6...9 { state = state.replacingOccurrences(of: #""name": "Plan \#(i)""#, with: #""name": "Plan \#(i) by staff""#) }
         try state.write(to: repo.shop.state, atomically: true, encoding: .utf8)
-        let drift = try await repo.run(["plan", "shop", "--baseline", "origin/main"])
+        transcript.note("staff rename plans 6 to 9 in STOQ")
+        let drift = try await repo.run(["plan", "shop", "--baseline", "origin/main"], into: &transcript)
         #expect(drift.status == 3, "\(drift.stdout)")
-        #expect(
-            drift.stdout.contains(
-                "the approval of change \(digest) covers the configuration's part; drift alone goes over: 4 against 3 allowed"))
+        transcript.expect(golden: "Tests/Fixtures/approval/drift-alone-over-the-gate-is-refused.txt")
     }
 
     @Test("an approval never carries over: another change to the same plans has another digest and is refused")
@@ -95,39 +85,45 @@ struct ApprovalCommandTests {
         try repo.git(["add", "shop"])
         try repo.git(["commit", "--quiet", "-m", "rename, approved"])
         try repo.git(["update-ref", "refs/remotes/origin/main", "HEAD"])
+        let merged = try await repo.run(["apply", "shop"])
+        #expect(merged.status == 0, "\(merged.stderr)")
+        var transcript = Transcript(in: repo.dir)
+        transcript.mask(commit: try repo.git(["rev-parse", "HEAD"]), as: "merged")
+        transcript.note("plans 1 to 5 renamed and approved (change \(digest)), merged and applied")
         // The next pull request renames the same plans again, leaving the old approval in place.
-        try Self.rename(repo, 5, suffix: "(again)")
-        var text = try String(contentsOf: repo.plansFile, encoding: .utf8)
-        text = text.replacingOccurrences(of: "(renamed) (again)", with: "(again)")
-        try text.write(to: repo.plansFile, atomically: true, encoding: .utf8)
-        let next = try await repo.run(["plan", "shop", "--baseline", "origin/main"])
+        let text = try String(contentsOf: repo.plansFile, encoding: .utf8)
+        try text.replacingOccurrences(of: " (renamed)\"", with: " (again)\"").write(to: repo.plansFile, atomically: true, encoding: .utf8)
+        transcript.note("the next pull request renames the same plans again")
+        let next = try await repo.run(["plan", "shop", "--baseline", "origin/main"], into: &transcript)
         #expect(next.status == 3, "\(next.stdout)")
-        #expect(next.stdout.contains("safety.approvals names change \(digest) for this gate, but this plan's change is "))
+        transcript.expect(golden: "Tests/Fixtures/approval/an-approval-never-carries-over.txt")
     }
 
     @Test("a pull request that raises a threshold says so first, in every format")
     func raisedThreshold() async throws {
         let repo = try GitShop()
+        var transcript = try repo.transcript()
         try Self.rename(repo, 5)
         try Self.settings(repo, "safety:\n  max_update_percent: 100\n")
-        let plan = try await repo.run(["plan", "shop", "--baseline", "origin/main", "--detailed-exitcode"])
+        transcript.note("plans 1 to 5 renamed; stoqctl.yaml raises max_update_percent to 100")
+        let plan = try await repo.run(["plan", "shop", "--baseline", "origin/main", "--detailed-exitcode"], into: &transcript)
         #expect(plan.status == 2, "\(plan.stderr)")
-        #expect(plan.stdout.hasPrefix("This change raises its own permissions in stoqctl.yaml"))
-        #expect(plan.stdout.contains("  ! raises safety.max_update_percent from 30 to 100\n"))
-        let markdown = try await repo.run(["plan", "shop", "--baseline", "origin/main", "--format", "markdown"])
-        #expect(markdown.stdout.contains("This pull request raises safety.max\\_update\\_percent from 30 to 100."), "\(markdown.stdout)")
-        let unchanged = try await repo.run(["plan", "shop", "--detailed-exitcode"])
-        #expect(!unchanged.stdout.contains("its own permissions"), "without a baseline there is nothing to compare")
+        for format in ["markdown", "github"] {
+            _ = try await repo.run(["plan", "shop", "--baseline", "origin/main", "--format", format], into: &transcript)
+        }
+        let unchanged = try await repo.run(["plan", "shop", "--detailed-exitcode"], into: &transcript)
+        #expect(unchanged.status == 2, "without a baseline there is nothing to compare, and nothing refused")
+        transcript.expect(golden: "Tests/Fixtures/approval/a-raised-threshold-is-said-first.txt")
     }
 
     @Test("a malformed approval is a located error")
     func malformed() async throws {
         let repo = try GitShop()
         try Self.settings(repo, "safety:\n  approvals:\n    - {gate: update, change: xyz}\n    - {change: 0123456789abcdef}\n")
+        var transcript = Transcript(in: repo.dir)
         let r = try await Stoqctl.run(["validate", "shop"], in: repo.dir)
+        transcript.add(["validate", "shop"], r)
         #expect(r.status == 1)
-        #expect(r.stdout.contains("shop/stoqctl.yaml:4:14: error: `update` is not a safety gate"), "\(r.stdout)")
-        #expect(r.stdout.contains("shop/stoqctl.yaml:4:30: error: `safety.approvals.change` must be the change digest"))
-        #expect(r.stdout.contains("shop/stoqctl.yaml:5:7: error: an approval needs `gate`"))
+        transcript.expect(golden: "Tests/Fixtures/approval/a-malformed-approval.txt")
     }
 }
