@@ -4,6 +4,13 @@ import Testing
 
 @Suite("stoqctl plan and apply, end to end against the in-process emulator", .serialized)
 struct PlanApplyCommandTests {
+    /// Runs `stoqctl args…` in the repository root and adds what it printed to `transcript`.
+    static func run(_ args: [String], input: String? = nil, into transcript: inout Transcript) async throws -> Stoqctl.Outcome {
+        let outcome = try await Stoqctl.run(args, input: input)
+        transcript.add(args, outcome)
+        return outcome
+    }
+
     @Test("plan shows the example shop's changes; apply makes them; plan again says No changes")
     func planApplyPlan() async throws {
         let dir = try temporaryDirectory()
@@ -23,68 +30,57 @@ struct PlanApplyCommandTests {
         #expect(withoutHash(first.stdout) == withoutHash(library))
         #expect(first.stdout.contains("\nPlan hash: sha256:"))
 
+        var transcript = Transcript(in: dir)
         let report = dir.appendingPathComponent("report.json")
-        let apply = try await Stoqctl.run(["apply", "examples/shop", "--endpoint", endpoint, "--report", report.path])
+        let apply = try await Self.run(["apply", "examples/shop", "--endpoint", endpoint, "--report", report.path], into: &transcript)
         #expect(apply.status == 0, "\(apply.stderr)")
-        #expect(apply.stdout.contains("[10/10] ✓"))
-        #expect(apply.stdout.contains("Apply finished in"))
-        #expect(apply.stdout.contains("10 applied, 0 failed, 0 skipped, 0 conflicts."))
-        let reportText = try String(contentsOf: report, encoding: .utf8)
-        #expect(reportText.contains(#""applied": 10"#))
-        #expect(reportText.contains(#""verification": "confirmed in Shopify""#))
+        try transcript.add(file: "report.json")
 
-        let again = try await Stoqctl.run(["plan", "examples/shop", "--endpoint", endpoint, "--detailed-exitcode"])
+        let again = try await Self.run(["plan", "examples/shop", "--endpoint", endpoint, "--detailed-exitcode"], into: &transcript)
         #expect(again.status == 0)
-        #expect(again.stdout.hasPrefix("No changes. The shop matches the configuration.\n"))
 
-        let json = try await Stoqctl.run([
-            "plan", "examples/shop", "--endpoint", endpoint, "--format", "json", "--out", dir.appendingPathComponent("plan.json").path,
-        ])
+        let out = dir.appendingPathComponent("plan.json").path
+        let json = try await Self.run(
+            ["plan", "examples/shop", "--endpoint", endpoint, "--format", "json", "--out", out], into: &transcript)
         #expect(json.status == 0)
-        #expect(json.stdout.contains(#""has_changes": false"#))
         #expect(try String(contentsOf: dir.appendingPathComponent("plan.json"), encoding: .utf8) == json.stdout)
+        transcript.expect(golden: "Tests/Fixtures/plan-apply/the-example-shop-applied-then-no-changes.txt")
     }
 
     @Test("an invalid configuration makes plan and apply exit 1 without touching the shop")
     func invalid() async throws {
         let dir = try temporaryDirectory()
         let state = dir.appendingPathComponent("state.json")
+        let shop = dir.appendingPathComponent("shop")
+        try FileManager.default.createDirectory(at: shop, withIntermediateDirectories: true)
+        try "version: 1\nselling_plans:\n  - internal_name: a\n    nmae: A\n".write(
+            to: shop.appendingPathComponent("plans.yaml"), atomically: true, encoding: .utf8)
+        var transcript = Transcript(in: dir)
         for command in ["plan", "apply"] {
-            let r = try await Stoqctl.run([command, "examples/invalid", "--endpoint", "emulator:\(state.path)"])
+            let r = try await Stoqctl.run([command, "shop", "--endpoint", "emulator:\(state.path)"], in: dir)
+            transcript.add([command, "shop", "--endpoint", "emulator:\(state.path)"], r)
             #expect(r.status == 1)
-            #expect(r.stderr.contains("error: the configuration is invalid; nothing was sent"))
-            #expect(r.stdout.isEmpty)
         }
         #expect(!FileManager.default.fileExists(atPath: state.path))
+        transcript.expect(golden: "Tests/Fixtures/plan-apply/an-invalid-configuration-sends-nothing.txt")
     }
 
     @Test("an unknown --target is an error; markdown and github formats render")
     func targetsAndFormats() async throws {
         let dir = try temporaryDirectory()
-        let missing = try await Stoqctl.run([
-            "plan", "examples/shop", "--endpoint", "emulator:\(dir.appendingPathComponent("empty.json").path)",
-        ])
+        var transcript = Transcript(in: dir)
+        let missing = try await Self.run(
+            ["plan", "examples/shop", "--endpoint", "emulator:\(dir.appendingPathComponent("empty.json").path)"], into: &transcript)
         #expect(missing.status == 1, "a mistyped state file is an error, not an empty shop")
-        #expect(missing.stdout.isEmpty)
-        #expect(missing.stderr.contains("empty.json does not exist; to start an empty shop there, use --endpoint emulator:new:"))
-        #expect(missing.stderr.hasSuffix("[emulator-state]\n"))
         let endpoint = "emulator:new:\(dir.appendingPathComponent("empty.json").path)"
-        let bad = try await Stoqctl.run(["plan", "examples/shop", "--endpoint", endpoint, "--target", "fall-drop"])
+        let bad = try await Self.run(["plan", "examples/shop", "--endpoint", endpoint, "--target", "fall-drop"], into: &transcript)
         #expect(bad.status == 1)
-        #expect(bad.stderr.contains("--target fall-drop: no plan has this internal_name; did you mean `fall-drop-2026`? [unknown-target]"))
-        let md = try await Stoqctl.run([
-            "plan", "examples/shop", "--endpoint", endpoint, "--format", "markdown", "--target", "fall-drop-2026",
-        ])
-        #expect(md.status == 0)
-        #expect(md.stdout.hasPrefix("### stoqctl plan: apply will proceed\n\n**Plan: 1 to create, 0 to update, 0 to delete;"))
-        let gh = try await Stoqctl.run([
-            "plan", "examples/shop", "--endpoint", endpoint, "--format", "github", "--target", "fall-drop-2026",
-        ])
-        #expect(
-            gh.stdout.contains(
-                "\n::notice file=examples/shop/preorders/fall-drop.yaml,line=13,col=5,title=stoqctl plan%3A create fall-drop-2026::"))
-        #expect(gh.stdout.hasPrefix("::warning "), "an empty shop knows none of the variants")
-        #expect(gh.stdout.contains("::warning file=examples/shop/preorders/fall-drop.yaml,line=56,col=9,title=stoqctl unknown-variant::"))
+        for format in ["markdown", "github"] {
+            let r = try await Self.run(
+                ["plan", "examples/shop", "--endpoint", endpoint, "--format", format, "--target", "fall-drop-2026"], into: &transcript)
+            #expect(r.status == 0, "\(format): \(r.stderr)")
+        }
+        transcript.expect(golden: "Tests/Fixtures/plan-apply/an-unknown-target-and-one-target-in-markdown-and-github.txt")
     }
 }
 
@@ -97,25 +93,29 @@ struct TokenFromStandardInputTests {
         let server = try ServedEmulator(state: state.path)
         defer { withExtendedLifetime(server) {} }
         let base = server.base
+        var transcript = Transcript(in: dir)
+        transcript.mask(base, as: "<server>")
 
-        let withoutToken = try await Stoqctl.run(["plan", "examples/shop", "--endpoint", base])
+        let withoutToken = try await PlanApplyCommandTests.run(["plan", "examples/shop", "--endpoint", base], into: &transcript)
         #expect(withoutToken.status == 1)
-        #expect(withoutToken.stderr.contains("no API token"))
 
-        let piped = try await Stoqctl.run(
-            ["plan", "examples/shop", "--endpoint", base, "--token-file", "-"], input: "secret-from-a-pipe\n")
+        transcript.note("a token on standard input")
+        let piped = try await PlanApplyCommandTests.run(
+            ["plan", "examples/shop", "--endpoint", base, "--token-file", "-"], input: "secret-from-a-pipe\n", into: &transcript)
         #expect(piped.status == 0, "\(piped.stderr)")
-        #expect(piped.stdout.contains("Plan: "))
         #expect(!(piped.stdout + piped.stderr).contains("secret-from-a-pipe"))
 
-        let empty = try await Stoqctl.run(["plan", "examples/shop", "--endpoint", base, "--token-file", "-"], input: "")
+        transcript.note("nothing on standard input")
+        let empty = try await PlanApplyCommandTests.run(
+            ["plan", "examples/shop", "--endpoint", base, "--token-file", "-"], input: "", into: &transcript)
         #expect(empty.status == 1)
-        #expect(empty.stderr.contains("--token-file -: standard input is empty"))
 
-        let both = try await Stoqctl.run(
-            ["plan", "examples/shop", "--endpoint", base, "--token-file", "-", "--shopify-token-file", "-"], input: "x\n")
+        transcript.note("one line on standard input, for two readers")
+        let both = try await PlanApplyCommandTests.run(
+            ["plan", "examples/shop", "--endpoint", base, "--token-file", "-", "--shopify-token-file", "-"], input: "x\n",
+            into: &transcript)
         #expect(both.status == 64)
-        #expect(both.stderr.contains("cannot both read standard input"))
+        transcript.expect(golden: "Tests/Fixtures/plan-apply/the-token-from-standard-input.txt")
     }
 }
 
