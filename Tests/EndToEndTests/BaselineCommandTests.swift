@@ -262,6 +262,11 @@ struct BaselineBlobTests {
         try extra("odd-3").write(to: repo.shop.config.appendingPathComponent("c.yaml\nd.yaml"), atomically: true, encoding: .utf8)
         try repo.git(["add", "shop"])
         try repo.git(["commit", "--quiet", "-m", "odd names"])
+        var transcript = try repo.transcript(head: "HEAD")
+        transcript.note("HEAD adds shop/a⏎odd.yaml, shop/b.yaml and shop/c.yaml⏎d.yaml (⏎: a line break in the name)")
+        let text = try await repo.run(["plan", "shop", "--baseline", "HEAD"], into: &transcript)
+        #expect(text.status == 0, "\(text.stderr)")
+        transcript.expect(golden: "Tests/Fixtures/baseline/a-file-name-with-a-line-break.txt")
         let plan = try await repo.run(["plan", "shop", "--baseline", "HEAD", "--format", "json"])
         #expect(plan.status == 0, "\(plan.stderr)")
         // The three plans are in the baseline and the configuration, not in the shop: drift.
