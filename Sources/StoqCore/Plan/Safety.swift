@@ -61,9 +61,16 @@ public struct GateDecision: Sendable, Hashable {
     public var approval: SafetyApproval?
     /// Why an approval for this gate did not count (another change, or drift alone over it).
     public var approvalMismatch: ApprovalMismatch?
+    /// The gate measured over the drift alone (what the apply sets back), when that alone trips
+    /// it: no approval in the configuration can then let the plan through.
+    public var driftAlone: GateCheck?
 
     /// True when the apply must stop.
     public var refuses: Bool { check.tripped && override == nil && approval == nil }
+
+    /// True when an approval of ``change`` would let the tripped gate through: the configuration
+    /// changed something the gate counts, and the drift alone stays within the threshold.
+    public var approvable: Bool { driftAlone == nil && change != nil && change != Safety.emptyChange }
 }
 
 /// `--allow-gate GATE[=HASH]`: let one tripped gate through, optionally only for the plan whose
@@ -192,10 +199,13 @@ public enum Safety {
             if matching == nil, let pinned = given.first { decision.overrideMismatch = pinned }
             let digest = changeDigest(plan, gate: check.gate)
             decision.change = digest
+            // Measured only for a tripped gate: most plans need no part.
+            if let driftCheck = Self.check(plan.part(.remote)).first(where: { $0.gate == check.gate }), driftCheck.tripped {
+                decision.driftAlone = driftCheck
+            }
             let approvals = plan.safety.approvals.filter { $0.gate == check.gate }
             if let approval = approvals.first(where: { digest.hasPrefix($0.change) }) {
-                // Measured only here, where an approval is about to count: most plans need no part.
-                if let driftCheck = Self.check(plan.part(.remote)).first(where: { $0.gate == check.gate }), driftCheck.tripped {
+                if let driftCheck = decision.driftAlone {
                     decision.approvalMismatch = .driftOver(approval, drift: driftCheck)
                 } else if matching == nil {
                     decision.approval = approval
@@ -233,6 +243,9 @@ public enum Safety {
         }
         return String(ContentHash.sha256(lines.sorted().joined(separator: "\n")).prefix(16))
     }
+
+    /// The digest of a configuration that changed nothing a gate counts.
+    public static let emptyChange = String(ContentHash.sha256("").prefix(16))
 
     /// The verdict on `plan`: every tripped gate without a matching override refuses it, and so
     /// does a delete without `allowDeletes`.

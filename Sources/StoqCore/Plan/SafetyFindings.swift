@@ -82,6 +82,10 @@ public enum Refusal: Sendable, Hashable {
         switch self {
         case .gate(let tripped):
             let gate = tripped.gate.rawValue
+            guard tripped.decision.approvable else {
+                return
+                    "To apply it anyway, after review, run apply with --allow-gate \(gate)=\(tripped.pin) (no approval in stoqctl.yaml applies: what trips the gate is not a change the configuration makes)"
+            }
             return
                 "To apply it anyway, after review: approve this change in stoqctl.yaml with `safety: {approvals: [{gate: \(gate), change: \(tripped.decision.change ?? "")}]}`, or run apply with --allow-gate \(gate)=\(tripped.pin)"
         case .deletesWithoutPermission:

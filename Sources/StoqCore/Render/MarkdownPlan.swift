@@ -221,9 +221,10 @@ public struct MarkdownPlanRenderer: PlanRenderer {
     }
 
     /// The `safety.approvals` entries that approve the refused gates' changes, as YAML (nil when
-    /// only deletes are refused: they need `--allow-deletes`).
+    /// only deletes are refused, which need `--allow-deletes`, or when drift alone trips the
+    /// gates, which no approval lets through).
     func approvalSnippet(_ verdict: SafetyVerdict) -> String? {
-        let entries = verdict.decisions.filter(\.refuses).compactMap { decision in
+        let entries = verdict.decisions.filter { $0.refuses && $0.approvable }.compactMap { decision in
             decision.change.map { "    - {gate: \(decision.check.gate.rawValue), change: \($0)}" }
         }
         return entries.isEmpty ? nil : (["safety:", "  approvals:"] + entries).joined(separator: "\n")
