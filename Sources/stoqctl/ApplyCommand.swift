@@ -65,7 +65,7 @@ struct ApplyCommand: StoqctlCommand {
     @OptionGroup var remote: RemoteOptions
     @OptionGroup var locking: LockOptions
 
-    @Option(help: "Colour: auto, always or never.")
+    @Option(help: "Colour: auto (only on a terminal, without NO_COLOR, not TERM=dumb), always or never.")
     var color: ColorChoice = .auto
 
     @Option(help: "Write a JSON report of every operation to this file.")
@@ -119,7 +119,8 @@ struct ApplyCommand: StoqctlCommand {
         let partial = PartialReport(path: report, shop: { lock.shop?.description })
         // Written first when a signal ends apply (the lock is released after it).
         if report != nil { SignalExit.shared.add { await partial.flush() } }
-        let interactive = isatty(STDOUT_FILENO) == 1
+        // Lines of progress rewrite the line in place only on a terminal that can (not TERM=dumb).
+        let interactive = Terminal.current.isTerminal(STDOUT_FILENO) && !Terminal.current.dumb
         let render = TextPlanRenderer(color: color.enabled)
         let outcome = await ApplyRun.run(
             ApplyRun.Input(source: source, overrides: planning.overrides, allowDeletes: planning.allowDeletes, verifyPolicies: wait),

@@ -8,19 +8,18 @@ import StoqWire
 enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
     case auto, always, never
 
-    /// Whether to colour output written to standard output.
-    var enabled: Bool { enabled(on: STDOUT_FILENO) }
+    /// Whether to colour output written to standard output (see ``Terminal`` for the precedence).
+    var enabled: Bool { Terminal.current.colours(forced: forced, on: STDOUT_FILENO) }
 
-    /// Auto colour for standard error.
-    var enabledOnStandardError: Bool { enabled(on: STDERR_FILENO) }
+    /// Whether to colour output written to standard error.
+    var enabledOnStandardError: Bool { Terminal.current.colours(forced: forced, on: STDERR_FILENO) }
 
-    private func enabled(on descriptor: Int32) -> Bool {
+    /// `always` and `never` decide alone; `auto` leaves it to the terminal.
+    private var forced: Bool? {
         switch self {
-        case .always: return true
-        case .never: return false
-        case .auto:
-            let noColor = ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false
-            return isatty(descriptor) == 1 && !noColor
+        case .always: true
+        case .never: false
+        case .auto: nil
         }
     }
 }
@@ -33,7 +32,7 @@ struct FormatOption: ParsableArguments {
     @Option(help: "Output format (the formats this command prints are listed in its --help).")
     var format: OutputFormat = .text
 
-    @Option(help: "Colour: auto (only on a terminal without NO_COLOR), always or never.")
+    @Option(help: "Colour: auto (only on a terminal, without NO_COLOR, not TERM=dumb), always or never.")
     var color: ColorChoice = .auto
 
     /// Refuses a format outside `supported`.
