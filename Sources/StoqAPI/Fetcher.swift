@@ -8,11 +8,14 @@ public struct Fetcher: Sendable {
     public let client: StoqClient
     /// Plan bodies kept from earlier reads (``ReadCache``), or nil to read every plan live.
     public let cache: ReadCache?
+    /// Where the read shows its progress (`reading the shop: 120/300 plans`).
+    public let progress: ProgressMeter
 
     /// Creates a fetcher.
-    public init(client: StoqClient, cache: ReadCache? = nil) {
+    public init(client: StoqClient, cache: ReadCache? = nil, progress: ProgressMeter = .silent) {
         self.client = client
         self.cache = cache
+        self.progress = progress
     }
 
     /// What a fetch read, and what it cost.
@@ -40,6 +43,8 @@ public struct Fetcher: Sendable {
 
     /// Lists every plan, then reads in full those `selected` picks.
     func fetch(selecting selected: @escaping @Sendable (RemotePlanSummary) -> Bool) async throws(StoqError) -> Result {
+        let phase = progress.start("reading the shop", unit: "plans")
+        defer { phase.end() }
         let (items, pages) = try await client.listAll()
         var seen = Set<String>()
         let summaries = items.compactMap(RemoteDecoding.summary).filter { seen.insert($0.id).inserted }
@@ -51,6 +56,8 @@ public struct Fetcher: Sendable {
         for (index, summary) in managed.enumerated() {
             if let body = cache?.body(for: summary) { kept.append((index, body)) } else { toRead.append((index, summary)) }
         }
+        phase.total(managed.count)
+        phase.advance(by: kept.count)
         let reads: [(Int, JSONValue)]
         do {
             reads = try await withThrowingTaskGroup(of: (Int, JSONValue).self) { group in
@@ -58,6 +65,7 @@ public struct Fetcher: Sendable {
                     group.addTask {
                         let body = try await client.get(id: summary.id)
                         cache?.keep(body, id: summary.id)
+                        phase.advance()
                         return (index, body)
                     }
                 }

@@ -15,6 +15,8 @@ final class Console: @unchecked Sendable {
     let format: OutputFormat
     let style: DiagnosticFormat
     let color: Bool
+    /// Progress of long reads, on standard error as the terminal allows (``ProgressStyle``).
+    let meter: ProgressMeter
     private let lock = NSLock()
     private var sources: [SourceFile] = []
     private var reported: [Diagnostic] = []
@@ -27,6 +29,7 @@ final class Console: @unchecked Sendable {
         self.format = format
         style = format.diagnosticFormat
         self.color = color.enabledOnStandardError
+        meter = ProgressMeter(style: .choose(for: .current), write: { Output.error($0) })
     }
 
     /// Files whose lines diagnostics may show.
@@ -43,7 +46,7 @@ final class Console: @unchecked Sendable {
             return DiagnosticRenderer(sources: sources, color: color)
         }
         switch style {
-        case .text, .json: Output.error(renderer.render(cleaned, format: .text))
+        case .text, .json: meter.interrupting { Output.error(renderer.render(cleaned, format: .text)) }
         case .github: Output.out(renderer.render(cleaned, format: .github))
         }
     }
@@ -53,7 +56,7 @@ final class Console: @unchecked Sendable {
 
     /// A log line on standard error (progress, retries, waits): one line, whatever it quotes.
     func log(_ line: String) {
-        Output.error(Sanitiser.output(Sanitiser.shown(Redact.urls(in: line)), style: .text) + "\n")
+        meter.interrupting { Output.error(Sanitiser.output(Sanitiser.shown(Redact.urls(in: line)), style: .text) + "\n") }
     }
 
     /// The command's own output on standard output.

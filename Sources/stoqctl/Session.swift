@@ -376,7 +376,9 @@ actor SessionSlot {
     private func open(settings: Settings?, planned: String?) async throws(RunFailure) -> ShopConnection {
         let opened = try await Session.open(request(settings: settings, planned: planned))
         session = opened
-        return opened.connection
+        var connection = opened.connection
+        connection.progress = console.meter
+        return connection
     }
 
     /// Closes the session, if one was opened; a failure is reported and returned as the status.

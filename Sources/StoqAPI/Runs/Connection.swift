@@ -15,6 +15,8 @@ public struct ShopConnection: Sendable {
     public var policies: PolicyReader?
     /// Plan bodies kept between runs (`--cache`); planning reads through it, apply never.
     public var cache: ReadCache?
+    /// Where reads of the shop and of Shopify's policies show how far they are.
+    public var progress: ProgressMeter = .silent
     /// Which shop this is, once known (``ShopIdentity``).
     public var shop: ShopIdentity?
     /// The apply lock held for the shop (nil without one).
@@ -92,11 +94,11 @@ enum RunSteps {
     /// Reads the shop for `desired`: the list, then the plans it manages; warnings for values
     /// that could not be read.
     static func readShop(
-        _ desired: DesiredState, with client: StoqClient, cache: ReadCache? = nil
+        _ desired: DesiredState, with client: StoqClient, cache: ReadCache? = nil, progress: ProgressMeter = .silent
     ) async -> Result<(Fetcher.Result, [Diagnostic]), RunFailure> {
         let fetched: Fetcher.Result
         do {
-            fetched = try await Fetcher(client: client, cache: cache).fetch(
+            fetched = try await Fetcher(client: client, cache: cache, progress: progress).fetch(
                 internalNames: Set(desired.plans.map(\.internalName.value)), ids: desired.pinnedIDs)
         } catch {
             var failure = RunFailure(.stoqRequestFailed, "")
@@ -112,8 +114,8 @@ enum RunSteps {
         _ desired: DesiredState, plans: Set<String>?, with connection: ShopConnection
     ) async -> Result<(Fetcher.Result, PolicyReader.Result?, [Diagnostic]), RunFailure> {
         let ids = declaredPolicyIDs(desired, plans: plans)
-        async let shop = readShop(desired, with: connection.client, cache: connection.cache)
-        async let policies = readPolicies(ids, with: connection.policies)
+        async let shop = readShop(desired, with: connection.client, cache: connection.cache, progress: connection.progress)
+        async let policies = readPolicies(ids, with: connection.policies, progress: connection.progress)
         let (shopResult, policyResult) = await (shop, policies)
         switch (shopResult, policyResult) {
         case (.failure(let failure), _), (_, .failure(let failure)):
@@ -133,11 +135,13 @@ enum RunSteps {
     }
 
     /// The policies of `ids`, or nil without a reader.
-    static func readPolicies(_ ids: [Int64], with reader: PolicyReader?) async -> Result<PolicyReader.Result?, RunFailure> {
+    static func readPolicies(
+        _ ids: [Int64], with reader: PolicyReader?, progress: ProgressMeter = .silent
+    ) async -> Result<PolicyReader.Result?, RunFailure> {
         guard let reader else { return .success(nil) }
         guard !ids.isEmpty else { return .success(PolicyReader.Result(state: PolicyState(source: reader.source), queries: 0, points: 0)) }
         do {
-            return .success(try await reader.read(ids))
+            return .success(try await reader.read(ids, progress: progress))
         } catch {
             var failure = RunFailure(.shopifyRequestFailed, "")
             failure.diagnostic = error.diagnostic("reading inventory policies from Shopify (\(reader.source)) failed")

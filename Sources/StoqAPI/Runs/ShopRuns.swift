@@ -35,7 +35,7 @@ public enum FetchRun {
             return outcome
         }
         outcome.shop = connection.description
-        switch await RunSteps.readShop(loaded.desired, with: connection.client, cache: connection.cache) {
+        switch await RunSteps.readShop(loaded.desired, with: connection.client, cache: connection.cache, progress: connection.progress) {
         case .failure(let failure):
             outcome.diagnostics.append(failure.diagnostic)
             outcome.status = failure.status
@@ -84,7 +84,7 @@ public enum ExportRun {
         outcome.shop = connection.description
         let fetched: Fetcher.Result
         do {
-            fetched = try await Fetcher(client: connection.client, cache: connection.cache).fetchAll()
+            fetched = try await Fetcher(client: connection.client, cache: connection.cache, progress: connection.progress).fetchAll()
         } catch {
             outcome.diagnostics.append(error.diagnostic("reading the shop failed"))
             outcome.status = .failure
@@ -96,7 +96,7 @@ public enum ExportRun {
         // The policies of every member of a custom-source plan, so the export declares them.
         let members = fetched.state.managed.filter { $0.fields[.productVariantsSource] == .string("custom") }.flatMap(\.variantIDs)
         var policies: PolicyState?
-        switch await RunSteps.readPolicies(members, with: connection.policies) {
+        switch await RunSteps.readPolicies(members, with: connection.policies, progress: connection.progress) {
         case .failure(let failure):
             outcome.diagnostics.append(failure.diagnostic)
             outcome.status = failure.status

@@ -365,9 +365,11 @@ public struct PolicyReader: Sendable {
         public var throttled = 0
     }
 
-    /// The current policy of each of `ids` (each read once).
-    public func read(_ ids: [Int64]) async throws(ShopifyError) -> Result {
+    /// The current policy of each of `ids` (each read once), showing how far it is on `progress`.
+    public func read(_ ids: [Int64], progress: ProgressMeter = .silent) async throws(ShopifyError) -> Result {
         let unique = Array(Set(ids)).sorted()
+        let phase = progress.start("reading inventory policies from Shopify", unit: "variants", total: unique.count)
+        defer { phase.end() }
         let pages = stride(from: 0, to: unique.count, by: max(1, pageSize)).map { Array(unique[$0..<min($0 + pageSize, unique.count)]) }
         let client = self.client
         var state = PolicyState(source: source)
@@ -389,7 +391,10 @@ public struct PolicyReader: Sendable {
                 }
             }
             var all: [Swift.Result<Page, ShopifyError>] = []
-            for await outcome in group { all.append(outcome) }
+            for await outcome in group {
+                if case .success(let read) = outcome { phase.advance(by: read.page.count) }
+                all.append(outcome)
+            }
             return all
         }
         for outcome in outcomes {
