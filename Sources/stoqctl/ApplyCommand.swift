@@ -58,7 +58,8 @@ struct ApplyCommand: StoqctlCommand {
 
     @Argument(
         help:
-            "Configuration files or directories (default: the current directory), after a saved plan (.json) when applying one.")
+            "Configuration files or directories (default: the current directory), after a saved plan (.json) when applying one.",
+        completion: .configurationOrSavedPlan)
     var paths: [String] = []
 
     @OptionGroup var planning: PlanningOptions
@@ -68,7 +69,7 @@ struct ApplyCommand: StoqctlCommand {
     @Option(help: "Colour: auto (only on a terminal, without NO_COLOR, not TERM=dumb), always or never.")
     var color: ColorChoice = .auto
 
-    @Option(help: "Write a JSON report of every operation to this file.")
+    @Option(help: "Write a JSON report of every operation to this file.", completion: .file())
     var report: String?
 
     @Flag(

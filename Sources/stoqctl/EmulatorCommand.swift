@@ -36,7 +36,8 @@ struct EmulatorCommand: StoqctlCommand {
 
     @Option(
         help:
-            "JSON state file (read at start, written within 0.2 s of a change and when stopped by SIGINT or SIGTERM); new:FILE may not exist yet."
+            "JSON state file (read at start, written within 0.2 s of a change and when stopped by SIGINT or SIGTERM); new:FILE may not exist yet.",
+        completion: .file(extensions: ["json"])
     )
     var state: String
 

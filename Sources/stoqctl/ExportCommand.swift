@@ -31,7 +31,7 @@ struct ExportCommand: StoqctlCommand {
 
             """ + ExitStatus.helpSection([.success, .failure, .usage]))
 
-    @Option(help: "Directory to write into (one file per plan under preorders/); standard output when absent.")
+    @Option(help: "Directory to write into (one file per plan under preorders/); standard output when absent.", completion: .directory)
     var out: String?
 
     @Flag(help: "Replace files of the same name in --out.")

@@ -24,7 +24,7 @@ struct Fetch: StoqctlCommand {
 
             """ + ExitStatus.helpSection([.success, .failure, .usage]))
 
-    @Argument(help: "Configuration files or directories (default: the current directory).")
+    @Argument(help: "Configuration files or directories (default: the current directory).", completion: .configuration)
     var paths: [String] = []
 
     @OptionGroup var output: FormatOption

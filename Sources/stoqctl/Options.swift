@@ -157,3 +157,14 @@ func write(_ text: String, to path: String, option: String, console: Console) ->
         return failure.status
     }
 }
+
+extension CompletionKind {
+    /// Configuration: YAML files, and directories to look in.
+    static var configuration: CompletionKind { .file(extensions: ["yaml", "yml"]) }
+
+    /// A saved plan: a JSON file written by `plan --out`.
+    static var savedPlan: CompletionKind { .file(extensions: ["json"]) }
+
+    /// `apply`'s arguments: a saved plan first, or configuration.
+    static var configurationOrSavedPlan: CompletionKind { .file(extensions: ["json", "yaml", "yml"]) }
+}

@@ -39,14 +39,14 @@ struct PlanCommand: StoqctlCommand {
 
             """ + ExitStatus.helpSection([.success, .failure, .changesPresent, .refused, .usage]))
 
-    @Argument(help: "Configuration files or directories (default: the current directory).")
+    @Argument(help: "Configuration files or directories (default: the current directory).", completion: .configuration)
     var paths: [String] = []
 
     @OptionGroup var output: FormatOption
     @OptionGroup var planning: PlanningOptions
     @OptionGroup var remote: RemoteOptions
 
-    @Option(help: "Also write the plan as JSON to this file (a saved plan for `stoqctl apply FILE`).")
+    @Option(help: "Also write the plan as JSON to this file (a saved plan for `stoqctl apply FILE`).", completion: .file())
     var out: String?
 
     @Flag(help: "Exit 2 when there are changes, 0 when there are none; a plan apply would refuse exits 3 either way.")

@@ -16,7 +16,7 @@ struct RemoteOptions: ParsableArguments {
         ))
     var endpoint: String?
 
-    @Option(help: "Read the API token from this file instead of $STOQ_API_TOKEN; - reads standard input.")
+    @Option(help: "Read the API token from this file instead of $STOQ_API_TOKEN; - reads standard input.", completion: .file())
     var tokenFile: String?
 
     @Option(help: "Rate limit to keep to, as POINTS/SECONDS (STOQ's is 360/60).")
@@ -42,7 +42,8 @@ struct RemoteOptions: ParsableArguments {
             "Keep plan bodies read from STOQ in this directory and read again only plans that changed.",
             discussion:
                 "Default: $STOQCTL_CACHE_DIR; off when neither is set. A plan is not read again when its entry is as it was kept and its id, internal_name, updated_at and membership are the list entry's, so an unchanged shop plans with its list pages only. Apply of a configuration never uses it; apply of a saved plan reads each plan again before writing."
-        ))
+        ),
+        completion: .directory)
     var cache: String?
 
     @Flag(help: "Read every plan live (the cache is still written).")
@@ -68,7 +69,9 @@ struct RemoteOptions: ParsableArguments {
         ))
     var shopifyEndpoint: String?
 
-    @Option(help: "Read the Shopify Admin API token from this file instead of $SHOPIFY_ADMIN_TOKEN; - reads standard input.")
+    @Option(
+        help: "Read the Shopify Admin API token from this file instead of $SHOPIFY_ADMIN_TOKEN; - reads standard input.",
+        completion: .file())
     var shopifyTokenFile: String?
 
     @Option(

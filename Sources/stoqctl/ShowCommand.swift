@@ -24,7 +24,7 @@ struct ShowCommand: StoqctlCommand {
 
             """ + ExitStatus.helpSection([.success, .failure, .changesPresent, .refused, .usage]))
 
-    @Argument(help: "The saved plan (a JSON file written by plan --out).")
+    @Argument(help: "The saved plan (a JSON file written by plan --out).", completion: .savedPlan)
     var plan: String
 
     @OptionGroup var output: FormatOption

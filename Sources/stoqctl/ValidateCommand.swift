@@ -23,7 +23,7 @@ struct Validate: StoqctlCommand {
 
             """ + ExitStatus.helpSection([.success, .failure, .usage]))
 
-    @Argument(help: "Files or directories to read (default: the current directory).")
+    @Argument(help: "Files or directories to read (default: the current directory).", completion: .configuration)
     var paths: [String] = []
 
     @OptionGroup var output: FormatOption
