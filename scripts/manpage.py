@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Writes stoqctl(1), a man page, from the binary's own help (`stoqctl --experimental-dump-help`,
 argument-parser's description of every command, option and discussion), so the page cannot
-disagree with --help. Usage: scripts/manpage.py [STOQCTL] > stoqctl.1
+disagree with --help. The tables in the root command's help (EXIT CODES, ENVIRONMENT: the code's
+ExitStatus and EnvironmentVariable) become the EXIT STATUS and ENVIRONMENT sections.
+Usage: scripts/manpage.py [STOQCTL] > stoqctl.1
 """
 
 import json
@@ -64,12 +66,45 @@ def discussion(text):
     return "\n".join(out)
 
 
+# The root help's tables, and the man page section each becomes, in the page's order.
+TABLES = [("EXIT CODES", "EXIT STATUS"), ("ENVIRONMENT", "ENVIRONMENT")]
+
+
+def split_tables(text):
+    """The root discussion without its tables, and the tables: {title: [(key, meaning)]}. A table
+    is a block whose first line is its upper-case title; an entry starts on a line indented by two
+    spaces (its first word is the key), and lines indented further continue it."""
+    prose, tables = [], {}
+    for block in text.strip("\n").split("\n\n"):
+        lines = block.split("\n")
+        if lines[0] not in dict(TABLES):
+            prose.append(block)
+            continue
+        entries = []
+        for line in lines[1:]:
+            if line.startswith("  ") and not line.startswith("   "):
+                key, _, meaning = line.strip().partition(" ")
+                entries.append([key, meaning.strip()])
+            elif entries:
+                entries[-1][1] += " " + line.strip()
+        tables[lines[0]] = entries
+    return "\n\n".join(prose), tables
+
+
+def table_section(title, entries):
+    out = [".SH " + title]
+    for key, meaning in entries:
+        out.append(".TP\n\\fB%s\\fR\n%s" % (roff(key), roff(meaning)))
+    return "\n".join(out)
+
+
 def main():
     binary = sys.argv[1] if len(sys.argv) > 1 else "stoqctl"
     version = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True).stdout.strip()
     tool = json.loads(subprocess.run([binary, "--experimental-dump-help"], capture_output=True, text=True, check=True).stdout)
     root = tool["command"]
     name = root["commandName"]
+    prose, tables = split_tables(root.get("discussion", ""))
     page = [
         '.TH %s 1 "" "%s %s" "User Commands"' % (name.upper(), name, version),
         ".SH NAME",
@@ -78,7 +113,7 @@ def main():
         "\\fB%s\\fR \\fIcommand\\fR [\\fIoptions\\fR]" % name,
         ".SH DESCRIPTION",
         roff(root.get("abstract", "")),
-        discussion(root.get("discussion", "")),
+        discussion(prose) if prose else "",
         ".SH COMMANDS",
     ]
     for sub in root.get("subcommands", []):
@@ -91,6 +126,7 @@ def main():
         arguments = describe_arguments(sub.get("arguments", []))
         if arguments:
             page.append(".PP\nOptions:\n.RS\n" + arguments + "\n.RE")
+    page += [table_section(section, tables[title]) for title, section in TABLES if title in tables]
     page += [
         ".SH FILES",
         ".TP\n\\fIstoqctl.yaml\\fR\nSettings, at the root of the configuration directory.",

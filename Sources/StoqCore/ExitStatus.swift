@@ -64,22 +64,31 @@ public enum ExitStatus: Int32, Sendable, Hashable, CaseIterable, Comparable {
         for status in statuses {
             let number = String(status.rawValue)
             let pad = String(repeating: " ", count: max(1, 4 - number.count))
-            var line = "  \(number)\(pad)"
-            let indent = String(repeating: " ", count: line.count)
-            var width = line.count
-            for word in status.meaning.split(separator: " ") {
-                if width + word.count + 1 > 78, width > indent.count {
-                    line += "\n" + indent
-                    width = indent.count
-                } else if width > indent.count {
-                    line += " "
-                    width += 1
-                }
-                line += word
-                width += word.count
-            }
-            out += line + "\n"
+            out += HelpText.wrapped(status.meaning, after: "  \(number)\(pad)") + "\n"
         }
         return out
+    }
+}
+
+/// Help text laid out for an 80-column terminal.
+enum HelpText {
+    /// `text` after `lead` on the first line, wrapped at 78 columns, each further line indented
+    /// as far as `text` starts.
+    static func wrapped(_ text: String, after lead: String) -> String {
+        var line = lead
+        let indent = String(repeating: " ", count: lead.count)
+        var width = line.count
+        for word in text.split(separator: " ") {
+            if width + word.count + 1 > 78, width > indent.count {
+                line += "\n" + indent
+                width = indent.count
+            } else if width > indent.count {
+                line += " "
+                width += 1
+            }
+            line += word
+            width += word.count
+        }
+        return line
     }
 }

@@ -22,7 +22,7 @@ struct Stoqctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stoqctl",
         abstract: "Preorder configuration as code for STOQ: validate, plan and apply selling plans from YAML.",
-        discussion: ExitStatus.helpSection(),
+        discussion: ExitStatus.helpSection() + "\n" + EnvironmentVariable.helpSection(),
         version: Release.version,
         subcommands: [
             Validate.self, PlanCommand.self, ShowCommand.self, ApplyCommand.self, ExportCommand.self, Fetch.self, EmulatorCommand.self,
