@@ -78,7 +78,7 @@ struct ProgressMeterTests {
         let meter = ProgressMeter(style: .inPlace, tick: .seconds(3600)) { written.add($0) }
         let start = ContinuousClock.now
         let shop = meter.start("reading the shop", unit: "plans", total: 2)
-        let policies = meter.start("reading inventory policies from Shopify", unit: "variants", total: 10)
+        let policies = meter.start("reading Shopify policies", unit: "variants", total: 10)
         meter.show(at: start + .seconds(5))
         meter.interrupting { written.add("retrying\n") }
         shop.end()
@@ -86,9 +86,19 @@ struct ProgressMeterTests {
         policies.end()
         #expect(
             written.all == [
-                "\r\u{1B}[2Kreading the shop: 0/2 plans; reading inventory policies from Shopify: 0/10 variants", "\r\u{1B}[2K",
-                "retrying\n", "\r\u{1B}[2Kreading inventory policies from Shopify: 0/10 variants", "\r\u{1B}[2K",
+                "\r\u{1B}[2Kreading the shop: 0/2 plans; reading Shopify policies: 0/10 variants", "\r\u{1B}[2K",
+                "retrying\n", "\r\u{1B}[2Kreading Shopify policies: 0/10 variants", "\r\u{1B}[2K",
             ])
+    }
+
+    @Test("in place, a line wider than 79 columns is cut to 79, so clearing it leaves nothing behind")
+    func narrow() {
+        let written = Written()
+        let meter = ProgressMeter(style: .inPlace, tick: .seconds(3600)) { written.add($0) }
+        let phase = meter.start(String(repeating: "x", count: 100), unit: "plans", total: 1)
+        meter.show(at: .now + .seconds(3))
+        phase.end()
+        #expect(written.all == ["\r\u{1B}[2K" + String(repeating: "x", count: 78) + "…", "\r\u{1B}[2K"])
     }
 
     @Test("as lines: a plain line each interval, no cursor movement")

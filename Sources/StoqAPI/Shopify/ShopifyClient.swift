@@ -368,7 +368,7 @@ public struct PolicyReader: Sendable {
     /// The current policy of each of `ids` (each read once), showing how far it is on `progress`.
     public func read(_ ids: [Int64], progress: ProgressMeter = .silent) async throws(ShopifyError) -> Result {
         let unique = Array(Set(ids)).sorted()
-        let phase = progress.start("reading inventory policies from Shopify", unit: "variants", total: unique.count)
+        let phase = progress.start("reading Shopify policies", unit: "variants", total: unique.count)
         defer { phase.end() }
         let pages = stride(from: 0, to: unique.count, by: max(1, pageSize)).map { Array(unique[$0..<min($0 + pageSize, unique.count)]) }
         let client = self.client

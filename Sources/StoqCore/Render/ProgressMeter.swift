@@ -46,6 +46,9 @@ public final class ProgressMeter: @unchecked Sendable {
     /// A meter that never shows anything.
     public static let silent = ProgressMeter(style: .none, write: { _ in })
 
+    /// The longest in-place line: narrower than an 80-column terminal.
+    static let inPlaceWidth = 79
+
     let style: ProgressStyle
     let delay: Duration
     let tick: Duration
@@ -97,12 +100,15 @@ public final class ProgressMeter: @unchecked Sendable {
     /// Writes what the phases running at `now` call for (the timer calls it every tick).
     func show(at now: ContinuousClock.Instant) {
         lock.withLock {
-            let due = phases.values.filter { now - $0.started >= delay }.sorted { $0.started < $1.started }
+            // In the order the phases started (ids count up).
+            let due = phases.sorted { $0.key < $1.key }.map(\.value).filter { now - $0.started >= delay }
             guard !due.isEmpty else { return }
             let text = due.map(\.text).joined(separator: "; ")
             switch style {
             case .none: return
             case .inPlace:
+                // A line longer than the terminal would wrap, and clearing would leave its start.
+                let text = text.count > Self.inPlaceWidth ? String(text.prefix(Self.inPlaceWidth - 1)) + "…" : text
                 guard text != shown else { return }
                 write("\r\u{1B}[2K" + text)
                 shown = text
