@@ -27,10 +27,12 @@ public final class HTTPTransport: Transport {
 
     /// Creates a transport for `baseURL` (e.g.
     ///
-    /// `https://app.stoqapp.com/api/v1/external`).
+    /// `https://app.stoqapp.com/api/v1/external`) that keeps up to `maxConnections` connections to
+    /// the host, so as many requests can be in flight as the rate governor lets go
+    /// (`--concurrency`); HTTP/2 carries them on one connection.
     public init(
         baseURL: String, connectTimeout: Duration = .seconds(5), idleTimeout: Duration = .seconds(30),
-        requestTimeout: Duration = .seconds(35)
+        requestTimeout: Duration = .seconds(35), maxConnections: Int = 8
     ) throws(TransportError) {
         guard let components = URLComponents(string: baseURL), let scheme = components.scheme?.lowercased(), let host = components.host,
             !host.isEmpty
@@ -55,6 +57,7 @@ public final class HTTPTransport: Transport {
         // what it waits for; the pool's own silent retries would hold each attempt until the
         // connect timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, maxConnections)
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

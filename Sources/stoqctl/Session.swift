@@ -250,7 +250,7 @@ final class Session: Sendable {
         do {
             return try HTTPTransport(
                 baseURL: url, connectTimeout: .seconds(options.connectTimeout), idleTimeout: .seconds(options.idleTimeout),
-                requestTimeout: .seconds(options.requestTimeout))
+                requestTimeout: .seconds(options.requestTimeout), maxConnections: options.concurrency)
         } catch {
             throw RunFailure(.invalidURL, "\(naming) \(Redact.url(url)): \(error)")
         }

@@ -215,3 +215,51 @@ struct RedirectTests {
         #expect(here.headers["x-auth-token"] == "stoq-secret", "the same origin keeps the token")
     }
 }
+
+@Suite("Requests in flight over HTTP/1.1 follow the transport's connection limit")
+struct ConnectionLimitTests {
+    /// The most requests a slow server held at once when `requests` were sent together through a
+    /// transport allowed `connections`.
+    func peak(connections: Int, requests: Int) async throws -> Int {
+        let gauge = InFlight()
+        let server = try FakeHTTPServer { _ in
+            gauge.enter()
+            Thread.sleep(forTimeInterval: 0.3)
+            gauge.leave()
+            return .init(200, "{}")
+        }
+        defer { server.close() }
+        let transport = try HTTPTransport(
+            baseURL: "http://127.0.0.1:\(server.port)/api", requestTimeout: .seconds(30), maxConnections: connections)
+        defer { Task { await transport.shutdown() } }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<requests { group.addTask { _ = try await transport.send(WireRequest(method: .get, path: "/preorders")) } }
+            try await group.waitForAll()
+        }
+        return gauge.peak
+    }
+
+    @Test("--concurrency 16 puts 16 requests in flight at the server; the default keeps 8")
+    func followsConcurrency() async throws {
+        #expect(try await peak(connections: 16, requests: 16) == 16)
+        #expect(try await peak(connections: 8, requests: 16) == 8)
+    }
+}
+
+/// Counts requests a server is holding, and the most at once.
+final class InFlight: @unchecked Sendable {
+    private let lock = NSLock()
+    private var now = 0
+    private var most = 0
+
+    func enter() {
+        lock.withLock {
+            now += 1
+            most = max(most, now)
+        }
+    }
+
+    func leave() { lock.withLock { now -= 1 } }
+
+    var peak: Int { lock.withLock { most } }
+}
