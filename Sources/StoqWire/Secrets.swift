@@ -40,4 +40,10 @@ public enum Secrets {
         }
         return text
     }
+
+    /// Writes `text` to `url` atomically, without any registered secret: how every file stoqctl
+    /// writes for its user (saved plans, reports, exported configuration) is written.
+    public static func write(_ text: String, to url: URL) throws {
+        try Data(scrub(text).utf8).write(to: url, options: .atomic)
+    }
 }

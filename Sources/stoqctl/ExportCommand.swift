@@ -95,7 +95,7 @@ struct ExportCommand: StoqctlCommand {
             for file in result.files {
                 let url = root.appendingPathComponent(file.path)
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try Data(Secrets.scrub(file.text).utf8).write(to: url, options: .atomic)
+                try Secrets.write(file.text, to: url)
             }
         } catch {
             throw RunFailure(.outputUnwritable, "--out \(out): \(error.localizedDescription)")

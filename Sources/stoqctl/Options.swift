@@ -149,7 +149,7 @@ func readSavedPlan(_ path: String, console: Console) -> String? {
 /// `output-unwritable` through `console` and returns the status the command must exit with at least.
 func write(_ text: String, to path: String, option: String, console: Console) -> ExitStatus? {
     do {
-        try Data(Secrets.scrub(text).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try Secrets.write(text, to: URL(fileURLWithPath: path))
         return nil
     } catch {
         let failure = RunFailure(.outputUnwritable, "\(option) \(path): \(error.localizedDescription)")

@@ -63,7 +63,7 @@ public actor PartialReport {
         report.shop = shop()
         report.complete = false
         // A failed write here is not fatal: the final report is written (and checked) at the end.
-        try? Data(Secrets.scrub(report.json()).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try? Secrets.write(report.json(), to: URL(fileURLWithPath: path))
     }
 
     /// Writes what is not written yet, and stops writing: the caller writes the final report.
