@@ -271,10 +271,10 @@ public struct StoqClient: Sendable {
     }
 
     /// `DELETE /preorders/{id}/remove_variant?shopify_variant_ids=1,2,3[&inventory_policy=…]`.
-    public func removeVariants(planID: String, ids: [Int64], inventoryPolicy: String? = nil) async throws(StoqError) -> JSONValue {
-        let request = Self.request(.removeVariant, id: planID, query: PlannedRequest.removalQuery(ids, policy: inventoryPolicy))
-        let response = try await send(request, to: .removeVariant, planID: planID)
-        return response.flatMap { try? JSONValue.parse($0.body) } ?? .null
+    public func removeVariants(planID: String, ids: [Int64], inventoryPolicy: InventoryPolicy? = nil) async throws(StoqError) -> JSONValue {
+        let request = PlannedRequest(planID: planID, payload: .removeVariants(ids: ids, inventoryPolicy: inventoryPolicy))
+        let done = try await deliver(request, to: planID)
+        return done.response.flatMap { try? JSONValue.parse($0.body) } ?? .null
     }
 
     /// `GET /preorders/{id}/product_variants` — all variants with their per-variant settings.
@@ -284,10 +284,10 @@ public struct StoqClient: Sendable {
     }
 
     /// `POST /preorders/{id}/bulk_toggle_inventory_policy` — queues the change; returns the ids queued.
-    public func toggleInventoryPolicy(planID: String, ids: [Int64], policy: String) async throws(StoqError) -> [Int64] {
-        let request = Self.request(.toggleInventoryPolicy, id: planID, body: PlannedRequest.toggleBody(ids, policy: policy))
-        let response = try await send(request, to: .toggleInventoryPolicy, planID: planID)
-        return response.flatMap { try? JSONValue.parse($0.body) }?["variants_queued"]?.arrayValue?.compactMap(\.int64Value) ?? ids
+    public func toggleInventoryPolicy(planID: String, ids: [Int64], policy: InventoryPolicy) async throws(StoqError) -> [Int64] {
+        let request = PlannedRequest(planID: planID, payload: .toggleInventoryPolicy(ids: ids, policy: policy))
+        let done = try await deliver(request, to: planID)
+        return done.response.flatMap { try? JSONValue.parse($0.body) }?["variants_queued"]?.arrayValue?.compactMap(\.int64Value) ?? ids
     }
 
     /// Sends a membership or policy call; on a 409 "job in progress" waits for the plan's job
@@ -407,9 +407,7 @@ public struct StoqClient: Sendable {
                 guard case .some(let existing) = error.existingVariants, !existing.isEmpty else { throw error }
                 let existingSet = Set(existing)
                 let present = pending.variantIDs.filter(existingSet.contains)
-                guard !present.isEmpty else {
-                    throw StoqError(kind: .http(status: 422), endpoint: endpoint.label, message: error.message)
-                }
+                guard !present.isEmpty else { throw error }
                 already += present
                 guard let rest = pending.keeping(ids: Set(pending.variantIDs).subtracting(existingSet)) else {
                     return Delivered(response: nil, sent: pending, alreadyPresent: already)

@@ -77,7 +77,7 @@ struct ClientEndpointTests {
         let h = try Harness()
         let id = try await h.seed(#""name": "A""#)
         _ = try await h.client.addVariants(planID: id, ids: [11, 12, 13])
-        let r = try await h.client.removeVariants(planID: id, ids: [11, 13], inventoryPolicy: "DENY")
+        let r = try await h.client.removeVariants(planID: id, ids: [11, 13], inventoryPolicy: .deny)
         #expect(r["variants_removed"] == .array([.integer(11), .integer(13)]))
         let sent = try #require(h.sent.all.last)
         #expect(sent.method == .delete)
@@ -92,7 +92,7 @@ struct ClientEndpointTests {
         _ = try await h.client.addVariants(planID: id, ids: [4390091001050])
         let variants = try await h.client.productVariants(planID: id)
         #expect(variants.first?["shopify_variant_id"] == .integer(4390091001050))
-        let queued = try await h.client.toggleInventoryPolicy(planID: id, ids: [4390091001050], policy: "CONTINUE")
+        let queued = try await h.client.toggleInventoryPolicy(planID: id, ids: [4390091001050], policy: .continue)
         #expect(queued == [4390091001050])
         #expect(await h.emulator.inventoryPolicy(of: 4390091001050) == "CONTINUE")
     }
@@ -102,7 +102,7 @@ struct ClientEndpointTests {
         let h = try Harness { $0.jobDuration = 30 }
         let id = try await h.seed(#""name": "A""#)
         let start = h.clock.now
-        _ = try await h.client.toggleInventoryPolicy(planID: id, ids: [1], policy: "CONTINUE")
+        _ = try await h.client.toggleInventoryPolicy(planID: id, ids: [1], policy: .continue)
         let added = try await h.client.addVariants(planID: id, ids: [2])
         #expect(added.added == [2])
         #expect(start.duration(to: h.clock.now).inSeconds >= 30)
@@ -117,7 +117,7 @@ struct ClientEndpointTests {
         retry.maxJobWait = .seconds(20)
         let h = try Harness(retry: retry) { $0.jobDuration = 10_000 }
         let id = try await h.seed(#""name": "A""#)
-        _ = try await h.client.toggleInventoryPolicy(planID: id, ids: [1], policy: "CONTINUE")
+        _ = try await h.client.toggleInventoryPolicy(planID: id, ids: [1], policy: .continue)
         do {
             _ = try await h.client.addVariants(planID: id, ids: [2])
             Issue.record("expected the wait to give up")

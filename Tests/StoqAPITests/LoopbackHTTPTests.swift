@@ -44,7 +44,7 @@ struct LoopbackHTTPTests {
             #expect(try await client.get(id: id)["name"] == .string("Fall — Drop"))
             _ = try await client.update(id: id, fields: [("billing_checkout_charge_amount", .null), ("enabled", .bool(false))])
             #expect(try await client.addVariants(planID: id, ids: [1, 2]).added == [1, 2])
-            _ = try await client.removeVariants(planID: id, ids: [2], inventoryPolicy: "DENY")
+            _ = try await client.removeVariants(planID: id, ids: [2], inventoryPolicy: .deny)
             #expect(try await client.productVariants(planID: id).count == 1)
             #expect(try await client.listAll().items.count == 1)
             try await client.delete(id: id)

@@ -83,14 +83,6 @@ public struct PlannedRequest: Sendable, Hashable {
         }
     }
 
-    /// The fields a create or an update sends (empty for the others).
-    public var fields: [SentField] {
-        switch payload {
-        case .create(let fields), .update(let fields): fields
-        case .addVariants, .removeVariants, .toggleInventoryPolicy, .delete: []
-        }
-    }
-
     /// The `internal_name` a create sends (nil for the other requests).
     public var createdName: String? {
         guard case .create(let fields) = payload, case .string(let name)? = fields.first(where: { $0.key == .internalName })?.value
@@ -125,17 +117,17 @@ public struct PlannedRequest: Sendable, Hashable {
     }
 
     /// `{"shopify_variant_ids": […]}`: the body of `add_variant`.
-    public static func variantsBody(_ ids: [Int64]) -> JSONValue {
+    static func variantsBody(_ ids: [Int64]) -> JSONValue {
         .object([(WireKey.variantIDs, .array(ids.map { .integer($0) }))])
     }
 
     /// `{"shopify_variant_ids": […], "inventory_policy": …}`: the body of a toggle.
-    public static func toggleBody(_ ids: [Int64], policy: String) -> JSONValue {
+    static func toggleBody(_ ids: [Int64], policy: String) -> JSONValue {
         .object([(WireKey.variantIDs, .array(ids.map { .integer($0) })), (WireKey.inventoryPolicy, .string(policy))])
     }
 
     /// `shopify_variant_ids=1,2,3[&inventory_policy=…]`: the query of `remove_variant`.
-    public static func removalQuery(_ ids: [Int64], policy: String?) -> [(String, String)] {
+    static func removalQuery(_ ids: [Int64], policy: String?) -> [(String, String)] {
         var query = [(WireKey.variantIDs, ids.map(String.init).joined(separator: ","))]
         if let policy { query.append((WireKey.inventoryPolicy, policy)) }
         return query
