@@ -262,7 +262,7 @@ public struct Applier: Sendable {
                 throw StoqError(kind: .transport(.configuration(lost)), endpoint: request.endpoint.label, message: "not sent")
             }
             let target = result?.planID ?? planID
-            if jobStarted, request.endpoint.carriesVariants, let id = target {
+            if jobStarted, request.endpoint.traits.contains(.waitsOutJobs), let id = target {
                 try await client.awaitIdle(planID: id, running: true)
                 jobStarted = false
             }

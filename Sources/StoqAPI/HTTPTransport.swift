@@ -20,8 +20,6 @@ public final class HTTPTransport: Transport {
     private let idleTimeout: Duration
     private let requestTimeout: Duration
 
-    /// The token header, which never leaves the original host.
-    static let tokenHeader = HTTPField.Name.xAuthToken
     /// Every header that carries a credential: dropped on a redirect to another origin.
     static let credentialHeaders: [HTTPField.Name] = [.xAuthToken, .xShopifyAccessToken, .authorization, .cookie]
 

@@ -48,9 +48,6 @@ public enum StoqEndpoint: String, Sendable, Hashable, CaseIterable {
         }
     }
 
-    /// True for the membership and policy calls, which STOQ refuses (409) while the plan's job runs.
-    public var carriesVariants: Bool { traits.contains(.waitsOutJobs) }
-
     /// How the client sends a request to an endpoint beyond sending it once: what an answer other
     /// than 2xx means, and when the request may go again.
     public struct Traits: OptionSet, Sendable, Hashable {

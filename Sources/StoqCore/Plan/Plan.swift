@@ -530,7 +530,7 @@ public struct ApplyEstimate: Sendable, Hashable {
             var toggled = false
             for op in ops {
                 for request in op.requests {
-                    if toggled, request.endpoint.carriesVariants {
+                    if toggled, request.endpoint.traits.contains(.waitsOutJobs) {
                         chain.waits += 1
                         chain.requests += 1  // the read that finds the job ended
                         toggled = false
