@@ -191,7 +191,10 @@ public enum Safety {
     /// configuration's part of what the gate counts, and what the gate counts of the rest (drift
     /// the apply reverts) stays within the threshold: a review approves a change, not a drift.
     public static func decide(_ plan: Plan, planHash: String, overrides: [GateOverride]) -> [GateDecision] {
-        return check(plan).map { check in
+        let checks = check(plan)
+        // The drift part is measured once, and only when a gate trips: most plans need no part.
+        let drift = checks.contains(where: \.tripped) ? Self.check(plan.part(.remote)) : []
+        return checks.map { check in
             let given = overrides.filter { $0.gate == check.gate }
             let matching = given.first { $0.matches(planHash: planHash) }
             var decision = GateDecision(check: check, override: check.tripped ? matching : nil)
@@ -199,8 +202,7 @@ public enum Safety {
             if matching == nil, let pinned = given.first { decision.overrideMismatch = pinned }
             let digest = changeDigest(plan, gate: check.gate)
             decision.change = digest
-            // Measured only for a tripped gate: most plans need no part.
-            if let driftCheck = Self.check(plan.part(.remote)).first(where: { $0.gate == check.gate }), driftCheck.tripped {
+            if let driftCheck = drift.first(where: { $0.gate == check.gate }), driftCheck.tripped {
                 decision.driftAlone = driftCheck
             }
             let approvals = plan.safety.approvals.filter { $0.gate == check.gate }

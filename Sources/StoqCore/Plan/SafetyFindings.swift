@@ -68,7 +68,7 @@ public enum Refusal: Sendable, Hashable {
             var line = "safety gate `\(tripped.gate.rawValue)` refuses this plan: \(tripped.measure)"
             if let pinned = tripped.decision.overrideMismatch {
                 line +=
-                    "; --allow-gate \(pinned) is pinned to another plan; this plan is \(tripped.planHash.prefix("sha256:".count + 12))…"
+                    "; --allow-gate \(pinned) is pinned to another plan; this plan is sha256:\(tripped.pin.prefix(12))…"
             }
             if let mismatch = tripped.decision.approvalMismatch { line += "; \(mismatch.text)" }
             return line
