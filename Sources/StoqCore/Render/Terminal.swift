@@ -16,10 +16,8 @@ public struct Terminal: Sendable {
     /// Whether a file descriptor is a terminal.
     public var isTerminal: @Sendable (Int32) -> Bool
 
-    /// The process's own environment and streams.
-    public static var current: Terminal {
-        Terminal(environment: ProcessInfo.processInfo.environment, isTerminal: { isatty($0) == 1 })
-    }
+    /// The process's own environment and streams (the environment read once).
+    public static let current = Terminal(environment: ProcessInfo.processInfo.environment, isTerminal: { isatty($0) == 1 })
 
     /// `NO_COLOR` is set to something (an empty value counts as unset).
     public var noColor: Bool { environment["NO_COLOR"].map { !$0.isEmpty } ?? false }
