@@ -6,7 +6,7 @@ import Testing
 /// whatever it says, the token reaches no output and the URL's credentials no diagnostic.
 @Suite("Secrets reach no output path: a server that echoes the token, on every stream and file", .serialized)
 struct RedactionTests {
-    static let token = "canary-TOKEN-5f3a9e1c77"
+    static let token = "canary+TOKEN/5f3a=9e1c77"
     static let credentialURL = "https://admin:canary-pw@db.internal/x?key=canary-q"
 
     /// STOQ's shapes, with the token in a plan's name, in a 500 on the first read of the list
