@@ -120,8 +120,6 @@ struct ApplyCommand: StoqctlCommand {
         let partial = PartialReport(path: report, shop: { lock.shop?.description })
         // Written first when a signal ends apply (the lock is released after it).
         if report != nil { SignalExit.shared.add { await partial.flush() } }
-        // Lines of progress rewrite the line in place only on a terminal that can (not TERM=dumb).
-        let interactive = Terminal.current.isTerminal(STDOUT_FILENO) && !Terminal.current.dumb
         let render = TextPlanRenderer(color: color.enabled)
         let outcome = await ApplyRun.run(
             ApplyRun.Input(source: source, overrides: planning.overrides, allowDeletes: planning.allowDeletes, verifyPolicies: wait),
@@ -141,7 +139,7 @@ struct ApplyCommand: StoqctlCommand {
                 console.result("\nApplying \(count) operation\(count == 1 ? "" : "s")…\n")
             case .finished(let item, let done, let total):
                 await partial.add(item)
-                console.progress("[\(done)/\(total)] \(Self.describe(item))", terminal: interactive)
+                console.progress("[\(done)/\(total)] \(Self.describe(item))")
             }
         }
         await partial.finish()

@@ -65,11 +65,12 @@ final class Console: @unchecked Sendable {
         Output.out(Sanitiser.output(text, style: format.sanitiserStyle))
     }
 
-    /// One line of progress; on a terminal it first clears the line the cursor is on.
-    func progress(_ line: String, terminal: Bool) {
+    /// One line of the command's progress on standard output (apply's operations as they
+    /// finish); a progress meter's line on the terminal is cleared first and drawn again after.
+    func progress(_ line: String) {
         lock.withLock { printedResult = true }
         let shown = Sanitiser.output(Sanitiser.shown(line), style: .text)
-        Output.out(terminal ? "\r\u{1B}[2K\(shown)\n" : "\(shown)\n")
+        meter.interrupting { Output.out(shown + "\n") }
     }
 
     /// Called once at the end: a command that failed before printing its result prints the
