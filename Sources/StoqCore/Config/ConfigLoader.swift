@@ -129,9 +129,10 @@ public enum ConfigLoader {
         var internalName: Located<String>?
         var id: Located<String>?
         var fields: [PlanField: DeclaredField] = [:]
-        var variants: [Located<Int64>]?
+        var variants: [Located<VariantSelector>]?
         var variantsKey: SourceLocation?
-        var policy: [InventoryPolicy: [Located<Int64>]] = [:]
+        var policy: [InventoryPolicy: [Located<VariantSelector>]] = [:]
+        var sourceHandle: SourceHandle?
         var removalPolicy: Located<InventoryPolicy>?
         var ignore: [Located<PlanField>] = []
         var rejected = Set<String>()
@@ -149,7 +150,7 @@ public enum ConfigLoader {
                 }
             case "variants":
                 variantsKey = reader.location(entry.keyNode)
-                variants = reader.ids(entry.value, what: "variants", code: .invalidVariantID) ?? []
+                variants = reader.selectors(entry.value, what: "variants", code: .invalidVariantID) ?? []
             case "inventory_policy":
                 policy = inventoryPolicy(&reader, entry.value)
             case "inventory_policy_on_removal":
@@ -165,6 +166,8 @@ public enum ConfigLoader {
                 }
             case "ignore_fields":
                 ignore = fieldNames(&reader, entry.value, what: "ignore_fields")
+            case PlanField.productVariantsSourceID.rawValue where sourceHandleText(reader, entry.value) != nil:
+                sourceHandle = Self.sourceHandle(&reader, entry)
             default:
                 guard let field = PlanField(rawValue: entry.key) else { continue }
                 if let value = fieldValue(&reader, field, entry) {
@@ -181,8 +184,11 @@ public enum ConfigLoader {
             return nil
         }
         var spec = SellingPlanSpec(
-            internalName: internalName, id: id, fields: fields, variants: variants, variantsKeyLocation: variantsKey,
-            inventoryPolicy: policy, ignoreFields: ignore, location: reader.location(node))
+            internalName: internalName, id: id, fields: fields, variants: variants.map(Self.ids), variantsKeyLocation: variantsKey,
+            inventoryPolicy: policy.mapValues(Self.ids), ignoreFields: ignore, location: reader.location(node))
+        spec.variantSelectors = variants
+        spec.policySelectors = policy
+        spec.sourceHandle = sourceHandle
         spec.rejectedKeys = rejected
         spec.removalPolicy = removalPolicy
         return spec
@@ -249,15 +255,57 @@ public enum ConfigLoader {
         }
     }
 
-    static func inventoryPolicy(_ reader: inout NodeReader, _ node: YAMLNode) -> [InventoryPolicy: [Located<Int64>]] {
-        var result: [InventoryPolicy: [Located<Int64>]] = [:]
+    static func inventoryPolicy(_ reader: inout NodeReader, _ node: YAMLNode) -> [InventoryPolicy: [Located<VariantSelector>]] {
+        var result: [InventoryPolicy: [Located<VariantSelector>]] = [:]
         let names = InventoryPolicy.allCases.map(\.rawValue)
         guard let entries = reader.entries(of: node, what: "`inventory_policy`", allowed: names) else { return [:] }
         for entry in entries {
             guard let policy = InventoryPolicy(rawValue: entry.key) else { continue }
-            result[policy] = reader.ids(entry.value, what: "inventory_policy.\(entry.key)", code: .invalidVariantID) ?? []
+            result[policy] = reader.selectors(entry.value, what: "inventory_policy.\(entry.key)", code: .invalidVariantID) ?? []
         }
         return result
+    }
+
+    /// The ids of a selector list (names are resolved later, against Shopify).
+    static func ids(_ selectors: [Located<VariantSelector>]) -> [Located<Int64>] {
+        selectors.compactMap { entry in
+            if case .id(let id) = entry.value { return Located(id, at: entry.location) }
+            return nil
+        }
+    }
+
+    /// The text of `node` when it writes `product_variants_source_id` as a handle (`kind:…`), else nil.
+    static func sourceHandleText(_ reader: NodeReader, _ node: YAMLNode) -> String? {
+        guard node.tag == nil, case .string(let text)? = reader.resolve(node), text.contains(":") else { return nil }
+        return text
+    }
+
+    /// `product_variants_source_id: collection:summer` (or `product:fall-tee`), checked offline.
+    static func sourceHandle(_ reader: inout NodeReader, _ entry: NodeReader.Entry) -> SourceHandle? {
+        guard let text = sourceHandleText(reader, entry.value), let colon = text.firstIndex(of: ":") else { return nil }
+        let kindText = String(text[..<colon])
+        let handle = String(text[text.index(after: colon)...])
+        let kinds = SourceHandle.Kind.allCases.map(\.rawValue)
+        guard let kind = SourceHandle.Kind(rawValue: kindText) else {
+            reader.report(
+                .typeMismatch,
+                "`product_variants_source_id` is an id, or a handle written `collection:HANDLE` or `product:HANDLE`; `\(kindText):` is neither\(Suggest.hint(for: kindText, in: kinds))",
+                at: entry.value)
+            return nil
+        }
+        guard !handle.isEmpty,
+            !handle.unicodeScalars.contains(where: {
+                $0.properties.isWhitespace || $0.properties.isUppercase || $0.properties.generalCategory == .control
+            })
+        else {
+            reader.report(
+                .typeMismatch,
+                "`\(text)` is not a \(kind.rawValue) handle: handles are lowercase, without spaces (such as `\(kind.rawValue):summer-sale`)",
+                at: entry.value)
+            return nil
+        }
+        return SourceHandle(
+            kind: kind, handle: handle, keyLocation: reader.location(entry.keyNode), valueLocation: reader.location(entry.value))
     }
 
     static func fieldNames(_ reader: inout NodeReader, _ node: YAMLNode, what: String) -> [Located<PlanField>] {

@@ -369,6 +369,123 @@ struct NodeReader {
         return result
     }
 
+    /// A list of variant selectors: ids, `sku:VALUE`, `barcode:VALUE` or `product:HANDLE` (also
+    /// written as a one-key mapping, `{sku: VALUE}`, which is what YAML makes of `sku: VALUE`).
+    ///
+    /// Every bad item is reported with `code`; the same selector twice warns.
+    mutating func selectors(_ node: YAMLNode, what: String, code: DiagnosticCode) -> [Located<VariantSelector>]? {
+        guard case .sequence(let items) = node.content else {
+            if case .null? = resolve(node) {
+                report(.typeMismatch, "`\(what)` must be a list of variants; write `[]` for an empty list", at: node)
+            } else {
+                report(
+                    .typeMismatch, "`\(what)` must be a list of variants (ids, sku:…, barcode:…, product:…), but this is \(describe(node))",
+                    at: node)
+            }
+            return nil
+        }
+        var result: [Located<VariantSelector>] = []
+        result.reserveCapacity(items.count)
+        var firstSeen: [VariantSelector: Int] = [:]
+        firstSeen.reserveCapacity(items.count)
+        for (index, item) in items.enumerated() {
+            let selector: VariantSelector
+            if let value = Self.plainPositiveID(item) {
+                selector = .id(value)
+            } else {
+                switch name(item, what: what, code: code) {
+                case .selector(let named): selector = named
+                case .reported: continue
+                case .notAName:
+                    guard let value = id(item, what: what, code: code) else { continue }
+                    selector = .id(value)
+                }
+            }
+            if let first = firstSeen[selector] {
+                report(
+                    .duplicateVariant, "\(selector.isName ? "`\(selector)`" : "id \(selector)") appears twice in `\(what)`", at: item,
+                    notes: [DiagnosticNote("first listed here", at: location(items[first]))])
+                continue
+            }
+            firstSeen[selector] = index
+            result.append(Located(selector, at: location(item)))
+        }
+        return result
+    }
+
+    /// What reading an item as a variant name found.
+    enum NameRead {
+        /// Not written as a name (the id path reads and reports it).
+        case notAName
+        /// A malformed name, reported.
+        case reported
+        /// A name.
+        case selector(VariantSelector)
+    }
+
+    /// The variant name `item` writes (`sku:TEE-S`, or the mapping `{sku: TEE-S}`).
+    mutating func name(_ item: YAMLNode, what: String, code: DiagnosticCode) -> NameRead {
+        let kindText: String
+        let valueNode: YAMLNode
+        let valueText: String?
+        switch item.content {
+        case .mapping(let pairs):
+            guard pairs.count == 1, let key = pairs[0].key.scalar?.text else { return .notAName }
+            kindText = key
+            valueNode = pairs[0].value
+            switch resolve(valueNode) {
+            case .string(let s)?, .integer(let s)?, .decimal(let s)?: valueText = s
+            default: valueText = nil
+            }
+        case .scalar(let scalar):
+            guard item.tag == nil, case .string(let text)? = resolve(item), let colon = text.firstIndex(of: ":") else {
+                return .notAName
+            }
+            _ = scalar
+            kindText = String(text[..<colon])
+            valueNode = item
+            valueText = String(text[text.index(after: colon)...])
+        case .sequence:
+            return .notAName
+        }
+        let kinds = VariantSelector.Kind.allCases.map(\.rawValue)
+        guard let kind = VariantSelector.Kind(rawValue: kindText) else {
+            report(
+                code,
+                "`\(kindText):` in `\(what)` is not a kind of variant name; write an id, or one of \(kinds.map { "`\($0):`" }.joined(separator: ", "))\(Suggest.hint(for: kindText, in: kinds))",
+                at: item)
+            return .reported
+        }
+        guard let value = valueText, !value.isEmpty else {
+            report(code, "`\(kind.rawValue):` in `\(what)` needs a value, such as `\(kind.rawValue):\(kind.example)`", at: item)
+            return .reported
+        }
+        if value.unicodeScalars.first?.properties.isWhitespace == true || value.unicodeScalars.last?.properties.isWhitespace == true {
+            report(
+                code,
+                "`\(kind.rawValue):` in `\(what)` has a value with a leading or trailing space; Shopify keeps SKUs, barcodes and handles without them, so this would match nothing",
+                at: valueNode)
+            return .reported
+        }
+        if let bad = value.unicodeScalars.first(where: {
+            $0.properties.generalCategory == .control || $0.properties.generalCategory == .format
+        }) {
+            report(
+                code,
+                "`\(kind.rawValue):` in `\(what)` holds the character U+\(String(bad.value, radix: 16, uppercase: true)), which no name may hold",
+                at: valueNode)
+            return .reported
+        }
+        if kind == .product, value.unicodeScalars.contains(where: { $0.properties.isWhitespace || ($0.properties.isUppercase) }) {
+            report(
+                code,
+                "`product:\(value)` in `\(what)` is not a product handle: handles are lowercase, without spaces (such as `product:fall-tee`)",
+                at: valueNode)
+            return .reported
+        }
+        return .selector(VariantSelector(kind, value))
+    }
+
     /// Fast path for the common case, a plain untagged scalar of decimal digits that fits in a
     /// positive Int64; nil sends the item through the general (diagnosing) path.
     static func plainPositiveID(_ item: YAMLNode) -> Int64? {

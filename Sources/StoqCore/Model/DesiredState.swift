@@ -57,12 +57,17 @@ public struct SellingPlanSpec: Sendable, Hashable {
     public var id: Located<String>?
     /// Declared writable fields.
     public var fields: [PlanField: DeclaredField]
-    /// Declared membership (`variants:`), with the key's location; ids keep their own locations.
+    /// Declared membership (`variants:`) as ids, each with its own location: the ids written, and
+    /// once names are resolved (``NameResolver``), the ids they stand for at the name's location.
     public var variants: [Located<Int64>]?
+    /// `variants:` as written: ids and names (`sku:`, `barcode:`, `product:`), in file order.
+    public var variantSelectors: [Located<VariantSelector>]?
     /// Location of the `variants` key, when declared.
     public var variantsKeyLocation: SourceLocation?
-    /// Declared Shopify inventory policies per variant.
+    /// Declared Shopify inventory policies per variant, as ids (like `variants`).
     public var inventoryPolicy: [InventoryPolicy: [Located<Int64>]]
+    /// `inventory_policy:` lists as written: ids and names.
+    public var policySelectors: [InventoryPolicy: [Located<VariantSelector>]] = [:]
     /// The policy variants get as this configuration removes them from the plan
     /// (`inventory_policy_on_removal`), set with the removal itself.
     public var removalPolicy: Located<InventoryPolicy>?
@@ -74,8 +79,48 @@ public struct SellingPlanSpec: Sendable, Hashable {
     /// mistake is reported once, not again as a missing field.
     public var rejectedKeys: Set<String> = []
 
+    /// `product_variants_source_id` written as a handle (`collection:summer`, `product:fall-tee`):
+    /// the field is declared once the handle is resolved.
+    public var sourceHandle: SourceHandle?
+
     /// The declared field, if any.
     public subscript(field: PlanField) -> DeclaredField? { fields[field] }
+
+    /// Every name the plan writes (in `variants`, `inventory_policy` and
+    /// `product_variants_source_id`).
+    public var hasNames: Bool {
+        sourceHandle != nil || (variantSelectors ?? []).contains { $0.value.isName }
+            || policySelectors.values.contains { $0.contains { $0.value.isName } }
+    }
+}
+
+/// `product_variants_source_id` written as a handle: which kind of thing it names, the handle,
+/// and where the key and value are written.
+public struct SourceHandle: Sendable, Hashable {
+    /// A collection or a product.
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        case collection
+        case product
+    }
+    /// What it names.
+    public var kind: Kind
+    /// The handle.
+    public var handle: String
+    /// Location of the key.
+    public var keyLocation: SourceLocation
+    /// Location of the value.
+    public var valueLocation: SourceLocation
+
+    /// Creates one.
+    public init(kind: Kind, handle: String, keyLocation: SourceLocation, valueLocation: SourceLocation) {
+        self.kind = kind
+        self.handle = handle
+        self.keyLocation = keyLocation
+        self.valueLocation = valueLocation
+    }
+
+    /// `collection:summer`.
+    public var description: String { "\(kind.rawValue):\(handle)" }
 }
 
 /// Where the truth about variants' inventory policies comes from (`inventory_policy_source`).

@@ -242,3 +242,14 @@ public struct VariantMove: Sendable, Hashable {
         self.to = to
     }
 }
+
+extension VariantSelector.Kind {
+    /// An example value, for messages.
+    public var example: String {
+        switch self {
+        case .sku: "TEE-BLK-S"
+        case .barcode: "0123456789012"
+        case .product: "fall-tee"
+        }
+    }
+}

@@ -56,6 +56,8 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     case ambiguousRemotePlan = "ambiguous-remote-plan"
     case unknownTarget = "unknown-target"
     case unknownVariant = "unknown-variant"
+    case unknownVariantName = "unknown-variant-name"
+    case ambiguousVariantName = "ambiguous-variant-name"
     // Runs: the command line, talking to STOQ, saved plans, safety, apply, export, the emulator
     case usage = "usage"
     case invalidConfiguration = "invalid-configuration"
@@ -143,7 +145,7 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .invalidVariantID: "a variant id that is not a positive 64-bit integer"
         case .invalidDatetime: "a datetime that is not ISO 8601"
         case .datetimeWithoutZone: "a datetime without a time zone"
-        case .duplicateVariant: "the same variant id twice in one list"
+        case .duplicateVariant: "the same variant twice in one list (by id, or by two names that resolve to it)"
         case .unknownFieldName: "`ignore_fields` names a field that does not exist"
         case .ignoredFieldDeclared: "a field is both declared and listed in `ignore_fields`"
         case .invalidURL:
@@ -160,6 +162,8 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .ambiguousRemotePlan: "STOQ holds two plans with the `internal_name` of a plan that has no `id:` pin"
         case .unknownTarget: "`--target` names a plan no file declares"
         case .unknownVariant: "Shopify does not know a variant the configuration declares a policy for; its policy is not sent"
+        case .unknownVariantName: "a `sku:`, `barcode:` or `product:` name (or a handle in `product_variants_source_id`) that matches nothing in Shopify"
+        case .ambiguousVariantName: "a `sku:` or `barcode:` name that several Shopify variants carry"
         case .usage: "the command line is wrong: an unknown option, a missing or malformed argument, a format the command does not print"
         case .invalidConfiguration: "the configuration has errors, so nothing was sent"
         case .missingToken: "no API token: `STOQ_API_TOKEN` is unset, or `--token-file` cannot be read or is empty"

@@ -73,6 +73,9 @@ public enum Validator {
             guard let key = plan.variantsKeyLocation else { return nil }
             return (key, key, true)
         }
+        if name == PlanField.productVariantsSourceID.rawValue, let handle = plan.sourceHandle {
+            return (handle.keyLocation, handle.valueLocation, true)
+        }
         guard let field = PlanField(rawValue: name), let declared = plan[field] else { return nil }
         switch declared.value {
         case .null: return (declared.keyLocation, declared.valueLocation, false)
@@ -128,7 +131,7 @@ public enum Validator {
         }
     }
 
-    static func policyWithinPlan(_ plan: SellingPlanSpec) -> [Diagnostic] {
+    public static func policyWithinPlan(_ plan: SellingPlanSpec, namesResolved: Bool = false) -> [Diagnostic] {
         var out: [Diagnostic] = []
         let continueIDs = Dictionary(
             (plan.inventoryPolicy[.continue] ?? []).map { ($0.value, $0.location) }, uniquingKeysWith: { a, _ in a })
@@ -151,7 +154,9 @@ public enum Validator {
                     "`inventory_policy_on_removal` applies only when the plan declares `variants` (it is the policy of the variants the configuration removes)",
                     at: removal.location))
         }
-        if plan[.productVariantsSource]?.value == .string("custom"), let variants = plan.variants {
+        // With names in the plan, which ids they stand for is known only once Shopify resolves
+        // them: the check runs then (``NameResolver``).
+        if plan[.productVariantsSource]?.value == .string("custom"), let variants = plan.variants, namesResolved || !plan.hasNames {
             let members = Set(variants.map(\.value))
             for policy in InventoryPolicy.allCases {
                 for id in plan.inventoryPolicy[policy] ?? [] where !members.contains(id.value) {
@@ -211,7 +216,7 @@ public enum Validator {
         return out
     }
 
-    static func policiesAcrossPlans(_ plans: [SellingPlanSpec]) -> [Diagnostic] {
+    public static func policiesAcrossPlans(_ plans: [SellingPlanSpec]) -> [Diagnostic] {
         /// The first plan (in file order) to give a variant a policy.
         struct Claim {
             var policy: InventoryPolicy
