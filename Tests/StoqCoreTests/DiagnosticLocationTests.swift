@@ -180,7 +180,8 @@ struct DiagnosticLocationTests {
         // Path problems have no position (end-to-end tests cover them); planning problems are
         // covered by the planner tests; names Shopify resolves by VariantNameTests.
         let pathOnly: Set<DiagnosticCode> = [
-            .noConfigFiles, .unreadableFile, .ambiguousRemotePlan, .unknownTarget, .unknownVariant, .unknownVariantName, .ambiguousVariantName,
+            .noConfigFiles, .unreadableFile, .ambiguousRemotePlan, .unknownTarget, .unknownVariant, .unknownVariantName,
+            .ambiguousVariantName,
         ]
         let missing = Set(DiagnosticCode.allCases.filter(\.isAboutConfiguration)).subtracting(covered).subtracting(pathOnly)
         #expect(missing.isEmpty, "codes without a location test: \(missing.map(\.rawValue).sorted())")

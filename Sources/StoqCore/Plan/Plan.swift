@@ -358,8 +358,9 @@ public struct Plan: Sendable, Hashable {
     /// How the configuration changed its own safety settings since the baseline: thresholds and
     /// approvals a reviewer approves along with the change (empty without a baseline).
     public var permissionChanges: [PermissionChange] = []
-    /// What Shopify (or STOQ) says about the variants the plan shows: SKU, barcode, titles, the
-    /// product's status. A variant missing here is shown by id alone.
+    /// What Shopify (or STOQ) says about the variants the plan shows.
+    ///
+    /// SKU, barcode, titles, the product's status; a variant missing here is shown by id alone.
     public var variantInfo: [Int64: CatalogueVariant] = [:]
     /// How each name in the configuration (`sku:`, `barcode:`, `product:`) resolved, in file order.
     public var resolutions: [VariantResolution] = []

@@ -162,7 +162,8 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .ambiguousRemotePlan: "STOQ holds two plans with the `internal_name` of a plan that has no `id:` pin"
         case .unknownTarget: "`--target` names a plan no file declares"
         case .unknownVariant: "Shopify does not know a variant the configuration declares a policy for; its policy is not sent"
-        case .unknownVariantName: "a `sku:`, `barcode:` or `product:` name (or a handle in `product_variants_source_id`) that matches nothing in Shopify"
+        case .unknownVariantName:
+            "a `sku:`, `barcode:` or `product:` name (or a handle in `product_variants_source_id`) that matches nothing in Shopify"
         case .ambiguousVariantName: "a `sku:` or `barcode:` name that several Shopify variants carry"
         case .usage: "the command line is wrong: an unknown option, a missing or malformed argument, a format the command does not print"
         case .invalidConfiguration: "the configuration has errors, so nothing was sent"
