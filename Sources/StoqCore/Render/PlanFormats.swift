@@ -27,7 +27,10 @@ public struct GitHubPlanRenderer: PlanRenderer {
         }
         for (drift, g) in parts {
             var lines: [String] = []
+            let moves = VariantText.moves(plan, in: g)
+            for m in moves { lines.append("~ \(VariantText.plainMove(m, info: plan.variantInfo))") }
             for op in g.operations {
+                guard let op = VariantText.withoutMoved(op, moves) else { continue }
                 switch op.kind {
                 case .create, .update:
                     for c in op.changes {
@@ -44,6 +47,9 @@ public struct GitHubPlanRenderer: PlanRenderer {
                 case .delete: lines.append("- delete the plan")
                 default: break
                 }
+                if op.kind.hasVariants, op.isChange || op.kind != .setInventoryPolicy {
+                    lines += VariantText.plainLines(op.variantIDs, info: plan.variantInfo).map { "  " + $0 }
+                }
             }
             let command = g.action == .delete ? "warning" : "notice"
             let title = "stoqctl plan: \(g.verb) \(g.plan.internalName)\(drift ? " (drift: changed in STOQ)" : "")"
@@ -52,7 +58,12 @@ public struct GitHubPlanRenderer: PlanRenderer {
         for u in plan.unknownVariants {
             out += budget.command(
                 "warning", location: u.location, title: "stoqctl plan: unknown variant \(u.id)",
-                message: "Shopify does not know variant \(u.id); its \(u.policy.rawValue) policy in \(u.plan.internalName) is not sent")
+                message:
+                    "Shopify does not know variant \(u.id)\(plan.variantInfo[u.id].map { " (" + VariantText.plain($0, product: true) + ")" } ?? ""); its \(u.policy.rawValue) policy in \(u.plan.internalName) is not sent"
+            )
+        }
+        if let note = VariantText.titlesNote(plan) {
+            out += budget.command("notice", location: nil, title: "stoqctl plan: variant titles", message: note)
         }
         if let statement = PlanText.policyStatement(plan) {
             out += budget.command("notice", location: nil, title: "stoqctl plan: inventory policy", message: statement)
