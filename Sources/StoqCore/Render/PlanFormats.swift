@@ -28,8 +28,12 @@ public struct GitHubPlanRenderer: PlanRenderer {
         for (drift, g) in parts {
             var lines: [String] = []
             let moves = VariantText.moves(plan, in: g)
-            for m in moves { lines.append("~ \(VariantText.plainMove(m, info: plan.variantInfo))") }
+            var movesShown = moves.isEmpty
             for op in g.operations {
+                if !movesShown, op.kind.hasVariants {
+                    lines += moves.map { "~ \(VariantText.plainMove($0, info: plan.variantInfo))" }
+                    movesShown = true
+                }
                 guard let op = VariantText.withoutMoved(op, moves) else { continue }
                 switch op.kind {
                 case .create, .update:

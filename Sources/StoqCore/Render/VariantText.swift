@@ -112,7 +112,7 @@ enum VariantText {
         guard !missing.isEmpty else { return nil }
         let n = missing.count
         return
-            "\(PlanText.variants(n)) to add \(n == 1 ? "is" : "are") shown by id alone: \(n == 1 ? "its" : "their") SKU and titles need Shopify access (no Shopify reader is configured)."
+            "\(PlanText.variants(n)) to add \(n == 1 ? "is" : "are") shown by id alone: \(n == 1 ? "its SKU and titles need" : "their SKUs and titles need") Shopify access (no Shopify reader is configured)."
     }
 
     // MARK: - Plain text (text and annotations)
