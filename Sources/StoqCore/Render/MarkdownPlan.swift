@@ -472,7 +472,8 @@ public struct MarkdownPlanRenderer: PlanRenderer {
     /// level 1 counts them, level 2 shows none.
     func products(_ op: PlanOperation, info: [Int64: CatalogueVariant], level: Int) -> String {
         guard level < 2, op.kind.hasVariants else { return "" }
-        let groups = VariantText.groups(op.variantIDs, info: info).groups
+        let (groups, untitled) = VariantText.groups(op.variantIDs, info: info)
+        guard !groups.isEmpty else { return "" }
         var out = ""
         let sign =
             switch op.kind {
@@ -491,6 +492,11 @@ public struct MarkdownPlanRenderer: PlanRenderer {
         if groups.count > VariantText.productsShown {
             let n = groups.count - VariantText.productsShown
             out += "  - … (\(PlanText.count(n)) more product\(n == 1 ? "" : "s"))\n"
+        }
+        if level == 0, let line = VariantText.withoutDetails(untitled) {
+            out += "  - \(line)\(policy)\n"
+        } else if !untitled.isEmpty {
+            out += "  - without details: \(PlanText.variants(untitled.count))\(policy)\n"
         }
         return out
     }

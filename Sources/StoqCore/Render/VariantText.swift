@@ -136,15 +136,25 @@ enum VariantText {
     }
 
     /// One line per product of `ids` that has details, at most ``productsShown`` and a line that
-    /// counts the rest; empty when `info` knows none of them.
+    /// counts the rest, then the ids without details; empty when `info` knows none of them.
     static func plainLines(_ ids: [Int64], info: [Int64: CatalogueVariant]) -> [String] {
-        let groups = groups(ids, info: info).groups
+        let (groups, untitled) = groups(ids, info: info)
+        guard !groups.isEmpty else { return [] }
         var lines = groups.prefix(productsShown).map(plain)
         if groups.count > productsShown {
             let n = groups.count - productsShown
             lines.append("… (\(PlanText.count(n)) more product\(n == 1 ? "" : "s"))")
         }
+        if let line = withoutDetails(untitled) { lines.append(line) }
         return lines
+    }
+
+    /// `without details: 1006, 1008`: the ids of an operation that also names variants but has
+    /// no details for these (nil when there are none).
+    static func withoutDetails(_ ids: [Int64]) -> String? {
+        guard !ids.isEmpty else { return nil }
+        let shown = ids.prefix(variantsShown).map(String.init).joined(separator: ", ")
+        return "without details: " + (ids.count > variantsShown ? "\(shown), … (\(PlanText.count(ids.count - variantsShown)) more)" : shown)
     }
 
     /// `sku:TEE-BLK-S moved: 43900910010503 → 44120000000771 (Fall Tee — Black / S)`.
