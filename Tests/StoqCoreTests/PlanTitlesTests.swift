@@ -267,6 +267,8 @@ struct PlanTitlesTests {
         #expect(!github.split(separator: "\n").contains { $0.hasPrefix("::error::") || $0.hasPrefix("::warning::") })
         let text = TextPlanRenderer(color: false).render(plan)
         #expect(text.contains("\\u{202e}gnp.exe\\u{1b}]0;t\\u{7}"))
+        #expect(
+            text.contains("~ sku:TEE\\u{a}::error::moved\\u{202e} moved: 43900910010503 → 44120000000771"), "a selector stays on its line")
         try Self.expectRoundTrip(plan)
     }
 }
