@@ -121,6 +121,9 @@ struct PlanTitlesTests {
         #expect(text.contains("Poster: A2 (id 1005)"))
         #expect(text.contains("Gift Card (archived): $25 (GC-25)"))
         #expect(text.contains("sku:TEE-BLK-S moved: 43900910010503 → 44120000000771 (Fall Tee — Black / S)"))
+        // The names behind the changes; a moved name is on its move's line only.
+        #expect(text.contains("  fall-drop  product:fall-tee → 2 variants: 1003, 1004  (preorders/fall.yaml:7:22)\n"))
+        #expect(!text.contains("sku:TEE-BLK-S → "))
         let markdown = MarkdownPlanRenderer().render(plan)
         #expect(markdown.contains("  - Fall Tee: Black / M (`TEE-BLK-M`), Black / L (`TEE-BLK-L`) → CONTINUE\n"))
         #expect(markdown.contains("  - \\+ Winter Hat (draft): `HAT-GRY`\n"))

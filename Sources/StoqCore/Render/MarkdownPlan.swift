@@ -345,6 +345,19 @@ public struct MarkdownPlanRenderer: PlanRenderer {
     /// Plans not changed: unmanaged, deletes held back, fields that cannot be verified, targets.
     func leftAlone(_ plan: Plan) -> String {
         var out = VariantText.titlesNote(plan).map { Self.escape($0) + "\n\n" } ?? ""
+        let names = VariantText.changedResolutions(plan)
+        if !names.isEmpty {
+            out += "Names in the configuration behind these changes, as Shopify resolved them:\n\n"
+            for r in names.prefix(VariantText.resolutionsShown) {
+                let ids = Self.list(r.ids.map(String.init), shown: VariantText.variantsShown)
+                out +=
+                    "- \(Self.code(r.selector.description)) in \(Self.code(r.plan)) → \(r.ids.count == 1 ? ids : "\(PlanText.variants(r.ids.count)): \(ids)")\(r.location.map { " (\(Self.escape($0.file)):\($0.line))" } ?? "")\n"
+            }
+            if names.count > VariantText.resolutionsShown {
+                out += "- … (\(PlanText.count(names.count - VariantText.resolutionsShown)) more)\n"
+            }
+            out += "\n"
+        }
         if !plan.blockedDeletes.isEmpty {
             out +=
                 "> [!WARNING]\n> Not deleted without `--allow-deletes` (prune is on; no file declares them): "

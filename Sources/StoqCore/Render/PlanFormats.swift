@@ -55,6 +55,12 @@ public struct GitHubPlanRenderer: PlanRenderer {
                     lines += VariantText.plainLines(op.variantIDs, info: plan.variantInfo).map { "  " + $0 }
                 }
             }
+            let groupIDs = Set(g.operations.filter(\.isChange).flatMap(\.variantIDs))
+            let names = VariantText.changedResolutions(plan, of: g.plan.internalName, ids: groupIDs)
+            lines += names.prefix(VariantText.resolutionsShown).map { "= \(VariantText.plainResolution($0))" }
+            if names.count > VariantText.resolutionsShown {
+                lines.append("= … (\(PlanText.count(names.count - VariantText.resolutionsShown)) more names)")
+            }
             let command = g.action == .delete ? "warning" : "notice"
             let title = "stoqctl plan: \(g.verb) \(g.plan.internalName)\(drift ? " (drift: changed in STOQ)" : "")"
             out += budget.command(command, location: g.location, title: title, message: lines.joined(separator: "\n"))

@@ -408,6 +408,18 @@ public struct TextPlanRenderer: PlanRenderer {
             out += "\n" + statement + "\n"
         }
         if let note = VariantText.titlesNote(plan) { out += "\n" + note + "\n" }
+        let names = VariantText.changedResolutions(plan)
+        if !names.isEmpty {
+            out += "\nNames in the configuration behind these changes, as Shopify resolved them:\n"
+            let width = names.prefix(VariantText.resolutionsShown).map(\.plan.count).max() ?? 0
+            for r in names.prefix(VariantText.resolutionsShown) {
+                out +=
+                    "  \(r.plan.padding(width))  \(VariantText.plainResolution(r))\(r.location.map { dim("  (\($0.description))") } ?? "")\n"
+            }
+            if names.count > VariantText.resolutionsShown {
+                out += "  … (\(PlanText.count(names.count - VariantText.resolutionsShown)) more)\n"
+            }
+        }
         return out
     }
 

@@ -115,6 +115,26 @@ enum VariantText {
             "\(PlanText.variants(n)) to add \(n == 1 ? "is" : "are") shown by id alone: \(n == 1 ? "its SKU and titles need" : "their SKUs and titles need") Shopify access (no Shopify reader is configured)."
     }
 
+    /// Resolutions listed before "(N more)".
+    static let resolutionsShown = 10
+
+    /// The names behind the plan's changes: resolutions (of `plan`'s plan `name`, when given)
+    /// that stand for a variant an operation changes, except names shown as a move.
+    static func changedResolutions(_ plan: Plan, of name: String? = nil, ids: Set<Int64>? = nil) -> [VariantResolution] {
+        let changed = ids ?? Set(plan.operations.filter(\.isChange).flatMap(\.variantIDs))
+        return plan.resolutions.filter { r in
+            r.selector.isName && (name == nil || r.plan == name) && r.ids.contains(where: changed.contains)
+                && !plan.moves.contains { $0.plan == r.plan && $0.selector == r.selector }
+        }
+    }
+
+    /// `sku:TEE-BLK-S → 44120000000771`, `product:fall-tee → 2 variants: 1003, 1004`.
+    static func plainResolution(_ r: VariantResolution) -> String {
+        let ids = r.ids.prefix(variantsShown).map(String.init).joined(separator: ", ")
+        let more = r.ids.count > variantsShown ? ", … (\(PlanText.count(r.ids.count - variantsShown)) more)" : ""
+        return "\(r.selector) → " + (r.ids.count == 1 ? ids : "\(PlanText.variants(r.ids.count)): \(ids)\(more)")
+    }
+
     // MARK: - Plain text (text and annotations)
 
     /// `Black / S (TEE-BLK-S)`, or the SKU (or id) alone for a variant without a title of its
