@@ -103,6 +103,23 @@ public enum PlanJSON {
         static let file = "file"
         static let line = "line"
         static let column = "column"
+        // variants by name
+        static let variants = "variants"
+        static let sku = "sku"
+        static let barcode = "barcode"
+        static let title = "title"
+        static let productTitle = "product_title"
+        static let productID = "product_id"
+        static let productHandle = "product_handle"
+        static let productStatus = "product_status"
+        static let resolutions = "resolutions"
+        static let list = "list"
+        static let selector = "selector"
+        static let location = "location"
+        static let ids = "ids"
+        static let moves = "moves"
+        static let from = "from"
+        static let to = "to"
     }
 
     // MARK: Writing
@@ -125,7 +142,53 @@ public enum PlanJSON {
             (Key.deletesNeedingAllowDeletes, .array(plan.blockedDeletes.map(remotePlan))),
             (Key.unmanagedPlans, .array(plan.unmanaged.map(remotePlan))),
             (Key.targets, .array(plan.targets.map(JSONValue.string))),
-        ] + permissionChanges(plan)
+        ] + permissionChanges(plan) + variantNames(plan)
+    }
+
+    /// `variants`, `resolutions` and `moves`, each only when the plan has some (plans that show
+    /// variants by id alone, and older plans, do not have the members).
+    ///
+    /// `variants` holds what Shopify says about each variant the operations, unknown variants and
+    /// moves show, keyed by id in ascending order; each member only when known.
+    static func variantNames(_ plan: Plan) -> [(String, JSONValue)] {
+        var out: [(String, JSONValue)] = []
+        let shown = VariantText.shownIDs(plan)
+        let variants = plan.variantInfo.filter { shown.contains($0.key) }.sorted { $0.key < $1.key }
+        if !variants.isEmpty {
+            out.append((Key.variants, .object(variants.map { (String($0.key), variant($0.value)) })))
+        }
+        if !plan.resolutions.isEmpty {
+            out.append((Key.resolutions, .array(plan.resolutions.map(resolution))))
+        }
+        if !plan.moves.isEmpty {
+            out.append((Key.moves, .array(plan.moves.map(move))))
+        }
+        return out
+    }
+
+    static func variant(_ v: CatalogueVariant) -> JSONValue {
+        let strings: [(String, String?)] = [
+            (Key.sku, v.sku), (Key.barcode, v.barcode), (Key.title, v.title), (Key.productTitle, v.productTitle),
+        ]
+        var members = strings.compactMap { key, value in value.map { (key, JSONValue.string($0)) } }
+        if let id = v.productID { members.append((Key.productID, .integer(id))) }
+        if let handle = v.productHandle { members.append((Key.productHandle, .string(handle))) }
+        if let status = v.productStatus { members.append((Key.productStatus, .string(status))) }
+        return .object(members)
+    }
+
+    static func resolution(_ r: VariantResolution) -> JSONValue {
+        .object([
+            (Key.plan, .string(r.plan)), (Key.list, .string(r.list)), (Key.selector, .string(r.selector.description)),
+            (Key.location, location(r.location)), (Key.ids, .array(r.ids.map { .integer($0) })),
+        ])
+    }
+
+    static func move(_ m: VariantMove) -> JSONValue {
+        .object([
+            (Key.plan, .string(m.plan)), (Key.selector, .string(m.selector.description)), (Key.from, .integer(m.from)),
+            (Key.to, .integer(m.to)),
+        ])
     }
 
     /// `permission_changes`, only when the configuration changed its own safety settings since the
@@ -663,7 +726,64 @@ public enum PlanJSON {
                             after: try string(c, Key.after, path), loosens: loosens))
                 }
             }
+            try variantNames(json, into: &plan)
             return plan
+        }
+
+        /// `variants`, `resolutions` and `moves`, when the file has them.
+        func variantNames(_ json: JSONValue, into plan: inout Plan) throws(PlanFileError) {
+            if let v = json[Key.variants] {
+                guard let members = v.objectValue else { throw fail(".\(Key.variants)", "expected an object") }
+                for (key, item) in members {
+                    let path = ".\(Key.variants).\(key)"
+                    guard let id = Int64(key), String(id) == key else { throw fail(path, "expected a variant id as the key") }
+                    guard item.objectValue != nil else { throw fail(path, "expected an object") }
+                    let text = { (member: String) throws(PlanFileError) -> String? in
+                        item[member] == nil ? nil : try self.string(item, member, path)
+                    }
+                    var variant = CatalogueVariant(
+                        id: id, sku: try text(Key.sku), barcode: try text(Key.barcode), title: try text(Key.title),
+                        productTitle: try text(Key.productTitle), productHandle: try text(Key.productHandle),
+                        productStatus: try text(Key.productStatus))
+                    if item[Key.productID] != nil { variant.productID = try integer(item, Key.productID, path) }
+                    plan.variantInfo[id] = variant
+                }
+            }
+            if json[Key.resolutions] != nil {
+                for (i, r) in try array(json, Key.resolutions, "").enumerated() {
+                    let path = ".\(Key.resolutions)[\(i)]"
+                    plan.resolutions.append(
+                        VariantResolution(
+                            plan: try string(r, Key.plan, path), list: try string(r, Key.list, path),
+                            selector: try selector(r, path), location: try location(r, Key.location, path),
+                            ids: try ids(r, Key.ids, path)))
+                }
+            }
+            if json[Key.moves] != nil {
+                for (i, m) in try array(json, Key.moves, "").enumerated() {
+                    let path = ".\(Key.moves)[\(i)]"
+                    plan.moves.append(
+                        VariantMove(
+                            plan: try string(m, Key.plan, path), selector: try selector(m, path), from: try integer(m, Key.from, path),
+                            to: try integer(m, Key.to, path)))
+                }
+            }
+        }
+
+        /// A selector as written: the id's digits, or `kind:value` (the value is everything after
+        /// the first colon).
+        func selector(_ json: JSONValue, _ path: String) throws(PlanFileError) -> VariantSelector {
+            let text = try string(json, Key.selector, path)
+            if let colon = text.firstIndex(of: ":") {
+                guard let kind = VariantSelector.Kind(rawValue: String(text[..<colon])) else {
+                    throw fail("\(path).\(Key.selector)", "expected a variant id, `sku:`, `barcode:` or `product:`")
+                }
+                return VariantSelector(kind, String(text[text.index(after: colon)...]))
+            }
+            guard let id = Int64(text), String(id) == text else {
+                throw fail("\(path).\(Key.selector)", "expected a variant id, `sku:`, `barcode:` or `product:`")
+            }
+            return .id(id)
         }
     }
 }

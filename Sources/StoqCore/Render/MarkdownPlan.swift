@@ -146,7 +146,7 @@ public struct MarkdownPlanRenderer: PlanRenderer {
                 let header = "#### \(Self.escape(title ?? "Changes"))\n\n"
                 var section = ""
                 for entry in list {
-                    let text = details(entry, level: level)
+                    let text = details(entry, level: level, plan: plan)
                     if head.count + body.count + header.count + section.count + text.count + policy.count + tail.count + 400 > budget {
                         full = false
                         if !section.isEmpty { body += header + section }
@@ -333,8 +333,9 @@ public struct MarkdownPlanRenderer: PlanRenderer {
             }
         }
         if !plan.unknownVariants.isEmpty {
-            let shown = plan.unknownVariants.map {
-                "\(Self.code(String($0.id))) (\(Self.code($0.plan.internalName)), \($0.policy.rawValue))"
+            let shown = plan.unknownVariants.map { u in
+                let title = plan.variantInfo[u.id].map { Self.variantWithProduct($0) + ", " } ?? ""
+                return "\(Self.code(String(u.id))) (\(title)\(Self.code(u.plan.internalName)), \(u.policy.rawValue))"
             }
             out += "- **Unknown to Shopify**, declared policies not sent: \(Self.list(shown, shown: Self.namesShown))\n"
         }
@@ -343,7 +344,20 @@ public struct MarkdownPlanRenderer: PlanRenderer {
 
     /// Plans not changed: unmanaged, deletes held back, fields that cannot be verified, targets.
     func leftAlone(_ plan: Plan) -> String {
-        var out = ""
+        var out = VariantText.titlesNote(plan).map { Self.escape($0) + "\n\n" } ?? ""
+        let names = VariantText.changedResolutions(plan)
+        if !names.isEmpty {
+            out += "Names in the configuration behind these changes, as Shopify resolved them:\n\n"
+            for r in names.prefix(VariantText.resolutionsShown) {
+                let ids = Self.list(r.ids.map(String.init), shown: VariantText.variantsShown)
+                out +=
+                    "- \(Self.code(r.selector.description)) in \(Self.code(r.plan)) → \(r.ids.count == 1 ? ids : "\(PlanText.variants(r.ids.count)): \(ids)")\(r.location.map { " (\(Self.escape($0.file)):\($0.line))" } ?? "")\n"
+            }
+            if names.count > VariantText.resolutionsShown {
+                out += "- … (\(PlanText.count(names.count - VariantText.resolutionsShown)) more)\n"
+            }
+            out += "\n"
+        }
         if !plan.blockedDeletes.isEmpty {
             out +=
                 "> [!WARNING]\n> Not deleted without `--allow-deletes` (prune is on; no file declares them): "
@@ -405,7 +419,7 @@ public struct MarkdownPlanRenderer: PlanRenderer {
     /// An entry's collapsible section.
     ///
     /// Level 0: every field and up to ``idsShown`` ids; 1: fields without ids; 2: only counts.
-    func details(_ entry: Entry, level: Int) -> String {
+    func details(_ entry: Entry, level: Int, plan: Plan) -> String {
         let g = entry.first
         let changes = g.operations.filter { $0.kind == .create || $0.kind == .update }.flatMap(\.changes)
         var out = "<details><summary>"
@@ -440,7 +454,14 @@ public struct MarkdownPlanRenderer: PlanRenderer {
             out += "Plans: " + Self.list(names, shown: level == 0 ? names.count : Self.namesShown) + "\n"
             return out + "\n</details>\n\n"
         }
+        let moves = VariantText.moves(plan, in: g)
+        if level < 2 {
+            for m in moves { out += "- \(Self.move(m, info: plan.variantInfo))\n" }
+        } else if !moves.isEmpty {
+            out += "- \(PlanText.count(moves.count)) name\(moves.count == 1 ? "" : "s") moved to another variant\n"
+        }
         for op in g.operations {
+            guard let op = VariantText.withoutMoved(op, moves) else { continue }
             let ids = level == 0 ? ": " + Self.list(op.variantIDs.map(String.init), shown: Self.idsShown) : ""
             let calls = PlanText.calls(op.requests.count)
             switch op.kind {
@@ -450,10 +471,68 @@ public struct MarkdownPlanRenderer: PlanRenderer {
             case .removeVariants:
                 out += "- remove \(PlanText.variants(op.variantIDs.count)) in \(calls)\(PlanText.removalPolicy(op))\(ids)\n"
             case .delete: out += "- delete the plan\n"
-            default: break
+            default: continue
             }
+            out += products(op, info: plan.variantInfo, level: level)
         }
         return out + "\n</details>\n\n"
+    }
+
+    /// The variants of a membership or policy operation by product, one nested item each.
+    ///
+    /// `+ Fall Tee: Black / S (TEE-BLK-S), …` for membership, `Fall Tee: Black / S (…) → CONTINUE`
+    /// for policy. Level 0 names up to ``VariantText/variantsShown`` variants of each product,
+    /// level 1 counts them, level 2 shows none.
+    func products(_ op: PlanOperation, info: [Int64: CatalogueVariant], level: Int) -> String {
+        guard level < 2, op.kind.hasVariants else { return "" }
+        let (groups, untitled) = VariantText.groups(op.variantIDs, info: info)
+        guard !groups.isEmpty else { return "" }
+        var out = ""
+        let sign =
+            switch op.kind {
+            case .addVariants: "\\+ "
+            case .removeVariants: "\\- "
+            default: ""
+            }
+        let policy = op.kind == .setInventoryPolicy ? op.policy.map { " → \($0.rawValue)" } ?? "" : ""
+        for g in groups.prefix(VariantText.productsShown) {
+            let title = g.title.map { Self.escape($0) + (g.status.map { " (\(Self.escape($0)))" } ?? "") + ": " } ?? ""
+            let list =
+                level == 0
+                ? Self.list(g.variants.map(Self.variant), shown: VariantText.variantsShown) : PlanText.variants(g.variants.count)
+            out += "  - \(sign)\(title)\(list)\(policy)\n"
+        }
+        if groups.count > VariantText.productsShown {
+            let n = groups.count - VariantText.productsShown
+            out += "  - … (\(PlanText.count(n)) more product\(n == 1 ? "" : "s"))\n"
+        }
+        if level == 0, let line = VariantText.withoutDetails(untitled) {
+            out += "  - \(line)\(policy)\n"
+        } else if !untitled.isEmpty {
+            out += "  - without details: \(PlanText.variants(untitled.count))\(policy)\n"
+        }
+        return out
+    }
+
+    /// `Black / S (`TEE-BLK-S`)`, or the SKU (or `id …`) alone for a variant without a title of
+    /// its own.
+    static func variant(_ v: CatalogueVariant) -> String {
+        let ref = v.sku.map { code($0) } ?? "id \(v.id)"
+        return VariantText.variantTitle(v).map { "\(escape($0)) (\(ref))" } ?? ref
+    }
+
+    /// A variant with its product: `Fall Tee (draft) — Black / S (`TEE-BLK-S`)`.
+    static func variantWithProduct(_ v: CatalogueVariant) -> String {
+        guard let p = v.productTitle else { return variant(v) }
+        let marked = escape(p) + (VariantText.status(v).map { " (\(escape($0)))" } ?? "")
+        let ref = v.sku.map { code($0) } ?? "id \(v.id)"
+        return VariantText.variantTitle(v).map { "\(marked) — \(escape($0)) (\(ref))" } ?? "\(marked) (\(ref))"
+    }
+
+    /// `` `sku:TEE-BLK-S` moved: 43900910010503 → 44120000000771 (Fall Tee — Black / S) ``.
+    static func move(_ m: VariantMove, info: [Int64: CatalogueVariant]) -> String {
+        "\(code(m.selector.description)) moved: \(m.from) → \(m.to)"
+            + (VariantText.moveTitles(m, info: info).map { " (\(escape($0)))" } ?? "")
     }
 
     // MARK: - Failure

@@ -27,7 +27,14 @@ public struct GitHubPlanRenderer: PlanRenderer {
         }
         for (drift, g) in parts {
             var lines: [String] = []
+            let moves = VariantText.moves(plan, in: g)
+            var movesShown = moves.isEmpty
             for op in g.operations {
+                if !movesShown, op.kind.hasVariants {
+                    lines += moves.map { "~ \(VariantText.plainMove($0, info: plan.variantInfo))" }
+                    movesShown = true
+                }
+                guard let op = VariantText.withoutMoved(op, moves) else { continue }
                 switch op.kind {
                 case .create, .update:
                     for c in op.changes {
@@ -44,6 +51,15 @@ public struct GitHubPlanRenderer: PlanRenderer {
                 case .delete: lines.append("- delete the plan")
                 default: break
                 }
+                if op.kind.hasVariants, op.isChange || op.kind != .setInventoryPolicy {
+                    lines += VariantText.plainLines(op.variantIDs, info: plan.variantInfo).map { "  " + $0 }
+                }
+            }
+            let groupIDs = Set(g.operations.filter(\.isChange).flatMap(\.variantIDs))
+            let names = VariantText.changedResolutions(plan, of: g.plan.internalName, ids: groupIDs)
+            lines += names.prefix(VariantText.resolutionsShown).map { "= \(VariantText.plainResolution($0))" }
+            if names.count > VariantText.resolutionsShown {
+                lines.append("= … (\(PlanText.count(names.count - VariantText.resolutionsShown)) more names)")
             }
             let command = g.action == .delete ? "warning" : "notice"
             let title = "stoqctl plan: \(g.verb) \(g.plan.internalName)\(drift ? " (drift: changed in STOQ)" : "")"
@@ -52,7 +68,12 @@ public struct GitHubPlanRenderer: PlanRenderer {
         for u in plan.unknownVariants {
             out += budget.command(
                 "warning", location: u.location, title: "stoqctl plan: unknown variant \(u.id)",
-                message: "Shopify does not know variant \(u.id); its \(u.policy.rawValue) policy in \(u.plan.internalName) is not sent")
+                message:
+                    "Shopify does not know variant \(u.id)\(plan.variantInfo[u.id].map { " (" + VariantText.plain($0, product: true) + ")" } ?? ""); its \(u.policy.rawValue) policy in \(u.plan.internalName) is not sent"
+            )
+        }
+        if let note = VariantText.titlesNote(plan) {
+            out += budget.command("notice", location: nil, title: "stoqctl plan: variant titles", message: note)
         }
         if let statement = PlanText.policyStatement(plan) {
             out += budget.command("notice", location: nil, title: "stoqctl plan: inventory policy", message: statement)

@@ -347,16 +347,16 @@ public struct TextPlanRenderer: PlanRenderer {
                 out += "No changes to the configuration since the baseline \(baseline.description).\n"
             } else {
                 out += "stoqctl will make these changes, from the configuration as changed since the baseline \(baseline.description):\n"
-                for group in own { out += "\n" + self.group(group) }
+                for group in own { out += "\n" + self.group(group, of: plan) }
             }
             if !drift.isEmpty {
                 out +=
                     "\n" + yellow("Drift:") + " the shop changed outside the configuration since the baseline; apply sets it back:\n"
-                for group in drift { out += "\n" + self.group(group) }
+                for group in drift { out += "\n" + self.group(group, of: plan) }
             }
         } else {
             out += "stoqctl will make these changes:\n"
-            for group in groups { out += "\n" + self.group(group) }
+            for group in groups { out += "\n" + self.group(group, of: plan) }
         }
         out += policyNotes(plan) + notes(plan)
         out += "\n" + PlanText.summaryLine(plan) + "\n"
@@ -390,6 +390,7 @@ public struct TextPlanRenderer: PlanRenderer {
             for op in pending {
                 out +=
                     "  \(op.plan.internalName.padding(width))  \(PlanText.transition(op))  \(PlanText.variants(op.variantIDs.count)): \(Self.ids(op.variantIDs))\n"
+                out += titles(op.variantIDs, plan)
             }
         }
         if !plan.unknownVariants.isEmpty {
@@ -397,7 +398,7 @@ public struct TextPlanRenderer: PlanRenderer {
             let width = plan.unknownVariants.map(\.plan.internalName.count).max() ?? 0
             for u in plan.unknownVariants.prefix(Self.unknownShown) {
                 out +=
-                    "  \(u.plan.internalName.padding(width))  \(u.id)  \(u.policy.rawValue)\(u.location.map { dim("  (\($0.description))") } ?? "")\n"
+                    "  \(u.plan.internalName.padding(width))  \(u.id)  \(u.policy.rawValue)\(plan.variantInfo[u.id].map { "  " + VariantText.plain($0, product: true) } ?? "")\(u.location.map { dim("  (\($0.description))") } ?? "")\n"
             }
             if plan.unknownVariants.count > Self.unknownShown {
                 out += "  … (\(PlanText.count(plan.unknownVariants.count - Self.unknownShown)) more)\n"
@@ -405,6 +406,19 @@ public struct TextPlanRenderer: PlanRenderer {
         }
         if plan.policiesVerified || plan.baseline != nil, let statement = PlanText.policyStatement(plan) {
             out += "\n" + statement + "\n"
+        }
+        if let note = VariantText.titlesNote(plan) { out += "\n" + note + "\n" }
+        let names = VariantText.changedResolutions(plan)
+        if !names.isEmpty {
+            out += "\nNames in the configuration behind these changes, as Shopify resolved them:\n"
+            let width = names.prefix(VariantText.resolutionsShown).map(\.plan.count).max() ?? 0
+            for r in names.prefix(VariantText.resolutionsShown) {
+                out +=
+                    "  \(r.plan.padding(width))  \(VariantText.plainResolution(r))\(r.location.map { dim("  (\($0.description))") } ?? "")\n"
+            }
+            if names.count > VariantText.resolutionsShown {
+                out += "  … (\(PlanText.count(names.count - VariantText.resolutionsShown)) more)\n"
+            }
         }
         return out
     }
@@ -433,7 +447,9 @@ public struct TextPlanRenderer: PlanRenderer {
         return out
     }
 
-    func group(_ g: PlanGroup) -> String {
+    /// One plan's changes; each membership and policy operation followed by its variants by
+    /// product (when the plan has their details), and each move of a name on a line of its own.
+    func group(_ g: PlanGroup, of plan: Plan) -> String {
         let header: String
         let where_ = g.location.map { dim("  (\($0.description))") } ?? ""
         switch g.action {
@@ -454,7 +470,10 @@ public struct TextPlanRenderer: PlanRenderer {
                 out += "      \(yellow("~")) \(name)  \(PlanText.before(change)) → \(PlanText.value(change.after))\(note)\n"
             }
         }
+        let moves = VariantText.moves(plan, in: g)
+        for m in moves { out += "      \(yellow("~")) \(VariantText.plainMove(m, info: plan.variantInfo))\n" }
         for op in g.operations {
+            guard let op = VariantText.withoutMoved(op, moves) else { continue }
             switch op.kind {
             case .addVariants:
                 out +=
@@ -466,10 +485,16 @@ public struct TextPlanRenderer: PlanRenderer {
                 let where_ = op.location.map { dim("  (\($0.description))") } ?? ""
                 out +=
                     "      \(yellow("~")) inventory policy \(PlanText.transition(op)): \(PlanText.variants(op.variantIDs.count)) in \(PlanText.calls(op.requests.count)): \(Self.ids(op.variantIDs))\(where_)\n"
-            default: break
+            default: continue
             }
+            out += titles(op.variantIDs, plan)
         }
         return out
+    }
+
+    /// The lines under an operation that name its variants by product (none without details).
+    func titles(_ ids: [Int64], _ plan: Plan) -> String {
+        VariantText.plainLines(ids, info: plan.variantInfo).map { "          \($0)\n" }.joined()
     }
 }
 

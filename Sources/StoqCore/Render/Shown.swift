@@ -26,6 +26,21 @@ extension Plan {
             u.location = u.location?.shown
             return u
         }
+        plan.variantInfo = variantInfo.mapValues(\.shown)
+        plan.resolutions = resolutions.map { r in
+            var r = r
+            r.plan = Sanitiser.shown(r.plan)
+            r.list = Sanitiser.shown(r.list)
+            r.selector = r.selector.shown
+            r.location = r.location?.shown
+            return r
+        }
+        plan.moves = moves.map { m in
+            var m = m
+            m.plan = Sanitiser.shown(m.plan)
+            m.selector = m.selector.shown
+            return m
+        }
         plan.baseline = baseline.map { b in
             var b = b
             b.ref = Sanitiser.shown(b.ref)
