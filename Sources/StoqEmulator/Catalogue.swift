@@ -105,7 +105,7 @@ extension Catalogue {
                     throw LoadError(description: "state file: \(at).id: product \(product.id) is also \(earlier)")
                 }
                 if let earlier = handleAt[product.handle.lowercased()] {
-                    throw LoadError(description: "state file: \(at).handle: handle \"\(product.handle)\" is also \(earlier)'s")
+                    throw LoadError(description: "state file: \(at).handle: handle \(quoted(product.handle)) is also \(earlier)'s")
                 }
                 productAt[product.id] = at
                 handleAt[product.handle.lowercased()] = at
@@ -113,7 +113,8 @@ extension Catalogue {
             }
         }
         for (id, policy) in fromCatalogue {
-            if let listed = policies[id], listed != policy {
+            if var listed = policies[id], listed != policy {
+                if listed != "CONTINUE", listed != "DENY" { listed = quoted(listed) }
                 throw LoadError(
                     description:
                         "state file: \(variantAt[id] ?? "a variant").inventory_policy: variant \(id) is \(policy) here but \(listed) in \"variant_policies\""
@@ -140,7 +141,7 @@ extension Catalogue {
         let title = try text(members["title"], at: "\(at).title", required: true) ?? ""
         let status = try text(members["status"], at: "\(at).status", required: false) ?? "ACTIVE"
         guard statuses.contains(status) else {
-            throw LoadError(description: "state file: \(at).status: \"\(status)\" is not ACTIVE, DRAFT or ARCHIVED")
+            throw LoadError(description: "state file: \(at).status: \(quoted(status)) is not ACTIVE, DRAFT or ARCHIVED")
         }
         guard let items = members["variants"]?.arrayValue else {
             throw LoadError(description: "state file: \(at).variants: a product needs an array of variants")
@@ -171,7 +172,7 @@ extension Catalogue {
         let title = try text(members["title"], at: "\(at).title", required: false) ?? "Default Title"
         let policy = try text(members["inventory_policy"], at: "\(at).inventory_policy", required: false)
         if let policy, policy != "CONTINUE", policy != "DENY" {
-            throw LoadError(description: "state file: \(at).inventory_policy: \"\(policy)\" is not CONTINUE or DENY")
+            throw LoadError(description: "state file: \(at).inventory_policy: \(quoted(policy)) is not CONTINUE or DENY")
         }
         // An indexed value that is present (even null) is what the index holds; absent, it holds the live one.
         let indexedSKU =
@@ -200,13 +201,20 @@ extension Catalogue {
             let title = try text(members["title"], at: "\(at).title", required: true) ?? ""
             if let earlier = idAt[id] { throw LoadError(description: "state file: \(at).id: collection \(id) is also \(earlier)") }
             if let earlier = handleAt[handle.lowercased()] {
-                throw LoadError(description: "state file: \(at).handle: handle \"\(handle)\" is also \(earlier)'s")
+                throw LoadError(description: "state file: \(at).handle: handle \(quoted(handle)) is also \(earlier)'s")
             }
             idAt[id] = at
             handleAt[handle.lowercased()] = at
             collections.append(CatalogueCollection(id: id, handle: handle, title: title))
         }
         return collections
+    }
+
+    /// `text` as a JSON string literal: quoted, with control characters escaped.
+    private static func quoted(_ text: String) -> String {
+        var out = ""
+        JSONValue.escape(text, into: &out)
+        return out
     }
 
     /// The members of an object that has only `keys`.
@@ -216,9 +224,9 @@ extension Catalogue {
         for (key, value) in members {
             guard keys.contains(key) else {
                 throw LoadError(
-                    description: "state file: \(at): unknown key \"\(key)\" (known: \(keys.sorted().joined(separator: ", ")))")
+                    description: "state file: \(at): unknown key \(quoted(key)) (known: \(keys.sorted().joined(separator: ", ")))")
             }
-            guard out[key] == nil else { throw LoadError(description: "state file: \(at): key \"\(key)\" appears twice") }
+            guard out[key] == nil else { throw LoadError(description: "state file: \(at): key \(quoted(key)) appears twice") }
             out[key] = value
         }
         return out

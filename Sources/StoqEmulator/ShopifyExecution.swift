@@ -56,7 +56,7 @@ final class ShopifyData {
                 id: v.id, sku: v.sku, barcode: v.barcode, title: v.title, policy: policy(id) ?? "DENY", product: Self.view(p))
         }
         guard let policy = policy(id) else { return nil }
-        let product = product(id / 100) ?? Self.outsideProduct(id / 100)
+        let product = state.catalogue.product(id / 100).map(Self.view) ?? Self.outsideProduct(id / 100)
         return VariantView(
             id: id, sku: nil, barcode: nil, title: id % 100 == 0 ? "Default Title" : "Variant \(id % 100)", policy: policy,
             product: product)
