@@ -41,16 +41,19 @@ struct CatalogueStateTests {
     @Test("a policy job started through STOQ changes what Shopify reports for a catalogue variant, and the saved state")
     func sharedPolicies() async throws {
         let shop = try Shop(state: catalogueState)
+        let before = try await shop.nodes(variantDetailsQuery, [43_900_910_010_504, 43_900_920_010_001])
+        #expect(before.body.nodes("nodes").map { $0["inventoryPolicy"] } == [.string("DENY"), .string("DENY")])
         try await shop.send(
             "POST", "/preorders/p1/bulk_toggle_inventory_policy",
-            json: #"{"shopify_variant_ids": [43900910010503, 43900920010001], "inventory_policy": "DENY"}"#)
+            json: #"{"shopify_variant_ids": [43900910010504, 43900920010001], "inventory_policy": "CONTINUE"}"#)
         shop.clock.advance(by: .seconds(3))
-        let r = try await shop.nodes(variantDetailsQuery, [43_900_910_010_503, 43_900_920_010_001])
-        #expect(r.body.nodes("nodes").map { $0["inventoryPolicy"] } == [.string("DENY"), .string("DENY")])
-        await shop.emulator.setInventoryPolicy("CONTINUE", for: [43_900_910_010_505])
+        let after = try await shop.nodes(variantDetailsQuery, [43_900_910_010_504, 43_900_920_010_001])
+        #expect(after.body.nodes("nodes").map { $0["inventoryPolicy"] } == [.string("CONTINUE"), .string("CONTINUE")])
+        await shop.emulator.setInventoryPolicy("DENY", for: [43_900_910_010_503])
         let saved = try JSONValue.parse(await shop.emulator.stateJSON())
         let variants = saved["products"]?.arrayValue?.first?["variants"]?.arrayValue ?? []
-        #expect(variants.map { $0["inventory_policy"] } == [.string("DENY"), .string("DENY"), .string("CONTINUE")])
+        #expect(variants.map { $0["inventory_policy"] } == [.string("DENY"), .string("CONTINUE"), .string("DENY")])
+        #expect(saved["products"]?.arrayValue?.last?["variants"]?.arrayValue?.first?["inventory_policy"] == .string("CONTINUE"))
     }
 
     @Test("STOQ's product_variants uses the catalogue's product and variant titles (null for Default Title) and product id")

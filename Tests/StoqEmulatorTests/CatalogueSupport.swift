@@ -28,7 +28,7 @@ let catalogueState = #"""
          {"id": 43900910010505, "sku": "TEE-WHT-S", "title": "White / S", "indexed_sku": "TEE-OLD-S"}]},
        {"id": 439009200, "handle": "winter-coat", "title": "Winter Coat", "status": "DRAFT", "variants": [
          {"id": 43900920010001, "sku": "COAT \"Big\" 1:2 A\\B", "barcode": "", "title": "Default Title"}]}],
-     "collections": [{"id": 5001, "handle": "summer", "title": "Summer"}, {"id": 5002, "handle": "summer-sale", "title": "Summer Sale"}]}
+     "collections": [{"id": 5001, "handle": "summer", "title": "Summer"}, {"id": 5002, "handle": "summer-sale", "title": "Clearance"}]}
     """#
 
 /// A state with one product of `count` variants (SKUs `BIG-1`…), ids 9000001….
