@@ -370,10 +370,9 @@ public actor Emulator {
         return json(200, body)
     }
 
-    /// `POST /admin/api/{version}/graphql.json`: the `nodes(ids:)` query for variants' inventory
-    /// policies, from `variant_policies` (a known variant without an entry reads as DENY,
-    /// Shopify's default; an id that is neither a member of a plan nor in `variant_policies` is
-    /// unknown: `null`).
+    /// `POST /admin/api/{version}/graphql.json`: the catalogue queries (`nodes`, `product`,
+    /// `productVariants`, `products`, `collections`; see `ShopifyData` for what is known), with
+    /// Shopify's costs: refused when the bucket lacks the requested cost, charged the actual one.
     private func shopifyGraphQL(_ request: WireRequest) -> WireResponse {
         guard let token = request.header(.xShopifyAccessToken), !token.isEmpty,
             configuration.shopifyToken == nil || configuration.shopifyToken == token
@@ -395,51 +394,15 @@ public actor Emulator {
         }
         let now = clock.now.secondsSinceEpoch
         guard shopifyPoints(now) >= Double(query.requestedCost) else { return shopifyThrottled(requested: query.requestedCost) }
-        var data: [(String, JSONValue)] = []
-        var found = 0
-        var members: Set<Int64>?
-        for (field, ids) in query.fields {
-            var nodes: [JSONValue] = []
-            for gid in ids {
-                let id: Int64?
-                do {
-                    id = try ShopifyGraphQL.variantID(gid)
-                } catch {
-                    return json(200, .object([("errors", .array([error.json]))]))
-                }
-                var policy: String?
-                if id == nil, existsOtherThanVariant(gid) {
-                    nodes.append(ShopifyGraphQL.otherNode(gid, selections: field.selections))
-                    continue
-                }
-                if let id {
-                    if let known = state.variantPolicies[id] {
-                        policy = known
-                    } else {
-                        if members == nil { members = Set(state.plans.flatMap(\.variantIDs)) }
-                        policy = members?.contains(id) == true ? "DENY" : nil
-                    }
-                }
-                if policy != nil { found += 1 }
-                nodes.append(ShopifyGraphQL.node(gid, policy: policy, selections: field.selections))
-            }
-            data.append((field.key, .array(nodes)))
-        }
-        let actual = max(1, found)
+        var executor = ShopifyExecutor(data: ShopifyData(state: state))
+        let data = executor.run(query)
+        let actual = max(1, executor.actualCost)
         shopifyAvailable = (shopifyAvailable ?? configuration.shopifyBucketSize) - Double(actual)
-        return json(200, .object([("data", .object(data)), ("extensions", shopifyCost(requested: query.requestedCost, actual: actual))]))
-    }
-
-    /// True for the global id of a selling plan or selling plan group of a plan in the state: a
-    /// node that exists and is not a variant.
-    private func existsOtherThanVariant(_ gid: String) -> Bool {
-        let parts = gid.split(separator: "/")
-        guard parts.count == 4, let id = Int64(parts[3]) else { return false }
-        switch parts[2] {
-        case "SellingPlan": return state.plans.contains { Self.shopifyIDs(of: $0).plan == id }
-        case "SellingPlanGroup": return state.plans.contains { Self.shopifyIDs(of: $0).group == id }
-        default: return false
+        var extensions = shopifyCost(requested: query.requestedCost, actual: actual)
+        if !query.searchWarnings.isEmpty, case .object(let members) = extensions {
+            extensions = .object(members + [("search", .array(query.searchWarnings))])
         }
+        return json(200, .object([("data", data), ("extensions", extensions)]))
     }
 
     /// The Shopify selling plan and selling plan group ids of a plan (derived from its id).
@@ -705,11 +668,21 @@ public actor Emulator {
             ]))
     }
 
-    private func variantDetails(_ v: Int64, _ plan: PlanRecord) -> JSONValue {
+    /// The product a variant belongs to, and the titles STOQ reports: the catalogue's, or made up
+    /// (product id = variant id ÷ 100) for a variant outside it.
+    private func productOf(_ v: Int64) -> (id: Int64, title: String, variantTitle: String?) {
+        if let (variant, product) = state.catalogue.variant(v) {
+            return (product.id, product.title, variant.title == "Default Title" ? nil : variant.title)
+        }
         let product = v / 100
+        return (product, "Product \(product)", v % 100 == 0 ? nil : "Variant \(v % 100)")
+    }
+
+    private func variantDetails(_ v: Int64, _ plan: PlanRecord) -> JSONValue {
+        let product = productOf(v)
         return .object([
-            ("shopify_product_id", .integer(product)), ("shopify_variant_id", .integer(v)),
-            ("product_title", .string("Product \(product)")), ("variant_title", v % 100 == 0 ? .null : .string("Variant \(v % 100)")),
+            ("shopify_product_id", .integer(product.id)), ("shopify_variant_id", .integer(v)),
+            ("product_title", .string(product.title)), ("variant_title", product.variantTitle.map { .string($0) } ?? .null),
             ("preorder_units_sold", .integer(0)), ("preorder_max_count", .null),
             ("shipping_text", plan.fields["shipping_text"] ?? .null),
         ])
@@ -724,7 +697,7 @@ public actor Emulator {
             guard plan.variantIDs.contains(byVariant) else { return errorResponse(404, "Variant not found in this selling plan") }
             return json(200, variantDetails(byVariant, plan))
         }
-        let variants = plan.variantIDs.filter { byProduct == nil || $0 / 100 == byProduct }
+        let variants = plan.variantIDs.filter { byProduct == nil || productOf($0).id == byProduct }
         return json(
             200,
             .object([

@@ -25,7 +25,8 @@ struct PolicyJob: Sendable {
 /// File shape (all keys optional when loading):
 /// `{"shop_id": 1, "next_id": 1, "plans": [<plan object as GET returns it, plus "markets_enabled",
 /// "shopify_market_ids", "shopify_variant_ids", "discarded_at", "job">], "variant_policies":
-/// {"<variant id>": "CONTINUE" | "DENY"}}`.
+/// {"<variant id>": "CONTINUE" | "DENY"}, "products": [...], "collections": [...]}` (the Shopify
+/// catalogue: see `Catalogue`).
 struct EmulatorState: Sendable {
     var shopID: Int64 = 1
     var nextID: Int = 1
@@ -33,6 +34,8 @@ struct EmulatorState: Sendable {
     var plans: [PlanRecord] = []
     /// Shopify inventory policy of each variant the shop knows.
     var variantPolicies: [Int64: String] = [:]
+    /// Shopify's products and collections (their variants' policies are in `variantPolicies`).
+    var catalogue = Catalogue()
 
     func index(of id: String) -> Int? { plans.firstIndex { $0.id == id } }
 
@@ -84,6 +87,7 @@ struct EmulatorState: Sendable {
         for (key, value) in json["variant_policies"]?.objectValue ?? [] {
             if let id = Int64(key), let policy = value.stringValue { state.variantPolicies[id] = policy }
         }
+        state.catalogue = try Catalogue.load(json, policies: &state.variantPolicies)
         return state
     }
 
@@ -108,10 +112,15 @@ struct EmulatorState: Sendable {
             }
             return .object(members)
         }
-        let policies = variantPolicies.keys.sorted().map { (String($0), JSONValue.string(variantPolicies[$0] ?? "DENY")) }
-        return JSONValue.object([
-            ("shop_id", .integer(shopID)), ("next_id", .integer(Int64(nextID))),
-            ("plans", .array(plans)), ("variant_policies", .object(policies)),
-        ]).render() + "\n"
+        // A catalogue variant's policy is written with the variant.
+        let policies = variantPolicies.keys.sorted().filter { !catalogue.contains(variant: $0) }.map {
+            (String($0), JSONValue.string(variantPolicies[$0] ?? "DENY"))
+        }
+        return JSONValue.object(
+            [
+                ("shop_id", .integer(shopID)), ("next_id", .integer(Int64(nextID))),
+                ("plans", .array(plans)), ("variant_policies", .object(policies)),
+            ] + catalogue.json(policies: variantPolicies)
+        ).render() + "\n"
     }
 }

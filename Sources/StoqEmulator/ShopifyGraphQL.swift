@@ -1,8 +1,10 @@
 import StoqWire
 
-/// The part of Shopify's Admin GraphQL API stoqctl reads: `nodes(ids:)` with
-/// `... on ProductVariant { id inventoryPolicy }`, with Shopify's response shape, its calculated
-/// query cost and leaky-bucket throttling.
+/// The part of Shopify's Admin GraphQL API stoqctl reads: `nodes(ids:)` on variants, products
+/// and collections, `product(id:)`, and the `productVariants`, `products` and `collections`
+/// connections with Shopify's search syntax, with Shopify's response shape, its calculated query
+/// cost and leaky-bucket throttling (`ShopifyQuery.swift` checks and costs a query,
+/// `ShopifyExecution.swift` answers it).
 ///
 /// The document is parsed for real (a small GraphQL lexer and parser), so a malformed query gets
 /// a GraphQL error with its position, and a query for a field the emulator does not serve gets
@@ -171,6 +173,15 @@ enum ShopifyGraphQL {
 
     // MARK: Parsing
 
+    /// `$name: Type = default` in an operation's header.
+    struct VariableDefinition {
+        var name: String
+        var type: String
+        var defaultValue: Value?
+        var line: Int
+        var column: Int
+    }
+
     indirect enum Value {
         case variable(String)
         case string(String)
@@ -216,10 +227,11 @@ enum ShopifyGraphQL {
             return n
         }
 
-        /// `query Name($ids: [ID!]!) { … }` or `{ … }`; returns the root selections and the
-        /// declared variable names.
-        mutating func document() throws(Failure) -> (selections: [Selection], variables: [String]) {
-            var variables: [String] = []
+        /// `query Name($ids: [ID!]!) { … }` or `{ … }`: the root selections, the operation's
+        /// name and its variable definitions.
+        mutating func document() throws(Failure) -> (selections: [Selection], name: String?, variables: [VariableDefinition]) {
+            var variables: [VariableDefinition] = []
+            var operation: String?
             if case .name(let keyword) = current.kind {
                 guard keyword == "query" else {
                     throw Failure(
@@ -229,36 +241,49 @@ enum ShopifyGraphQL {
                         line: current.line, column: current.column)
                 }
                 index += 1
-                if case .name = current.kind { index += 1 }
+                if case .name(let n) = current.kind {
+                    operation = n
+                    index += 1
+                }
                 if current.kind == .punct("(") {
                     index += 1
                     while current.kind != .punct(")") {
+                        let (line, column) = (current.line, current.column)
                         try expect("$")
-                        variables.append(try name())
+                        let name = try name()
                         try expect(":")
-                        try type()
+                        let type = try type()
+                        var defaultValue: Value?
                         if current.kind == .punct("=") {
                             index += 1
-                            _ = try value()
+                            defaultValue = try value()
                         }
+                        variables.append(VariableDefinition(name: name, type: type, defaultValue: defaultValue, line: line, column: column))
                     }
                     index += 1
                 }
             }
             let selections = try selectionSet()
             guard current.kind == .end else { throw unexpected() }
-            return (selections, variables)
+            return (selections, operation, variables)
         }
 
-        mutating func type() throws(Failure) {
+        /// A type reference, as written: `String`, `ID!`, `[ID!]!`.
+        mutating func type() throws(Failure) -> String {
+            var text: String
             if current.kind == .punct("[") {
                 index += 1
-                try type()
+                text = "[" + (try type())
                 try expect("]")
+                text += "]"
             } else {
-                _ = try name()
+                text = try name()
             }
-            if current.kind == .punct("!") { index += 1 }
+            if current.kind == .punct("!") {
+                index += 1
+                text += "!"
+            }
+            return text
         }
 
         mutating func selectionSet() throws(Failure) -> [Selection] {
@@ -326,169 +351,5 @@ enum ShopifyGraphQL {
                 throw unexpected()
             }
         }
-    }
-
-    // MARK: Executing
-
-    /// What a query asks for: each `nodes` field with its ids, and the selections to answer.
-    struct Query {
-        var fields: [(field: Field, ids: [String])]
-        var requestedCost: Int
-    }
-
-    /// Parses and checks `source` with `variables`.
-    static func prepare(_ source: String, variables: JSONValue?) throws(Failure) -> Query {
-        var parser = Parser(tokens: try lex(source))
-        let (selections, declared) = try parser.document()
-        var fields: [(Field, [String])] = []
-        for selection in selections {
-            guard case .field(let field) = selection else {
-                throw Failure(message: "Fragments on the query root are not supported by this emulator", code: "unsupportedQuery")
-            }
-            if field.name == "__typename" { continue }
-            guard field.name == "nodes" else {
-                throw Failure(
-                    message: "Field '\(field.name)' doesn't exist on type 'QueryRoot'", line: field.line, column: field.column,
-                    code: "undefinedField")
-            }
-            guard let argument = field.arguments.first(where: { $0.0 == "ids" })?.1 else {
-                throw Failure(
-                    message: "Field 'nodes' is missing required arguments: ids", line: field.line, column: field.column,
-                    code: "missingRequiredArguments")
-            }
-            let ids: [String]
-            switch argument {
-            case .variable(let name):
-                guard declared.contains(name) else {
-                    throw Failure(
-                        message: "Variable $\(name) is used by anonymous query but not declared", line: field.line, column: field.column,
-                        code: "variableNotDefined")
-                }
-                guard let items = variables?[name]?.arrayValue else {
-                    throw Failure(message: "Variable $\(name) of type [ID!]! was provided invalid value", code: "INVALID_VARIABLE")
-                }
-                ids = try items.map { item throws(Failure) -> String in
-                    guard let s = item.stringValue else {
-                        throw Failure(message: "Variable $\(name) of type [ID!]! was provided invalid value", code: "INVALID_VARIABLE")
-                    }
-                    return s
-                }
-            case .list(let items):
-                ids = try items.map { item throws(Failure) -> String in
-                    guard case .string(let s) = item else {
-                        throw Failure(
-                            message: "Argument 'ids' on Field 'nodes' has an invalid value", line: field.line, column: field.column,
-                            code: "argumentLiteralsIncompatible")
-                    }
-                    return s
-                }
-            default:
-                throw Failure(
-                    message: "Argument 'ids' on Field 'nodes' has an invalid value", line: field.line, column: field.column,
-                    code: "argumentLiteralsIncompatible")
-            }
-            guard ids.count <= maxInputSize else {
-                throw Failure(
-                    message: "The input array size of \(ids.count) is greater than the maximum allowed of \(maxInputSize).",
-                    line: field.line,
-                    column: field.column, code: "MAX_INPUT_SIZE_EXCEEDED")
-            }
-            try checkNodeSelections(field.selections)
-            fields.append((field, ids))
-        }
-        let cost = max(1, fields.reduce(0) { $0 + $1.1.count })
-        guard cost <= maxQueryCost else {
-            throw Failure(
-                message: "Query cost is \(cost), which exceeds the single query max cost limit (\(maxQueryCost)).",
-                code: "MAX_COST_EXCEEDED")
-        }
-        return Query(fields: fields, requestedCost: cost)
-    }
-
-    /// Fields a node (any type) has, and those of a ProductVariant this emulator serves.
-    static let nodeFields: Set<String> = ["id", "__typename"]
-    static let variantFields: Set<String> = ["id", "__typename", "inventoryPolicy", "legacyResourceId"]
-
-    static func checkNodeSelections(_ selections: [Selection]) throws(Failure) {
-        for selection in selections {
-            switch selection {
-            case .field(let f) where !nodeFields.contains(f.name):
-                throw Failure(
-                    message: "Field '\(f.name)' doesn't exist on type 'Node'", line: f.line, column: f.column, code: "undefinedField")
-            case .field:
-                continue
-            case .fragment(let type, let inner, let line, let column):
-                guard type == "ProductVariant" || type == "Node" else {
-                    throw Failure(
-                        message: "This emulator serves ProductVariant nodes only, not \(type)", line: line, column: column,
-                        code: "unsupportedType")
-                }
-                for case .field(let f) in inner where !(type == "Node" ? nodeFields : variantFields).contains(f.name) {
-                    throw Failure(
-                        message: "Field '\(f.name)' doesn't exist on type '\(type)'", line: f.line, column: f.column, code: "undefinedField"
-                    )
-                }
-            }
-        }
-    }
-
-    /// The variant id of `gid://shopify/ProductVariant/N`, nil for any other global id; throws for
-    /// text that is not a global id.
-    static func variantID(_ gid: String) throws(Failure) -> Int64? {
-        guard gid.hasPrefix("gid://shopify/"), let slash = gid.lastIndex(of: "/") else {
-            throw Failure(message: "Invalid global id '\(gid)'", code: "argumentLiteralsIncompatible")
-        }
-        let type = gid.dropFirst("gid://shopify/".count).prefix { $0 != "/" }
-        guard let id = Int64(gid[gid.index(after: slash)...]), id > 0 else {
-            throw Failure(message: "Invalid global id '\(gid)'", code: "argumentLiteralsIncompatible")
-        }
-        return type == "ProductVariant" ? id : nil
-    }
-
-    /// The answer for a node that exists and is not a variant: the fields selected on any node
-    /// (`id`, `__typename`), none of a `ProductVariant` fragment; `{}` when only those are asked.
-    static func otherNode(_ gid: String, selections: [Selection]) -> JSONValue {
-        let typename = String(gid.split(separator: "/").dropLast().last ?? "")
-        var members: [(String, JSONValue)] = []
-        func add(_ fields: [Selection]) {
-            for selection in fields {
-                switch selection {
-                case .field(let f) where f.name == "id" || f.name == "__typename":
-                    let value = JSONValue.string(f.name == "id" ? gid : typename)
-                    if !members.contains(where: { $0.0 == f.key }) { members.append((f.key, value)) }
-                case .field: continue
-                case .fragment(let type, let inner, _, _) where type == "Node": add(inner)
-                case .fragment: continue
-                }
-            }
-        }
-        add(selections)
-        return .object(members)
-    }
-
-    /// The answer for one node: its selected fields, or nil for an unknown id.
-    static func node(_ gid: String, policy: String?, selections: [Selection]) -> JSONValue {
-        guard let policy else { return .null }
-        var members: [(String, JSONValue)] = []
-        func add(_ fields: [Selection]) {
-            for selection in fields {
-                switch selection {
-                case .field(let f):
-                    let value: JSONValue
-                    switch f.name {
-                    case "id": value = .string(gid)
-                    case "__typename": value = .string("ProductVariant")
-                    case "inventoryPolicy": value = .string(policy)
-                    case "legacyResourceId": value = .string(String(gid.split(separator: "/").last ?? ""))
-                    default: continue
-                    }
-                    if !members.contains(where: { $0.0 == f.key }) { members.append((f.key, value)) }
-                case .fragment(_, let inner, _, _):
-                    add(inner)
-                }
-            }
-        }
-        add(selections)
-        return .object(members)
     }
 }
