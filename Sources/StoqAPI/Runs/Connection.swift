@@ -125,6 +125,71 @@ enum RunSteps {
         }
     }
 
+    /// Reads the shop and, at the same time, Shopify's catalogue: every name `desired` writes,
+    /// and the variants it declares a policy for by id (two budgets, spent concurrently).
+    static func readShopAndCatalogue(
+        _ desired: DesiredState, names: NameResolver.Names, plans: Set<String>?, with connection: ShopConnection, reader: PolicyReader
+    ) async -> Result<(Fetcher.Result, CatalogueReader.Result, [Diagnostic]), RunFailure> {
+        let catalogueReader = CatalogueReader(client: reader.client, source: reader.source)
+        var request = CatalogueReader.Request()
+        request.skus = names.skus
+        request.barcodes = names.barcodes
+        request.productHandles = names.productHandles
+        request.collectionHandles = names.collectionHandles
+        request.variantIDs = Set(declaredPolicyIDs(desired, plans: plans))
+        async let shop = readShop(desired, with: connection.client, cache: connection.cache, progress: connection.progress)
+        async let catalogue = { () async -> Result<CatalogueReader.Result, RunFailure> in
+            do throws(ShopifyError) {
+                return .success(try await catalogueReader.read(request, progress: connection.progress))
+            } catch {
+                var failure = RunFailure(.shopifyRequestFailed, "")
+                failure.diagnostic = error.diagnostic("resolving variant names through Shopify (\(reader.source)) failed; nothing was sent")
+                return .failure(failure)
+            }
+        }()
+        let (shopResult, catalogueResult) = await (shop, catalogue)
+        switch (shopResult, catalogueResult) {
+        case (.failure(let failure), _), (_, .failure(let failure)):
+            return .failure(failure)
+        case (.success(let (fetched, warnings)), .success(let read)):
+            return .success((fetched, read, warnings))
+        }
+    }
+
+    /// The failure of a configuration that writes names without a way to read Shopify.
+    static func namesNeedShopify(_ names: NameResolver.Names) -> RunFailure {
+        let kinds: [(String, Set<String>)] = [
+            ("sku", names.skus), ("barcode", names.barcodes), ("product", names.productHandles), ("collection", names.collectionHandles),
+        ]
+        var first = ""
+        for (kind, values) in kinds {
+            if let value = values.min() {
+                first = "\(kind):\(value)"
+                break
+            }
+        }
+        return RunFailure(
+            .missingShopifyCredentials,
+            "the configuration names \(names.count) variant\(names.count == 1 ? "" : "s") or handle\(names.count == 1 ? "" : "s") (such as `\(Sanitiser.shown(first))`), which only Shopify can resolve: set `shopify_shop` in stoqctl.yaml and the Admin API token in SHOPIFY_ADMIN_TOKEN (or --shopify-token-file), or write variant ids; nothing was sent"
+        )
+    }
+
+    /// What the catalogue says about the variants `plan` shows (only entries with a SKU, barcode or
+    /// title: an id Shopify told nothing more about is shown by id).
+    static func shownDetails(of plan: Plan, in catalogue: Catalogue) -> [Int64: CatalogueVariant] {
+        var shown = Set<Int64>()
+        for op in plan.operations { shown.formUnion(op.variantIDs) }
+        shown.formUnion(plan.unknownVariants.map(\.id))
+        var details: [Int64: CatalogueVariant] = [:]
+        for id in shown {
+            guard let variant = catalogue.variants[id],
+                variant.sku != nil || variant.barcode != nil || variant.title != nil || variant.productTitle != nil
+            else { continue }
+            details[id] = variant
+        }
+        return details
+    }
+
     /// The variants `desired` declares a policy for, in the plans named (all when nil).
     static func declaredPolicyIDs(_ desired: DesiredState, plans: Set<String>?) -> [Int64] {
         var ids = Set<Int64>()

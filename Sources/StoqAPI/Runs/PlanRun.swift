@@ -114,26 +114,56 @@ public enum PlanRun {
         var outcome = outcome
         var fetched: Fetcher.Result
         let scope = input.targets.isEmpty ? nil : Set(input.targets)
-        switch await RunSteps.readShopAndPolicies(config.desired, plans: scope, with: connection) {
-        case .failure(let failure): return outcome.failing(failure)
-        case .success(let (result, policies, warnings)):
-            fetched = result
-            fetched.state.policies = policies?.state
-            outcome.policyRead = policies
-            outcome.diagnostics += warnings
+        var desired = config.desired
+        var resolutions: [VariantResolution] = []
+        var catalogue: Catalogue?
+        let names = NameResolver.names(in: desired, plans: scope)
+        if names.isEmpty {
+            switch await RunSteps.readShopAndPolicies(desired, plans: scope, with: connection) {
+            case .failure(let failure): return outcome.failing(failure)
+            case .success(let (result, policies, warnings)):
+                fetched = result
+                fetched.state.policies = policies?.state
+                outcome.policyRead = policies
+                outcome.diagnostics += warnings
+            }
+        } else {
+            guard let reader = connection.policies else { return outcome.failing(RunSteps.namesNeedShopify(names)) }
+            switch await RunSteps.readShopAndCatalogue(desired, names: names, plans: scope, with: connection, reader: reader) {
+            case .failure(let failure): return outcome.failing(failure)
+            case .success(let (result, read, warnings)):
+                fetched = result
+                outcome.diagnostics += warnings
+                let resolved = NameResolver.resolve(desired, catalogue: read.catalogue, plans: scope)
+                outcome.diagnostics += resolved.diagnostics
+                guard !resolved.hasErrors else {
+                    outcome.diagnostics.sort(by: Diagnostic.stableOrder)
+                    outcome.failure = .failure
+                    return outcome
+                }
+                desired = resolved.desired
+                resolutions = resolved.resolutions
+                catalogue = read.catalogue
+                let policies = read.catalogue.policies(of: RunSteps.declaredPolicyIDs(desired, plans: scope))
+                fetched.state.policies = policies
+                outcome.policyRead = PolicyReader.Result(
+                    state: policies, queries: read.queries, points: read.points, throttled: read.throttled)
+            }
         }
         var options = PlanOptions()
         options.allowDeletes = input.allowDeletes
         options.targets = input.targets
         options.budgetPoints = input.budget.points
         options.budgetWindow = input.budget.window.inSeconds
-        let (plan, planning) = Planner.plan(desired: config.desired, remote: fetched.state, baseline: baseline, options: options)
+        let (plan, planning) = Planner.plan(desired: desired, remote: fetched.state, baseline: baseline, options: options)
         outcome.diagnostics = (outcome.diagnostics + planning).sorted(by: Diagnostic.stableOrder)
         guard var plan else {
             outcome.failure = .failure
             return outcome
         }
         plan.endpoint = connection.endpoint
+        plan.resolutions = resolutions
+        if let catalogue { plan.variantInfo = RunSteps.shownDetails(of: plan, in: catalogue) }
         outcome.plan = plan
         outcome.verdict = Safety.verdict(
             for: plan, planHash: PlanJSON.hash(plan), overrides: input.overrides, allowDeletes: input.allowDeletes)
