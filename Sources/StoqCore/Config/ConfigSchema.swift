@@ -30,7 +30,7 @@ public enum ConfigSchema {
                     ])
                 ),
             ],
-            definitions: [("selling_plan", plan), ("id_list", idList), ("field_list", fieldList)])
+            definitions: [("selling_plan", plan), ("id_list", idList), ("variant_list", variantList), ("field_list", fieldList)])
     }
 
     /// The schema of `stoqctl.yaml`.
@@ -78,6 +78,36 @@ public enum ConfigSchema {
         ("uniqueItems", .bool(true)),
     ])
 
+    /// A variant list: ids, or names Shopify resolves (`sku:…`, `barcode:…`, `product:…`, also as
+    /// a one-key mapping).
+    static let variantList = JSONValue.object([
+        ("type", .string("array")),
+        (
+            "items",
+            .object([
+                (
+                    "oneOf",
+                    .array([
+                        .object([("type", .string("integer")), ("minimum", .integer(1)), ("maximum", .integer(Int64.max))]),
+                        .object([("type", .string("string")), ("pattern", .string("^(sku|barcode|product):\\S(.*\\S)?$"))]),
+                        .object([
+                            ("type", .string("object")), ("minProperties", .integer(1)), ("maxProperties", .integer(1)),
+                            (
+                                "properties",
+                                .object(
+                                    VariantSelector.Kind.allCases.map {
+                                        ($0.rawValue, .object([("type", .string("string")), ("minLength", .integer(1))]))
+                                    })
+                            ),
+                            ("additionalProperties", .bool(false)),
+                        ]),
+                    ])
+                )
+            ])
+        ),
+        ("uniqueItems", .bool(true)),
+    ])
+
     static let fieldList = JSONValue.object([
         ("type", .string("array")),
         ("items", .object([("enum", .array(PlanField.names.map(JSONValue.string)))])),
@@ -114,8 +144,9 @@ public enum ConfigSchema {
             (
                 "variants",
                 ref(
-                    "id_list", "Shopify variant ids in the plan (product_variants_source: custom).",
-                    example: .array([.integer(43900910010503)]))
+                    "variant_list",
+                    "Variants in the plan (product_variants_source: custom): ids, sku:SKU, barcode:BARCODE or product:HANDLE.",
+                    example: .array([.integer(43900910010503), .string("sku:TEE-BLK-S")]))
             ),
             (
                 "inventory_policy",
@@ -124,7 +155,7 @@ public enum ConfigSchema {
                     ("type", .string("object")),
                     (
                         "properties",
-                        .object(InventoryPolicy.allCases.map { ($0.rawValue, .object([("$ref", .string("#/definitions/id_list"))])) })
+                        .object(InventoryPolicy.allCases.map { ($0.rawValue, .object([("$ref", .string("#/definitions/variant_list"))])) })
                     ),
                     ("additionalProperties", .bool(false)),
                     ("examples", .array([.object([("CONTINUE", .array([.integer(43900910010503)]))])])),
