@@ -72,6 +72,11 @@ public struct ApplyReport: Sendable {
     /// What the rate governor saw during the run: requests, points, waits for budget and every
     /// pause for a 429 with its reason.
     public var figures: RateGovernor.Statistics?
+    /// What each name in the configuration (`sku:`, `barcode:`, `product:`) resolved to for this
+    /// apply.
+    public var resolutions: [VariantResolution] = []
+    /// Saved plans: the names that resolve to other variants than in the reviewed plan.
+    public var resolutionChanges: [NameResolver.Change] = []
 
     /// Creates a report.
     public init(items: [Item], seconds: Double) {
@@ -124,46 +129,83 @@ public struct ApplyReport: Sendable {
                 ("verification", item.verification.map { .string($0.text) } ?? .null),
             ])
         }
-        return JSONValue.object([
-            ("format_version", .integer(1)),
-            ("plan_hash", planHash.map(JSONValue.string) ?? .null),
-            ("shop", shop.map(JSONValue.string) ?? .null),
-            (
-                "baseline",
-                baseline.map { .object([("ref", .string($0.ref)), ("commit", $0.commit.map(JSONValue.string) ?? .null)]) } ?? .null
-            ),
-            ("refused_by_safety_gates", .array(refusedBy.map { .string($0.text) })),
-            ("complete", .bool(complete)),
-            (
-                "summary",
-                .object([
-                    ("applied", .integer(Int64(count(.applied)))), ("failed", .integer(Int64(count(.failed)))),
-                    ("skipped", .integer(Int64(count(.skipped)))), ("conflict", .integer(Int64(count(.conflict)))),
-                    ("seconds", .number(String(format: "%.3f", seconds))),
-                    ("estimated_seconds", estimatedSeconds.map { .integer(Int64($0)) } ?? .null),
-                ])
-            ),
-            (
-                "figures",
-                figures.map { f in
+        return JSONValue.object(
+            [
+                ("format_version", .integer(1)),
+                ("plan_hash", planHash.map(JSONValue.string) ?? .null),
+                ("shop", shop.map(JSONValue.string) ?? .null),
+                (
+                    "baseline",
+                    baseline.map { .object([("ref", .string($0.ref)), ("commit", $0.commit.map(JSONValue.string) ?? .null)]) } ?? .null
+                ),
+                ("refused_by_safety_gates", .array(refusedBy.map { .string($0.text) })),
+                ("complete", .bool(complete)),
+                (
+                    "summary",
                     .object([
-                        ("requests", .integer(Int64(f.requests))), ("points", .integer(Int64(f.points))),
-                        ("budget_waited_seconds", .number(String(format: "%.3f", f.budgetWaited.inSeconds))),
-                        ("peak_in_flight", .integer(Int64(f.peakInFlight))),
-                        (
-                            "rate_limit_pauses",
-                            .array(
-                                f.pauses.map {
-                                    .object([
-                                        ("seconds", .number(String(format: "%.3f", $0.duration.inSeconds))), ("reason", .string($0.reason)),
-                                    ])
-                                })
-                        ),
+                        ("applied", .integer(Int64(count(.applied)))), ("failed", .integer(Int64(count(.failed)))),
+                        ("skipped", .integer(Int64(count(.skipped)))), ("conflict", .integer(Int64(count(.conflict)))),
+                        ("seconds", .number(String(format: "%.3f", seconds))),
+                        ("estimated_seconds", estimatedSeconds.map { .integer(Int64($0)) } ?? .null),
                     ])
-                } ?? .null
-            ),
-            ("operations", .array(entries)),
-        ]).render() + "\n"
+                ),
+                (
+                    "figures",
+                    figures.map { f in
+                        .object([
+                            ("requests", .integer(Int64(f.requests))), ("points", .integer(Int64(f.points))),
+                            ("budget_waited_seconds", .number(String(format: "%.3f", f.budgetWaited.inSeconds))),
+                            ("peak_in_flight", .integer(Int64(f.peakInFlight))),
+                            (
+                                "rate_limit_pauses",
+                                .array(
+                                    f.pauses.map {
+                                        .object([
+                                            ("seconds", .number(String(format: "%.3f", $0.duration.inSeconds))),
+                                            ("reason", .string($0.reason)),
+                                        ])
+                                    })
+                            ),
+                        ])
+                    } ?? .null
+                ),
+                ("operations", .array(entries)),
+            ] + namesJSON()
+        ).render() + "\n"
+    }
+
+    /// `names` and `names_changed_since_review`, each only when there are some (reports of
+    /// configurations without names are unchanged).
+    func namesJSON() -> [(String, JSONValue)] {
+        func ids(_ list: [Int64]?) -> JSONValue { list.map { .array($0.map { .integer($0) }) } ?? .null }
+        var out: [(String, JSONValue)] = []
+        if !resolutions.isEmpty {
+            out.append(
+                (
+                    "names",
+                    .array(
+                        resolutions.map { r in
+                            .object([
+                                ("plan", .string(r.plan)), ("list", .string(r.list)), ("selector", .string(r.selector.description)),
+                                ("ids", ids(r.ids)),
+                            ])
+                        })
+                ))
+        }
+        if !resolutionChanges.isEmpty {
+            out.append(
+                (
+                    "names_changed_since_review",
+                    .array(
+                        resolutionChanges.map { c in
+                            .object([
+                                ("plan", .string(c.plan)), ("list", .string(c.list)), ("selector", .string(c.selector.description)),
+                                ("reviewed", ids(c.before)), ("now", ids(c.after)),
+                            ])
+                        })
+                ))
+        }
+        return out
     }
 }
 

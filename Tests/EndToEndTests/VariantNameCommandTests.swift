@@ -19,6 +19,36 @@ struct NamedShop {
             ["plan", "named-shop", "--endpoint", "emulator:named-shop/remote-state.json"] + extra, in: dir)
     }
 
+    var state: URL { shop.appendingPathComponent("remote-state.json") }
+
+    /// The emulator's state file as JSON.
+    func stateJSON() throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: state)) as? [String: Any])
+    }
+
+    /// Moves `sku` in the emulator's catalogue from the variant that carries it (which gets
+    /// `oldSKU`) to a new variant `newID` of the same product.
+    func moveSKU(_ sku: String, to newID: Int64, leaving oldSKU: String) throws {
+        var json = try stateJSON()
+        var products = try #require(json["products"] as? [[String: Any]])
+        var moved = false
+        for p in products.indices {
+            var variants = try #require(products[p]["variants"] as? [[String: Any]])
+            guard let v = variants.firstIndex(where: { $0["sku"] as? String == sku }) else { continue }
+            variants[v]["sku"] = oldSKU
+            var copy = variants[v]
+            copy["id"] = newID
+            copy["sku"] = sku
+            copy["barcode"] = nil
+            variants.append(copy)
+            products[p]["variants"] = variants
+            moved = true
+        }
+        #expect(moved)
+        json["products"] = products
+        try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]).write(to: state)
+    }
+
     func edit(_ from: String, _ to: String) throws {
         let text = try String(contentsOf: planFile, encoding: .utf8)
         #expect(text.contains(from))
@@ -48,6 +78,36 @@ struct VariantNameCommandTests {
         #expect(outcome.stderr.contains("named-shop/preorders/fall-tee.yaml:14:34"), "\(outcome.stderr)")
         #expect(outcome.stderr.contains("unknown-variant-name"))
         #expect(!outcome.stdout.contains("will make these changes"))
+    }
+
+    @Test("a SKU moved to another variant between review and apply refuses the saved plan, naming the variant and the move")
+    func movedBetweenReviewAndApply() async throws {
+        let shop = try NamedShop()
+        let endpoint = ["--endpoint", "emulator:named-shop/remote-state.json"]
+        let first = try await Stoqctl.run(["apply", "named-shop"] + endpoint, in: shop.dir)
+        #expect(first.status == 0, "\(first.stderr)")
+        // Reviewed: nothing to change; the plan records sku:MUG-FALL → 43900920010001, a member now.
+        let reviewed = try await Stoqctl.run(["plan", "named-shop", "--out", "plan.json"] + endpoint, in: shop.dir)
+        #expect(reviewed.status == 0, "\(reviewed.stderr)")
+        let saved = try String(contentsOf: shop.dir.appendingPathComponent("plan.json"), encoding: .utf8)
+        #expect(saved.contains("\"selector\": \"sku:MUG-FALL\""), "the saved plan records what the name resolved to")
+        // In Shopify the SKU moves to a new variant of the mug.
+        try shop.moveSKU("MUG-FALL", to: 43_900_920_010_002, leaving: "MUG-FALL-2025")
+        let plansBefore = try #require(shop.stateJSON()["plans"] as? [Any])
+        let apply = try await Stoqctl.run(["apply", "plan.json", "named-shop"] + endpoint, in: shop.dir)
+        #expect(apply.status == 1)
+        #expect(apply.stderr.contains("saved-plan-refused"), "\(apply.stderr)")
+        #expect(apply.stderr.contains("`sku:MUG-FALL` moved: 43900920010001 → 43900920010002"))
+        #expect(apply.stderr.contains("variant 43900920010001 (Fall Mug) no longer carries `sku:MUG-FALL`: its SKU is now `MUG-FALL-2025`"))
+        #expect(apply.stderr.contains("nothing was sent"))
+        let plansAfter = try #require(shop.stateJSON()["plans"] as? [Any])
+        #expect(NSArray(array: plansBefore).isEqual(to: plansAfter), "STOQ's plans are untouched")
+        // A fresh plan, with no record of what the name reached before, shows the removal and the
+        // addition, each with its title.
+        let now = try await shop.plan(["--color", "never"])
+        #expect(now.stdout.contains("+ add 1 variant in 1 call: 43900920010002"), "\(now.stdout)")
+        #expect(now.stdout.contains("- remove 1 variant in 1 call: 43900920010001"))
+        #expect(now.stdout.contains("Fall Mug (draft): MUG-FALL-2025"))
     }
 
     @Test("names without a way to read Shopify are one error naming the settings to add")

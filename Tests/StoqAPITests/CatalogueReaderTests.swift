@@ -47,7 +47,7 @@ final class FakeCatalogue: @unchecked Sendable {
         "ProductVariants":
             "query ProductVariants($id: ID!, $after: String) { product(id: $id) { id handle title status variants(first: 250, after: $after) { nodes { id sku barcode title displayName inventoryPolicy } pageInfo { hasNextPage endCursor } } } }",
         "VariantDetails":
-            "query VariantDetails($ids: [ID!]!) { nodes(ids: $ids) { ... on ProductVariant { id sku barcode title displayName inventoryPolicy } } }",
+            "query VariantDetails($ids: [ID!]!) { nodes(ids: $ids) { ... on ProductVariant { id sku barcode title inventoryPolicy product { id handle title status } } } }",
         "VariantIdentity":
             "query VariantIdentity($ids: [ID!]!) { nodes(ids: $ids) { ... on ProductVariant { id sku barcode product { id handle } } } }",
     ]
@@ -71,9 +71,9 @@ final class FakeCatalogue: @unchecked Sendable {
     }
 
     /// Adds a product with variants `(id, sku)`; returns nothing.
-    func product(_ id: Int64, _ handle: String, title: String = "Fall Tee", variants: [Variant] = []) {
+    func product(_ id: Int64, _ handle: String, title: String = "Fall Tee", status: String = "ACTIVE", variants: [Variant] = []) {
         lock.withLock {
-            products[id] = Product(id: id, handle: handle, title: title, variants: variants.map(\.id))
+            products[id] = Product(id: id, handle: handle, title: title, status: status, variants: variants.map(\.id))
             for var v in variants {
                 v.product = id
                 self.variants[v.id] = v
@@ -193,8 +193,19 @@ final class FakeCatalogue: @unchecked Sendable {
         let gids = variables["ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
         let nodes: [JSONValue] = gids.map { gid in
             guard let id = Int64(gid.dropFirst("gid://shopify/ProductVariant/".count)), let v = variants[id] else { return .null }
-            if name == "VariantDetails" { return variantNode(v) }
             let p = products[v.product]
+            if name == "VariantDetails" {
+                guard case .object(var members) = variantNode(v) else { return .null }
+                members.append(
+                    (
+                        "product",
+                        .object([
+                            ("id", .string("gid://shopify/Product/\(v.product)")), ("handle", .string(p?.liveHandle ?? p?.handle ?? "")),
+                            ("title", .string(p?.title ?? "")), ("status", .string(p?.status ?? "ACTIVE")),
+                        ])
+                    ))
+                return .object(members)
+            }
             return .object([
                 ("id", .string(gid)), ("sku", Self.text(v.sku)), ("barcode", Self.text(v.barcode)),
                 (
@@ -203,7 +214,7 @@ final class FakeCatalogue: @unchecked Sendable {
                 ),
             ])
         }
-        return Self.answer(.object([("nodes", .array(nodes))]), cost: (name == "VariantDetails" ? 1 : 2) * gids.count)
+        return Self.answer(.object([("nodes", .array(nodes))]), cost: 2 * gids.count)
     }
 
     private func variantNode(_ v: Variant) -> JSONValue {
@@ -338,7 +349,7 @@ struct CatalogueReaderTests {
         #expect(shop.names() == ["VariantSearch", "VariantDetails"])
         #expect(shop.log[0].variables["query"]?.stringValue == #"sku:"TEE-BLK-S""#)
         #expect(shop.log[0].variables["after"] == .null)
-        #expect(result.queries == 2 && result.points == (2 + 1) + 1 && result.throttled == 0)
+        #expect(result.queries == 2 && result.points == (2 + 1) + 2 && result.throttled == 0)
         #expect(result.catalogue.source == "test" && result.catalogue.unknown.isEmpty)
     }
 
@@ -430,7 +441,7 @@ struct CatalogueReaderTests {
         #expect(terms.sorted() == [20, 50, 50])
         #expect(Set(searches.flatMap { FakeCatalogue.terms($0.variables["query"]?.stringValue ?? "")?.map(\.value) ?? [] }) == skus)
         #expect(result.queries == 4)
-        #expect(result.points == (2 + 50) + (2 + 50) + (2 + 20) + 120)
+        #expect(result.points == (2 + 50) + (2 + 50) + (2 + 20) + 2 * 120)
         #expect(result.catalogue.bySKU.count == 120 && result.catalogue.bySKU.allSatisfy { $0.value == [Int64($0.key.dropFirst(3))] })
     }
 
@@ -446,7 +457,7 @@ struct CatalogueReaderTests {
         let searches = shop.log.filter { $0.name == "VariantSearch" }
         #expect(searches.map { $0.variables["after"] ?? .null } == [.null, .string("c2"), .string("c4")])
         #expect(result.catalogue.bySKU == ["TEE": [5]], "the match was on the last page")
-        #expect(result.points == (2 + 2) + (2 + 2) + (2 + 1) + 5)
+        #expect(result.points == (2 + 2) + (2 + 2) + (2 + 1) + 2 * 5)
     }
 
     @Test("a product with 2,048 variants is read in 9 pages; its variants need no details query")
@@ -489,17 +500,22 @@ struct CatalogueReaderTests {
         #expect(shop.names() == ["CollectionSearch"])
     }
 
-    @Test("ids asked for are read; ones Shopify does not know are unknown; product titles come from displayName")
+    @Test("ids asked for are read with their product's title, handle and status; ones Shopify does not know are unknown")
     func details() async throws {
         let shop = Self.shop()
         shop.product(300, "odd", title: "Odd", variants: [.init(id: 5, title: "Red", product: 0, displayName: "Something else")])
-        let result = try await shop.reader().read(.init(variantIDs: [1, 4, 5, 999]))
+        shop.product(400, "old-coat", title: "Old Coat", status: "ARCHIVED", variants: [.init(id: 6, title: "Grey", product: 400)])
+        let result = try await shop.reader().read(.init(variantIDs: [1, 4, 5, 6, 999]))
+        let old = result.catalogue.variants[6]
+        #expect(old?.productStatus == "ARCHIVED" && old?.productNotActive == true && old?.productHandle == "old-coat")
+        #expect(old?.productID == 400 && old?.displayTitle == "Old Coat — Grey")
+        #expect(result.catalogue.variants[1]?.productNotActive == false)
         #expect(result.catalogue.unknown == [999])
         #expect(result.catalogue.variants[1]?.productTitle == "Fall Tee")
         #expect(result.catalogue.variants[4]?.productTitle == "Winter Coat" && result.catalogue.variants[4]?.displayTitle == "Winter Coat")
-        #expect(result.catalogue.variants[5]?.title == "Red" && result.catalogue.variants[5]?.productTitle == nil)
+        #expect(result.catalogue.variants[5]?.title == "Red" && result.catalogue.variants[5]?.productTitle == "Odd")
         #expect(result.catalogue.policies(of: [1, 999]).unknown == [999])
-        #expect(shop.names() == ["VariantDetails"] && result.points == 4)
+        #expect(shop.names() == ["VariantDetails"] && result.points == 10)
     }
 
     @Test("THROTTLED answers are waited out and counted")
@@ -573,10 +589,10 @@ struct CatalogueReaderTests {
         let request = CatalogueReader.Request(skus: Set((1...20_000).map { "SKU-\($0)" }))
         let estimate = CatalogueReader.estimate(request)
         #expect(estimate.queries == 400 + 80)
-        #expect(estimate.points == 400 * 252 + 20_000)
+        #expect(estimate.points == 400 * 252 + 2 * 20_000)
         let mixed = CatalogueReader.estimate(
             .init(barcodes: ["a"], productHandles: ["p", "q"], collectionHandles: ["c"], variantIDs: [1, 2]))
-        #expect(mixed.queries == 3 + 2 + 1 && mixed.points == 3 * 252 + 2 * 253 + 3)
+        #expect(mixed.queries == 3 + 2 + 1 && mixed.points == 3 * 252 + 2 * 253 + 2 * 3)
         #expect(CatalogueReader.estimate(.init()) == (0, 0))
     }
 }

@@ -84,6 +84,8 @@ public enum ApplyRun {
         var changedSinceReview: [PlanOperation] = []
         var inPlace: [PlanOperation] = []
         var notReviewed: [PlanOperation] = []
+        /// Saved plans: names that resolve to other variants than in review.
+        var resolutionChanges: [NameResolver.Change] = []
     }
 
     /// Runs an apply against the shop `connect` opens; `events` hears progress.
@@ -146,7 +148,7 @@ public enum ApplyRun {
             outcome.refuse(name, error.message)
             return nil
         }
-        guard let fresh = await planFresh(planInput, input, connect: connect, outcome: &outcome) else { return nil }
+        guard var fresh = await planFresh(planInput, input, connect: connect, outcome: &outcome) else { return nil }
         if let recorded = saved.baseline, fresh.plan.baseline?.commit != recorded.commit {
             let now = fresh.plan.baseline.map { "against \($0.description)" } ?? "without one"
             outcome.refuse(
@@ -173,6 +175,8 @@ public enum ApplyRun {
             outcome.status = .failure
             return nil
         }
+        guard await checkNames(saved, &fresh.plan, connection: fresh.connection, name: name, outcome: &outcome) else { return nil }
+        let resolutionChanges = NameResolver.changes(from: saved.resolutions, to: fresh.plan.resolutions)
         guard let desired = outcome.config?.desired else { return nil }
         let check = SavedPlanCheck.reconcile(saved: saved, fresh: fresh.plan, desired: desired)
         if let refusal = check.refusal {
@@ -191,7 +195,93 @@ public enum ApplyRun {
         return Prepared(
             judged: judged, executed: executed, hash: hash, connection: fresh.connection, mode: .compareAndSet, saved: name,
             changedSinceReview: check.changedSinceReview, inPlace: check.inPlace.filter { blocked[$0.plan.internalName] == nil },
-            notReviewed: check.notReviewed)
+            notReviewed: check.notReviewed, resolutionChanges: resolutionChanges)
+    }
+
+    /// What was reviewed is what is applied: the saved plan's names must reach what they reached.
+    ///
+    /// Every variant the saved plan resolved a name to must still carry that SKU or barcode, or
+    /// still belong to that product (one `nodes` read of their identities); else the apply is
+    /// refused, naming each variant, with the names that moved to another variant. Names that resolve differently now for another reason (a product gained a
+    /// variant) are listed; planning again found operations the review did not hold, and those are
+    /// not sent.
+    static func checkNames(_ saved: Plan, _ fresh: inout Plan, connection: ShopConnection, name: String, outcome: inout Outcome) async
+        -> Bool
+    {
+        fresh.moves = NameResolver.moves(in: fresh, previous: saved.resolutions)
+        let named = saved.resolutions.filter(\.selector.isName)
+        if !named.isEmpty {
+            guard let reader = connection.policies else {
+                outcome.diagnostics.append(
+                    Diagnostic(
+                        .missingShopifyCredentials,
+                        "\(name) resolved variant names through Shopify; apply checks that each variant still carries its name, so it needs the Shopify shop and token too; nothing was sent",
+                        at: nil))
+                outcome.status = .failure
+                return false
+            }
+            let identities: [Int64: CatalogueVariant]
+            do throws(ShopifyError) {
+                identities = try await CatalogueReader(client: reader.client, source: reader.source).identities(named.flatMap(\.ids))
+                    .variants
+            } catch {
+                outcome.diagnostics.append(
+                    error.diagnostic(
+                        "checking through Shopify (\(reader.source)) that the variants \(name) names still carry their names failed; nothing was sent"
+                    ))
+                outcome.status = .failure
+                return false
+            }
+            let problems = nameProblems(
+                named, identities: identities, titles: saved.variantInfo.merging(fresh.variantInfo) { reviewed, _ in reviewed })
+            if !problems.isEmpty {
+                let moved = fresh.moves.map { "`\($0.selector)` moved: \($0.from) → \($0.to)" }
+                let lines = moved + problems
+                let shown = lines.prefix(10).joined(separator: "; ")
+                let more = lines.count > 10 ? "; and \(lines.count - 10) more" : ""
+                outcome.refuse(name, "what was reviewed is not what would be applied: \(shown)\(more); plan again and review")
+                return false
+            }
+        }
+        outcome.diagnostics += NameResolver.changes(from: saved.resolutions, to: fresh.resolutions).map { change in
+            Diagnostic(
+                .resolutionChanged,
+                "\(change.description) (reviewed → now); what planning now finds for it and the review did not hold is not sent", at: nil)
+        }
+        return true
+    }
+
+    /// One sentence for each variant a reviewed name no longer reaches, each variant once.
+    static func nameProblems(_ named: [VariantResolution], identities: [Int64: CatalogueVariant], titles: [Int64: CatalogueVariant])
+        -> [String]
+    {
+        var problems: [String] = []
+        var seen = Set<String>()
+        for resolution in named {
+            for id in resolution.ids {
+                let variant = "variant \(id)" + (titles[id]?.displayTitle.map { " (\(NameResolver.short($0, 80)))" } ?? "")
+                let selector = "`\(resolution.selector)`"
+                let problem: String?
+                if let now = identities[id] {
+                    func shown(_ text: String?) -> String { text.map { "`\(NameResolver.short($0, 60))`" } ?? "empty" }
+                    switch resolution.selector {
+                    case .sku(let sku) where now.sku != sku:
+                        problem = "\(variant) no longer carries \(selector): its SKU is now \(shown(now.sku))"
+                    case .barcode(let barcode) where now.barcode != barcode:
+                        problem = "\(variant) no longer carries \(selector): its barcode is now \(shown(now.barcode))"
+                    case .product(let handle) where now.productHandle != handle:
+                        problem =
+                            "\(variant) is no longer a variant of \(selector): its product's handle is now \(shown(now.productHandle))"
+                    default:
+                        problem = nil
+                    }
+                } else {
+                    problem = "\(variant), which \(selector) named in review, no longer exists in Shopify"
+                }
+                if let problem, seen.insert(problem).inserted { problems.append(problem) }
+            }
+        }
+        return problems
     }
 
     /// Judges the plan, then executes it unless a gate refuses.
@@ -241,6 +331,8 @@ public enum ApplyRun {
         }
         report.planHash = hash
         report.baseline = plan.baseline
+        report.resolutions = prepared.judged.resolutions
+        report.resolutionChanges = prepared.resolutionChanges
         return await conclude(outcome, report: report, prepared)
     }
 

@@ -177,17 +177,22 @@ enum RunSteps {
     /// What the catalogue says about the variants `plan` shows (only entries with a SKU, barcode or
     /// title: an id Shopify told nothing more about is shown by id).
     static func shownDetails(of plan: Plan, in catalogue: Catalogue) -> [Int64: CatalogueVariant] {
-        var shown = Set<Int64>()
-        for op in plan.operations { shown.formUnion(op.variantIDs) }
-        shown.formUnion(plan.unknownVariants.map(\.id))
         var details: [Int64: CatalogueVariant] = [:]
-        for id in shown {
+        for id in shownIDs(of: plan) {
             guard let variant = catalogue.variants[id],
                 variant.sku != nil || variant.barcode != nil || variant.title != nil || variant.productTitle != nil
             else { continue }
             details[id] = variant
         }
         return details
+    }
+
+    /// The variants `plan` shows: those its operations touch and the unknown ones.
+    static func shownIDs(of plan: Plan) -> Set<Int64> {
+        var shown = Set<Int64>()
+        for op in plan.operations { shown.formUnion(op.variantIDs) }
+        shown.formUnion(plan.unknownVariants.map(\.id))
+        return shown
     }
 
     /// The variants `desired` declares a policy for, in the plans named (all when nil).

@@ -163,7 +163,29 @@ public enum PlanRun {
         }
         plan.endpoint = connection.endpoint
         plan.resolutions = resolutions
-        if let catalogue { plan.variantInfo = RunSteps.shownDetails(of: plan, in: catalogue) }
+        if var catalogue, let reader = connection.policies {
+            // Members the plan removes were not among the names and ids read: one more pass
+            // gives them titles too.
+            let missing = RunSteps.shownIDs(of: plan).subtracting(catalogue.variants.keys).subtracting(catalogue.unknown)
+            if !missing.isEmpty {
+                let catalogueReader = CatalogueReader(client: reader.client, source: reader.source)
+                do throws(ShopifyError) {
+                    let read = try await catalogueReader.read(CatalogueReader.Request(variantIDs: missing), progress: connection.progress)
+                    catalogue.merge(read.catalogue)
+                    outcome.policyRead?.queries += read.queries
+                    outcome.policyRead?.points += read.points
+                    outcome.policyRead?.throttled += read.throttled
+                } catch {
+                    // Titles only: the plan stands without them, shown by id.
+                    outcome.diagnostics.append(
+                        Diagnostic(
+                            .remoteValueUnreadable,
+                            "the titles of \(missing.count) variant\(missing.count == 1 ? "" : "s") the plan removes could not be read from Shopify (\(reader.source)): \(error.message); they are shown by id",
+                            at: nil))
+                }
+            }
+            plan.variantInfo = RunSteps.shownDetails(of: plan, in: catalogue)
+        }
         outcome.plan = plan
         outcome.verdict = Safety.verdict(
             for: plan, planHash: PlanJSON.hash(plan), overrides: input.overrides, allowDeletes: input.allowDeletes)

@@ -19,8 +19,8 @@ import StoqWire
 ///    still equal it, else the product is no match. Two products with one handle is a decoding
 ///    error.
 /// 3. Details: one `nodes(ids:)` pass (pages of at most 250 ids) over the ids asked for and every
-///    SKU or barcode candidate not read in step 2. A product title comes from the variant's
-///    `displayName` without its `" - " + title` suffix (none when it does not end so). An id asked
+///    SKU or barcode candidate not read in step 2, each with its product's id, handle, title and
+///    status (so variants of draft or archived products are marked wherever they come from). An id asked
 ///    for that Shopify does not know is ``Catalogue/unknown``; a candidate it no longer knows is
 ///    dropped.
 /// 4. Exact confirmation: for each SKU asked for, the (sorted) variants read whose live SKU
@@ -96,7 +96,7 @@ public struct CatalogueReader: Sendable {
         query ProductVariants($id: ID!, $after: String) { product(id: $id) { id handle title status variants(first: 250, after: $after) { nodes { id sku barcode title displayName inventoryPolicy } pageInfo { hasNextPage endCursor } } } }
         """
     static let variantDetails = """
-        query VariantDetails($ids: [ID!]!) { nodes(ids: $ids) { ... on ProductVariant { id sku barcode title displayName inventoryPolicy } } }
+        query VariantDetails($ids: [ID!]!) { nodes(ids: $ids) { ... on ProductVariant { id sku barcode title inventoryPolicy product { id handle title status } } } }
         """
     static let variantIdentity = """
         query VariantIdentity($ids: [ID!]!) { nodes(ids: $ids) { ... on ProductVariant { id sku barcode product { id handle } } } }
@@ -110,6 +110,8 @@ public struct CatalogueReader: Sendable {
     static let searchCost = 252
     /// The requested cost of a product's page of variants: 1 + 2 + 250 nodes.
     static let productCost = 253
+    /// The requested cost of one variant in a details read: the variant and its product.
+    static let detailsCost = 2
 
     /// Shopify's search text for `values` of `field` (`sku`, `barcode`, `handle`): each value in
     /// double quotes, with `\` and `"` inside escaped by a backslash, terms joined by ` OR `:
@@ -137,7 +139,7 @@ public struct CatalogueReader: Sendable {
             .reduce(0) { $0 + pages($1, of: searchBatch) }
         let products = request.productHandles.count
         let ids = request.variantIDs.count + request.skus.count + request.barcodes.count
-        return (searches + products + pages(ids, of: idPage), searches * searchCost + products * productCost + ids)
+        return (searches + products + pages(ids, of: idPage), searches * searchCost + products * productCost + detailsCost * ids)
     }
 
     // MARK: Reading
@@ -417,18 +419,19 @@ public struct CatalogueReader: Sendable {
     /// The details of one page of variant ids (ids Shopify does not know have no entry).
     func details(_ page: [Int64]) async throws(ShopifyError) -> ([Int64: CatalogueVariant], Tally) {
         var tally = Tally()
-        let answer = try await client.query(Self.variantDetails, variables: Self.idVariables(page), cost: page.count)
+        let answer = try await client.query(Self.variantDetails, variables: Self.idVariables(page), cost: Self.detailsCost * page.count)
         tally.add(answer)
         var variants: [Int64: CatalogueVariant] = [:]
         for (id, node) in try PolicyReader.match(answer.data, to: page) {
             var variant = try Self.variant(node)
             guard variant.id == id else { throw Self.malformed("a node for another variant than \(id)") }
-            if let display = try Self.text(node, "displayName"), let title = variant.title {
-                let suffix = " - " + title
-                if display.utf8.count > suffix.utf8.count, display.utf8.reversed().starts(with: suffix.utf8.reversed()) {
-                    variant.productTitle = String(decoding: display.utf8.dropLast(suffix.utf8.count), as: UTF8.self)
-                }
+            guard let product = node["product"], let productGID = product["id"] else {
+                throw Self.malformed("variant \(id) without its product")
             }
+            variant.productID = try Self.id(productGID, "Product")
+            variant.productHandle = try Self.text(product, "handle")
+            variant.productTitle = try Self.text(product, "title")
+            variant.productStatus = try Self.text(product, "status")
             variants[id] = variant
         }
         return (variants, tally)

@@ -235,7 +235,7 @@ public enum NameResolver {
     }
 
     /// Shop text for a message: one line, visible, at most `limit` characters.
-    static func short(_ text: String, _ limit: Int) -> String {
+    public static func short(_ text: String, _ limit: Int) -> String {
         let shown = Sanitiser.shown(text)
         return shown.count > limit ? String(shown.prefix(limit - 1)) + "…" : shown
     }
@@ -243,5 +243,83 @@ public enum NameResolver {
     /// A hint naming a confirmed product handle close to `handle`, if any.
     static func nearHandles(_ handle: String, _ catalogue: Catalogue) -> String {
         Suggest.hint(for: handle, in: catalogue.products.keys.sorted())
+    }
+}
+
+extension NameResolver {
+    /// What a name resolved to in a plan made earlier (the reviewed one) and what it resolves to
+    /// now, for a name whose ids differ or that only one of the two holds.
+    public struct Change: Sendable, Hashable {
+        /// The plan's `internal_name`.
+        public var plan: String
+        /// The list it is written in.
+        public var list: String
+        /// The name.
+        public var selector: VariantSelector
+        /// The ids it resolved to before (nil: the earlier plan did not hold it).
+        public var before: [Int64]?
+        /// The ids it resolves to now (nil: it is no longer written).
+        public var after: [Int64]?
+
+        /// `sku:TEE-BLK-S in fall-tee variants: 43900910010503 → 44120010020771`.
+        public var description: String {
+            func ids(_ list: [Int64]?) -> String {
+                guard let list else { return "(not written)" }
+                guard !list.isEmpty else { return "(none)" }
+                let shown = list.prefix(5).map(String.init).joined(separator: ", ")
+                return list.count > 5 ? "\(shown) and \(list.count - 5) more" : shown
+            }
+            return "`\(selector)` in \(plan) \(list): \(ids(before)) → \(ids(after))"
+        }
+    }
+
+    /// The names whose resolution differs between `before` and `after`, in plan, list and name order.
+    public static func changes(from before: [VariantResolution], to after: [VariantResolution]) -> [Change] {
+        struct Key: Hashable, Comparable {
+            var plan: String
+            var list: String
+            var selector: VariantSelector
+            static func < (a: Key, b: Key) -> Bool {
+                (a.plan, a.list) != (b.plan, b.list) ? (a.plan, a.list) < (b.plan, b.list) : a.selector < b.selector
+            }
+        }
+        func keyed(_ list: [VariantResolution]) -> [Key: [Int64]] {
+            Dictionary(
+                list.map { (Key(plan: $0.plan, list: $0.list, selector: $0.selector), $0.ids.sorted()) }, uniquingKeysWith: { a, _ in a })
+        }
+        let was = keyed(before)
+        let now = keyed(after)
+        return Set(was.keys).union(now.keys).sorted().compactMap { key in
+            guard was[key] != now[key] else { return nil }
+            return Change(plan: key.plan, list: key.list, selector: key.selector, before: was[key], after: now[key])
+        }
+    }
+
+    /// The moves in `plan`: a `sku:` or `barcode:` name in a plan's `variants` that resolved to
+    /// one member in `previous` and resolves to another variant now, where the plan removes the
+    /// first and adds the second.
+    ///
+    /// `previous` is a record of what the names resolved to before (the reviewed plan's
+    /// resolutions); Shopify keeps no history of a variant's SKU, so without a record no move is
+    /// claimed and the plan shows the removal and the addition apart.
+    public static func moves(in plan: Plan, previous: [VariantResolution]) -> [VariantMove] {
+        var added: [String: Set<Int64>] = [:]
+        var removed: [String: Set<Int64>] = [:]
+        for op in plan.operations {
+            switch op.kind {
+            case .addVariants: added[op.plan.internalName, default: []].formUnion(op.variantIDs)
+            case .removeVariants: removed[op.plan.internalName, default: []].formUnion(op.variantIDs)
+            default: continue
+            }
+        }
+        var moves: [VariantMove] = []
+        for change in changes(from: previous, to: plan.resolutions) where change.list == "variants" {
+            guard change.selector.kind == .sku || change.selector.kind == .barcode,
+                let before = change.before, before.count == 1, let after = change.after, after.count == 1,
+                removed[change.plan]?.contains(before[0]) ?? false, added[change.plan]?.contains(after[0]) ?? false
+            else { continue }
+            moves.append(VariantMove(plan: change.plan, selector: change.selector, from: before[0], to: after[0]))
+        }
+        return moves
     }
 }

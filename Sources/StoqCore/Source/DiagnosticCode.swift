@@ -71,6 +71,7 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     case policyNotApplied = "policy-not-applied"
     case remoteValueUnreadable = "remote-value-unreadable"
     case savedPlanRefused = "saved-plan-refused"
+    case resolutionChanged = "resolution-changed"
     case baselineUnreadable = "baseline-unreadable"
     case invalidBaseline = "invalid-baseline"
     case safetyGate = "safety-gate"
@@ -99,7 +100,7 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     public var defaultSeverity: Severity {
         switch self {
         case .unknownEnumValue, .duplicateVariant, .ignoredFieldDeclared, .unknownPlanReference, .remoteValueUnreadable, .unknownVariant,
-            .gateOverridden, .exportLeftOut, .exportOtherFiles:
+            .gateOverridden, .exportLeftOut, .exportOtherFiles, .resolutionChanged:
             .warning
         case .exportTypeChoiceLeftOut:
             .note
@@ -180,7 +181,9 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .baselineUnreadable:
             "the baseline (`--baseline`, `STOQCTL_BASELINE` or `baseline:`) is neither a directory nor a commit of the git repository"
         case .invalidBaseline: "the configuration at the baseline has errors, so differences cannot be attributed"
-        case .savedPlanRefused: "a saved plan file is damaged, edited, of an unknown version, or made against another endpoint"
+        case .savedPlanRefused:
+            "a saved plan file is damaged, edited, of an unknown version, made against another endpoint, or names a variant that no longer carries its SKU, barcode or product handle"
+        case .resolutionChanged: "a name resolves to other variants than in the reviewed plan; the operations that differ are not sent"
         case .invalidShopDomain: "`shopify_shop` is not a myshopify.com domain or shop name"
         case .safetyGate: "a safety gate refuses the plan"
         case .gateOverridden: "a tripped safety gate is let through by `--allow-gate`"
