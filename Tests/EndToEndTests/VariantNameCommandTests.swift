@@ -84,8 +84,17 @@ struct VariantNameCommandTests {
     func movedBetweenReviewAndApply() async throws {
         let shop = try NamedShop()
         let endpoint = ["--endpoint", "emulator:named-shop/remote-state.json"]
-        let first = try await Stoqctl.run(["apply", "named-shop"] + endpoint, in: shop.dir)
+        let first = try await Stoqctl.run(["apply", "named-shop", "--report", "report.json"] + endpoint, in: shop.dir)
         #expect(first.status == 0, "\(first.stderr)")
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: shop.dir.appendingPathComponent("report.json"))) as? [String: Any])
+        let names = try #require(report["names"] as? [[String: Any]])
+        #expect(
+            names.contains {
+                $0["list"] as? String == "variants" && $0["selector"] as? String == "sku:MUG-FALL"
+                    && ($0["ids"] as? [Int64]) == [43_900_920_010_001]
+            }, "\(names)")
+        #expect(report["names_changed_since_review"] == nil)
         // Reviewed: nothing to change; the plan records sku:MUG-FALL → 43900920010001, a member now.
         let reviewed = try await Stoqctl.run(["plan", "named-shop", "--out", "plan.json"] + endpoint, in: shop.dir)
         #expect(reviewed.status == 0, "\(reviewed.stderr)")
@@ -108,6 +117,56 @@ struct VariantNameCommandTests {
         #expect(now.stdout.contains("+ add 1 variant in 1 call: 43900920010002"), "\(now.stdout)")
         #expect(now.stdout.contains("- remove 1 variant in 1 call: 43900920010001"))
         #expect(now.stdout.contains("Fall Mug (draft): MUG-FALL-2025"))
+    }
+
+    @Test("a saved plan that adds and toggles variants by name applies them, checked against the resolved configuration")
+    func savedPlanWithNames() async throws {
+        let shop = try NamedShop()
+        let endpoint = ["--endpoint", "emulator:named-shop/remote-state.json"]
+        let reviewed = try await Stoqctl.run(["plan", "named-shop", "--out", "plan.json"] + endpoint, in: shop.dir)
+        #expect(reviewed.status == 0, "\(reviewed.stderr)")
+        let apply = try await Stoqctl.run(["apply", "plan.json", "named-shop"] + endpoint, in: shop.dir)
+        #expect(apply.status == 0, "\(apply.stderr)")
+        #expect(apply.stdout.contains("3 applied"), "\(apply.stdout)")
+        let plans = try #require(shop.stateJSON()["plans"] as? [[String: Any]])
+        let ids = try #require(plans.first?["shopify_variant_ids"] as? [Any])
+        #expect(Set(ids.map { "\($0)" }) == ["43900910010503", "43900910043271", "43900910076039", "43900920010001"])
+        let again = try await shop.plan(["--detailed-exitcode"])
+        #expect(again.status == 0, "\(again.stdout)")
+    }
+
+    @Test("a product that gained a variant since review: the name's new resolution is listed and the unreviewed addition not sent")
+    func productGainedVariant() async throws {
+        let shop = try NamedShop()
+        let endpoint = ["--endpoint", "emulator:named-shop/remote-state.json"]
+        let reviewed = try await Stoqctl.run(["plan", "named-shop", "--out", "plan.json"] + endpoint, in: shop.dir)
+        #expect(reviewed.status == 0, "\(reviewed.stderr)")
+        var json = try shop.stateJSON()
+        var products = try #require(json["products"] as? [[String: Any]])
+        var variants = try #require(products[0]["variants"] as? [[String: Any]])
+        #expect(products[0]["handle"] as? String == "fall-tee")
+        variants.append(["id": 43_900_910_088_888, "sku": "TEE-BLK-XL", "title": "Black / XL", "inventory_policy": "DENY"])
+        products[0]["variants"] = variants
+        json["products"] = products
+        try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]).write(to: shop.state)
+        let apply = try await Stoqctl.run(["apply", "plan.json", "named-shop", "--report", "report.json"] + endpoint, in: shop.dir)
+        #expect(apply.stderr.contains("resolution-changed"), "\(apply.stderr)")
+        #expect(
+            apply.stderr.contains(
+                "`product:fall-tee` in fall-tee-2026 variants: 43900910010503, 43900910043271, 43900910076039 → 43900910010503, 43900910043271, 43900910076039, 43900910088888"
+            ))
+        #expect(apply.status == 4, "the addition planning now finds was not reviewed: \(apply.stderr)")
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: shop.dir.appendingPathComponent("report.json"))) as? [String: Any])
+        let changed = try #require(report["names_changed_since_review"] as? [[String: Any]])
+        #expect(changed.count == 2 && changed.allSatisfy { ($0["now"] as? [Int64])?.contains(43_900_910_088_888) == true })
+        #expect(changed.allSatisfy { ($0["reviewed"] as? [Int64])?.contains(43_900_910_088_888) == false })
+        // The reviewed additions went out.
+        #expect(report["operations"] != nil)
+        let plans = try #require(shop.stateJSON()["plans"] as? [[String: Any]])
+        let ids = try #require(plans.first?["shopify_variant_ids"] as? [Any])
+        let members = ids.map { "\($0)" }
+        #expect(!members.contains("43900910088888"), "the variant the review did not show is not added: \(members)")
     }
 
     @Test("names without a way to read Shopify are one error naming the settings to add")

@@ -110,7 +110,7 @@ public enum ApplyRun {
 
     /// Loads the configuration and its baseline, connects, and plans from live reads.
     static func planFresh(_ planInput: PlanRun.Input, _ input: Input, connect: Connect, outcome: inout Outcome) async -> (
-        plan: Plan, connection: ShopConnection
+        plan: Plan, connection: ShopConnection, desired: DesiredState
     )? {
         var planInput = planInput
         planInput.overrides = input.overrides
@@ -128,11 +128,11 @@ public enum ApplyRun {
         ready.connection.cache = nil
         let planned = await PlanRun.plan(ready.config, planInput, baseline: ready.baseline, connection: ready.connection, outcome: prepared)
         outcome.diagnostics = planned.diagnostics
-        guard let plan = planned.plan else {
+        guard let plan = planned.plan, let desired = planned.planned else {
             outcome.status = planned.failure ?? .failure
             return nil
         }
-        return (plan, ready.connection)
+        return (plan, ready.connection, desired)
     }
 
     /// A saved plan: decoded, its endpoint checked against where this apply writes, the plan made
@@ -177,8 +177,8 @@ public enum ApplyRun {
         }
         guard await checkNames(saved, &fresh.plan, connection: fresh.connection, name: name, outcome: &outcome) else { return nil }
         let resolutionChanges = NameResolver.changes(from: saved.resolutions, to: fresh.plan.resolutions)
-        guard let desired = outcome.config?.desired else { return nil }
-        let check = SavedPlanCheck.reconcile(saved: saved, fresh: fresh.plan, desired: desired)
+        // The configuration with its names resolved: what the saved operations must be declared in.
+        let check = SavedPlanCheck.reconcile(saved: saved, fresh: fresh.plan, desired: fresh.desired)
         if let refusal = check.refusal {
             outcome.refuse(name, "the configuration being applied does not declare what it does: \(refusal)")
             return nil

@@ -40,6 +40,9 @@ public enum PlanRun {
         public var diagnostics: [Diagnostic]
         /// The plan, when the run got that far.
         public var plan: Plan?
+        /// The configuration the plan was made from: as loaded, with every name replaced by the
+        /// ids it resolved to (set with `plan`).
+        public var planned: DesiredState?
         /// The safety verdict on the plan with the given overrides and permission.
         public var verdict: SafetyVerdict?
         /// The shop, as messages name it (nil when the run stopped before connecting).
@@ -162,6 +165,7 @@ public enum PlanRun {
             return outcome
         }
         plan.endpoint = connection.endpoint
+        outcome.planned = desired
         plan.resolutions = resolutions
         if var catalogue, let reader = connection.policies {
             // Members the plan removes were not among the names and ids read: one more pass
