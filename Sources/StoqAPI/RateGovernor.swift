@@ -30,10 +30,44 @@ public struct RateBudget: Sendable, Equatable {
 /// requests are in flight, so latency stays hidden; when it runs out, waiters sleep until the
 /// oldest charges leave the window (no rounding to whole seconds).
 ///
-/// The server's rate-limit headers are not needed for pacing. A 429 (another app spending the
-/// shop's budget, or a server that counts differently) pauses every request for exactly its
-/// `Retry-After`, and the pause is recorded with its reason.
+/// The server's budget is followed for the whole run: every answer's `X-RateLimit-Remaining`
+/// (with `X-RateLimit-Limit` and `X-RateLimit-Reset`) says what the shop has left, so points
+/// another run or app spent in the window (a plan right after another, a pull request's plan
+/// overlapping the merge's apply) count here too, until the time the server says they come back.
+/// What the server says is compared with the charges it has surely counted (answered ones), so a
+/// run alone is never slowed by its own requests in flight. While others spend, a margin of
+/// `maxConcurrency` writes is kept free for their requests still on the way. The first request
+/// goes alone, and so does the first after another's spending was due to come back: nothing
+/// more is sent before an answer says what is left.
+///
+/// A 429 (a server that counts differently, or a burst nothing announced) pauses every request
+/// for exactly its `Retry-After`, and the pause is recorded with its reason.
 public actor RateGovernor {
+    /// What one answer's rate-limit headers say.
+    public struct ServerBudget: Sendable, Hashable {
+        /// `X-RateLimit-Remaining`: points left in the shop's window.
+        public var remaining: Int
+        /// `X-RateLimit-Limit`: points per window, when sent.
+        public var limit: Int?
+        /// `X-RateLimit-Reset`: Unix seconds when spent points come back, when sent.
+        public var reset: Double?
+
+        /// Creates one.
+        public init(remaining: Int, limit: Int? = nil, reset: Double? = nil) {
+            self.remaining = remaining
+            self.limit = limit
+            self.reset = reset
+        }
+
+        /// The headers of `response`, or nil without a readable `X-RateLimit-Remaining`.
+        public init?(_ response: WireResponse) {
+            guard let text = response.header(.xRateLimitRemaining), let remaining = Int(text), remaining >= 0 else { return nil }
+            self.remaining = remaining
+            limit = response.header(.xRateLimitLimit).flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
+            reset = response.header(.xRateLimitReset).flatMap { Double($0) }.flatMap { $0.isFinite ? $0 : nil }
+        }
+    }
+
     /// A pause of every request, and why.
     public struct Pause: Sendable, Hashable {
         /// How long every request waited.
@@ -52,6 +86,9 @@ public actor RateGovernor {
         public var peakInFlight = 0
         /// Pauses of every request (429s).
         public var pauses: [Pause] = []
+        /// The most points the server counted as spent by others (another run, another app) at
+        /// once.
+        public var othersSeen = 0
     }
 
     private let budget: RateBudget
@@ -66,6 +103,20 @@ public actor RateGovernor {
     private var budgetWaiters: [CheckedContinuation<Void, Never>] = []
     private var pausedUntil = WireInstant(sinceEpoch: .zero)
     private var stats = Statistics()
+    /// Points others spent in the server's window, as its last answer said, until `externalUntil`.
+    private var external = 0
+    private var externalUntil = WireInstant(sinceEpoch: .zero)
+    /// The server's own limit, when lower than the budget's.
+    private var serverLimit: Int?
+    /// False until an answer arrives, and again once others' spending was due to come back: then
+    /// one request at a time, until an answer says what is left.
+    private var synced = false
+
+    /// Requests allowed in flight now.
+    private var allowedInFlight: Int { synced ? budget.maxConcurrency : 1 }
+
+    /// Points the window holds: the budget's, or the server's when it says less.
+    private var limit: Int { min(budget.points, serverLimit ?? budget.points) }
 
     /// Creates a governor.
     public init(budget: RateBudget = RateBudget(), clock: any WireClock = SystemClock()) {
@@ -84,7 +135,13 @@ public actor RateGovernor {
             spent.removeFirst(spentHead)
             spentHead = 0
         }
-        return spentTotal + inFlightCost
+        if external > 0, now >= externalUntil {
+            // Others' points are due back: look before spending them.
+            external = 0
+            synced = false
+        }
+        let margin = external > 0 ? 2 * budget.maxConcurrency : 0
+        return spentTotal + inFlightCost + external + margin
     }
 
     /// Waits for a slot and `cost` points, then counts them as spent.
@@ -93,7 +150,7 @@ public actor RateGovernor {
         defer { stats.budgetWaited += max(.zero, asked.duration(to: clock.now)) }
         while true {
             try Task.checkCancellation()
-            guard inFlight < budget.maxConcurrency else {
+            guard inFlight < allowedInFlight else {
                 await withCheckedContinuation { slotWaiters.append($0) }
                 continue
             }
@@ -102,7 +159,7 @@ public actor RateGovernor {
                 try await clock.sleep(until: pausedUntil)
                 continue
             }
-            let free = budget.points - used(now)
+            let free = limit - used(now)
             if free >= cost {
                 inFlight += 1
                 inFlightCost += cost
@@ -122,6 +179,9 @@ public actor RateGovernor {
                     break
                 }
             }
+            // Others' points come back at `externalUntil`; with nothing in flight to wake us
+            // earlier, that is when to look again.
+            if external > 0, let soonest = wake ?? (inFlight == 0 ? externalUntil : nil) { wake = min(soonest, externalUntil) }
             if let wake {
                 try await clock.sleep(until: max(wake, now))
             } else {
@@ -130,16 +190,36 @@ public actor RateGovernor {
         }
     }
 
-    /// Frees the slot of a request that cost `cost` and records its charge now.
-    public func release(cost: Int) {
+    /// Frees the slot of a request that cost `cost`, records its charge now, and takes in what
+    /// its answer's headers say of the shop's budget.
+    public func release(cost: Int, server: ServerBudget? = nil) {
         inFlight -= 1
         inFlightCost -= cost
         spent.append((clock.now, cost))
         spentTotal += cost
-        if !slotWaiters.isEmpty { slotWaiters.removeFirst().resume() }
+        if let server { sync(server) }
+        synced = true
+        for _ in 0..<max(0, allowedInFlight - inFlight) where !slotWaiters.isEmpty { slotWaiters.removeFirst().resume() }
         let waiting = budgetWaiters
         budgetWaiters = []
         for waiter in waiting { waiter.resume() }
+    }
+
+    /// Others' spending: what the server counts beyond the charges it has surely counted of ours
+    /// (the answered ones in the window), until the time it says points come back (at most one
+    /// window from now; now + one window without `X-RateLimit-Reset`).
+    private func sync(_ server: ServerBudget) {
+        let now = clock.now
+        serverLimit = server.limit
+        external = 0
+        _ = used(now)
+        let serverUsed = (server.limit ?? budget.points) - server.remaining
+        let others = serverUsed - spentTotal - inFlightCost
+        guard others > 0 else { return }
+        let back = server.reset.map { max(0, min($0 - now.secondsSinceEpoch, budget.window.inSeconds)) } ?? budget.window.inSeconds
+        external = others
+        externalUntil = now.advanced(by: .seconds(back))
+        stats.othersSeen = max(stats.othersSeen, others)
     }
 
     /// Pauses every request until `deadline` (a 429's `Retry-After`), for `reason`.

@@ -84,7 +84,7 @@ public struct StoqClient: Sendable {
             bound.exclude(queued.duration(to: clock.now))  // waiting for the rate budget is not the server's time
             let result = await bound.send(request, through: transport)
             let response = try? result.get()
-            await governor.release(cost: cost)
+            await governor.release(cost: cost, server: response.flatMap(RateGovernor.ServerBudget.init))
             logger.debug(
                 "\(request.method) \(request.target) → \(response.map { String($0.status.code) } ?? "no response")\(response?.header(.xRateLimitRemaining).map { " (\($0) points left)" } ?? "")"
             )

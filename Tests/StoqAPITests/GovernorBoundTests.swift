@@ -10,14 +10,35 @@ struct OverlapHarness {
     let clock = EventClock()
     let client: StoqClient
 
-    init(plans: Int, budget: RateBudget = RateBudget(), configure: (inout EmulatorConfiguration) -> Void) throws {
+    /// `rateHeaders: false` stands for a server that does not say what is left (the
+    /// `X-RateLimit-*` headers are taken off every answer).
+    init(
+        plans: Int, budget: RateBudget = RateBudget(), rateHeaders: Bool = true, configure: (inout EmulatorConfiguration) -> Void
+    ) throws {
         var configuration = EmulatorConfiguration()
         configuration.maxPageSize = 250
         configure(&configuration)
         let emulator = try Emulator(stateBytes: Array(stateWithPlans(plans).utf8), configuration: configuration, clock: clock)
         self.emulator = emulator
-        client = StoqClient(
-            transport: InProcessTransport(responder: { await emulator.respond($0) }), token: .emulator,
+        client = Self.client(emulator, budget: budget, clock: clock, rateHeaders: rateHeaders)
+    }
+
+    /// Another client of the same emulator, with its own governor: another run against one shop.
+    func secondClient(budget: RateBudget = RateBudget()) -> StoqClient {
+        Self.client(emulator, budget: budget, clock: clock, rateHeaders: true)
+    }
+
+    static func client(_ emulator: Emulator, budget: RateBudget, clock: EventClock, rateHeaders: Bool) -> StoqClient {
+        StoqClient(
+            transport: InProcessTransport(responder: { request in
+                var response = await emulator.respond(request)
+                if !rateHeaders {
+                    response?.headers[.xRateLimitRemaining] = nil
+                    response?.headers[.xRateLimitLimit] = nil
+                    response?.headers[.xRateLimitReset] = nil
+                }
+                return response
+            }), token: .emulator,
             governor: RateGovernor(budget: budget, clock: clock), clock: clock)
     }
 

@@ -1,0 +1,74 @@
+import StoqAPI
+import StoqEmulator
+import StoqWire
+import Testing
+
+/// `count` reads through `client`, eight at a time as the governor allows.
+private func reads(_ client: StoqClient, _ count: Int) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<count { group.addTask { _ = try await client.get(id: "id-0") } }
+        try await group.waitForAll()
+    }
+}
+
+@Suite("The governor follows the shop's budget as the server tells it (virtual clock)")
+struct SharedBudgetTests {
+    @Test("a client that believes it has more than the server allows follows X-RateLimit-*: no 429")
+    func followsTheServer() async throws {
+        let budget = RateBudget(points: 1_000, window: .seconds(10), maxConcurrency: 8)
+        let h = try OverlapHarness(plans: 1, budget: budget) {
+            $0.rateLimitPoints = 20; $0.rateLimitWindow = 10; $0.rateLimitWindowKind = .fixed; $0.faults.latency = 0.01
+        }
+        let client = h.client
+        let start = h.clock.now
+        try await h.clock.run { try await reads(client, 60) }
+        let log = await h.emulator.requestLog
+        #expect(log.filter { $0.status == 429 }.isEmpty, "429s: \(log.filter { $0.status == 429 }.count)")
+        #expect(log.count == 60)
+        // 60 reads at 20 per 10 s: the third window.
+        let elapsed = start.duration(to: h.clock.now).inSeconds
+        #expect(elapsed >= 20 && elapsed < 31, "\(elapsed) s")
+    }
+
+    @Test(
+        "two runs against one shop, back to back or overlapping, share its budget: no 429",
+        arguments: [false, true])
+    func twoRuns(overlapping: Bool) async throws {
+        let h = try OverlapHarness(plans: 1) {
+            $0.rateLimitWindowKind = .rolling; $0.faults.latency = 0.05
+        }
+        let first = h.client
+        let second = h.secondClient()
+        let start = h.clock.now
+        try await h.clock.run {
+            if overlapping {
+                async let a: Void = reads(first, 300)
+                async let b: Void = reads(second, 300)
+                _ = try await (a, b)
+            } else {
+                try await reads(first, 300)
+                try await reads(second, 300)
+            }
+        }
+        let log = await h.emulator.requestLog
+        #expect(log.filter { $0.status == 429 }.isEmpty, "429s: \(log.filter { $0.status == 429 }.count)")
+        #expect(log.filter { $0.status == 200 }.count == 600)
+        // 600 points at 360 per 60 s: the second window, and not far into it.
+        let elapsed = start.duration(to: h.clock.now).inSeconds
+        #expect(elapsed >= 60 && elapsed < 75, "\(elapsed) s")
+        let seen = await second.governor.statistics.othersSeen
+        #expect(seen > 0, "the second run saw the first one's spending")
+    }
+
+    @Test("the first request goes alone: nothing more is sent before an answer says what is left")
+    func firstRequestAlone() async throws {
+        let h = try OverlapHarness(plans: 1) { $0.faults.latency = 0.2 }
+        let client = h.client
+        try await h.clock.run { try await reads(client, 9) }
+        let log = await h.emulator.requestLog
+        let times = log.map(\.time).sorted()
+        #expect(times.count == 9)
+        #expect(times[1] >= times[0] + 0.19, "the second request waited for the first answer: \(times)")
+        #expect(times[8] < times[1] + 0.01, "then the other eight went together: \(times)")
+    }
+}
