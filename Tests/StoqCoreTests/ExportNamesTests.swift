@@ -136,6 +136,23 @@ struct ExportNamesTests {
         #expect(text.contains("      - \"sku:line\\u2028sep\"\n"))
     }
 
+    @Test("a reason's SKU never breaks the file: characters YAML refuses raw, even in a comment, are shown escaped")
+    func reasonsStayReadable() throws {
+        let odd = ["A\u{FFFF}B", "A\u{FFFE}B", "line\nbreak", "bell\u{7}", "rtl\u{202E}x", "##[x"]
+        let shop = odd.enumerated().flatMap { i, sku in
+            [CatalogueVariant(id: Int64(10 * i + 1), sku: sku), CatalogueVariant(id: Int64(10 * i + 2), sku: sku)]
+        }
+        let n = naming(members: shop.map(\.id), shop: shop)
+        #expect(n.skus.isEmpty && n.reasons.count == shop.count)
+        let (remote, policies) = plan(shop.map(\.id))
+        let file = try #require(Exporter.export([remote], policies: policies, naming: n).files.first)
+        let (desired, diagnostics) = ConfigPipeline.run([(SourceFile(path: file.path, text: file.text), .config)])
+        #expect(!diagnostics.contains { $0.severity == .error }, "\(diagnostics.map(\.message))")
+        #expect(desired.plans.first?.variants?.map(\.value) == shop.map(\.id).sorted())
+        #expect(file.text.contains("      - 1  # SKU `A\\u{ffff}B` is shared by 2 variants (also 2)\n"), "\(file.text)")
+        #expect(!file.text.contains("##["))
+    }
+
     @Test("without a naming, members are ids without comments, as before")
     func withoutNaming() {
         let (remote, policies) = plan([3, 1, 2])

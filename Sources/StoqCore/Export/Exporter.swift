@@ -237,8 +237,15 @@ public enum Exporter {
         return out.isEmpty ? "plan" : String(out.prefix(80))
     }
 
-    /// Text safe inside a `#` comment or a message: one line, hidden characters shown.
-    static func comment(_ text: String) -> String { Sanitiser.shown(text) }
+    /// Text safe inside a `#` comment or a message: one line, hidden characters shown, and so are
+    /// the characters YAML refuses anywhere in a file, even raw in a comment (U+FFFE, U+FFFF).
+    static func comment(_ text: String) -> String {
+        var out = ""
+        for scalar in Sanitiser.shown(text).unicodeScalars {
+            if YAMLText.isPrintable(scalar) { out.unicodeScalars.append(scalar) } else { out += Sanitiser.visible(scalar) }
+        }
+        return out
+    }
 }
 
 /// YAML scalars that stoqctl's loader reads back as exactly the value written.
