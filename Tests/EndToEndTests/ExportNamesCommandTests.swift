@@ -29,7 +29,7 @@ struct ExportNamesCommandTests {
         #expect(export.status == 0, "\(export.stderr)")
         #expect(
             export.stdout.contains(
-                /^Exported 2 plans to shop \(2 files\) from emulator \(state.json\) in \d+ requests, and Shopify \(emulator\) in 3 queries \(\d+ points\); 5 of 11 variants written by SKU, 6 by id \(a comment beside each says why\)\.\n$/
+                /^Exported 2 plans to shop \(2 files\) from emulator \(state.json\) in \d+ requests, and Shopify \(emulator\) in 2 queries \(\d+ points\); 5 of 11 variants written by SKU, 6 by id \(a comment beside each says why\)\.\n$/
             ), "\(export.stdout)")
         for name in exported {
             let golden = Golden.check(try file(name, in: dir), against: "Tests/Fixtures/export-names/preorders/\(name).yaml")

@@ -165,7 +165,10 @@ public enum ExportRun {
             let skus = VariantNaming.candidates(members: members, details: details.catalogue)
             var confirmation = CatalogueReader.Result(catalogue: Catalogue(source: reader.source), queries: 0, points: 0, throttled: 0)
             if !skus.isEmpty {
-                confirmation = try await reader.read(CatalogueReader.Request(skus: skus), progress: progress)
+                var request = CatalogueReader.Request(skus: skus)
+                // The members were read live moments ago: a search that finds one needs no second read.
+                request.alreadyRead = details.catalogue.variants
+                confirmation = try await reader.read(request, progress: progress)
             }
             let naming = VariantNaming.decide(members: members, details: details.catalogue, confirmation: confirmation.catalogue)
             return .success(
