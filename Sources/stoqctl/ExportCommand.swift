@@ -38,6 +38,8 @@ struct ExportCommand: StoqctlCommand {
               stoqctl export --out shop/ \\
                   --endpoint emulator:examples/shop/remote-state.json
               STOQ_API_TOKEN=… stoqctl export --out shop/ && stoqctl plan shop/
+              SHOPIFY_SHOP=acme SHOPIFY_ADMIN_TOKEN=… STOQ_API_TOKEN=… \\
+                  stoqctl export --out shop/             # members by SKU
               stoqctl export > all-plans.yaml
 
             """ + ExitStatus.helpSection([.success, .failure, .usage]))
