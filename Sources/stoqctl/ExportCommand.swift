@@ -19,14 +19,27 @@ struct ExportCommand: StoqctlCommand {
             named in a warning on standard error and, for fields, in a comment in the
             file.
 
-            Output is stable: plans by internal_name, fields in API order, variant ids
-            sorted, no timestamps. `stoqctl plan DIR` right after an export says "No
+            Variants: when Shopify can be read (the settings that let export read
+            policies: SHOPIFY_SHOP or --shopify-endpoint with SHOPIFY_ADMIN_TOKEN or
+            --shopify-token-file; always with an emulator), each member in variants:
+            and the inventory_policy: lists is written as sku:SKU when that SKU is
+            carried by that variant alone, as plan resolves names. Every other member
+            is written by id with a comment saying why: no SKU, a SKU shared by
+            several variants, a SKU no name can hold (a leading or trailing space, a
+            control character), or one Shopify's search does not find yet. Without
+            Shopify, or with --variant-ids, members are written by id. The summary
+            counts the Shopify queries and points the reads took.
+
+            Output is stable: plans by internal_name, fields in API order, members by
+            id, no timestamps. `stoqctl plan DIR` right after an export says "No
             changes."
 
             EXAMPLES
               stoqctl export --out shop/ \\
                   --endpoint emulator:examples/shop/remote-state.json
               STOQ_API_TOKEN=… stoqctl export --out shop/ && stoqctl plan shop/
+              SHOPIFY_SHOP=acme SHOPIFY_ADMIN_TOKEN=… STOQ_API_TOKEN=… \\
+                  stoqctl export --out shop/             # members by SKU
               stoqctl export > all-plans.yaml
 
             """ + ExitStatus.helpSection([.success, .failure, .usage]))
@@ -37,12 +50,19 @@ struct ExportCommand: StoqctlCommand {
     @Flag(help: "Replace files of the same name in --out.")
     var overwrite = false
 
+    @Flag(
+        name: .customLong("variant-ids"),
+        help:
+            "Write variants by id even when Shopify can be read (policies are still read); by default a variant whose SKU is its alone is written sku:SKU."
+    )
+    var variantIDs = false
+
     @OptionGroup var remote: RemoteOptions
 
     func execute() async -> ExitStatus {
         let console = Console()
         let slot = SessionSlot(remote, console: console)
-        let outcome = await ExportRun.run(asFiles: out != nil, connect: slot.connect)
+        let outcome = await ExportRun.run(asFiles: out != nil, names: !variantIDs, connect: slot.connect)
         var status = outcome.status
         if let closing = await slot.close() { status = max(status, closing) }
         guard status == .success else {
@@ -65,7 +85,7 @@ struct ExportCommand: StoqctlCommand {
                 }
                 let left = outcome.listed - result.exported
                 console.result(
-                    "Exported \(result.exported) plan\(result.exported == 1 ? "" : "s") to \(out) (\(result.files.count) file\(result.files.count == 1 ? "" : "s"))\(left > 0 ? "; \(left) left out (see the warnings)" : "") from \(outcome.shop ?? "STOQ") in \(outcome.requests) requests.\n"
+                    "Exported \(result.exported) plan\(result.exported == 1 ? "" : "s") to \(out) (\(result.files.count) file\(result.files.count == 1 ? "" : "s"))\(left > 0 ? "; \(left) left out (see the warnings)" : "") from \(outcome.shop ?? "STOQ") in \(outcome.requests) requests\(Self.shopifySummary(outcome)).\n"
                 )
             } catch {
                 console.report([error.diagnostic])
@@ -74,6 +94,21 @@ struct ExportCommand: StoqctlCommand {
         }
         console.finish(status)
         return status
+    }
+
+    /// What the summary says about Shopify: the reads' cost and how the members were written
+    /// (empty when Shopify was not asked anything).
+    static func shopifySummary(_ outcome: ExportRun.Outcome) -> String {
+        guard let source = outcome.policySource, outcome.shopifyQueries > 0 else { return "" }
+        let q = outcome.shopifyQueries
+        var text =
+            ", and Shopify (\(Sanitiser.shown(source))) in \(q) quer\(q == 1 ? "y" : "ies") (\(outcome.shopifyPoints) point\(outcome.shopifyPoints == 1 ? "" : "s"))"
+        if let naming = outcome.naming, naming.count > 0 {
+            let byID = naming.reasons.count
+            text += "; \(naming.skus.count) of \(naming.count) variant\(naming.count == 1 ? "" : "s") written by SKU"
+            if byID > 0 { text += ", \(byID) by id (a comment beside each says why)" }
+        }
+        return text
     }
 
     /// Writes the files under `out`; returns the other configuration files found there.

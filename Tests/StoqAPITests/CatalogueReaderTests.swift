@@ -353,6 +353,20 @@ struct CatalogueReaderTests {
         #expect(result.catalogue.source == "test" && result.catalogue.unknown.isEmpty)
     }
 
+    @Test("a candidate already read is not read again; its SKU as given counts in the confirmation, an unread one is read")
+    func alreadyRead() async throws {
+        let shop = Self.shop()
+        shop.product(300, "spring-coat", title: "Spring Coat", variants: [.init(9, sku: "COAT")])
+        var request = CatalogueReader.Request(skus: ["COAT", "TEE-BLK-S"])
+        // Variant 4 was read with SKU COAT, variant 1 with a SKU it no longer has.
+        request.alreadyRead = [4: CatalogueVariant(id: 4, sku: "COAT"), 1: CatalogueVariant(id: 1, sku: "TEE-OLD")]
+        let result = try await shop.reader().read(request)
+        #expect(result.catalogue.bySKU == ["COAT": [4, 9], "TEE-BLK-S": []])
+        #expect(shop.names() == ["VariantSearch", "VariantDetails"])
+        let detailed = shop.log[1].variables["ids"]?.arrayValue?.compactMap(\.stringValue)
+        #expect(detailed == ["gid://shopify/ProductVariant/9"], "only the candidate not read before")
+    }
+
     @Test("a SKU no variant carries resolves to an empty list")
     func missingSKU() async throws {
         let shop = Self.shop()

@@ -66,12 +66,23 @@ public enum ExportRun {
         public var shop: String?
         /// Where inventory policies were read, when they were.
         public var policySource: String?
+        /// Queries sent to Shopify (policies, SKUs and their confirmation).
+        public var shopifyQueries = 0
+        /// Points Shopify charged for them.
+        public var shopifyPoints = 0
+        /// How the members were written, when they were named (nil: by id, without comments).
+        public var naming: VariantNaming?
         /// The exit status.
         public var status: ExitStatus = .success
     }
 
     /// Reads the shop `connect` opens and exports it as files (`asFiles`) or as one document.
-    public static func run(asFiles: Bool, connect: Connect) async -> Outcome {
+    ///
+    /// When the connection reads Shopify and `names` is true, members are written by SKU where
+    /// ``VariantNaming`` allows: the members are read by id (their SKUs and policies), then those
+    /// SKUs are resolved as `plan` resolves them. Otherwise only the policies are read, and
+    /// members are written by id.
+    public static func run(asFiles: Bool, names: Bool = true, connect: Connect) async -> Outcome {
         var outcome = Outcome()
         let connection: ShopConnection
         do {
@@ -96,21 +107,38 @@ public enum ExportRun {
         // The policies of every member of a custom-source plan, so the export declares them.
         let members = fetched.state.managed.filter { $0.fields[.productVariantsSource] == .string("custom") }.flatMap(\.variantIDs)
         var policies: PolicyState?
-        switch await RunSteps.readPolicies(members, with: connection.policies, progress: connection.progress) {
-        case .failure(let failure):
-            outcome.diagnostics.append(failure.diagnostic)
-            outcome.status = failure.status
-            return outcome
-        case .success(let read):
-            policies = read?.state
-            outcome.policySource = read?.state.source
+        if names, let reader = connection.policies, !members.isEmpty {
+            switch await readNames(members, with: reader, progress: connection.progress) {
+            case .failure(let failure):
+                outcome.diagnostics.append(failure.diagnostic)
+                outcome.status = failure.status
+                return outcome
+            case .success(let read):
+                policies = read.policies
+                outcome.naming = read.naming
+                outcome.policySource = reader.source
+                outcome.shopifyQueries = read.queries
+                outcome.shopifyPoints = read.points
+            }
+        } else {
+            switch await RunSteps.readPolicies(members, with: connection.policies, progress: connection.progress) {
+            case .failure(let failure):
+                outcome.diagnostics.append(failure.diagnostic)
+                outcome.status = failure.status
+                return outcome
+            case .success(let read):
+                policies = read?.state
+                outcome.policySource = read?.state.source
+                outcome.shopifyQueries = read?.queries ?? 0
+                outcome.shopifyPoints = read?.points ?? 0
+            }
         }
         let result: ExportResult
         if asFiles {
-            result = Exporter.export(fetched.state.managed, policies: policies)
+            result = Exporter.export(fetched.state.managed, policies: policies, naming: outcome.naming)
             outcome.files = result
         } else {
-            let (text, r) = Exporter.document(fetched.state.managed, policies: policies)
+            let (text, r) = Exporter.document(fetched.state.managed, policies: policies, naming: outcome.naming)
             outcome.document = text
             result = r
         }
@@ -124,5 +152,35 @@ public enum ExportRun {
                     at: nil))
         }
         return outcome
+    }
+
+    /// The members' policies and names: the members read by id (SKUs, policies), then their
+    /// SKUs resolved through searches and exact comparison, as `plan` resolves names.
+    static func readNames(
+        _ members: [Int64], with policies: PolicyReader, progress: ProgressMeter
+    ) async -> Result<(policies: PolicyState, naming: VariantNaming, queries: Int, points: Int), RunFailure> {
+        let reader = CatalogueReader(client: policies.client, source: policies.source)
+        do throws(ShopifyError) {
+            let details = try await reader.read(CatalogueReader.Request(variantIDs: Set(members)), progress: progress)
+            let skus = VariantNaming.candidates(members: members, details: details.catalogue)
+            var confirmation = CatalogueReader.Result(catalogue: Catalogue(source: reader.source), queries: 0, points: 0, throttled: 0)
+            if !skus.isEmpty {
+                var request = CatalogueReader.Request(skus: skus)
+                // The members were read live moments ago: a search that finds one needs no second read.
+                request.alreadyRead = details.catalogue.variants
+                confirmation = try await reader.read(request, progress: progress)
+            }
+            let naming = VariantNaming.decide(members: members, details: details.catalogue, confirmation: confirmation.catalogue)
+            return .success(
+                (
+                    details.catalogue.policies(of: members), naming, details.queries + confirmation.queries,
+                    details.points + confirmation.points
+                ))
+        } catch {
+            var failure = RunFailure(.shopifyRequestFailed, "")
+            failure.diagnostic = error.diagnostic(
+                "reading the variants' SKUs and inventory policies from Shopify (\(reader.source)) failed")
+            return .failure(failure)
+        }
     }
 }

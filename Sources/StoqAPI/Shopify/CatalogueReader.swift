@@ -19,8 +19,9 @@ import StoqWire
 ///    still equal it, else the product is no match. Two products with one handle is a decoding
 ///    error.
 /// 3. Details: one `nodes(ids:)` pass (pages of at most 250 ids) over the ids asked for and every
-///    SKU or barcode candidate not read in step 2, each with its product's id, handle, title and
-///    status (so variants of draft or archived products are marked wherever they come from). An id asked
+///    SKU or barcode candidate not read in step 2, nor given as already read
+///    (``Request/alreadyRead``, which is taken as it is), each with its product's id, handle, title
+///    and status (so variants of draft or archived products are marked wherever they come from). An id asked
 ///    for that Shopify does not know is ``Catalogue/unknown``; a candidate it no longer knows is
 ///    dropped.
 /// 4. Exact confirmation: for each SKU asked for, the (sorted) variants read whose live SKU
@@ -55,6 +56,9 @@ public struct CatalogueReader: Sendable {
         public var collectionHandles: Set<String>
         /// Variant ids to read the details (titles, policy) of.
         public var variantIDs: Set<Int64>
+        /// Variants an earlier read of the same run read live: a search candidate among them is
+        /// not read again, and its SKU and barcode as given count in the exact confirmation.
+        public var alreadyRead: [Int64: CatalogueVariant] = [:]
 
         /// Creates a request.
         public init(
@@ -230,7 +234,11 @@ public struct CatalogueReader: Sendable {
             }
         }
 
-        // 3. Details of the ids asked for and the variant candidates not read with their product.
+        // 3. Details of the ids asked for and the variant candidates not read with their product,
+        // nor already read.
+        for id in variantCandidates where catalogue.variants[id] == nil {
+            if let known = request.alreadyRead[id] { catalogue.variants[id] = known }
+        }
         let ids = request.variantIDs.union(variantCandidates).subtracting(catalogue.variants.keys).sorted()
         if !ids.isEmpty {
             let phase = progress.start("reading Shopify variants", unit: "variants", total: ids.count)

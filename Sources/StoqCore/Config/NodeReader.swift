@@ -456,20 +456,22 @@ struct NodeReader {
                 at: item)
             return .reported
         }
-        guard let value = valueText, !value.isEmpty else {
+        guard let value = valueText else {
             report(code, "`\(kind.rawValue):` in `\(what)` needs a value, such as `\(kind.rawValue):\(kind.example)`", at: item)
             return .reported
         }
-        if value.unicodeScalars.first?.properties.isWhitespace == true || value.unicodeScalars.last?.properties.isWhitespace == true {
+        switch VariantSelector.valueProblem(value) {
+        case nil: break
+        case .empty:
+            report(code, "`\(kind.rawValue):` in `\(what)` needs a value, such as `\(kind.rawValue):\(kind.example)`", at: item)
+            return .reported
+        case .edgeSpace:
             report(
                 code,
                 "`\(kind.rawValue):` in `\(what)` has a value with a leading or trailing space; Shopify keeps SKUs, barcodes and handles without them, so this would match nothing",
                 at: valueNode)
             return .reported
-        }
-        if let bad = value.unicodeScalars.first(where: {
-            $0.properties.generalCategory == .control || $0.properties.generalCategory == .format
-        }) {
+        case .forbidden(let bad):
             report(
                 code,
                 "`\(kind.rawValue):` in `\(what)` holds the character U+\(String(bad.value, radix: 16, uppercase: true)), which no name may hold",

@@ -27,16 +27,18 @@ public struct ExportResult: Sendable, Hashable {
 /// is the same as absent), those that apply to the plan's `*_type` choices, membership for a
 /// custom source, and, when policies were read from Shopify, the inventory policy of each member
 /// of a custom-source plan. Write-only fields (never returned) are not written, nor are policies
-/// that could not be read. Output is deterministic: plans by `internal_name`, fields in API
-/// order, ids sorted. Pure.
+/// that could not be read. With a ``VariantNaming``, each member in `variants:` and the
+/// `inventory_policy:` lists is written as it says: `sku:X`, or the id with a comment saying why
+/// it is not named. Output is deterministic: plans by `internal_name`, fields in API order,
+/// members by id. Pure.
 public enum Exporter {
     /// The first line of every exported file: editors with yaml-language-server (VS Code's YAML
     /// extension, Neovim, Helix) complete and check the file against the config schema.
     public static let schemaLine = "# yaml-language-server: $schema=\(Release.schemaBaseURL)/\(ConfigSchema.configFileName)\n"
 
     /// One file per plan under `preorders/`.
-    public static func export(_ plans: [RemotePlan], policies: PolicyState? = nil) -> ExportResult {
-        let (blocks, warnings, notes) = self.blocks(plans, policies: policies)
+    public static func export(_ plans: [RemotePlan], policies: PolicyState? = nil, naming: VariantNaming? = nil) -> ExportResult {
+        let (blocks, warnings, notes) = self.blocks(plans, policies: policies, naming: naming)
         var used = Set<String>()
         var files: [ExportedFile] = []
         for (plan, text) in blocks {
@@ -50,8 +52,10 @@ public enum Exporter {
     }
 
     /// Every plan in one YAML document (for standard output).
-    public static func document(_ plans: [RemotePlan], policies: PolicyState? = nil) -> (text: String, result: ExportResult) {
-        let (blocks, warnings, notes) = self.blocks(plans, policies: policies)
+    public static func document(
+        _ plans: [RemotePlan], policies: PolicyState? = nil, naming: VariantNaming? = nil
+    ) -> (text: String, result: ExportResult) {
+        let (blocks, warnings, notes) = self.blocks(plans, policies: policies, naming: naming)
         let text =
             blocks.isEmpty
             ? schemaLine + "# Exported by stoqctl export: the shop has no selling plans.\nversion: 1\nselling_plans: []\n"
@@ -61,7 +65,7 @@ public enum Exporter {
 
     /// The `- internal_name: …` block of every plan that can be config, in order, with the
     /// warnings and notes about what was left out.
-    static func blocks(_ plans: [RemotePlan], policies: PolicyState?) -> (
+    static func blocks(_ plans: [RemotePlan], policies: PolicyState?, naming: VariantNaming? = nil) -> (
         blocks: [(plan: RemotePlan, text: String)], warnings: [String], notes: [String]
     ) {
         let (chosen, selectWarnings) = select(plans)
@@ -69,7 +73,7 @@ public enum Exporter {
         var notes: [String] = []
         var blocks: [(plan: RemotePlan, text: String)] = []
         for (plan, pin) in chosen {
-            let block = planBlock(plan, pinID: pin, policies: policies)
+            let block = planBlock(plan, pinID: pin, policies: policies, naming: naming)
             blocks.append((plan, block.text))
             warnings += block.warnings
             notes += block.notes
@@ -107,7 +111,9 @@ public enum Exporter {
 
     /// The `- internal_name: …` block of one plan, with warnings for values left out and notes for
     /// type choices left out.
-    static func planBlock(_ plan: RemotePlan, pinID: Bool, policies: PolicyState?) -> (text: String, warnings: [String], notes: [String]) {
+    static func planBlock(
+        _ plan: RemotePlan, pinID: Bool, policies: PolicyState?, naming: VariantNaming? = nil
+    ) -> (text: String, warnings: [String], notes: [String]) {
         var warnings: [String] = []
         var fields: [PlanField: FieldValue] = [:]
         for field in PlanField.allCases where !field.isWriteOnly {
@@ -163,7 +169,7 @@ public enum Exporter {
             if ids.isEmpty {
                 out += "    variants: []\n"
             } else {
-                out += "    variants:\n" + ids.map { "      - \($0)\n" }.joined()
+                out += "    variants:\n" + ids.map { member($0, naming: naming, indent: "      ") }.joined()
             }
             if let policies, !ids.isEmpty {
                 var byPolicy: [InventoryPolicy: [Int64]] = [:]
@@ -180,12 +186,20 @@ public enum Exporter {
                     out += "    inventory_policy:\n"
                     for policy in InventoryPolicy.allCases {
                         guard let members = byPolicy[policy] else { continue }
-                        out += "      \(policy.rawValue):\n" + members.map { "        - \($0)\n" }.joined()
+                        out += "      \(policy.rawValue):\n" + members.map { member($0, naming: naming, indent: "        ") }.joined()
                     }
                 }
             }
         }
         return (out, warnings, notes)
+    }
+
+    /// One item of a variant list: `- sku:X` (quoted when YAML needs it), or `- ID`, with the
+    /// reason it is not named as a comment.
+    static func member(_ id: Int64, naming: VariantNaming?, indent: String) -> String {
+        if let sku = naming?.skus[id] { return "\(indent)- \(YAMLText.scalar("sku:" + sku))\n" }
+        if let why = naming?.reasons[id] { return "\(indent)- \(id)  # \(comment(why))\n" }
+        return "\(indent)- \(id)\n"
     }
 
     /// Why the config could not hold `value` for `field`, or nil when it can.
@@ -223,8 +237,15 @@ public enum Exporter {
         return out.isEmpty ? "plan" : String(out.prefix(80))
     }
 
-    /// Text safe inside a `#` comment or a message: one line, hidden characters shown.
-    static func comment(_ text: String) -> String { Sanitiser.shown(text) }
+    /// Text safe inside a `#` comment or a message: one line, hidden characters shown, and so are
+    /// the characters YAML refuses anywhere in a file, even raw in a comment (U+FFFE, U+FFFF).
+    static func comment(_ text: String) -> String {
+        var out = ""
+        for scalar in Sanitiser.shown(text).unicodeScalars {
+            if YAMLText.isPrintable(scalar) { out.unicodeScalars.append(scalar) } else { out += Sanitiser.visible(scalar) }
+        }
+        return out
+    }
 }
 
 /// YAML scalars that stoqctl's loader reads back as exactly the value written.

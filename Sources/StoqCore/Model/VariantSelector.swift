@@ -59,6 +59,30 @@ public enum VariantSelector: Sendable, Hashable, Comparable, CustomStringConvert
         }
     }
 
+    /// Why a configuration cannot hold `value` after `sku:`, `barcode:` or `product:`.
+    public enum ValueProblem: Sendable, Hashable {
+        /// Nothing after the colon.
+        case empty
+        /// White space (any Unicode white space) first or last: Shopify keeps SKUs, barcodes and
+        /// handles without it.
+        case edgeSpace
+        /// A control or format character (Unicode Cc or Cf), such as a tab or a zero-width space.
+        case forbidden(Unicode.Scalar)
+    }
+
+    /// Why `value` cannot be a name's value, or nil when it can: the check the configuration
+    /// loader makes of every name, and the one `stoqctl export` makes before writing one.
+    public static func valueProblem(_ value: String) -> ValueProblem? {
+        guard let first = value.unicodeScalars.first, let last = value.unicodeScalars.last else { return .empty }
+        if first.properties.isWhitespace || last.properties.isWhitespace { return .edgeSpace }
+        if let bad = value.unicodeScalars.first(where: {
+            $0.properties.generalCategory == .control || $0.properties.generalCategory == .format
+        }) {
+            return .forbidden(bad)
+        }
+        return nil
+    }
+
     /// Ids first (by value), then names by kind and value.
     public static func < (lhs: VariantSelector, rhs: VariantSelector) -> Bool {
         switch (lhs, rhs) {
