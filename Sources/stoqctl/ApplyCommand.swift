@@ -100,6 +100,11 @@ struct ApplyCommand: StoqctlCommand {
 
     func execute() async -> ExitStatus {
         let console = Console(color: color)
+        let record = planning.readNamesRecord(console: console)
+        if record.failed {
+            console.finish(.usage)
+            return .usage
+        }
         let savedPlan = savedPlanPath.flatMap { file in readSavedPlan(file, console: console).map { (file, $0) } }
         if savedPlanPath != nil, savedPlan == nil { return .failure }
         let slot = SessionSlot(
@@ -110,6 +115,7 @@ struct ApplyCommand: StoqctlCommand {
         input.targets = planning.targets
         input.budget = remote.budget
         input.baseline = planning.baselineRef
+        input.namesRecord = record.record
         input.readBaseline = BaselineReader.reader(for: configPaths, runnerRef: planning.baselineRef)
         let source: ApplyRun.Source
         if let (file, text) = savedPlan {

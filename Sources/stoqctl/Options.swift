@@ -110,6 +110,32 @@ struct PlanningOptions: ParsableArguments {
         baseline ?? environmentValue("STOQCTL_BASELINE")
     }
 
+    @Option(
+        name: .customLong("names-record"),
+        help: ArgumentHelp(
+            "What the configuration's variant names resolved to before: a saved plan or an apply report (JSON).",
+            discussion:
+                "Shopify keeps no history of a variant's SKU. With a record, a `sku:` or `barcode:` name whose variant changed since is shown as one move (`sku:TEE-BLK-S moved: 4390…503 → 4412…771`) instead of an unrelated removal and addition. The GitHub Action keeps the last apply's record with its applied tag."
+        ),
+        completion: .savedPlan)
+    var namesRecord: String?
+
+    /// The record `--names-record` names, or nil after reporting why it cannot be read (`failed`
+    /// is then true).
+    func readNamesRecord(console: Console) -> (record: [VariantResolution]?, failed: Bool) {
+        guard let path = namesRecord else { return (nil, false) }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            console.report(.usage, "--names-record \(path): cannot be read as UTF-8 text")
+            return (nil, true)
+        }
+        do {
+            return (try PlanJSON.namesRecord(text), false)
+        } catch {
+            console.report(.usage, "--names-record \(path): \(error.description)")
+            return (nil, true)
+        }
+    }
+
 }
 
 /// The environment variable `name` when it is set and not empty (an empty one counts as unset).

@@ -80,6 +80,11 @@ struct PlanCommand: StoqctlCommand {
 
     func execute() async -> ExitStatus {
         let console = Console(format: output.format, color: output.color)
+        let record = planning.readNamesRecord(console: console)
+        if record.failed {
+            console.finish(.usage)
+            return .usage
+        }
         let slot = SessionSlot(remote, console: console, repository: repositoryRoot(paths))
         var input = PlanRun.Input(config: readConfiguration(paths))
         input.targets = planning.targets
@@ -87,6 +92,7 @@ struct PlanCommand: StoqctlCommand {
         input.overrides = planning.overrides
         input.budget = remote.budget
         input.baseline = planning.baselineRef
+        input.namesRecord = record.record
         input.readBaseline = BaselineReader.reader(for: paths, runnerRef: planning.baselineRef)
         let outcome = await PlanRun.run(input, connect: slot.connect)
         console.show(sources: outcome.config.sources + outcome.baselineSources)

@@ -117,6 +117,15 @@ struct VariantNameCommandTests {
         #expect(now.stdout.contains("+ add 1 variant in 1 call: 43900920010002"), "\(now.stdout)")
         #expect(now.stdout.contains("- remove 1 variant in 1 call: 43900920010001"))
         #expect(now.stdout.contains("Fall Mug (draft): MUG-FALL-2025"))
+        // With the first apply's report as the record of what the names reached, the plan shows
+        // one move instead.
+        let moved = try await shop.plan(["--color", "never", "--names-record", "report.json", "--format", "json"])
+        #expect(moved.status == 0, "\(moved.stderr)")
+        #expect(moved.stdout.contains(#""selector": "sku:MUG-FALL""#) && moved.stdout.contains(#""from": 43900920010001"#))
+        let text = try await shop.plan(["--color", "never", "--names-record", "report.json"])
+        #expect(text.stdout.contains("sku:MUG-FALL moved"), "\(text.stdout)")
+        let broken = try await shop.plan(["--names-record", "plan.json.missing"])
+        #expect(broken.status == 64 && broken.stderr.contains("--names-record plan.json.missing"))
     }
 
     @Test("a saved plan that adds and toggles variants by name applies them, checked against the resolved configuration")

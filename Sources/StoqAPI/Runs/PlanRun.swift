@@ -27,6 +27,9 @@ public enum PlanRun {
         public var baseline: String?
         /// Reads a baseline.
         public var readBaseline: ReadBaseline?
+        /// What the configuration's names resolved to before (`--names-record`): names whose
+        /// variant changed since are shown as moves.
+        public var namesRecord: [VariantResolution]?
 
         /// Creates an input.
         public init(config: ConfigInput) { self.config = config }
@@ -167,6 +170,7 @@ public enum PlanRun {
         plan.endpoint = connection.endpoint
         outcome.planned = desired
         plan.resolutions = resolutions
+        if let record = input.namesRecord { plan.moves = NameResolver.moves(in: plan, previous: record) }
         if var catalogue, let reader = connection.policies {
             // Members the plan removes were not among the names and ids read: one more pass
             // gives them titles too.

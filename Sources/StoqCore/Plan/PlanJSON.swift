@@ -787,3 +787,37 @@ public enum PlanJSON {
         }
     }
 }
+
+extension PlanJSON {
+    /// What names resolved to, as an earlier run recorded it: the `resolutions` of a saved plan,
+    /// or the `names` of an apply report (or of a record holding only that member).
+    ///
+    /// Only the record is read (a saved plan's hash is not checked: nothing here is sent, the
+    /// record only tells which variant a name reached before, to show moves and changes).
+    public static func namesRecord(_ text: String) throws(PlanFileError) -> [VariantResolution] {
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(text)
+        } catch {
+            let (line, column) = position(ofByte: error.offset, in: text)
+            throw PlanFileError("line \(line), column \(column): not valid JSON: \(error.reason)")
+        }
+        guard json.objectValue != nil else { throw PlanFileError("not a record of names: the file is not a JSON object") }
+        let key = json[Key.resolutions] != nil ? Key.resolutions : "names"
+        guard json[key] != nil else {
+            throw PlanFileError("not a record of names: it holds neither `resolutions` (a saved plan) nor `names` (an apply report)")
+        }
+        let reader = Reader()
+        var record: [VariantResolution] = []
+        for (i, r) in try reader.array(json, key, "").enumerated() {
+            let path = ".\(key)[\(i)]"
+            let selector = try reader.selector(r, path)
+            guard selector.isName else { throw PlanFileError("at \(path).selector: an id, not a name") }
+            record.append(
+                VariantResolution(
+                    plan: try reader.string(r, Key.plan, path), list: try reader.string(r, Key.list, path), selector: selector,
+                    location: nil, ids: try reader.ids(r, Key.ids, path)))
+        }
+        return record
+    }
+}
