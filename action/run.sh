@@ -73,6 +73,14 @@ if [ "${1:-}" = "--after-failure" ]; then
   exit 0
 fi
 
+# The record of what the variant names resolved to at the last apply, kept as the applied tag's
+# message: names_record TAG FILE writes it to FILE (false when the tag holds none). With it, a
+# name whose variant changed since shows as one move.
+names_record() {
+  [ "$(git cat-file -t "refs/tags/$1" 2>/dev/null)" = "tag" ] || return 1
+  git cat-file tag "refs/tags/$1" | python3 "$here/names_record.py" read >"$2"
+}
+
 # Overrides judge the plan (plan, show and apply alike); the endpoint is only for reading the shop.
 judge=()
 for gate in ${INPUT_ALLOW_GATES:-}; do judge+=(--allow-gate "$gate"); done
@@ -123,6 +131,11 @@ plan)
 
   baseline=()
   [ -n "${INPUT_BASELINE:-}" ] && baseline=(--baseline "$INPUT_BASELINE")
+  record_tag="${INPUT_NAMES_RECORD_TAG:-}"
+  if [ -n "$record_tag" ] && git check-ref-format "refs/tags/$record_tag"; then
+    git fetch --quiet --force origin "refs/tags/$record_tag:refs/tags/$record_tag" 2>/dev/null || true
+    names_record "$record_tag" "$out/names-record.json" && baseline+=(--names-record "$out/names-record.json")
+  fi
   # One plan: the Markdown goes to plan.md (on failure, the failure), the plan to plan.json.
   # 0 no changes, 2 changes, 3 refused (whatever the flags), 1 error.
   commands_off
@@ -178,6 +191,8 @@ apply)
     head="$(git rev-parse HEAD)"
     git fetch --quiet --force origin "refs/tags/$tag:refs/tags/$tag" 2>/dev/null || true
     applied="$(git rev-parse --quiet --verify "refs/tags/$tag^{commit}" || true)"
+    # What the tag ref holds (a tag object when it carries a names record): the compare-and-set.
+    applied_ref="$(git rev-parse --quiet --verify "refs/tags/$tag" || true)"
     if [ -n "$applied" ] && [ "$applied" != "$head" ] && git merge-base --is-ancestor "$head" "$applied"; then
       echo "::notice title=Already applied::$tag is at ${applied:0:12}, which already contains ${head:0:12}; nothing to apply."
       output exit-code 0
@@ -191,6 +206,7 @@ apply)
     fi
     # What every merged pull request's plan was attributed against; the first apply has none.
     [ -n "$applied" ] && args+=(--baseline "$applied")
+    names_record "$tag" "$out/names-record.json" && args+=(--names-record "$out/names-record.json")
   fi
   report="$out/apply-report.json"
   commands_off
@@ -208,8 +224,18 @@ apply)
     # What stoqctl did, for the pull requests, whatever then happens to the tag.
     applied_rc="$rc"
     if [ "$rc" = 0 ]; then
-      # Compare-and-set on the tag: it moves only from the commit this run found.
-      if git push --quiet --force-with-lease="refs/tags/$tag:$applied" origin "$head:refs/tags/$tag"; then
+      # The tag marks the commit; when the configuration names variants it is an annotated tag
+      # whose message records what the names resolved to (for the next plans' moves).
+      mark="$head"
+      if python3 "$here/names_record.py" write "$report" >"$out/names-record-message.txt"; then
+        mark="$({
+          printf 'object %s\ntype commit\ntag %s\ntagger stoqctl <stoqctl@users.noreply.github.com> %s +0000\n\n' \
+            "$head" "$tag" "$(date +%s)"
+          cat "$out/names-record-message.txt"
+        } | git mktag)" || mark="$head"
+      fi
+      # Compare-and-set on the tag: it moves only from what this run found.
+      if git push --quiet --force-with-lease="refs/tags/$tag:$applied_ref" origin "$mark:refs/tags/$tag"; then
         output applied-commit "$head"
         echo "$tag moved to ${head:0:12}"
       else

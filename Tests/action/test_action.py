@@ -876,5 +876,85 @@ selling_plans:
         self.assertEqual(read(self.state), before)
 
 
+class NamesRecordTests(unittest.TestCase):
+    """The applied tag carries what the variant names resolved to at the last apply, so the next
+    plan shows a SKU that moved to another variant as one move."""
+
+    def setUp(self):
+        self.assertTrue(os.access(STOQCTL, os.X_OK), "no stoqctl at %s" % STOQCTL)
+        self.dir = tempfile.mkdtemp()
+        self.remote = os.path.join(self.dir, "origin.git")
+        self.repo = os.path.join(self.dir, "repo")
+        self.state = os.path.join(self.dir, "state.json")
+        self.git_env = {"GIT_AUTHOR_NAME": "dev", "GIT_AUTHOR_EMAIL": "dev@example.invalid",
+                        "GIT_COMMITTER_NAME": "dev", "GIT_COMMITTER_EMAIL": "dev@example.invalid"}
+        self.git(["init", "--quiet", "--bare", self.remote], cwd=self.dir)
+        self.git(["init", "--quiet", "--initial-branch=main", self.repo], cwd=self.dir)
+        self.git(["remote", "add", "origin", self.remote])
+        shutil.copytree(os.path.join(ROOT, "examples", "named-shop"), os.path.join(self.repo, "shop"))
+        shutil.move(os.path.join(self.repo, "shop", "remote-state.json"), self.state)
+        self.git(["add", "shop"])
+        self.git(["commit", "--quiet", "-m", "named shop"])
+        self.git(["push", "--quiet", "origin", "main"])
+        self.head = self.git(["rev-parse", "HEAD"])
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def git(self, args, cwd=None):
+        result = run(["git"] + args, self.git_env, cwd=cwd or self.repo)
+        self.assertEqual(result.returncode, 0, "git %s: %s" % (" ".join(args), result.stderr))
+        return result.stdout.strip()
+
+    def action(self, command, **inputs):
+        out = os.path.join(self.dir, "out-" + command)
+        env = dict(self.git_env, STOQCTL=STOQCTL, STOQCTL_OUT=out, STOQ_API_TOKEN="stoq_canary_token_42",
+                   INPUT_COMMAND=command, INPUT_CONFIG="shop", INPUT_ENDPOINT="emulator:" + self.state,
+                   INPUT_COMMENT="false", INPUT_REPORT_PULL_REQUESTS="false")
+        env.update({"INPUT_" + k.upper(): v for k, v in inputs.items()})
+        return run(["bash", os.path.join(ACTION, "run.sh")], env, cwd=self.repo), out
+
+    def test_the_applied_tag_records_names_and_the_next_plan_shows_a_move(self):
+        applied, _ = self.action("apply", applied_tag="stoqctl-applied")
+        self.assertEqual(applied.returncode, 0, applied.stdout + applied.stderr)
+        # An annotated tag on the applied commit, its message the record.
+        self.git(["fetch", "--quiet", "origin", "refs/tags/stoqctl-applied:refs/tags/stoqctl-applied"])
+        self.assertEqual(self.git(["cat-file", "-t", "refs/tags/stoqctl-applied"]), "tag")
+        self.assertEqual(self.git(["rev-parse", "refs/tags/stoqctl-applied^{commit}"]), self.head)
+        message = self.git(["cat-file", "tag", "refs/tags/stoqctl-applied"])
+        self.assertIn('"selector":"sku:MUG-FALL","ids":[43900920010001]', message)
+
+        # In Shopify the SKU moves to a new variant of the mug.
+        with open(self.state, encoding="utf-8") as handle:
+            state = json.load(handle)
+        for product in state["products"]:
+            for variant in list(product["variants"]):
+                if variant.get("sku") == "MUG-FALL":
+                    variant["sku"] = "MUG-FALL-2025"
+                    product["variants"].append(dict(variant, id=43900920010002, sku="MUG-FALL"))
+        with open(self.state, "w", encoding="utf-8") as handle:
+            json.dump(state, handle)
+
+        planned, out = self.action("plan", names_record_tag="stoqctl-applied")
+        self.assertIn(planned.returncode, (0, 2), planned.stdout + planned.stderr)
+        markdown = read(os.path.join(out, "plan.md"))
+        self.assertIn("sku:MUG-FALL", markdown)
+        self.assertIn("moved", markdown)
+        without, out = self.action("plan")
+        self.assertNotIn("moved", read(os.path.join(out, "plan.md")))
+
+        # The next apply moves the annotated tag, compare-and-set against the tag object it found.
+        with open(os.path.join(self.repo, "shop", "preorders", "fall-tee.yaml"), "a", encoding="utf-8") as handle:
+            handle.write("    shipping_text: Ships late October\n")
+        self.git(["commit", "--quiet", "-am", "shipping text"])
+        self.git(["push", "--quiet", "origin", "main"])
+        again, out = self.action("apply", applied_tag="stoqctl-applied")
+        self.assertEqual(again.returncode, 0, again.stdout + again.stderr)
+        self.assertIn("moved", read(os.path.join(out, "apply.txt")))
+        self.git(["fetch", "--quiet", "--force", "origin", "refs/tags/stoqctl-applied:refs/tags/stoqctl-applied"])
+        self.assertEqual(self.git(["rev-parse", "refs/tags/stoqctl-applied^{commit}"]), self.git(["rev-parse", "HEAD"]))
+        self.assertIn('"ids":[43900920010002]', self.git(["cat-file", "tag", "refs/tags/stoqctl-applied"]))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""The record of what a configuration's variant names (sku:, barcode:, product:) resolved to at
+the last apply, kept as the message of the applied tag (an annotated tag).
+
+  names_record.py write REPORT   prints the record of an apply report (its `names`); exit 1 when
+                                 the report has none (a configuration that names no variant)
+  names_record.py read           reads `git cat-file tag` output on standard input and prints the
+                                 record its message holds; exit 1 when it holds none
+
+stoqctl reads the record with --names-record: a name whose variant changed since is shown as one
+move. The record only changes how a plan shows changes, never what is sent.
+"""
+import json
+import sys
+
+HEADER = "stoqctl: what the variant names resolved to at this apply"
+
+
+def record(names):
+    if not isinstance(names, list) or not names:
+        return None
+    for entry in names:
+        if not isinstance(entry, dict) or not all(k in entry for k in ("plan", "list", "selector", "ids")):
+            return None
+    return json.dumps({"names": names}, ensure_ascii=True, separators=(",", ":"))
+
+
+def main(argv):
+    if len(argv) == 3 and argv[1] == "write":
+        try:
+            with open(argv[2], encoding="utf-8") as handle:
+                report = json.load(handle)
+        except (OSError, ValueError):
+            return 1
+        text = record(report.get("names") if isinstance(report, dict) else None)
+        if text is None:
+            return 1
+        print(HEADER)
+        print()
+        print(text)
+        return 0
+    if len(argv) == 2 and argv[1] == "read":
+        tag = sys.stdin.read()
+        _, _, message = tag.partition("\n\n")
+        if not message.startswith(HEADER + "\n"):
+            return 1
+        try:
+            names = json.loads(message[len(HEADER):].strip()).get("names")
+        except (ValueError, AttributeError):
+            return 1
+        text = record(names)
+        if text is None:
+            return 1
+        print(text)
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 64
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
