@@ -104,6 +104,12 @@ struct PlanCommand: StoqctlCommand {
             _ = await slot.close()
             return .usage
         }
+        if let plan = outcome.plan, !plan.resolutions.isEmpty, let read = outcome.policyRead {
+            // What the names cost, beside the plan's estimate of what apply sends to STOQ.
+            console.log(
+                "Read Shopify (\(read.state.source)) to resolve \(PlanText.count(Set(plan.resolutions.map(\.selector)).count)) names and read titles and policies: \(PlanText.count(read.queries)) \(read.queries == 1 ? "query" : "queries"), \(PlanText.count(read.points)) points\(read.throttled > 0 ? ", \(read.throttled) THROTTLED answers waited out" : "")."
+            )
+        }
         var status = outcome.status(detailedExitcode: detailedExitcode, counting: changes.attribution)
         if let plan = outcome.plan, let verdict = outcome.verdict {
             let shown = output.format.planRenderer(color: output.color.enabled).render(plan, verdict: verdict)

@@ -67,6 +67,11 @@ struct VariantNameCommandTests {
         #expect(outcome.stdout.contains("sku:MUG-FALL → 43900920010001"))
         // The archived tee no name reaches any more leaves the plan.
         #expect(outcome.stdout.contains("- remove 1 variant in 1 call: 43900910099999"))
+        // The removed member's title comes from one more read, and the reads' cost is told.
+        #expect(outcome.stdout.contains("Old Tee (archived): Grey / S (TEE-OLD)"))
+        #expect(
+            outcome.stderr.contains("Read Shopify (emulator) to resolve 2 names and read titles and policies: 5 queries, "),
+            "\(outcome.stderr)")
     }
 
     @Test("a SKU no variant carries exactly stops the run with exit 1 at its line, before anything is planned")
