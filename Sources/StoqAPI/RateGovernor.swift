@@ -159,7 +159,8 @@ public actor RateGovernor {
                 try await clock.sleep(until: pausedUntil)
                 continue
             }
-            let free = limit - used(now)
+            // A limit below one request's cost (a server that says 1) still lets one through at a time.
+            let free = max(limit, cost) - used(now)
             if free >= cost {
                 inFlight += 1
                 inFlightCost += cost

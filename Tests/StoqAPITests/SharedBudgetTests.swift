@@ -60,6 +60,21 @@ struct SharedBudgetTests {
         #expect(seen > 0, "the second run saw the first one's spending")
     }
 
+    @Test("a server that says its limit is 1 point slows writes to one at a time but never stalls them")
+    func tinyLimit() async throws {
+        // Each write's 2 points leave the 1 s window before the next goes.
+        let clock = EventClock()
+        let slow = RateGovernor(budget: RateBudget(points: 360, window: .seconds(1), maxConcurrency: 8), clock: clock)
+        try await clock.run {
+            for _ in 0..<3 {
+                try await slow.acquire(cost: 2)
+                await slow.release(cost: 2, server: .init(remaining: 0, limit: 1, reset: nil))
+            }
+        }
+        #expect(await slow.statistics.requests == 3)
+        #expect(clock.now.secondsSinceEpoch - 1_800_000_000 >= 2, "one write per window")
+    }
+
     @Test("the first request goes alone: nothing more is sent before an answer says what is left")
     func firstRequestAlone() async throws {
         let h = try OverlapHarness(plans: 1) { $0.faults.latency = 0.2 }
