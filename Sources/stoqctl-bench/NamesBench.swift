@@ -14,6 +14,9 @@ import StoqWire
 //
 //   stoqctl-bench names [--skus 20000 | --sizes 1000,5000,20000] [--plan standard|plus]
 //                       [--latency 0.05] [--bucket 2000]
+//
+// Every plan should come out with no changes (STOQ holds the ids the SKUs name): the last column
+// says whether each name resolved exactly.
 
 struct NamesBenchOptions {
     var sizes = [1_000, 5_000, 20_000]
@@ -23,14 +26,24 @@ struct NamesBenchOptions {
 
     init(_ args: [String]) {
         forEachOption(args[...]) { name, value in
+            func refuse(_ expected: String) -> Never {
+                FileHandle.standardError.write(Data("\(name) \(value): expected \(expected)\n".utf8))
+                exit(2)
+            }
             switch name {
-            case "--skus": sizes = Int(value).map { [$0] } ?? sizes
-            case "--sizes":
-                let parsed = value.split(separator: ",").compactMap { Int($0) }
-                if !parsed.isEmpty { sizes = parsed }
-            case "--plan": limits = ShopifyLimits.all.filter { $0.name == value }
-            case "--latency": latency = Double(value) ?? latency
-            case "--bucket": bucket = Double(value)
+            case "--skus", "--sizes":
+                let parsed = value.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+                guard !parsed.isEmpty, parsed.allSatisfy({ ($0 ?? 0) > 0 }) else { refuse("positive numbers of SKUs, comma-separated") }
+                sizes = parsed.compactMap { $0 }
+            case "--plan":
+                limits = ShopifyLimits.all.filter { $0.name == value }
+                if limits.isEmpty { refuse("standard or plus") }
+            case "--latency":
+                guard let seconds = Double(value), seconds >= 0 else { refuse("seconds, 0 or more") }
+                latency = seconds
+            case "--bucket":
+                guard let points = Double(value), points >= 1_000 else { refuse("points, at least 1,000 (Shopify's largest query)") }
+                bucket = points
             default: return false
             }
             return true
