@@ -1,5 +1,5 @@
 # Developer tasks. The test command is the one CI runs (.ci/run).
-.PHONY: rebuild-check build test bench record-goldens format lint deps bench-api release-binary release check-bare action-test lint-workflows check-schemas check-markdown ci-extras
+.PHONY: rebuild-check build test bench record-goldens format lint deps bench-api release-binary release check-bare action-test lint-workflows check-schemas check-markdown ci-extras bench-names
 
 deps:            ## install libyaml (Debian/Ubuntu) if it is missing
 	@pkg-config --exists yaml-0.1 || (apt-get update && apt-get install -y libyaml-dev pkg-config)
@@ -29,6 +29,10 @@ bench-api:       ## plan and apply of 1,000 plans over HTTP at 360/60 with 50 ms
 	.build/release/stoqctl-bench api --latency 0.25 --only plan
 	.build/release/stoqctl-bench api --latency 0.05 --only cache
 	.build/release/stoqctl-bench api --latency 0.05 --only apply --429 0.01
+
+bench-names:     ## plans naming 1,000 / 5,000 / 20,000 variants by sku:, resolved over HTTP at a standard plan's and Plus's Shopify cost limits: queries, points, THROTTLED, wall vs bound (~10 min)
+	swift build -c release --product stoqctl-bench
+	.build/release/stoqctl-bench names --sizes 1000,5000,20000
 
 release-binary:  ## stoqctl with the Swift runtime, libyaml, zlib and libstdc++ linked in (Linux), built reproducibly at RELEASE_DIR (default /tmp/stoqctl-release) with its build record: .build/release/stoqctl
 	scripts/release-build.sh

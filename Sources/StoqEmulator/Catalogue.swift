@@ -41,6 +41,11 @@ struct Catalogue: Sendable {
     private var productIndex: [Int64: Int] = [:]
     /// Where each variant is: its product's index and its position.
     private var variantIndex: [Int64: (product: Int, position: Int)] = [:]
+    /// Every variant id, ascending (`productVariants`' order).
+    private var variantOrder: [Int64] = []
+    /// The search index's tokens: for `sku` and `barcode`, each token of a variant's indexed value
+    /// to the variants whose value holds it, ids ascending.
+    private var tokenIndex: [String: [String: [Int64]]] = [:]
 
     /// Shopify's product statuses.
     static let statuses: Set<String> = ["ACTIVE", "DRAFT", "ARCHIVED"]
@@ -59,6 +64,15 @@ struct Catalogue: Sendable {
             productIndex[product.id] = p
             for (v, variant) in product.variants.enumerated() { variantIndex[variant.id] = (p, v) }
         }
+        variantOrder = variantIndex.keys.sorted()
+        for id in variantOrder {
+            guard let at = variantIndex[id] else { continue }
+            let variant = products[at.product].variants[at.position]
+            for (field, text) in [("sku", variant.indexedSKU), ("barcode", variant.indexedBarcode)] {
+                guard let text else { continue }
+                for token in Set(SearchQuery.tokens(text)) { tokenIndex[field, default: [:]][token, default: []].append(id) }
+            }
+        }
     }
 
     func product(_ id: Int64) -> CatalogueProduct? { productIndex[id].map { products[$0] } }
@@ -75,7 +89,37 @@ struct Catalogue: Sendable {
 
     /// Every variant with its product, by id ascending (`productVariants`' order).
     func variantsByID() -> [(variant: CatalogueVariant, product: CatalogueProduct)] {
-        variantIndex.keys.sorted().compactMap { variant($0) }
+        variantOrder.compactMap { variant($0) }
+    }
+
+    /// The variants (with their products, ids ascending) that may match `query`.
+    ///
+    /// Every variant, unless each of its alternatives has a `sku` or `barcode` term; then only the
+    /// variants that hold, for each alternative, its rarest such token (a matching variant holds
+    /// every token of every term). A narrowing, never a match: the caller still tests each
+    /// candidate against the whole query.
+    func variantCandidates(for query: SearchQuery) -> [(variant: CatalogueVariant, product: CatalogueProduct)] {
+        guard !query.matchesEverything else { return variantsByID() }
+        var candidates = Set<Int64>()
+        for terms in query.alternatives {
+            var rarest: [Int64]?
+            for term in terms {
+                let field = term.field.lowercased()
+                guard field == "sku" || field == "barcode" else { continue }
+                // A term without tokens matches nothing, so neither does its alternative.
+                guard !term.tokens.isEmpty else {
+                    rarest = []
+                    break
+                }
+                for token in term.tokens {
+                    let holders = tokenIndex[field]?[token] ?? []
+                    if holders.count < rarest?.count ?? .max { rarest = holders }
+                }
+            }
+            guard let rarest else { return variantsByID() }
+            candidates.formUnion(rarest)
+        }
+        return candidates.sorted().compactMap { variant($0) }
     }
 }
 

@@ -87,6 +87,10 @@ public actor Emulator {
         shopifyVersions.first { $0 == asked } ?? shopifyVersions[0]
     }
 
+    /// What the Shopify query being handled was charged, and whether it was refused as
+    /// `THROTTLED` (for the request log).
+    private var shopifyCharge = (points: 0, throttled: false)
+
     /// Shopify's bucket: points available at `shopifyBucketTime`.
     private var shopifyAvailable: Double?
     private var shopifyBucketTime = 0.0
@@ -172,6 +176,7 @@ public actor Emulator {
             return .dropped
         }
         settleJobs()
+        shopifyCharge = (0, false)
         let forced = burstStarts()
         if forced { entry.fault = "429-burst" }
         var response = shopify ? (forced ? shopifyForcedThrottle(request) : nil) : rateLimit(cost: cost, forcedBurst: forced)
@@ -196,6 +201,10 @@ public actor Emulator {
             response = r
         }
         guard var final = response else { return .dropped }
+        if shopify {
+            entry.shopifyPoints = shopifyCharge.points
+            entry.throttled = shopifyCharge.throttled
+        }
         if !shopify { final.headers += rateLimitHeaders() }
         if shopify, let version = request.path.dropFirst(Self.shopifyPath.count).split(separator: "/").first {
             final.headers.append(HTTPField(name: .xShopifyAPIVersion, value: Self.servedVersion(version)))
@@ -350,6 +359,7 @@ public actor Emulator {
     /// error, nothing charged.
     private func shopifyThrottled(requested: Int) -> WireResponse {
         _ = shopifyPoints(clock.now.secondsSinceEpoch)
+        shopifyCharge = (0, true)
         let body = JSONValue.object([
             (
                 "errors",
@@ -398,6 +408,7 @@ public actor Emulator {
         let data = executor.run(query)
         let actual = max(1, executor.actualCost)
         shopifyAvailable = (shopifyAvailable ?? configuration.shopifyBucketSize) - Double(actual)
+        shopifyCharge = (actual, false)
         var extensions = shopifyCost(requested: query.requestedCost, actual: actual)
         if !query.searchWarnings.isEmpty, case .object(let members) = extensions {
             extensions = .object(members + [("search", .array(query.searchWarnings))])

@@ -16,6 +16,11 @@ public struct LoggedRequest: Sendable, Equatable, CustomStringConvertible {
     public var mutated: Bool
     /// True for a request to the Shopify Admin API (its cost is Shopify's, not STOQ's).
     public var shopify = false
+    /// Shopify points charged (`actualQueryCost`; 0 for a refused query and for STOQ's requests).
+    public var shopifyPoints = 0
+    /// True for a Shopify query refused as `THROTTLED` (the bucket lacked its requested cost, or a
+    /// fault forced it).
+    public var throttled = false
     /// The body bytes as received.
     public var body: [UInt8] = []
 

@@ -102,7 +102,7 @@ final class ShopifyData {
         let query = search ?? SearchQuery(alternatives: [])
         switch field {
         case "productVariants":
-            return state.catalogue.variantsByID().compactMap { v, p in
+            return state.catalogue.variantCandidates(for: query).compactMap { v, p in
                 let fields: (String) -> String? = {
                     switch $0 {
                     case "sku": v.indexedSKU

@@ -9,8 +9,16 @@
 /// `sku:"TEE-BLK"` matches `TEE-BLK-S`.
 struct SearchQuery: Sendable {
     struct Term: Sendable, Equatable {
-        var field: String
-        var value: String
+        let field: String
+        let value: String
+        /// The value's tokens (see ``SearchQuery/tokens(_:)``), read once.
+        let tokens: [String]
+
+        init(field: String, value: String) {
+            self.field = field
+            self.value = value
+            self.tokens = SearchQuery.tokens(value)
+        }
     }
 
     /// Alternatives (joined by `OR`), each a list of terms that must all match.
@@ -43,7 +51,7 @@ struct SearchQuery: Sendable {
             terms.allSatisfy { term in
                 guard let text = fields(term.field.lowercased()) else { return false }
                 if exact.contains(term.field.lowercased()) { return text == term.value }
-                return Self.contains(Self.tokens(text), run: Self.tokens(term.value))
+                return Self.contains(Self.tokens(text), run: term.tokens)
             }
         }
     }

@@ -9,6 +9,7 @@ import StoqWire
 //
 //   stoqctl-bench [--plans N] [--variants N] [--runs N] [--keep DIR]
 //   stoqctl-bench api …   (rate-limit bench over HTTP: see APIBench.swift)
+//   stoqctl-bench names … (variants named by SKU, resolved through Shopify's cost limit: see NamesBench.swift)
 
 struct Options {
     var plans = 1_000
@@ -94,6 +95,10 @@ func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 
 if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "api" {
     try await runAPIBench(Array(CommandLine.arguments.dropFirst(2)))
+    exit(0)
+}
+if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "names" {
+    try await runNamesBench(Array(CommandLine.arguments.dropFirst(2)))
     exit(0)
 }
 

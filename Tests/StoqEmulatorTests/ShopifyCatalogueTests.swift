@@ -271,6 +271,38 @@ struct ShopifyCatalogueTests {
         #expect(later.body["data"] != nil, "refilled at the restore rate")
     }
 
+    @Test("the request log records each Shopify query's charged points, and a THROTTLED refusal as charging nothing")
+    func loggedCharges() async throws {
+        let shop = try Shop(state: catalogueState) {
+            $0.shopifyBucketSize = 255
+            $0.shopifyRestoreRate = 1
+        }
+        _ = try await shop.search(variantSearchQuery, #"sku:"TEE-BLK-S""#)
+        _ = try await shop.search(variantSearchQuery, #"sku:"TEE-BLK-S" OR sku:"TEE-BLK-M""#)
+        _ = try await shop.search(variantSearchQuery, #"sku:"TEE-BLK-S""#)
+        _ = try await shop.send("GET", "/preorders")
+        let log = await shop.emulator.requestLog
+        #expect(log.map(\.shopifyPoints) == [3, 4, 0, 0], "2 + the variants found")
+        #expect(log.map(\.throttled) == [false, false, true, false])
+    }
+
+    @Test("a search with thousands of variants finds by every token of a term, in alternatives that mix fields, as a full scan would")
+    func searchAtScale() async throws {
+        let shop = try Shop(state: bigProductState(count: 2_000))
+        func ids(_ query: String) async throws -> [Int64] {
+            try await shop.search(variantSearchQuery, query).body.nodes("productVariants").compactMap {
+                $0["id"]?.stringValue.flatMap { Int64($0.split(separator: "/").last ?? "") }
+            }
+        }
+        // BIG-1999 holds the tokens "big" (every variant) and "1999" (one).
+        #expect(try await ids(#"sku:"big-1999""#) == [9_001_999])
+        #expect(try await ids(#"sku:"1999" OR sku:"BIG-7""#) == [9_000_007, 9_001_999])
+        #expect(try await ids(#"sku:"BIG-7" product_id:77"#) == [9_000_007])
+        #expect(try await ids(#"sku:"BIG-7" product_id:78"#).isEmpty)
+        #expect(try await ids(#"sku:"BIG-7" OR product_id:77"#).count == 250, "an alternative without a SKU term reads every variant")
+        #expect(try await ids(#"sku:"-" OR sku:"BIG-8""#) == [9_000_008], "a term without tokens matches nothing")
+    }
+
     @Test("limits and errors: first, the single-query cost, unknown fields and arguments, variables' types, search fields")
     func errors() async throws {
         let shop = try Shop(state: catalogueState)

@@ -94,8 +94,9 @@ public actor ShopifyBudget {
                 continue
             }
             let have = estimate(clock.now)
-            // Points are whole numbers: half a point short is rounding, not a shortage.
-            if have >= Double(cost) - 0.5 || restoreRate <= 0 {
+            // Shopify refuses a query the bucket holds even a fraction of a point too few for
+            // (the estimate starts from its rounded-down figure, so it never holds more).
+            if have >= Double(cost) || restoreRate <= 0 {
                 inFlight += 1
                 reserved += cost
                 if sleeping {
@@ -112,8 +113,9 @@ public actor ShopifyBudget {
             }
             sleeping = true
             refilling = true
-            // At least 10 ms, so the clock moves even when the shortage is a rounding error.
-            let wait = Duration.seconds(max(0.01, (Double(cost) - have) / restoreRate))
+            // A hundredth of a point past the shortage, so rounding in the clock's arithmetic
+            // never wakes it a hair short; at least 10 ms, so the clock moves.
+            let wait = Duration.seconds(max(0.01, (Double(cost) - have + 0.01) / restoreRate))
             try? await clock.sleep(for: wait)
         }
     }
