@@ -47,7 +47,9 @@ final class FakeCatalogue: @unchecked Sendable {
         "ProductVariants":
             "query ProductVariants($id: ID!, $after: String) { product(id: $id) { id handle title status variants(first: 250, after: $after) { nodes { id sku barcode title displayName inventoryPolicy } pageInfo { hasNextPage endCursor } } } }",
         "VariantDetails":
-            "query VariantDetails($ids: [ID!]!) { nodes(ids: $ids) { ... on ProductVariant { id sku barcode title inventoryPolicy product { id handle title status } } } }",
+            "query VariantDetails($ids: [ID!]!) { nodes(ids: $ids) { ... on ProductVariant { id sku barcode title displayName inventoryPolicy } } }",
+        "VariantProducts":
+            "query VariantProducts($ids: [ID!]!) { nodes(ids: $ids) { ... on ProductVariant { id sku barcode title inventoryPolicy product { id handle title status } } } }",
         "VariantIdentity":
             "query VariantIdentity($ids: [ID!]!) { nodes(ids: $ids) { ... on ProductVariant { id sku barcode product { id handle } } } }",
     ]
@@ -127,7 +129,7 @@ final class FakeCatalogue: @unchecked Sendable {
             switch name {
             case "VariantSearch", "ProductSearch", "CollectionSearch": return search(name, variables)
             case "ProductVariants": return productVariants(variables)
-            case "VariantDetails", "VariantIdentity": return nodes(name, variables)
+            case "VariantDetails", "VariantProducts", "VariantIdentity": return nodes(name, variables)
             default: return Self.error("unknown query")
             }
         }
@@ -194,7 +196,8 @@ final class FakeCatalogue: @unchecked Sendable {
         let nodes: [JSONValue] = gids.map { gid in
             guard let id = Int64(gid.dropFirst("gid://shopify/ProductVariant/".count)), let v = variants[id] else { return .null }
             let p = products[v.product]
-            if name == "VariantDetails" {
+            if name == "VariantDetails" { return variantNode(v) }
+            if name == "VariantProducts" {
                 guard case .object(var members) = variantNode(v) else { return .null }
                 members.append(
                     (
@@ -214,7 +217,7 @@ final class FakeCatalogue: @unchecked Sendable {
                 ),
             ])
         }
-        return Self.answer(.object([("nodes", .array(nodes))]), cost: 2 * gids.count)
+        return Self.answer(.object([("nodes", .array(nodes))]), cost: (name == "VariantDetails" ? 1 : 2) * gids.count)
     }
 
     private func variantNode(_ v: Variant) -> JSONValue {
@@ -349,7 +352,7 @@ struct CatalogueReaderTests {
         #expect(shop.names() == ["VariantSearch", "VariantDetails"])
         #expect(shop.log[0].variables["query"]?.stringValue == #"sku:"TEE-BLK-S""#)
         #expect(shop.log[0].variables["after"] == .null)
-        #expect(result.queries == 2 && result.points == (2 + 1) + 2 && result.throttled == 0)
+        #expect(result.queries == 2 && result.points == (2 + 1) + 1 && result.throttled == 0)
         #expect(result.catalogue.source == "test" && result.catalogue.unknown.isEmpty)
     }
 
@@ -455,7 +458,7 @@ struct CatalogueReaderTests {
         #expect(terms.sorted() == [20, 50, 50])
         #expect(Set(searches.flatMap { FakeCatalogue.terms($0.variables["query"]?.stringValue ?? "")?.map(\.value) ?? [] }) == skus)
         #expect(result.queries == 4)
-        #expect(result.points == (2 + 50) + (2 + 50) + (2 + 20) + 2 * 120)
+        #expect(result.points == (2 + 50) + (2 + 50) + (2 + 20) + 120)
         #expect(result.catalogue.bySKU.count == 120 && result.catalogue.bySKU.allSatisfy { $0.value == [Int64($0.key.dropFirst(3))] })
     }
 
@@ -471,7 +474,7 @@ struct CatalogueReaderTests {
         let searches = shop.log.filter { $0.name == "VariantSearch" }
         #expect(searches.map { $0.variables["after"] ?? .null } == [.null, .string("c2"), .string("c4")])
         #expect(result.catalogue.bySKU == ["TEE": [5]], "the match was on the last page")
-        #expect(result.points == (2 + 2) + (2 + 2) + (2 + 1) + 2 * 5)
+        #expect(result.points == (2 + 2) + (2 + 2) + (2 + 1) + 5)
     }
 
     @Test("a product with 2,048 variants is read in 9 pages; its variants need no details query")
@@ -514,22 +517,36 @@ struct CatalogueReaderTests {
         #expect(shop.names() == ["CollectionSearch"])
     }
 
-    @Test("ids asked for are read with their product's title, handle and status; ones Shopify does not know are unknown")
+    @Test("ids asked for are read; ones Shopify does not know are unknown; product titles come from displayName")
     func details() async throws {
         let shop = Self.shop()
         shop.product(300, "odd", title: "Odd", variants: [.init(id: 5, title: "Red", product: 0, displayName: "Something else")])
+        let result = try await shop.reader().read(.init(variantIDs: [1, 4, 5, 999]))
+        #expect(result.catalogue.unknown == [999])
+        #expect(result.catalogue.variants[1]?.productTitle == "Fall Tee")
+        #expect(result.catalogue.variants[1]?.productStatus == nil, "the product itself is not read")
+        #expect(result.catalogue.variants[4]?.productTitle == "Winter Coat" && result.catalogue.variants[4]?.displayTitle == "Winter Coat")
+        #expect(result.catalogue.variants[5]?.title == "Red" && result.catalogue.variants[5]?.productTitle == nil)
+        #expect(result.catalogue.policies(of: [1, 999]).unknown == [999])
+        #expect(shop.names() == ["VariantDetails"] && result.points == 4)
+    }
+
+    @Test("with products, each variant's product title, handle and status are read, at 2 points a variant")
+    func detailsWithProducts() async throws {
+        let shop = Self.shop()
+        shop.product(300, "odd", title: "Odd", variants: [.init(id: 5, title: "Red", product: 0, displayName: "Something else")])
         shop.product(400, "old-coat", title: "Old Coat", status: "ARCHIVED", variants: [.init(id: 6, title: "Grey", product: 400)])
-        let result = try await shop.reader().read(.init(variantIDs: [1, 4, 5, 6, 999]))
+        var request = CatalogueReader.Request(variantIDs: [1, 5, 6, 999])
+        request.withProducts = true
+        #expect(CatalogueReader.estimate(request).points == 8)
+        let result = try await shop.reader().read(request)
         let old = result.catalogue.variants[6]
         #expect(old?.productStatus == "ARCHIVED" && old?.productNotActive == true && old?.productHandle == "old-coat")
         #expect(old?.productID == 400 && old?.displayTitle == "Old Coat — Grey")
-        #expect(result.catalogue.variants[1]?.productNotActive == false)
+        #expect(result.catalogue.variants[1]?.productNotActive == false && result.catalogue.variants[1]?.productStatus == "ACTIVE")
+        #expect(result.catalogue.variants[5]?.productTitle == "Odd", "from the product, whatever displayName says")
         #expect(result.catalogue.unknown == [999])
-        #expect(result.catalogue.variants[1]?.productTitle == "Fall Tee")
-        #expect(result.catalogue.variants[4]?.productTitle == "Winter Coat" && result.catalogue.variants[4]?.displayTitle == "Winter Coat")
-        #expect(result.catalogue.variants[5]?.title == "Red" && result.catalogue.variants[5]?.productTitle == "Odd")
-        #expect(result.catalogue.policies(of: [1, 999]).unknown == [999])
-        #expect(shop.names() == ["VariantDetails"] && result.points == 10)
+        #expect(shop.names() == ["VariantProducts"] && result.points == 8)
     }
 
     @Test("THROTTLED answers are waited out and counted")
@@ -603,10 +620,10 @@ struct CatalogueReaderTests {
         let request = CatalogueReader.Request(skus: Set((1...20_000).map { "SKU-\($0)" }))
         let estimate = CatalogueReader.estimate(request)
         #expect(estimate.queries == 400 + 80)
-        #expect(estimate.points == 400 * 252 + 2 * 20_000)
+        #expect(estimate.points == 400 * 252 + 20_000)
         let mixed = CatalogueReader.estimate(
             .init(barcodes: ["a"], productHandles: ["p", "q"], collectionHandles: ["c"], variantIDs: [1, 2]))
-        #expect(mixed.queries == 3 + 2 + 1 && mixed.points == 3 * 252 + 2 * 253 + 2 * 3)
+        #expect(mixed.queries == 3 + 2 + 1 && mixed.points == 3 * 252 + 2 * 253 + 3)
         #expect(CatalogueReader.estimate(.init()) == (0, 0))
     }
 }

@@ -172,13 +172,16 @@ public enum PlanRun {
         plan.resolutions = resolutions
         if let record = input.namesRecord { plan.moves = NameResolver.moves(in: plan, previous: record) }
         if var catalogue, let reader = connection.policies {
-            // Members the plan removes were not among the names and ids read: one more pass
-            // gives them titles too.
-            let missing = RunSteps.shownIDs(of: plan).subtracting(catalogue.variants.keys).subtracting(catalogue.unknown)
+            // The variants the plan shows whose product was not read (members it removes were
+            // not read at all): one more pass, with their products, gives them titles and marks
+            // those of draft or archived products. Only the few shown, never every name resolved.
+            let missing = RunSteps.shownIDs(of: plan).filter { catalogue.variants[$0]?.productStatus == nil }.subtracting(catalogue.unknown)
             if !missing.isEmpty {
                 let catalogueReader = CatalogueReader(client: reader.client, source: reader.source)
+                var request = CatalogueReader.Request(variantIDs: missing)
+                request.withProducts = true
                 do throws(ShopifyError) {
-                    let read = try await catalogueReader.read(CatalogueReader.Request(variantIDs: missing), progress: connection.progress)
+                    let read = try await catalogueReader.read(request, progress: connection.progress)
                     catalogue.merge(read.catalogue)
                     outcome.policyRead?.queries += read.queries
                     outcome.policyRead?.points += read.points

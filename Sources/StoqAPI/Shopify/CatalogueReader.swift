@@ -20,8 +20,10 @@ import StoqWire
 ///    error.
 /// 3. Details: one `nodes(ids:)` pass (pages of at most 250 ids) over the ids asked for and every
 ///    SKU or barcode candidate not read in step 2, nor given as already read
-///    (``Request/alreadyRead``, which is taken as it is), each with its product's id, handle, title
-///    and status (so variants of draft or archived products are marked wherever they come from). An id asked
+///    (``Request/alreadyRead``, which is taken as it is). A product title comes from the variant's
+///    `displayName` without its `" - " + title` suffix (none when it does not end so); with
+///    ``Request/withProducts``, each variant's product (id, handle, title, status) is read instead,
+///    at twice the points, so variants of draft or archived products can be marked. An id asked
 ///    for that Shopify does not know is ``Catalogue/unknown``; a candidate it no longer knows is
 ///    dropped.
 /// 4. Exact confirmation: for each SKU asked for, the (sorted) variants read whose live SKU
@@ -59,6 +61,9 @@ public struct CatalogueReader: Sendable {
         /// Variants an earlier read of the same run read live: a search candidate among them is
         /// not read again, and its SKU and barcode as given count in the exact confirmation.
         public var alreadyRead: [Int64: CatalogueVariant] = [:]
+        /// Read each variant's product (id, handle, title, status) in the details pass: 2 points a
+        /// variant instead of 1. For the few variants a plan shows, not for every name resolved.
+        public var withProducts = false
 
         /// Creates a request.
         public init(
@@ -100,7 +105,10 @@ public struct CatalogueReader: Sendable {
         query ProductVariants($id: ID!, $after: String) { product(id: $id) { id handle title status variants(first: 250, after: $after) { nodes { id sku barcode title displayName inventoryPolicy } pageInfo { hasNextPage endCursor } } } }
         """
     static let variantDetails = """
-        query VariantDetails($ids: [ID!]!) { nodes(ids: $ids) { ... on ProductVariant { id sku barcode title inventoryPolicy product { id handle title status } } } }
+        query VariantDetails($ids: [ID!]!) { nodes(ids: $ids) { ... on ProductVariant { id sku barcode title displayName inventoryPolicy } } }
+        """
+    static let variantProducts = """
+        query VariantProducts($ids: [ID!]!) { nodes(ids: $ids) { ... on ProductVariant { id sku barcode title inventoryPolicy product { id handle title status } } } }
         """
     static let variantIdentity = """
         query VariantIdentity($ids: [ID!]!) { nodes(ids: $ids) { ... on ProductVariant { id sku barcode product { id handle } } } }
@@ -114,8 +122,8 @@ public struct CatalogueReader: Sendable {
     static let searchCost = 252
     /// The requested cost of a product's page of variants: 1 + 2 + 250 nodes.
     static let productCost = 253
-    /// The requested cost of one variant in a details read: the variant and its product.
-    static let detailsCost = 2
+    /// The requested cost of one variant in a details read (twice that with its product).
+    static let detailsCost = 1
 
     /// Shopify's search text for `values` of `field` (`sku`, `barcode`, `handle`): each value in
     /// double quotes, with `\` and `"` inside escaped by a backslash, terms joined by ` OR `:
@@ -143,7 +151,10 @@ public struct CatalogueReader: Sendable {
             .reduce(0) { $0 + pages($1, of: searchBatch) }
         let products = request.productHandles.count
         let ids = request.variantIDs.count + request.skus.count + request.barcodes.count
-        return (searches + products + pages(ids, of: idPage), searches * searchCost + products * productCost + detailsCost * ids)
+        return (
+            searches + products + pages(ids, of: idPage),
+            searches * searchCost + products * productCost + detailsCost * (request.withProducts ? 2 : 1) * ids
+        )
     }
 
     // MARK: Reading
@@ -248,7 +259,7 @@ public struct CatalogueReader: Sendable {
             let outcomes = try await Self.runAll(pages) {
                 (page: [Int64]) async -> Swift.Result<([Int64: CatalogueVariant], Tally), ShopifyError> in
                 do throws(ShopifyError) {
-                    let read = try await reader.details(page)
+                    let read = try await reader.details(page, withProducts: request.withProducts)
                     phase.advance(by: page.count)
                     return .success(read)
                 } catch {
@@ -424,22 +435,31 @@ public struct CatalogueReader: Sendable {
         return (ProductRead(product: product, variants: variants), tally)
     }
 
-    /// The details of one page of variant ids (ids Shopify does not know have no entry).
-    func details(_ page: [Int64]) async throws(ShopifyError) -> ([Int64: CatalogueVariant], Tally) {
+    /// The details of one page of variant ids (ids Shopify does not know have no entry), with
+    /// their products when `withProducts`.
+    func details(_ page: [Int64], withProducts: Bool) async throws(ShopifyError) -> ([Int64: CatalogueVariant], Tally) {
         var tally = Tally()
-        let answer = try await client.query(Self.variantDetails, variables: Self.idVariables(page), cost: Self.detailsCost * page.count)
+        let query = withProducts ? Self.variantProducts : Self.variantDetails
+        let answer = try await client.query(query, variables: Self.idVariables(page), cost: (withProducts ? 2 : 1) * page.count)
         tally.add(answer)
         var variants: [Int64: CatalogueVariant] = [:]
         for (id, node) in try PolicyReader.match(answer.data, to: page) {
             var variant = try Self.variant(node)
             guard variant.id == id else { throw Self.malformed("a node for another variant than \(id)") }
-            guard let product = node["product"], let productGID = product["id"] else {
-                throw Self.malformed("variant \(id) without its product")
+            if withProducts {
+                guard let product = node["product"], let productGID = product["id"] else {
+                    throw Self.malformed("variant \(id) without its product")
+                }
+                variant.productID = try Self.id(productGID, "Product")
+                variant.productHandle = try Self.text(product, "handle")
+                variant.productTitle = try Self.text(product, "title")
+                variant.productStatus = try Self.text(product, "status")
+            } else if let display = try Self.text(node, "displayName"), let title = variant.title {
+                let suffix = " - " + title
+                if display.utf8.count > suffix.utf8.count, display.utf8.reversed().starts(with: suffix.utf8.reversed()) {
+                    variant.productTitle = String(decoding: display.utf8.dropLast(suffix.utf8.count), as: UTF8.self)
+                }
             }
-            variant.productID = try Self.id(productGID, "Product")
-            variant.productHandle = try Self.text(product, "handle")
-            variant.productTitle = try Self.text(product, "title")
-            variant.productStatus = try Self.text(product, "status")
             variants[id] = variant
         }
         return (variants, tally)
