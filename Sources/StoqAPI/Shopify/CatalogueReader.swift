@@ -61,8 +61,10 @@ public struct CatalogueReader: Sendable {
         /// Variants an earlier read of the same run read live: a search candidate among them is
         /// not read again, and its SKU and barcode as given count in the exact confirmation.
         public var alreadyRead: [Int64: CatalogueVariant] = [:]
-        /// Read each variant's product (id, handle, title, status) in the details pass: 2 points a
-        /// variant instead of 1. For the few variants a plan shows, not for every name resolved.
+        /// Read each variant's product (id, handle, title, status) in the details pass.
+        ///
+        /// 2 points a variant instead of 1: for the few variants a plan shows, not for every name
+        /// resolved.
         public var withProducts = false
 
         /// Creates a request.
