@@ -16,12 +16,28 @@ import sys
 HEADER = "stoqctl: what the variant names resolved to at this apply"
 
 
+KINDS = ("sku:", "barcode:", "product:")
+
+
+def valid(entry):
+    """One name as stoqctl reads it back: strings, a `kind:value` name, positive 64-bit ids."""
+    if not isinstance(entry, dict):
+        return False
+    if not all(isinstance(entry.get(k), str) for k in ("plan", "list", "selector")):
+        return False
+    selector = entry["selector"]
+    if not any(selector.startswith(kind) and len(selector) > len(kind) for kind in KINDS):
+        return False
+    ids = entry.get("ids")
+    return isinstance(ids, list) and all(
+        isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**63 for i in ids)
+
+
 def record(names):
-    if not isinstance(names, list) or not names:
+    """The record, or None when it is not one stoqctl would read: a record it cannot read is
+    dropped, never passed on (a plan without it shows moves as a removal and an addition)."""
+    if not isinstance(names, list) or not names or not all(valid(entry) for entry in names):
         return None
-    for entry in names:
-        if not isinstance(entry, dict) or not all(k in entry for k in ("plan", "list", "selector", "ids")):
-            return None
     return json.dumps({"names": names}, ensure_ascii=True, separators=(",", ":"))
 
 

@@ -62,10 +62,14 @@ public actor RateGovernor {
         /// The headers of `response`, or nil without a readable `X-RateLimit-Remaining`.
         public init?(_ response: WireResponse) {
             guard let text = response.header(.xRateLimitRemaining), let remaining = Int(text), remaining >= 0 else { return nil }
-            self.remaining = remaining
-            limit = response.header(.xRateLimitLimit).flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
+            // Figures beyond any real budget are capped, so no sum of them can overflow.
+            self.remaining = min(remaining, Self.most)
+            limit = response.header(.xRateLimitLimit).flatMap { Int($0) }.flatMap { $0 > 0 ? min($0, Self.most) : nil }
             reset = response.header(.xRateLimitReset).flatMap { Double($0) }.flatMap { $0.isFinite ? $0 : nil }
         }
+
+        /// The largest figure taken from a header.
+        public static let most = 1 << 32
     }
 
     /// A pause of every request, and why.
@@ -211,10 +215,12 @@ public actor RateGovernor {
     /// window from now; now + one window without `X-RateLimit-Reset`).
     private func sync(_ server: ServerBudget) {
         let now = clock.now
-        serverLimit = server.limit
+        // Header figures are capped (``ServerBudget/most``), so none of this can overflow.
+        let serverLimit = server.limit ?? budget.points
+        self.serverLimit = server.limit
         external = 0
         _ = used(now)
-        let serverUsed = (server.limit ?? budget.points) - server.remaining
+        let serverUsed = max(0, serverLimit - server.remaining)
         let others = serverUsed - spentTotal - inFlightCost
         guard others > 0 else { return }
         let back = server.reset.map { max(0, min($0 - now.secondsSinceEpoch, budget.window.inSeconds)) } ?? budget.window.inSeconds

@@ -48,8 +48,9 @@ struct GovernorAndFaultTests {
         let limited = log.filter { $0.status == 429 }
         #expect(!limited.isEmpty, "the server's limit is reached")
         // A 429 stops everyone: only the requests already in flight when it came (at most the
-        // eight the client allows) meet the limit, per time it is reached.
-        #expect(limited.count <= 2 * budget.maxConcurrency, "\(limited.count) × 429")
+        // eight the client allows) meet the limit, per time it is reached: twice, or three times
+        // when a pause ends just as a window turns and the virtual clock's tasks are late to it.
+        #expect(limited.count <= 3 * budget.maxConcurrency, "\(limited.count) × 429")
         // Retry-After is at least 1 s: once the 429 is back (one latency), no request reaches the
         // server until that second is over, whichever request the 429 answered.
         for refused in limited {

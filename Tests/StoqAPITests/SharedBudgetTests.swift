@@ -75,6 +75,29 @@ struct SharedBudgetTests {
         #expect(clock.now.secondsSinceEpoch - 1_800_000_000 >= 2, "one write per window")
     }
 
+    @Test("header figures beyond any real budget neither overflow nor stall: a huge limit, a huge remainder, a limit below what was spent")
+    func hostileFigures() async throws {
+        let clock = EventClock()
+        let governor = RateGovernor(budget: RateBudget(points: 360, window: .seconds(1), maxConcurrency: 8), clock: clock)
+        let answers: [RateGovernor.ServerBudget?] = [
+            RateGovernor.ServerBudget(
+                WireResponse(status: .ok, headers: [.xRateLimitLimit: "9223372036854775807", .xRateLimitRemaining: "0"], body: [])),
+            RateGovernor.ServerBudget(
+                WireResponse(status: .ok, headers: [.xRateLimitLimit: "1", .xRateLimitRemaining: "9223372036854775807"], body: [])),
+            RateGovernor.ServerBudget(WireResponse(status: .ok, headers: [.xRateLimitRemaining: "-5"], body: [])),
+        ]
+        #expect(answers[0]?.limit == RateGovernor.ServerBudget.most && answers[0]?.remaining == 0)
+        #expect(answers[1]?.remaining == RateGovernor.ServerBudget.most)
+        #expect(answers[2] == nil, "a negative remainder is no figure")
+        try await clock.run {
+            for answer in answers + answers {
+                try await governor.acquire(cost: 2)
+                await governor.release(cost: 2, server: answer)
+            }
+        }
+        #expect(await governor.statistics.requests == 6)
+    }
+
     @Test("the first request goes alone: nothing more is sent before an answer says what is left")
     func firstRequestAlone() async throws {
         let h = try OverlapHarness(plans: 1) { $0.faults.latency = 0.2 }

@@ -55,9 +55,12 @@ struct ExportNamesTests {
         #expect(n.reasons[3] == "SKU `MUG` is shared by 3 variants (also 4, 5)")
         #expect(n.reasons[6] == "SKU ` LEAD` starts or ends with a space, which a name cannot hold")
         #expect(n.reasons[7] == "SKU `TRAIL\u{A0}` starts or ends with a space, which a name cannot hold")
-        #expect(n.reasons[8] == "SKU `TAB\\u{9}X` holds U+9, which a name cannot hold")
-        #expect(n.reasons[9] == "SKU `ZERO\\u{200b}WIDTH` holds U+200B, which a name cannot hold")
-        #expect(n.reasons[10] == "Shopify's search does not find SKU `NEW-SKU` yet (its index lags changes); export again later")
+        #expect(n.reasons[8] == "SKU `TAB\tX` holds U+9, which a name cannot hold", "raw here; escaped once where it is written")
+        #expect(n.reasons[9] == "SKU `ZERO\u{200B}WIDTH` holds U+200B, which a name cannot hold")
+        #expect(
+            n.reasons[10]
+                == "Shopify's search does not find SKU `NEW-SKU` (its index may lag a recent change, or its search may ignore the SKU's characters); export again later, or keep the id"
+        )
         #expect(n.reasons[11]?.hasPrefix("SKU `Café` is the same text as variant 12's in another Unicode form") == true)
         #expect(n.reasons[12]?.hasPrefix("SKU `Café` is the same text as variant 11's in another Unicode form") == true)
         #expect(n.reasons[99] == "Shopify does not know this variant")

@@ -70,6 +70,11 @@ struct VariantMoveTests {
         #expect(changes.count == 2, "in variants and in CONTINUE")
         #expect(changes.allSatisfy { $0.selector == .sku("SKU-3") && $0.before == [1003] && $0.after == [2003] })
         #expect(changes[1].description == "`sku:SKU-3` in fall variants: 1003 → 2003")
+        // Moves change how the plan reads, not what it does: the hash is the same with them.
+        var shown = plan
+        shown.moves = NameResolver.moves(in: plan, previous: previous)
+        #expect(PlanJSON.hash(shown) == PlanJSON.hash(plan))
+        #expect(PlanJSON.render(shown) != PlanJSON.render(plan))
         // Without a record of what the name reached before, no move is claimed.
         #expect(NameResolver.moves(in: plan, previous: []).isEmpty)
         // A record that matches what the names reach now: nothing moved, nothing changed.

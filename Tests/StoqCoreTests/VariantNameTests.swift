@@ -74,6 +74,16 @@ struct VariantNameTests {
         #expect(errors.first?.location == at(text))
     }
 
+    @Test("a value that starts with a combining mark or a modifier is split at the colon all the same")
+    func combiningMark() throws {
+        let (desired, diagnostics, _) = load(head + "    variants: [\"sku:\u{0301}comb\", \"sku:\u{1F3FB}skin\", \"barcode:\u{FE0F}vs\"]\n")
+        #expect(diagnostics.filter { $0.severity == .error }.isEmpty, "\(diagnostics)")
+        #expect(
+            desired.plans[0].variantSelectors?.map(\.value) == [.sku("\u{0301}comb"), .sku("\u{1F3FB}skin"), .barcode("\u{FE0F}vs")])
+        let record = try PlanJSON.namesRecord(#"{"names":[{"plan":"p","list":"variants","selector":"sku:\u0301comb","ids":[1]}]}"#)
+        #expect(record.first?.selector.value.unicodeScalars.first == "\u{0301}")
+    }
+
     @Test("the same name twice in one list warns, as a repeated id does")
     func repeatedName() {
         let (_, diagnostics, text) = load(head + "    variants: [⚐sku:A, 1, ⚑sku:A]\n")

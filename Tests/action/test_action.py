@@ -914,6 +914,19 @@ class NamesRecordTests(unittest.TestCase):
         env.update({"INPUT_" + k.upper(): v for k, v in inputs.items()})
         return run(["bash", os.path.join(ACTION, "run.sh")], env, cwd=self.repo), out
 
+    def test_a_record_stoqctl_would_not_read_is_dropped_not_passed_on(self):
+        script = os.path.join(ACTION, "names_record.py")
+        good = {"plan": "p", "list": "variants", "selector": "sku:\u0301comb", "ids": [1]}
+        header = "object 0\ntype commit\ntag t\ntagger x <x> 0 +0000\n\nstoqctl: what the variant names resolved to at this apply\n\n"
+        for names, accepted in [([good], True), ([dict(good, plan=1)], False), ([dict(good, selector="foo:x")], False),
+                                ([dict(good, selector="1234")], False), ([dict(good, ids=[True])], False),
+                                ([dict(good, ids=[2**63])], False), ([], False)]:
+            message = header + json.dumps({"names": names})
+            result = subprocess.run([sys.executable, script, "read"], input=message, capture_output=True, text=True)
+            self.assertEqual(result.returncode == 0, accepted, (names, result.stdout))
+        forged = subprocess.run([sys.executable, script, "read"], input="object 0\n\nsomething else\n{}", capture_output=True, text=True)
+        self.assertEqual(forged.returncode, 1)
+
     def test_the_applied_tag_records_names_and_the_next_plan_shows_a_move(self):
         applied, _ = self.action("apply", applied_tag="stoqctl-applied")
         self.assertEqual(applied.returncode, 0, applied.stdout + applied.stderr)

@@ -255,6 +255,8 @@ public enum ApplyRun {
     static func nameProblems(_ named: [VariantResolution], identities: [Int64: CatalogueVariant], titles: [Int64: CatalogueVariant])
         -> [String]
     {
+        // Byte for byte, as names resolve: another Unicode form of the same text is another name.
+        func same(_ live: String?, _ name: String) -> Bool { live.map { $0.utf8.elementsEqual(name.utf8) } ?? false }
         var problems: [String] = []
         var seen = Set<String>()
         for resolution in named {
@@ -265,11 +267,11 @@ public enum ApplyRun {
                 if let now = identities[id] {
                     func shown(_ text: String?) -> String { text.map { "`\(NameResolver.short($0, 60))`" } ?? "empty" }
                     switch resolution.selector {
-                    case .sku(let sku) where now.sku != sku:
+                    case .sku(let sku) where !same(now.sku, sku):
                         problem = "\(variant) no longer carries \(selector): its SKU is now \(shown(now.sku))"
-                    case .barcode(let barcode) where now.barcode != barcode:
+                    case .barcode(let barcode) where !same(now.barcode, barcode):
                         problem = "\(variant) no longer carries \(selector): its barcode is now \(shown(now.barcode))"
-                    case .product(let handle) where now.productHandle != handle:
+                    case .product(let handle) where !same(now.productHandle, handle):
                         problem =
                             "\(variant) is no longer a variant of \(selector): its product's handle is now \(shown(now.productHandle))"
                     default:

@@ -282,9 +282,9 @@ public enum ConfigLoader {
 
     /// `product_variants_source_id: collection:summer` (or `product:fall-tee`), checked offline.
     static func sourceHandle(_ reader: inout NodeReader, _ entry: NodeReader.Entry) -> SourceHandle? {
-        guard let text = sourceHandleText(reader, entry.value), let colon = text.firstIndex(of: ":") else { return nil }
-        let kindText = String(text[..<colon])
-        let handle = String(text[text.index(after: colon)...])
+        guard let text = sourceHandleText(reader, entry.value), let (kindText, handle) = VariantSelector.splitAtColon(text) else {
+            return nil
+        }
         let kinds = SourceHandle.Kind.allCases.map(\.rawValue)
         guard let kind = SourceHandle.Kind(rawValue: kindText) else {
             reader.report(

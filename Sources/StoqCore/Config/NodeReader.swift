@@ -438,13 +438,13 @@ struct NodeReader {
             default: valueText = nil
             }
         case .scalar(let scalar):
-            guard item.tag == nil, case .string(let text)? = resolve(item), let colon = text.firstIndex(of: ":") else {
+            guard item.tag == nil, case .string(let text)? = resolve(item), let split = VariantSelector.splitAtColon(text) else {
                 return .notAName
             }
             _ = scalar
-            kindText = String(text[..<colon])
+            kindText = split.kind
             valueNode = item
-            valueText = String(text[text.index(after: colon)...])
+            valueText = split.value
         case .sequence:
             return .notAName
         }

@@ -88,7 +88,8 @@ public struct VariantNaming: Sendable, Hashable {
             }
             let others = Set(exact).subtracting([id]).sorted()
             if others.isEmpty {
-                naming.reasons[id] = "Shopify's search does not find SKU \(shown) yet (its index lags changes); export again later"
+                naming.reasons[id] =
+                    "Shopify's search does not find SKU \(shown) (its index may lag a recent change, or its search may ignore the SKU's characters); export again later, or keep the id"
             } else {
                 let listed = others.prefix(3).map(String.init).joined(separator: ", ") + (others.count > 3 ? ", …" : "")
                 naming.reasons[id] = "SKU \(shown) is shared by \(others.count + 1) variants (also \(listed))"
@@ -97,9 +98,10 @@ public struct VariantNaming: Sendable, Hashable {
         return naming
     }
 
-    /// A SKU inside a reason: hidden characters shown, at most 60 characters.
+    /// A SKU inside a reason: at most 60 characters.
+    ///
+    /// Hidden characters are shown where the reason is written (a YAML comment), once.
     static func shown(_ sku: String) -> String {
-        let text = Sanitiser.shown(sku)
-        return text.count > 60 ? String(text.prefix(59)) + "…" : text
+        sku.count > 60 ? String(sku.prefix(59)) + "…" : sku
     }
 }

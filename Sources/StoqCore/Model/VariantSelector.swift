@@ -39,6 +39,16 @@ public enum VariantSelector: Sendable, Hashable, Comparable, CustomStringConvert
         }
     }
 
+    /// `text` split at its first colon, by Unicode scalar: `("sku", "TEE:1")` for `sku:TEE:1`.
+    ///
+    /// Scalars, not characters: a value that starts with a combining mark (`sku:` + U+0301) forms
+    /// one character with the colon, which a search by character would not find.
+    public static func splitAtColon(_ text: String) -> (kind: String, value: String)? {
+        let scalars = text.unicodeScalars
+        guard let colon = scalars.firstIndex(of: ":") else { return nil }
+        return (String(scalars[..<colon]), String(scalars[scalars.index(after: colon)...]))
+    }
+
     /// True for a name that needs Shopify to resolve (not an id).
     public var isName: Bool { kind != nil }
 

@@ -204,9 +204,14 @@ public enum PlanJSON {
         return [(Key.permissionChanges, .array(changes))]
     }
 
-    /// `sha256:…` over the compact rendering of `body`.
+    /// `sha256:…` over the compact rendering of `body`, without `moves`.
+    ///
+    /// Moves are how the plan shows some of its removals and additions, worked out from a record
+    /// of what names reached before (`--names-record`): a plan made with the record and one made
+    /// without it do the same, so they have the same hash, and an override pinned in review holds
+    /// whichever way the apply is run.
     static func hash(body: [(String, JSONValue)]) -> String {
-        "sha256:" + ContentHash.sha256(JSONValue.object(body).renderCompact())
+        "sha256:" + ContentHash.sha256(JSONValue.object(body.filter { $0.0 != Key.moves }).renderCompact())
     }
 
     /// The plan's content hash (`sha256:` and 64 hex digits): the same inputs always give the
@@ -774,11 +779,11 @@ public enum PlanJSON {
         /// the first colon).
         func selector(_ json: JSONValue, _ path: String) throws(PlanFileError) -> VariantSelector {
             let text = try string(json, Key.selector, path)
-            if let colon = text.firstIndex(of: ":") {
-                guard let kind = VariantSelector.Kind(rawValue: String(text[..<colon])) else {
+            if let (kindText, value) = VariantSelector.splitAtColon(text) {
+                guard let kind = VariantSelector.Kind(rawValue: kindText) else {
                     throw fail("\(path).\(Key.selector)", "expected a variant id, `sku:`, `barcode:` or `product:`")
                 }
-                return VariantSelector(kind, String(text[text.index(after: colon)...]))
+                return VariantSelector(kind, value)
             }
             guard let id = Int64(text), String(id) == text else {
                 throw fail("\(path).\(Key.selector)", "expected a variant id, `sku:`, `barcode:` or `product:`")
