@@ -77,6 +77,9 @@ public struct ApplyReport: Sendable {
     public var resolutions: [VariantResolution] = []
     /// Saved plans: the names that resolve to other variants than in the reviewed plan.
     public var resolutionChanges: [NameResolver.Change] = []
+    /// With a names record (`--names-record`, the action's applied tag): the names that resolve to
+    /// other variants than the record says (the last apply's), new names included.
+    public var recordChanges: [NameResolver.Change] = []
 
     /// Creates a report.
     public init(items: [Item], seconds: Double) {
@@ -192,15 +195,17 @@ public struct ApplyReport: Sendable {
                         })
                 ))
         }
-        if !resolutionChanges.isEmpty {
+        for (key, changes, was) in [
+            ("names_changed_since_review", resolutionChanges, "reviewed"), ("names_changed_since_record", recordChanges, "recorded"),
+        ] where !changes.isEmpty {
             out.append(
                 (
-                    "names_changed_since_review",
+                    key,
                     .array(
-                        resolutionChanges.map { c in
+                        changes.map { c in
                             .object([
                                 ("plan", .string(c.plan)), ("list", .string(c.list)), ("selector", .string(c.selector.description)),
-                                ("reviewed", ids(c.before)), ("now", ids(c.after)),
+                                (was, ids(c.before)), ("now", ids(c.after)),
                             ])
                         })
                 ))

@@ -131,6 +131,21 @@ struct VariantNameCommandTests {
         #expect(text.stdout.contains("sku:MUG-FALL moved"), "\(text.stdout)")
         let broken = try await shop.plan(["--names-record", "plan.json.missing"])
         #expect(broken.status == 64 && broken.stderr.contains("--names-record plan.json.missing"))
+        // The re-plan at merge applies the move; its report lists every name that resolves
+        // otherwise than the record (the last apply) says.
+        let merged = try await Stoqctl.run(
+            ["apply", "named-shop", "--names-record", "report.json", "--report", "merged.json"] + endpoint, in: shop.dir)
+        #expect(merged.status == 0, "\(merged.stderr)")
+        #expect(merged.stdout.contains("sku:MUG-FALL moved: 43900920010001 → 43900920010002"), "\(merged.stdout)")
+        let mergedReport = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: shop.dir.appendingPathComponent("merged.json"))) as? [String: Any])
+        let sinceRecord = try #require(mergedReport["names_changed_since_record"] as? [[String: Any]])
+        #expect(sinceRecord.count == 2, "in variants and in CONTINUE: \(sinceRecord)")
+        #expect(
+            sinceRecord.allSatisfy {
+                $0["selector"] as? String == "sku:MUG-FALL" && ($0["recorded"] as? [Int64]) == [43_900_920_010_001]
+                    && ($0["now"] as? [Int64]) == [43_900_920_010_002]
+            })
     }
 
     @Test("a saved plan that adds and toggles variants by name applies them, checked against the resolved configuration")

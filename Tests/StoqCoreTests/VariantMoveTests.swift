@@ -81,6 +81,29 @@ struct VariantMoveTests {
         #expect(NameResolver.changes(from: plan.resolutions, to: plan.resolutions).isEmpty)
     }
 
+    @Test("a names record is read from a saved plan's resolutions or an apply report's names; ids and other shapes are refused")
+    func namesRecord() throws {
+        let (plan, _) = try Self.plan(3, movedFrom: 3)
+        let fromPlan = try PlanJSON.namesRecord(PlanJSON.render(plan))
+        #expect(fromPlan.map(\.selector) == plan.resolutions.map(\.selector))
+        #expect(fromPlan.map(\.ids) == plan.resolutions.map(\.ids))
+        #expect(fromPlan.allSatisfy { $0.location == nil }, "where a name was written is not part of the record")
+        let report = #"{"format_version": 1, "names": [{"plan": "fall", "list": "variants", "selector": "sku:SKU-3", "ids": [1003]}]}"#
+        #expect(try PlanJSON.namesRecord(report).map(\.ids) == [[1003]])
+        for (text, message) in [
+            (#"{"names": [{"plan": "fall", "list": "variants", "selector": "1003", "ids": [1003]}]}"#, "an id, not a name"),
+            (#"{"names": [{"plan": "fall", "list": "variants", "selector": "sku:A", "ids": ["x"]}]}"#, ".names[0].ids"),
+            (#"{"operations": []}"#, "neither `resolutions`"), (#"[1]"#, "not a JSON object"), ("{", "not valid JSON"),
+        ] {
+            #expect(throws: PlanFileError.self) { try PlanJSON.namesRecord(text) }
+            do {
+                _ = try PlanJSON.namesRecord(text)
+            } catch {
+                #expect(error.message.contains(message), "\(error.message)")
+            }
+        }
+    }
+
     @Test("a name that is no longer written, or is new, is a change but never a move")
     func addedAndRemovedNames() throws {
         let (plan, previous) = try Self.plan(3, movedFrom: 3)

@@ -86,6 +86,8 @@ public enum ApplyRun {
         var notReviewed: [PlanOperation] = []
         /// Saved plans: names that resolve to other variants than in review.
         var resolutionChanges: [NameResolver.Change] = []
+        /// With a names record: names that resolve to other variants than it says.
+        var recordChanges: [NameResolver.Change] = []
     }
 
     /// Runs an apply against the shop `connect` opens; `events` hears progress.
@@ -93,12 +95,16 @@ public enum ApplyRun {
         _ input: Input, connect: Connect, events: @escaping @Sendable (Event) async -> Void = { _ in }
     ) async -> Outcome {
         var outcome = Outcome()
-        let prepared: Prepared
+        var prepared: Prepared
         switch input.source {
         case .configuration(let planInput):
             guard let fresh = await planFresh(planInput, input, connect: connect, outcome: &outcome) else { return outcome }
             prepared = Prepared(
                 judged: fresh.plan, executed: fresh.plan, hash: PlanJSON.hash(fresh.plan), connection: fresh.connection, mode: .fresh)
+            // A re-plan at merge: every name that resolves otherwise than at the last apply.
+            if let record = planInput.namesRecord {
+                prepared.recordChanges = NameResolver.changes(from: record, to: fresh.plan.resolutions)
+            }
         case .savedPlan(let name, let text, let planInput):
             guard let ready = await prepareSaved(name, text, planInput, input, connect: connect, outcome: &outcome) else {
                 return outcome
@@ -335,6 +341,7 @@ public enum ApplyRun {
         report.baseline = plan.baseline
         report.resolutions = prepared.judged.resolutions
         report.resolutionChanges = prepared.resolutionChanges
+        report.recordChanges = prepared.recordChanges
         return await conclude(outcome, report: report, prepared)
     }
 
