@@ -964,6 +964,10 @@ class NamesRecordTests(unittest.TestCase):
         again, out = self.action("apply", applied_tag="stoqctl-applied")
         self.assertEqual(again.returncode, 0, again.stdout + again.stderr)
         self.assertIn("moved", read(os.path.join(out, "apply.txt")))
+        with open(os.path.join(out, "apply-report.json"), encoding="utf-8") as handle:
+            since = json.load(handle)["names_changed_since_record"]
+        self.assertTrue(any(c["selector"] == "sku:MUG-FALL" and c["recorded"] == [43900920010001]
+                            and c["now"] == [43900920010002] for c in since), since)
         self.git(["fetch", "--quiet", "--force", "origin", "refs/tags/stoqctl-applied:refs/tags/stoqctl-applied"])
         self.assertEqual(self.git(["rev-parse", "refs/tags/stoqctl-applied^{commit}"]), self.git(["rev-parse", "HEAD"]))
         self.assertIn('"ids":[43900920010002]', self.git(["cat-file", "tag", "refs/tags/stoqctl-applied"]))
