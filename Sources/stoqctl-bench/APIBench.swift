@@ -152,17 +152,7 @@ struct APIBench {
         configuration.faults.rateLimitBurst = options.burst
         configuration.faults.burstLength = 3
         let emulator = try Emulator(stateBytes: Array(state.utf8), configuration: configuration)
-        let ready = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "bench.emulator")
-        logger.logLevel = .critical
-        let server = Task {
-            try await EmulatorServer.run(emulator, port: 0, logger: logger, onReady: { port in ready.continuation.yield(port) })
-        }
-        var port = 0
-        for await p in ready.stream {
-            port = p
-            break
-        }
+        let (port, server) = await serveOnFreePort(emulator)
         return (emulator, port, server)
     }
 
@@ -193,4 +183,21 @@ struct APIBench {
             (SourceFile(path: "shop/stoqctl.yaml", text: settings), .settings),
         ])
     }
+}
+
+/// `emulator` served on a free port of 127.0.0.1, quietly: the port and the server's task
+/// (cancel it to stop).
+func serveOnFreePort(_ emulator: Emulator) async -> (port: Int, server: Task<Void, any Error>) {
+    let ready = AsyncStream<Int>.makeStream()
+    var logger = Logger(label: "bench.emulator")
+    logger.logLevel = .critical
+    let server = Task {
+        try await EmulatorServer.run(emulator, port: 0, logger: logger, onReady: { port in ready.continuation.yield(port) })
+    }
+    var port = 0
+    for await p in ready.stream {
+        port = p
+        break
+    }
+    return (port, server)
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import StoqAPI
 import StoqCore
 import StoqEmulator
@@ -136,17 +135,7 @@ func measureNames(
     configuration.shopifyRestoreRate = limits.restore
     configuration.faults.latency = latency
     let emulator = try Emulator(stateBytes: Array(shop.state.utf8), configuration: configuration)
-    let ready = AsyncStream<Int>.makeStream()
-    var logger = Logger(label: "bench.emulator")
-    logger.logLevel = .critical
-    let server = Task {
-        try await EmulatorServer.run(emulator, port: 0, logger: logger, onReady: { port in ready.continuation.yield(port) })
-    }
-    var port = 0
-    for await p in ready.stream {
-        port = p
-        break
-    }
+    let (port, server) = await serveOnFreePort(emulator)
     defer { server.cancel() }
 
     let base = "http://127.0.0.1:\(port)"
