@@ -685,8 +685,11 @@ public actor Emulator {
         if let (variant, product) = state.catalogue.variant(v) {
             return (product.id, product.title, variant.title == "Default Title" ? nil : variant.title)
         }
+        // As the Shopify side answers for it (``ShopifyData/variant(_:)``): a catalogue product
+        // with that id keeps its title.
         let product = v / 100
-        return (product, "Product \(product)", v % 100 == 0 ? nil : "Variant \(v % 100)")
+        let title = state.catalogue.product(product)?.title ?? ShopifyData.outsideProduct(product).title
+        return (product, title, v % 100 == 0 ? nil : "Variant \(v % 100)")
     }
 
     private func variantDetails(_ v: Int64, _ plan: PlanRecord) -> JSONValue {

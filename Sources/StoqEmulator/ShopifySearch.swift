@@ -47,11 +47,15 @@ struct SearchQuery: Sendable {
     /// matches: `exact` fields compare whole values, the others are tokenised.
     func matches(_ fields: (String) -> String?, exact: Set<String> = []) -> Bool {
         if matchesEverything { return true }
+        // A field's text is tokenised once per candidate, not once per term that names it.
+        var tokenised: [String: [String]] = [:]
         return alternatives.contains { terms in
             terms.allSatisfy { term in
-                guard let text = fields(term.field.lowercased()) else { return false }
-                if exact.contains(term.field.lowercased()) { return text == term.value }
-                return Self.contains(Self.tokens(text), run: term.tokens)
+                let field = term.field.lowercased()
+                guard let text = fields(field) else { return false }
+                if exact.contains(field) { return text == term.value }
+                if tokenised[field] == nil { tokenised[field] = Self.tokens(text) }
+                return Self.contains(tokenised[field] ?? [], run: term.tokens)
             }
         }
     }

@@ -113,7 +113,7 @@ struct APIBench {
             let started = Date()
             let outcome = await PlanRun.run(PlanRun.Input(config: files(shop.config))) { _, _ in conn }
             let seconds = Date().timeIntervalSince(started)
-            if let failure = outcome.failure { print("plan failed: \(failure) \(outcome.diagnostics.map(\.message))") }
+            if let failure = outcome.failure { print("plan failed: \(failure) \(outcome.diagnostics.map { Sanitiser.shown($0.message) })") }
             await report(pass, emulator, since: since, seconds: seconds)
             if let estimate = outcome.plan?.estimatedSeconds { print("  (plan estimate for its apply: ~\(estimate) s)") }
         }
@@ -138,7 +138,7 @@ struct APIBench {
         if let report = outcome.report {
             print("  apply: \(report.summaryLine)")
         } else {
-            print("  apply failed: \(outcome.diagnostics.map(\.message))")
+            print("  apply failed: \(outcome.diagnostics.map { Sanitiser.shown($0.message) })")
         }
         await report("apply (plan + writes)", emulator, since: since, seconds: seconds)
         server.cancel()

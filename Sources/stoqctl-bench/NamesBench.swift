@@ -167,7 +167,7 @@ func measureNames(
     let bound = max(0, Double(points) - limits.bucket) / limits.restore
     var resolved = "all exact"
     if let failure = outcome.failure {
-        resolved = "FAILED (\(failure)): \(outcome.diagnostics.prefix(3).map(\.message))"
+        resolved = "FAILED (\(failure)): \(outcome.diagnostics.prefix(3).map { Sanitiser.shown($0.message) })"
     } else if let plan = outcome.plan, !plan.operations.isEmpty {
         resolved = "NOT exact: \(plan.operations.count) operations"
     }
