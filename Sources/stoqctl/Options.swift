@@ -124,10 +124,7 @@ struct PlanningOptions: ParsableArguments {
     /// is then true).
     func readNamesRecord(console: Console) -> (record: [VariantResolution]?, failed: Bool) {
         guard let path = namesRecord else { return (nil, false) }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            console.report(.usage, "--names-record \(path): cannot be read as UTF-8 text")
-            return (nil, true)
-        }
+        guard let text = readText(path, code: .usage, what: "--names-record \(path)", console: console) else { return (nil, true) }
         do {
             return (try PlanJSON.namesRecord(text), false)
         } catch {
@@ -160,12 +157,18 @@ func readConfiguration(_ paths: [String]) -> ConfigInput {
 
 /// The text of the saved plan at `path`, or nil after reporting why it cannot be read.
 func readSavedPlan(_ path: String, console: Console) -> String? {
+    readText(path, code: .savedPlanRefused, what: path, suffix: "; nothing was sent", console: console)
+}
+
+/// The UTF-8 text of the file at `path`, or nil after reporting `code` for `what` (why it cannot be
+/// read, then `suffix`).
+func readText(_ path: String, code: DiagnosticCode, what: String, suffix: String = "", console: Console) -> String? {
     guard let data = FileManager.default.contents(atPath: path) else {
-        console.report(.savedPlanRefused, "\(path): cannot be read; nothing was sent")
+        console.report(code, "\(what): cannot be read\(suffix)")
         return nil
     }
     guard let text = String(data: data, encoding: .utf8) else {
-        console.report(.savedPlanRefused, "\(path): not UTF-8 text; nothing was sent")
+        console.report(code, "\(what): not UTF-8 text\(suffix)")
         return nil
     }
     return text

@@ -228,7 +228,7 @@ public enum ApplyRun {
             }
             let identities: [Int64: CatalogueVariant]
             do throws(ShopifyError) {
-                identities = try await CatalogueReader(client: reader.client, source: reader.source).identities(named.flatMap(\.ids))
+                identities = try await reader.catalogue.identities(named.flatMap(\.ids))
                     .variants
             } catch {
                 outcome.diagnostics.append(

@@ -130,7 +130,7 @@ enum RunSteps {
     static func readShopAndCatalogue(
         _ desired: DesiredState, names: NameResolver.Names, plans: Set<String>?, with connection: ShopConnection, reader: PolicyReader
     ) async -> Result<(Fetcher.Result, CatalogueReader.Result, [Diagnostic]), RunFailure> {
-        let catalogueReader = CatalogueReader(client: reader.client, source: reader.source)
+        let catalogueReader = reader.catalogue
         var request = CatalogueReader.Request()
         request.skus = names.skus
         request.barcodes = names.barcodes
@@ -178,21 +178,13 @@ enum RunSteps {
     /// title: an id Shopify told nothing more about is shown by id).
     static func shownDetails(of plan: Plan, in catalogue: Catalogue) -> [Int64: CatalogueVariant] {
         var details: [Int64: CatalogueVariant] = [:]
-        for id in shownIDs(of: plan) {
+        for id in plan.shownVariantIDs {
             guard let variant = catalogue.variants[id],
                 variant.sku != nil || variant.barcode != nil || variant.title != nil || variant.productTitle != nil
             else { continue }
             details[id] = variant
         }
         return details
-    }
-
-    /// The variants `plan` shows: those its operations touch and the unknown ones.
-    static func shownIDs(of plan: Plan) -> Set<Int64> {
-        var shown = Set<Int64>()
-        for op in plan.operations { shown.formUnion(op.variantIDs) }
-        shown.formUnion(plan.unknownVariants.map(\.id))
-        return shown
     }
 
     /// The variants `desired` declares a policy for, in the plans named (all when nil).

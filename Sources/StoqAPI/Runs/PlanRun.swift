@@ -175,9 +175,9 @@ public enum PlanRun {
             // The variants the plan shows whose product was not read (members it removes were
             // not read at all): one more pass, with their products, gives them titles and marks
             // those of draft or archived products. Only the few shown, never every name resolved.
-            let missing = RunSteps.shownIDs(of: plan).filter { catalogue.variants[$0]?.productStatus == nil }.subtracting(catalogue.unknown)
+            let missing = plan.shownVariantIDs.filter { catalogue.variants[$0]?.productStatus == nil }.subtracting(catalogue.unknown)
             if !missing.isEmpty {
-                let catalogueReader = CatalogueReader(client: reader.client, source: reader.source)
+                let catalogueReader = reader.catalogue
                 var request = CatalogueReader.Request(variantIDs: missing)
                 request.withProducts = true
                 do throws(ShopifyError) {

@@ -159,7 +159,7 @@ public enum ExportRun {
     static func readNames(
         _ members: [Int64], with policies: PolicyReader, progress: ProgressMeter
     ) async -> Result<(policies: PolicyState, naming: VariantNaming, queries: Int, points: Int), RunFailure> {
-        let reader = CatalogueReader(client: policies.client, source: policies.source)
+        let reader = policies.catalogue
         do throws(ShopifyError) {
             let details = try await reader.read(CatalogueReader.Request(variantIDs: Set(members)), progress: progress)
             let skus = VariantNaming.candidates(members: members, details: details.catalogue)

@@ -587,3 +587,8 @@ struct ExactSet {
     /// The member that is `string` byte for byte, if any.
     func member(_ string: String) -> String? { members[Array(string.utf8)] }
 }
+
+extension PolicyReader {
+    /// A catalogue reader on the same client, budget and source.
+    public var catalogue: CatalogueReader { CatalogueReader(client: client, source: source) }
+}

@@ -560,3 +560,14 @@ public struct ApplyEstimate: Sendable, Hashable {
         return max(1, Int(max(rate, chain).rounded(.up)))
     }
 }
+
+extension Plan {
+    /// The variants whose details every format shows: every variant of the operations, the
+    /// unknown variants and both ends of each move.
+    public var shownVariantIDs: Set<Int64> {
+        var ids = Set(operations.flatMap(\.variantIDs))
+        ids.formUnion(unknownVariants.map(\.id))
+        for m in moves { ids.formUnion([m.from, m.to]) }
+        return ids
+    }
+}

@@ -152,7 +152,7 @@ public enum PlanJSON {
     /// moves show, keyed by id in ascending order; each member only when known.
     static func variantNames(_ plan: Plan) -> [(String, JSONValue)] {
         var out: [(String, JSONValue)] = []
-        let shown = VariantText.shownIDs(plan)
+        let shown = plan.shownVariantIDs
         let variants = plan.variantInfo.filter { shown.contains($0.key) }.sorted { $0.key < $1.key }
         if !variants.isEmpty {
             out.append((Key.variants, .object(variants.map { (String($0.key), variant($0.value)) })))

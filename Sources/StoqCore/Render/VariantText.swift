@@ -58,15 +58,6 @@ enum VariantText {
     /// What identifies a variant to a person: its SKU, else `id 43900910010503`.
     static func reference(_ v: CatalogueVariant) -> String { v.sku ?? "id \(v.id)" }
 
-    /// The ids of `plan` whose details every format shows: every variant of its operations, its
-    /// unknown variants and its moves.
-    static func shownIDs(_ plan: Plan) -> Set<Int64> {
-        var ids = Set(plan.operations.flatMap(\.variantIDs))
-        ids.formUnion(plan.unknownVariants.map(\.id))
-        for m in plan.moves { ids.formUnion([m.from, m.to]) }
-        return ids
-    }
-
     /// The moves shown with `group`: those of its plan whose removed or added id it shows.
     static func moves(_ plan: Plan, in group: PlanGroup) -> [VariantMove] {
         let added = Set(group.operations.filter { $0.kind == .addVariants }.flatMap(\.variantIDs))
@@ -106,7 +97,7 @@ enum VariantText {
     /// the variants it adds: no Shopify access (nil otherwise, and for plans that show ids alone).
     static func titlesNote(_ plan: Plan) -> String? {
         guard plan.policySource == nil else { return nil }
-        let shown = shownIDs(plan)
+        let shown = plan.shownVariantIDs
         guard !plan.resolutions.isEmpty || plan.variantInfo.keys.contains(where: shown.contains) else { return nil }
         let missing = Set(plan.operations.filter { $0.kind == .addVariants }.flatMap(\.variantIDs)).filter { plan.variantInfo[$0] == nil }
         guard !missing.isEmpty else { return nil }
