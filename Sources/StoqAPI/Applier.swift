@@ -159,6 +159,7 @@ public struct ApplyReport: Sendable {
                             ("requests", .integer(Int64(f.requests))), ("points", .integer(Int64(f.points))),
                             ("budget_waited_seconds", .number(String(format: "%.3f", f.budgetWaited.inSeconds))),
                             ("peak_in_flight", .integer(Int64(f.peakInFlight))),
+                            ("others_points_seen", .integer(Int64(f.othersSeen))),
                             (
                                 "rate_limit_pauses",
                                 .array(
