@@ -181,8 +181,8 @@ public enum ApplyRun {
             outcome.status = .failure
             return nil
         }
-        guard await checkNames(saved, &fresh.plan, connection: fresh.connection, name: name, outcome: &outcome) else { return nil }
-        let resolutionChanges = NameResolver.changes(from: saved.resolutions, to: fresh.plan.resolutions)
+        guard let resolutionChanges = await checkNames(saved, &fresh.plan, connection: fresh.connection, name: name, outcome: &outcome)
+        else { return nil }
         // The configuration with its names resolved: what the saved operations must be declared in.
         let check = SavedPlanCheck.reconcile(saved: saved, fresh: fresh.plan, desired: fresh.desired)
         if let refusal = check.refusal {
@@ -208,11 +208,13 @@ public enum ApplyRun {
     ///
     /// Every variant the saved plan resolved a name to must still carry that SKU or barcode, or
     /// still belong to that product (one `nodes` read of their identities); else the apply is
-    /// refused, naming each variant, with the names that moved to another variant. Names that resolve differently now for another reason (a product gained a
-    /// variant) are listed; planning again found operations the review did not hold, and those are
-    /// not sent.
+    /// refused, naming each variant, with the names that moved to another variant. Names that
+    /// resolve differently now for another reason (a product gained a variant) are listed;
+    /// planning again found operations the review did not hold, and those are not sent.
+    ///
+    /// - Returns: the names that resolve otherwise than in review, or nil when the apply is refused.
     static func checkNames(_ saved: Plan, _ fresh: inout Plan, connection: ShopConnection, name: String, outcome: inout Outcome) async
-        -> Bool
+        -> [NameResolver.Change]?
     {
         fresh.moves = NameResolver.moves(in: fresh, previous: saved.resolutions)
         let named = saved.resolutions.filter(\.selector.isName)
@@ -224,7 +226,7 @@ public enum ApplyRun {
                         "\(name) resolved variant names through Shopify; apply checks that each variant still carries its name, so it needs the Shopify shop and token too; nothing was sent",
                         at: nil))
                 outcome.status = .failure
-                return false
+                return nil
             }
             let identities: [Int64: CatalogueVariant]
             do throws(ShopifyError) {
@@ -236,7 +238,7 @@ public enum ApplyRun {
                         "checking through Shopify (\(reader.source)) that the variants \(name) names still carry their names failed; nothing was sent"
                     ))
                 outcome.status = .failure
-                return false
+                return nil
             }
             let problems = nameProblems(
                 named, identities: identities, titles: saved.variantInfo.merging(fresh.variantInfo) { reviewed, _ in reviewed })
@@ -246,15 +248,16 @@ public enum ApplyRun {
                 let shown = lines.prefix(10).joined(separator: "; ")
                 let more = lines.count > 10 ? "; and \(lines.count - 10) more" : ""
                 outcome.refuse(name, "what was reviewed is not what would be applied: \(shown)\(more); plan again and review")
-                return false
+                return nil
             }
         }
-        outcome.diagnostics += NameResolver.changes(from: saved.resolutions, to: fresh.resolutions).map { change in
+        let changes = NameResolver.changes(from: saved.resolutions, to: fresh.resolutions)
+        outcome.diagnostics += changes.map { change in
             Diagnostic(
                 .resolutionChanged,
                 "\(change.description) (reviewed → now); what planning now finds for it and the review did not hold is not sent", at: nil)
         }
-        return true
+        return changes
     }
 
     /// One sentence for each variant a reviewed name no longer reaches, each variant once.
