@@ -680,14 +680,14 @@ public actor Emulator {
     }
 
     /// The product a variant belongs to, and the titles STOQ reports: the catalogue's, or made up
-    /// (product id = variant id ÷ 100) for a variant outside it.
+    /// (product id = variant id ÷ 100, or the id itself below 100) for a variant outside it.
     private func productOf(_ v: Int64) -> (id: Int64, title: String, variantTitle: String?) {
         if let (variant, product) = state.catalogue.variant(v) {
             return (product.id, product.title, variant.title == "Default Title" ? nil : variant.title)
         }
         // As the Shopify side answers for it (``ShopifyData/variant(_:)``): a catalogue product
         // with that id keeps its title.
-        let product = v / 100
+        let product = ShopifyData.outsideProductID(of: v)
         let title = state.catalogue.product(product)?.title ?? ShopifyData.outsideProduct(product).title
         return (product, title, v % 100 == 0 ? nil : "Variant \(v % 100)")
     }

@@ -36,7 +36,7 @@ final class ShopifyData {
     private(set) lazy var outside: [Int64: [Int64]] = {
         var byProduct: [Int64: [Int64]] = [:]
         for id in Set(state.variantPolicies.keys).union(members) where !state.catalogue.contains(variant: id) {
-            byProduct[id / 100, default: []].append(id)
+            byProduct[Self.outsideProductID(of: id), default: []].append(id)
         }
         for key in byProduct.keys { byProduct[key]?.sort() }
         return byProduct
@@ -56,7 +56,8 @@ final class ShopifyData {
                 id: v.id, sku: v.sku, barcode: v.barcode, title: v.title, policy: policy(id) ?? "DENY", product: Self.view(p))
         }
         guard let policy = policy(id) else { return nil }
-        let product = state.catalogue.product(id / 100).map(Self.view) ?? Self.outsideProduct(id / 100)
+        let productID = Self.outsideProductID(of: id)
+        let product = state.catalogue.product(productID).map(Self.view) ?? Self.outsideProduct(productID)
         return VariantView(
             id: id, sku: nil, barcode: nil, title: id % 100 == 0 ? "Default Title" : "Variant \(id % 100)", policy: policy,
             product: product)
@@ -70,6 +71,10 @@ final class ShopifyData {
     static func view(_ p: CatalogueProduct) -> ProductView {
         ProductView(id: p.id, handle: p.handle, title: p.title, status: p.status)
     }
+
+    /// The product a variant outside the catalogue reports: variant id ÷ 100 (the id itself
+    /// below 100, so that no product id is 0).
+    static func outsideProductID(of variant: Int64) -> Int64 { variant >= 100 ? variant / 100 : variant }
 
     static func outsideProduct(_ id: Int64) -> ProductView {
         ProductView(id: id, handle: "product-\(id)", title: "Product \(id)", status: "ACTIVE")

@@ -110,6 +110,13 @@ struct PlanCommand: StoqctlCommand {
                 "Read Shopify (\(read.state.source)) to resolve \(PlanText.count(Set(plan.resolutions.map(\.selector)).count)) names and read titles and policies: \(PlanText.count(read.queries)) \(read.queries == 1 ? "query" : "queries"), \(PlanText.count(read.points)) points\(read.throttled > 0 ? ", \(read.throttled) THROTTLED answers waited out" : "")."
             )
         }
+        let members = outcome.memberTitleReads
+        if members.plans > 0 {
+            // Without Shopify, what the members' titles cost STOQ (beside the plan's estimate).
+            console.log(
+                "Read STOQ for the titles of \(PlanText.variants(members.titled)) being removed: \(PlanText.count(members.plans)) \(members.plans == 1 ? "request" : "requests"), \(PlanText.count(members.plans)) points\(members.untitled > 0 ? "; \(PlanText.count(members.untitled)) more in other plans are shown by id" : "")."
+            )
+        }
         var status = outcome.status(detailedExitcode: detailedExitcode, counting: changes.attribution)
         if let plan = outcome.plan, let verdict = outcome.verdict {
             let shown = output.format.planRenderer(color: output.color.enabled).render(plan, verdict: verdict)

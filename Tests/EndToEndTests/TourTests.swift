@@ -71,7 +71,9 @@ struct TourTests {
         try await tour.run("plan-again", ["plan", "examples/shop", "--detailed-exitcode"] + endpoint)
 
         // STOQ sells a variant out and sets it to DENY: drift, which apply would undo only with an override.
-        try tour.edit("shop-state.json", replacing: #""43900910010834": "CONTINUE""#, with: #""43900910010834": "DENY""#)
+        try tour.edit(
+            "shop-state.json", replacing: "\"title\": \"Black / XS\",\n          \"inventory_policy\": \"CONTINUE\"",
+            with: "\"title\": \"Black / XS\",\n          \"inventory_policy\": \"DENY\"")
         let drift = try await tour.run(
             "drift", ["plan", "examples/shop", "--detailed-exitcode"] + endpoint,
             note: "STOQ set variant 43900910010834 to DENY when it sold out")

@@ -89,7 +89,7 @@ struct PlanScenarioTests {
         let shop = try ScenarioShop(
             remoteJSON: String(
                 decoding: try Data(contentsOf: root.appendingPathComponent("examples/shop/remote-state.json")), as: UTF8.self))
-        let plan = try await shop.plan(desired, readPolicies: true)
+        let plan = try await shop.plan(desired, readPolicies: true, titles: true)
         expectGoldens(plan, in: "Tests/Fixtures/plan/the-example-shop", hashes: .exact)
     }
 

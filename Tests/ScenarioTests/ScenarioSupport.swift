@@ -33,10 +33,11 @@ struct ScenarioShop {
     /// Fetch and plan.
     ///
     /// With `readPolicies`, policies are read from the emulator's Shopify side (verified),
-    /// otherwise they are unverified. `expected` lists the diagnostic codes the plan must produce.
+    /// otherwise they are unverified; with `titles` too, the variants the plan shows are read with
+    /// their products, as `plan` does. `expected` lists the diagnostic codes the plan must produce.
     func plan(
-        _ desired: DesiredState, options: PlanOptions = PlanOptions(), readPolicies: Bool = false, baseline: Baseline? = nil,
-        expected: [DiagnosticCode]? = []
+        _ desired: DesiredState, options: PlanOptions = PlanOptions(), readPolicies: Bool = false, titles: Bool = false,
+        baseline: Baseline? = nil, expected: [DiagnosticCode]? = []
     ) async throws -> Plan {
         var fetched = try await Fetcher(client: client).fetch(
             internalNames: Set(desired.plans.map(\.internalName.value)), ids: desired.pinnedIDs)
@@ -46,7 +47,12 @@ struct ScenarioShop {
         }
         let (plan, diagnostics) = Planner.plan(desired: desired, remote: fetched.state, baseline: baseline, options: options)
         if let expected { #expect(diagnostics.map(\.code) == expected, "\(diagnostics)") }
-        return try #require(plan)
+        var planned = try #require(plan)
+        if titles {
+            let read = await PlanRun.readTitles(of: &planned, catalogue: nil, reader: policies)
+            #expect(read.diagnostics.isEmpty, "\(read.diagnostics)")
+        }
+        return planned
     }
 }
 

@@ -188,12 +188,9 @@ struct PlanTitlesTests {
             let shown = format.planRenderer(color: false).render(plan)
             #expect(shown.components(separatedBy: note).count == 2, "\(format): once")
         }
-        // A plan that shows ids alone keeps its old output.
+        // A plan without any title read says it too, for every variant it adds.
         var idsOnly = plan
         idsOnly.variantInfo = [:]
-        #expect(!TextPlanRenderer(color: false).render(idsOnly).contains("by id alone"))
-        // Resolutions alone (names resolved, titles not read) are enough for the note.
-        idsOnly.resolutions = [VariantResolution(plan: "spring", list: "variants", selector: .sku("X"), location: nil, ids: [5005])]
         #expect(TextPlanRenderer(color: false).render(idsOnly).contains("3 variants to add are shown by id alone"))
         // With policies read from Shopify, titles were readable: no note.
         var read = plan

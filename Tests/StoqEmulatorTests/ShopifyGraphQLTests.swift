@@ -71,7 +71,7 @@ struct ShopifyGraphQLTests {
             #"{ a: nodes(ids: ["gid://shopify/ProductVariant/10"]) { __typename ... on ProductVariant { policy: inventoryPolicy } } __typename }"#
         )
         #expect(r.body["data"]?["a"] == .array([.object([("__typename", .string("ProductVariant")), ("policy", .string("CONTINUE"))])]))
-        let other = try await shop.graphQL(#"{ nodes(ids: ["gid://shopify/Product/10"]) { id } }"#)
+        let other = try await shop.graphQL(#"{ nodes(ids: ["gid://shopify/Order/10"]) { id } }"#)
         #expect(other.body["data"]?["nodes"] == .array([.null]), "a global id of another type is no variant here")
     }
 

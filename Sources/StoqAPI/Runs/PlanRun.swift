@@ -10,6 +10,127 @@ import StoqWire
 /// fails stops the run with its diagnostics; an invalid configuration stops it before anything is
 /// opened or sent.
 public enum PlanRun {
+    /// The most variants one plan reads titles for (2 Shopify points each, with their product):
+    /// enough for any plan a person reviews line by line; a plan adding 20,000 variants shows
+    /// the first 1,000 with titles and the rest by SKU or id, instead of spending 40,000 points.
+    public static let titleReadLimit = 1_000
+    /// Without Shopify, the most plans whose removed members' titles are read from STOQ (one
+    /// `GET /preorders/{id}/product_variants` each, 1 point).
+    public static let memberTitlePlanLimit = 10
+
+    /// What reading members' titles from STOQ cost.
+    public struct MemberTitleReads: Sendable, Hashable {
+        /// Plans read (one request each) and plans whose read failed.
+        public var plans = 0, failed = 0
+        /// Members the plan removes that got a title, and those left by id because their plan
+        /// was over ``PlanRun/memberTitlePlanLimit``.
+        public var titled = 0, untitled = 0
+    }
+
+    /// What reading titles from Shopify cost, and what went wrong (titles only: a failed read
+    /// leaves the variants shown by id and the plan stands).
+    public struct TitleRead: Sendable {
+        public var queries = 0, points = 0, throttled = 0
+        public var diagnostics: [Diagnostic] = []
+    }
+
+    /// Sets `plan.variantInfo` for the variants it shows, reading from Shopify those not read yet.
+    ///
+    /// Those `catalogue` (what resolving names read, if any) knows with their product are taken
+    /// from it; the others are read now with their product (members it removes, every variant of
+    /// a configuration that writes ids), which gives them titles and marks those of draft or
+    /// archived products. Only variants the plan shows, never every name resolved, and at most
+    /// ``titleReadLimit``.
+    public static func readTitles(
+        of plan: inout Plan, catalogue: Catalogue?, reader: PolicyReader, progress: ProgressMeter = .silent
+    ) async -> TitleRead {
+        var result = TitleRead()
+        var catalogue = catalogue ?? Catalogue(source: reader.source)
+        catalogue.unknown.formUnion(plan.unknownVariants.map(\.id))
+        let shown = plan.shownVariantIDsInOrder.filter { catalogue.variants[$0]?.productStatus == nil && !catalogue.unknown.contains($0) }
+        let missing = Set(shown.prefix(titleReadLimit))
+        if shown.count > missing.count {
+            result.diagnostics.append(
+                Diagnostic(
+                    .titlesNotRead,
+                    "the plan shows \(PlanText.count(shown.count)) variants without their titles; titles were read for the first \(PlanText.count(titleReadLimit)) and the other \(PlanText.count(shown.count - missing.count)) are shown by SKU or id",
+                    at: nil))
+        }
+        if !missing.isEmpty {
+            var request = CatalogueReader.Request(variantIDs: missing)
+            request.withProducts = true
+            do throws(ShopifyError) {
+                let read = try await reader.catalogue.read(request, progress: progress)
+                catalogue.merge(read.catalogue)
+                result.queries = read.queries
+                result.points = read.points
+                result.throttled = read.throttled
+            } catch {
+                result.diagnostics.append(
+                    Diagnostic(
+                        .remoteValueUnreadable,
+                        "the titles of \(PlanText.variants(missing.count)) the plan shows could not be read from Shopify (\(reader.source)): \(error.message); they are shown by id",
+                        at: nil))
+            }
+        }
+        plan.variantInfo = RunSteps.shownDetails(of: plan, in: catalogue)
+        return result
+    }
+
+    /// Without Shopify: the titles STOQ gives for the members the plan removes, read per plan,
+    /// at most ``memberTitlePlanLimit`` plans (variants it adds are not members yet: STOQ has
+    /// nothing to say about them).
+    ///
+    /// Only ids that are members of the plan read and that the plan removes are kept, whatever
+    /// else the answer holds; titles are the shop's text and are sanitised where shown.
+    static func memberTitles(of plan: Plan, remote: RemoteState, client: StoqClient) async -> (
+        [Int64: CatalogueVariant], MemberTitleReads
+    ) {
+        var members: [String: Set<Int64>] = [:]
+        for p in remote.managed { members[p.id] = Set(p.variantIDs) }
+        var ordered: [(id: String, ids: Set<Int64>)] = []
+        for op in plan.operations where op.kind == .removeVariants {
+            guard let id = op.plan.id, let current = members[id] else { continue }
+            let removed = Set(op.variantIDs).intersection(current)
+            guard !removed.isEmpty else { continue }
+            if let i = ordered.firstIndex(where: { $0.id == id }) {
+                ordered[i].ids.formUnion(removed)
+            } else {
+                ordered.append((id, removed))
+            }
+        }
+        var read = MemberTitleReads()
+        read.untitled = ordered.dropFirst(memberTitlePlanLimit).reduce(0) { $0 + $1.ids.count }
+        var titles: [Int64: CatalogueVariant] = [:]
+        await withTaskGroup(of: (Bool, [Int64: CatalogueVariant]).self) { group in
+            for w in ordered.prefix(memberTitlePlanLimit) {
+                group.addTask {
+                    do throws(StoqError) {
+                        var found: [Int64: CatalogueVariant] = [:]
+                        for item in try await client.productVariants(planID: w.id) {
+                            guard let vid = item["shopify_variant_id"]?.int64Value, w.ids.contains(vid) else { continue }
+                            let product = item["product_title"]?.stringValue
+                            let title = item["variant_title"]?.stringValue
+                            guard product != nil || title != nil else { continue }
+                            found[vid] = CatalogueVariant(
+                                id: vid, title: title, productTitle: product, productID: item["shopify_product_id"]?.int64Value)
+                        }
+                        return (true, found)
+                    } catch {
+                        return (false, [:])
+                    }
+                }
+            }
+            for await (ok, found) in group {
+                read.plans += 1
+                if !ok { read.failed += 1 }
+                titles.merge(found) { a, _ in a }
+            }
+        }
+        read.titled = titles.count
+        return (titles, read)
+    }
+
     /// What a plan run needs besides the shop.
     public struct Input: Sendable {
         /// The configuration files.
@@ -30,6 +151,10 @@ public enum PlanRun {
         /// What the configuration's names resolved to before (`--names-record`): names whose
         /// variant changed since are shown as moves.
         public var namesRecord: [VariantResolution]?
+        /// Without Shopify, whether the titles of removed members are read from STOQ (a plan
+        /// reads them for its reviewer; apply, which spends the same STOQ budget on its writes,
+        /// does not).
+        public var readsMemberTitles = true
 
         /// Creates an input.
         public init(config: ConfigInput) { self.config = config }
@@ -52,6 +177,8 @@ public enum PlanRun {
         public var shop: String?
         /// What reading policies from Shopify found and cost (nil without a reader).
         public var policyRead: PolicyReader.Result?
+        /// Without Shopify: what reading the shown members' titles from STOQ cost.
+        public var memberTitleReads = MemberTitleReads()
         /// Files of the baseline, for source lines under its diagnostics.
         public var baselineSources: [SourceFile] = []
 
@@ -171,31 +298,23 @@ public enum PlanRun {
         outcome.planned = desired
         plan.resolutions = resolutions
         if let record = input.namesRecord { plan.moves = NameResolver.moves(in: plan, previous: record) }
-        if var catalogue, let reader = connection.policies {
-            // The variants the plan shows whose product was not read (members it removes were
-            // not read at all): one more pass, with their products, gives them titles and marks
-            // those of draft or archived products. Only the few shown, never every name resolved.
-            let missing = plan.shownVariantIDs.filter { catalogue.variants[$0]?.productStatus == nil }.subtracting(catalogue.unknown)
-            if !missing.isEmpty {
-                let catalogueReader = reader.catalogue
-                var request = CatalogueReader.Request(variantIDs: missing)
-                request.withProducts = true
-                do throws(ShopifyError) {
-                    let read = try await catalogueReader.read(request, progress: connection.progress)
-                    catalogue.merge(read.catalogue)
-                    outcome.policyRead?.queries += read.queries
-                    outcome.policyRead?.points += read.points
-                    outcome.policyRead?.throttled += read.throttled
-                } catch {
-                    // Titles only: the plan stands without them, shown by id.
-                    outcome.diagnostics.append(
-                        Diagnostic(
-                            .remoteValueUnreadable,
-                            "the titles of \(missing.count) variant\(missing.count == 1 ? "" : "s") the plan removes could not be read from Shopify (\(reader.source)): \(error.message); they are shown by id",
-                            at: nil))
-                }
+        if let reader = connection.policies {
+            let titles = await readTitles(of: &plan, catalogue: catalogue, reader: reader, progress: connection.progress)
+            outcome.diagnostics += titles.diagnostics
+            outcome.policyRead?.queries += titles.queries
+            outcome.policyRead?.points += titles.points
+            outcome.policyRead?.throttled += titles.throttled
+        } else if input.readsMemberTitles {
+            let (titles, read) = await memberTitles(of: plan, remote: fetched.state, client: connection.client)
+            plan.variantInfo = titles
+            outcome.memberTitleReads = read
+            if read.failed > 0 {
+                outcome.diagnostics.append(
+                    Diagnostic(
+                        .remoteValueUnreadable,
+                        "the titles of the members of \(read.failed) plan\(read.failed == 1 ? "" : "s") could not be read from STOQ; they are shown by id",
+                        at: nil))
             }
-            plan.variantInfo = RunSteps.shownDetails(of: plan, in: catalogue)
         }
         outcome.plan = plan
         outcome.verdict = Safety.verdict(

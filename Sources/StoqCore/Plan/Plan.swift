@@ -564,10 +564,15 @@ public struct ApplyEstimate: Sendable, Hashable {
 extension Plan {
     /// The variants whose details every format shows: every variant of the operations, the
     /// unknown variants and both ends of each move.
-    public var shownVariantIDs: Set<Int64> {
-        var ids = Set(operations.flatMap(\.variantIDs))
-        ids.formUnion(unknownVariants.map(\.id))
-        for m in moves { ids.formUnion([m.from, m.to]) }
+    public var shownVariantIDs: Set<Int64> { Set(shownVariantIDsInOrder) }
+
+    /// ``shownVariantIDs`` in the order the plan shows them, each once: the operations' variants
+    /// in run order, then the unknown variants, then the moves' ends.
+    public var shownVariantIDsInOrder: [Int64] {
+        var seen = Set<Int64>()
+        var ids: [Int64] = []
+        let all = operations.flatMap(\.variantIDs) + unknownVariants.map(\.id) + moves.flatMap { [$0.from, $0.to] }
+        for id in all where seen.insert(id).inserted { ids.append(id) }
         return ids
     }
 }

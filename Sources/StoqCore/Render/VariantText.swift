@@ -93,12 +93,10 @@ enum VariantText {
         }
     }
 
-    /// One sentence for a plan that shows some variants by name but could not read the titles of
-    /// the variants it adds: no Shopify access (nil otherwise, and for plans that show ids alone).
+    /// One sentence for a plan that adds variants it could not read the titles of: without
+    /// Shopify access only current members' titles can be read (from STOQ); nil otherwise.
     static func titlesNote(_ plan: Plan) -> String? {
         guard plan.policySource == nil else { return nil }
-        let shown = plan.shownVariantIDs
-        guard !plan.resolutions.isEmpty || plan.variantInfo.keys.contains(where: shown.contains) else { return nil }
         let missing = Set(plan.operations.filter { $0.kind == .addVariants }.flatMap(\.variantIDs)).filter { plan.variantInfo[$0] == nil }
         guard !missing.isEmpty else { return nil }
         let n = missing.count

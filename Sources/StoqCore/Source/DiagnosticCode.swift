@@ -72,6 +72,7 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     case remoteValueUnreadable = "remote-value-unreadable"
     case savedPlanRefused = "saved-plan-refused"
     case resolutionChanged = "resolution-changed"
+    case titlesNotRead = "titles-not-read"
     case baselineUnreadable = "baseline-unreadable"
     case invalidBaseline = "invalid-baseline"
     case safetyGate = "safety-gate"
@@ -102,7 +103,7 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .unknownEnumValue, .duplicateVariant, .ignoredFieldDeclared, .unknownPlanReference, .remoteValueUnreadable, .unknownVariant,
             .gateOverridden, .exportLeftOut, .exportOtherFiles, .resolutionChanged:
             .warning
-        case .exportTypeChoiceLeftOut:
+        case .exportTypeChoiceLeftOut, .titlesNotRead:
             .note
         default:
             .error
@@ -183,6 +184,8 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .invalidBaseline: "the configuration at the baseline has errors, so differences cannot be attributed"
         case .savedPlanRefused:
             "a saved plan file is damaged, edited, of an unknown version, made against another endpoint, or names a variant that no longer carries its SKU, barcode or product handle"
+        case .titlesNotRead:
+            "the plan shows more variants without titles than one plan reads titles for (1,000); the rest are shown by SKU or id"
         case .resolutionChanged: "a name resolves to other variants than in the reviewed plan; the operations that differ are not sent"
         case .invalidShopDomain: "`shopify_shop` is not a myshopify.com domain or shop name"
         case .safetyGate: "a safety gate refuses the plan"
