@@ -560,7 +560,9 @@ class RunTests(unittest.TestCase):
     def test_a_refused_plan_fails_the_step_with_exit_3_and_says_so(self):
         # STOQ set a variant to DENY when it sold out; the configuration's CONTINUE would undo that,
         # and the continue_flips gate (0) refuses.
-        self.edit_state('"43900910010834": "CONTINUE"', '"43900910010834": "DENY"')
+        # (variant 43900910010834, Fall Tee Black / XS, in the state file's catalogue)
+        before = '"title": "Black / XS",\n          "inventory_policy": "%s"'
+        self.edit_state(before % "CONTINUE", before % "DENY")
         for fail_on_changes in ("false", "true"):
             result = self.action("plan", fail_on_changes=fail_on_changes)
             self.assertEqual(result.returncode, 3, result.stdout + result.stderr)
