@@ -178,7 +178,8 @@ struct VariantNameCommandTests {
         #expect(apply.stderr.contains("resolution-changed"), "\(apply.stderr)")
         #expect(
             apply.stderr.contains(
-                "`sku:MUG-FALL` in fall-tee-2026 variants: 43900920010001 → 43900920010002 (reviewed → now); sent as planned now"),
+                "`sku:MUG-FALL` in fall-tee-2026 variants: 43900920010001 → 43900920010002 (reviewed → now); the apply goes by what it resolves to now"
+            ),
             "\(apply.stderr)")
         #expect(apply.stderr.contains("`sku:MUG-FALL` in fall-tee-2026 inventory_policy.CONTINUE: 43900920010001 → (not written)"))
         let report = try #require(

@@ -119,7 +119,7 @@ public enum ApplyRun {
                 outcome.diagnostics += prepared.resolutionChanges.map { change in
                     Diagnostic(
                         .resolutionChanged,
-                        "\(change.description) (reviewed → now); sent as planned now, which the review did not show", at: nil)
+                        "\(change.description) (reviewed → now); the apply goes by what it resolves to now", at: nil)
                 }
             }
         case .savedPlan(let name, let text, let planInput):
