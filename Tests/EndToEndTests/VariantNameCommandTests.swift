@@ -171,6 +171,18 @@ struct VariantNameCommandTests {
         let plansAfter = try #require(shop.stateJSON()["plans"] as? [Any])
         #expect(NSArray(array: plansBefore).isEqual(to: plansAfter), "nothing was sent on a usage error")
 
+        // A refused apply sends nothing, and its report still says which names changed since review.
+        let settings = shop.shop.appendingPathComponent("stoqctl.yaml")
+        let original = try String(contentsOf: settings, encoding: .utf8)
+        try (original + "safety:\n  max_update_percent: 0\n  min_managed_plans: 0\n").write(to: settings, atomically: true, encoding: .utf8)
+        let refused = try await Stoqctl.run(
+            ["apply", "named-shop", "--reviewed-names", "plan.json", "--report", "refused.json"] + endpoint, in: shop.dir)
+        #expect(refused.status == 3, "\(refused.stderr)")
+        let refusedReport = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: shop.dir.appendingPathComponent("refused.json"))) as? [String: Any])
+        #expect((refusedReport["names_changed_since_review"] as? [Any])?.count == 2, "\(refusedReport)")
+        try original.write(to: settings, atomically: true, encoding: .utf8)
+
         let apply = try await Stoqctl.run(
             ["apply", "named-shop", "--reviewed-names", "plan.json", "--report", "report.json", "--color", "never"] + endpoint, in: shop.dir
         )

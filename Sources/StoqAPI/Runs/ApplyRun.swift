@@ -330,6 +330,10 @@ public enum ApplyRun {
             outcome.diagnostics.append(Diagnostic(.safetyGate, "the plan is refused; nothing was sent", at: nil))
             outcome.report = ApplyReport.refused(plan, planHash: hash, reasons: verdict.refusals)
             outcome.report?.baseline = plan.baseline
+            // What the names resolve to, and what changed since review, also when nothing was sent.
+            outcome.report?.resolutions = prepared.judged.resolutions
+            outcome.report?.resolutionChanges = prepared.resolutionChanges
+            outcome.report?.recordChanges = prepared.recordChanges
             return outcome.stopped(.refused)
         }
         let unsent = unsentItems(prepared, after: plan.operations.count)
