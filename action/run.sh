@@ -211,11 +211,13 @@ apply)
     names_record "$tag" "$out/names-record.json" && args+=(--names-record "$out/names-record.json")
     # What the names resolved to in each merged pull request's reviewed plan (its plan comment):
     # the report lists every name that resolves otherwise now. Only reported, never sent; a
-    # failed lookup (or a stoqctl without --reviewed-names) applies without it.
+    # failed lookup (or a stoqctl without --reviewed-names) applies without it. Its own lines go
+    # to the log; GitHub's answers (standard error) only to a file.
     if [ "${INPUT_REVIEWED_NAMES:-true}" = "true" ]; then
       apply_help="$("$stoqctl" apply --help 2>/dev/null || true)"
       if [[ "$apply_help" == *--reviewed-names* ]] &&
-        python3 "$here/reviewed_names.py" --from "$applied" --to "$head" --key "$key" --out "$out/reviewed-names.json"; then
+        python3 "$here/reviewed_names.py" --from "$applied" --to "$head" --key "$key" --out "$out/reviewed-names.json" \
+          2>"$out/reviewed-names.log"; then
         args+=(--reviewed-names "$out/reviewed-names.json")
       fi
     fi

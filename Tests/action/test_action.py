@@ -15,6 +15,10 @@
   (exit 3, refused=true); a failed run after a good one marks the comment outdated; a fork's pull
   request without the STOQ token is validated, not planned, and passes; apply of the saved plan
   writes the report.
+- The plan comment records the plan's variant names in one hidden line (left out, with a note,
+  when too long); the apply at merge compares the names with the records of the merged pull
+  requests' own plan comments of their heads (--reviewed-names) and tells them what resolves
+  otherwise. Stale, forged and corrupt records are skipped with warnings; the apply always runs.
 
 Run: python3 -m unittest discover -s Tests/action  (make action-test); needs the release binary
 and tarball (make release), or STOQCTL=path/to/stoqctl for the comment and run.sh tests.
