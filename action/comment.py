@@ -24,8 +24,14 @@ Results (--result):
 
 Standard library only: it runs on any runner with Python 3.8+.
 
-Usage: comment.py --result RESULT --key KEY [--body FILE] [--exit-code N] [--config PATH]
-                  [--optional] [--dry-run]
+A plan whose names (sku:, barcode:, product:) resolved carries one more hidden line after the
+plan-of line, `<!-- stoqctl-names: RECORD -->`: what they resolved to, as names_record.py encodes
+it (--plan-file names the saved plan). The apply at merge reads it back from the comment of each
+merged pull request whose head it is the plan of (reviewed_names.py) and passes it to stoqctl as
+--reviewed-names. A record over NAMES_LIMIT characters is left out, and the comment says so.
+
+Usage: comment.py --result RESULT --key KEY [--body FILE] [--plan-file FILE] [--exit-code N]
+                  [--config PATH] [--optional] [--dry-run]
        comment.py --event   prints the pull request's number and `fork` or `same-repository`
                             (nothing off pull requests), for run.sh
 Exit status: 0 written (or already up to date), 1 failed; with --optional, 3 when GitHub refused
@@ -45,6 +51,8 @@ import sys
 import urllib.error
 import urllib.request
 
+import names_record
+
 GITHUB_LIMIT = 65536
 # Room kept for the note that says the plan was cut.
 RESERVE = 1024
@@ -53,6 +61,12 @@ RESERVE = 1024
 PLAN_OF = "<!-- stoqctl-plan-of: %s -->"
 PLAN_OF_LINE = re.compile(r"<!-- stoqctl-plan-of: ([0-9a-f]{7,40}|unknown) -->\r?\n")
 ZERO_WIDTH_SPACE = "\u200b"
+# The hidden line after the plan-of line when the plan resolved variant names: what they resolved
+# to (names_record.encode), which the apply at merge compares with (--reviewed-names). Longer
+# records are left out, so the plan keeps the room of the comment.
+NAMES = "<!-- stoqctl-names: %s -->"
+NAMES_LINE = re.compile(r"<!-- stoqctl-names: ([A-Za-z0-9_-]+) -->")
+NAMES_LIMIT = 16000
 
 
 def marker(key):
@@ -187,14 +201,57 @@ def fork_text(config, number):
     )
 
 
-def compose(result, body, mark, links, previous, exit_code, config):
+def names_of(plan_path):
+    """(the hidden names line, a visible note) for the saved plan at `plan_path`: the line when its
+    `resolutions` are not empty and fit NAMES_LIMIT; the note when they cannot be carried. (None,
+    None) without a plan or names."""
+    try:
+        with open(plan_path, encoding="utf-8") as handle:
+            plan = json.load(handle)
+    except (OSError, ValueError):
+        return None, None
+    names = plan.get("resolutions") if isinstance(plan, dict) else None
+    if not names:
+        return None, None
+    encoded = names_record.encode(names)
+    if encoded is None or len(encoded) > NAMES_LIMIT:
+        return None, (
+            "> [!NOTE]\n> This plan's record of the variant names is too long for this comment, so the "
+            "apply at merge cannot compare the names with this review.\n"
+        )
+    return NAMES % encoded, None
+
+
+def reviewed(body, mark):
+    """(the commit a comment of ours is the plan of, the encoded record of its names, or None when
+    it holds none) for a comment whose body starts with `mark`. Read strictly: the plan-of line is
+    the second line and the names line the third, as ``compose`` writes them (no other text can
+    hold either, see ``inert``); names_record.decode reads the record. Raises ValueError when the
+    comment holds no plan."""
+    lines = body.split("\n", 3)
+    if len(lines) < 3 or lines[0].rstrip("\r") != mark:
+        raise ValueError("not a plan comment")
+    planned = re.fullmatch(r"<!-- stoqctl-plan-of: ([0-9a-f]{7,40}|unknown) -->", lines[1].rstrip("\r"))
+    if not planned:
+        raise ValueError("holds no plan of its latest commit")
+    found = NAMES_LINE.fullmatch(lines[2].rstrip("\r"))
+    if not found:
+        return planned.group(1), None
+    return planned.group(1), found.group(1)
+
+
+def compose(result, body, mark, links, previous, exit_code, config, names=(None, None)):
     """The whole comment for `result`, given the body of our earlier comment (or None). Only the
-    marker and the plan-of line are written as HTML comments; every other line is made inert."""
+    marker, the plan-of line and a plan's names line (`names`: from ``names_of``) are written as
+    HTML comments; every other line is made inert."""
     head = links.pr.head_sha
     if result == "plan":
         heading, rest = split_heading(body)
         top = heading + "\n\n" if heading else ""
-        return "%s\n%s\n%s" % (mark, PLAN_OF % (head or "unknown"), inert("%s%s\n\n%s" % (top, dateline("Plan of", links), rest)))
+        line, note = names
+        hidden = PLAN_OF % (head or "unknown") + ("\n" + line if line else "")
+        note = "\n" + note if note else ""
+        return "%s\n%s\n%s" % (mark, hidden, inert("%s%s\n%s\n%s" % (top, dateline("Plan of", links), note, rest)))
 
     kept = None
     if previous is not None:
@@ -362,6 +419,7 @@ def main(argv=None):
     parser.add_argument("--event", action="store_true", help="print the pull request's number and whether it comes from a fork")
     parser.add_argument("--result", choices=["plan", "failed", "fork"], default="plan", help="what the run made")
     parser.add_argument("--body", help="file holding stoqctl's Markdown (the plan or the failure)")
+    parser.add_argument("--plan-file", help="the saved plan (--out), whose variant names the comment records")
     parser.add_argument("--key", default="default", help="names the configuration (one comment per key)")
     parser.add_argument("--exit-code", default="", help="stoqctl's exit code, for a failure")
     parser.add_argument("--config", default=".", help="the configuration path, for how to plan a fork's pull request")
@@ -384,7 +442,7 @@ def main(argv=None):
     links = Links(env, pr)
     mark = marker(args.key)
     if args.dry_run:
-        sys.stdout.write(fit(compose(args.result, body, mark, links, None, args.exit_code, args.config), links.run_url))
+        sys.stdout.write(fit(compose(args.result, body, mark, links, None, args.exit_code, args.config, names(args)), links.run_url))
         return 0
 
     missing = [name for name in ("GITHUB_TOKEN", "GITHUB_REPOSITORY") if not env.get(name)]
@@ -405,13 +463,20 @@ def main(argv=None):
         raise SystemExit(str(error))
 
 
+def names(args):
+    """The names line and note of a plan's comment (``names_of``); none for other results."""
+    if args.result != "plan" or not args.plan_file:
+        return None, None
+    return names_of(args.plan_file)
+
+
 def post(github, number, args, body, mark, links):
     me = github.identity()
     if me is None:
         print("stoqctl comment: GitHub did not say who this token posts as, so no earlier comment is edited", file=sys.stderr)
     existing = ours(github.comments(number), me, mark)
     previous = existing.get("body") if existing else None
-    text = fit(compose(args.result, body, mark, links, previous, args.exit_code, args.config), links.run_url)
+    text = fit(compose(args.result, body, mark, links, previous, args.exit_code, args.config, names(args)), links.run_url)
     if existing is None:
         created = github.create(number, text)
         posted_by = author(created or {})

@@ -9,8 +9,14 @@ the last apply, kept as the message of the applied tag (an annotated tag).
 
 stoqctl reads the record with --names-record: a name whose variant changed since is shown as one
 move. The record only changes how a plan shows changes, never what is sent.
+
+The same record rides in the plan comment's hidden names line (comment.py), encoded by ``encode``
+and read back strictly by ``decode`` for the apply at merge (reviewed_names.py, --reviewed-names).
 """
+import base64
+import binascii
 import json
+import re
 import sys
 
 HEADER = "stoqctl: what the variant names resolved to at this apply"
@@ -39,6 +45,46 @@ def record(names):
     if not isinstance(names, list) or not names or not all(valid(entry) for entry in names):
         return None
     return json.dumps({"names": names}, ensure_ascii=True, separators=(",", ":"))
+
+
+def entries(names):
+    """Only the members stoqctl reads of each name (`plan`, `list`, `selector`, `ids`), or None
+    when `names` is not a list of objects."""
+    if not isinstance(names, list) or not all(isinstance(entry, dict) for entry in names):
+        return None
+    return [{key: entry.get(key) for key in ("plan", "list", "selector", "ids")} for entry in names]
+
+
+def encode(names):
+    """The record of `names` as unpadded base64url of its compact JSON, or None when it is not a
+    record stoqctl would read: what the plan comment's hidden names line holds."""
+    text = record(entries(names))
+    if text is None:
+        return None
+    return base64.urlsafe_b64encode(text.encode("ascii")).decode("ascii").rstrip("=")
+
+
+def decode(text, limit):
+    """The names an encoded record (``encode``) holds, read strictly: base64url without padding,
+    at most `limit` characters and in its one canonical form, holding exactly `{"names": [...]}`
+    with names stoqctl would read. Raises ValueError saying which part is wrong."""
+    if not isinstance(text, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,%d}" % limit, text):
+        raise ValueError("not base64url text of at most %d characters" % limit)
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise ValueError("not base64url")
+    if base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=") != text:
+        raise ValueError("not base64url in its canonical form")
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ValueError("not JSON")
+    if not isinstance(value, dict) or set(value) != {"names"}:
+        raise ValueError("not a record of names")
+    if record(value["names"]) is None or entries(value["names"]) != value["names"]:
+        raise ValueError("a name stoqctl would not read")
+    return value["names"]
 
 
 def main(argv):

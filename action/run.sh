@@ -10,7 +10,9 @@
 # apply: stoqctl apply of the configuration (or of a saved plan, plan-file), with a report. With
 #        applied-tag, the merge handoff: the checked-out commit's configuration, attributed against
 #        the last applied commit (the tag), skipped when a later commit was applied already; the
-#        tag then moves with compare-and-set, and each pull request merged since is told.
+#        tag then moves with compare-and-set, and each pull request merged since is told. With
+#        reviewed-names, the names each merged pull request's plan comment recorded are passed as
+#        --reviewed-names, so the report lists every name that resolves otherwise than reviewed.
 # run.sh --after-failure: the action failed before this step commented (e.g. stoqctl could not be
 #        installed): the plan comment says the latest commit failed to plan.
 #
@@ -160,7 +162,7 @@ plan)
   *) output has-changes ""; output refused ""; output outcome failed ;;
   esac
   if [ "$rc" = 0 ] || [ "$rc" = 2 ] || [ "$rc" = 3 ]; then
-    comment plan "$rc" --body "$out/plan.md"
+    comment plan "$rc" --body "$out/plan.md" --plan-file "$plan_json"
   else
     comment failed "$rc" --body "$out/plan.md"
   fi
@@ -207,6 +209,18 @@ apply)
     # What every merged pull request's plan was attributed against; the first apply has none.
     [ -n "$applied" ] && args+=(--baseline "$applied")
     names_record "$tag" "$out/names-record.json" && args+=(--names-record "$out/names-record.json")
+    # What the names resolved to in each merged pull request's reviewed plan (its plan comment):
+    # the report lists every name that resolves otherwise now. Only reported, never sent; a
+    # failed lookup (or a stoqctl without --reviewed-names) applies without it. Its own lines go
+    # to the log; GitHub's answers (standard error) only to a file.
+    if [ "${INPUT_REVIEWED_NAMES:-true}" = "true" ]; then
+      apply_help="$("$stoqctl" apply --help 2>/dev/null || true)"
+      if [[ "$apply_help" == *--reviewed-names* ]] &&
+        python3 "$here/reviewed_names.py" --from "$applied" --to "$head" --key "$key" --out "$out/reviewed-names.json" \
+          2>"$out/reviewed-names.log"; then
+        args+=(--reviewed-names "$out/reviewed-names.json")
+      fi
+    fi
   fi
   report="$out/apply-report.json"
   commands_off
@@ -244,7 +258,8 @@ apply)
       fi
     fi
     if [ "${INPUT_REPORT_PULL_REQUESTS:-true}" = "true" ]; then
-      python3 "$here/apply_report.py" --from "$applied" --to "$head" --exit-code "$applied_rc" --summary "$out/apply.txt" ||
+      python3 "$here/apply_report.py" --from "$applied" --to "$head" --exit-code "$applied_rc" --summary "$out/apply.txt" \
+        --report "$report" ||
         echo "::warning::the merged pull requests could not be told about this apply"
     fi
   fi

@@ -75,7 +75,8 @@ public struct ApplyReport: Sendable {
     /// What each name in the configuration (`sku:`, `barcode:`, `product:`) resolved to for this
     /// apply.
     public var resolutions: [VariantResolution] = []
-    /// Saved plans: the names that resolve to other variants than in the reviewed plan.
+    /// The names that resolve to other variants than in review: a saved plan's, or for a
+    /// configuration the record `--reviewed-names` gives (names gone since and new ones included).
     public var resolutionChanges: [NameResolver.Change] = []
     /// With a names record (`--names-record`, the action's applied tag): the names that resolve to
     /// other variants than the record says (the last apply's), new names included.
@@ -178,7 +179,7 @@ public struct ApplyReport: Sendable {
         ).render() + "\n"
     }
 
-    /// `names` and `names_changed_since_review`, each only when there are some (reports of
+    /// `names`, `names_changed_since_review` and `names_changed_since_record`, each only when there are some (reports of
     /// configurations without names are unchanged).
     func namesJSON() -> [(String, JSONValue)] {
         func ids(_ list: [Int64]?) -> JSONValue { list.map { .array($0.map { .integer($0) }) } ?? .null }

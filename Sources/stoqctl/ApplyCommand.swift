@@ -79,6 +79,16 @@ struct ApplyCommand: StoqctlCommand {
     )
     var wait = true
 
+    @Option(
+        name: .customLong("reviewed-names"),
+        help: ArgumentHelp(
+            "What the configuration's variant names resolved to when it was reviewed: a saved plan or an apply report (JSON).",
+            discussion:
+                "For applying a configuration (a saved plan carries its own review). Each name that resolves otherwise now than the record says is a `resolution-changed` warning and is listed in the report's `names_changed_since_review`, names gone since and new ones included. It only reports: what is sent is planned now, as without it. The GitHub Action passes what each merged pull request's plan comment showed."
+        ),
+        completion: .savedPlan)
+    var reviewedNames: String?
+
     /// The saved plan named by the arguments, if they name one: the first, a .json file.
     var savedPlanPath: String? {
         guard let path = paths.first, path.lowercased().hasSuffix(".json") else { return nil }
@@ -96,12 +106,17 @@ struct ApplyCommand: StoqctlCommand {
         if savedPlanPath != nil, !planning.targets.isEmpty {
             throw ValidationError("--target cannot narrow a saved plan; plan again with --target")
         }
+        if savedPlanPath != nil, reviewedNames != nil {
+            throw ValidationError(
+                "--reviewed-names is for applying a configuration; a saved plan carries its own review (its resolutions)")
+        }
     }
 
     func execute() async -> ExitStatus {
         let console = Console(color: color)
         let record = planning.readNamesRecord(console: console)
-        if record.failed {
+        let reviewed = readRecordOfNames(reviewedNames, option: "--reviewed-names", console: console)
+        if record.failed || reviewed.failed {
             console.finish(.usage)
             return .usage
         }
@@ -128,7 +143,9 @@ struct ApplyCommand: StoqctlCommand {
         if report != nil { SignalExit.shared.add { await partial.flush() } }
         let render = TextPlanRenderer(color: color.enabled)
         let outcome = await ApplyRun.run(
-            ApplyRun.Input(source: source, overrides: planning.overrides, allowDeletes: planning.allowDeletes, verifyPolicies: wait),
+            ApplyRun.Input(
+                source: source, overrides: planning.overrides, allowDeletes: planning.allowDeletes, verifyPolicies: wait,
+                reviewedNames: reviewed.record),
             connect: lock.connect(through: slot)
         ) { event in
             switch event {

@@ -123,16 +123,22 @@ struct PlanningOptions: ParsableArguments {
     /// The record `--names-record` names, or nil after reporting why it cannot be read (`failed`
     /// is then true).
     func readNamesRecord(console: Console) -> (record: [VariantResolution]?, failed: Bool) {
-        guard let path = namesRecord else { return (nil, false) }
-        guard let text = readText(path, code: .usage, what: "--names-record \(path)", console: console) else { return (nil, true) }
-        do {
-            return (try PlanJSON.namesRecord(text), false)
-        } catch {
-            console.report(.usage, "--names-record \(path): \(error.description)")
-            return (nil, true)
-        }
+        readRecordOfNames(namesRecord, option: "--names-record", console: console)
     }
 
+}
+
+/// The names record at `path` (a saved plan or an apply report), given with `option`; nil without
+/// a path, or after reporting `usage` with why it cannot be read (`failed` is then true).
+func readRecordOfNames(_ path: String?, option: String, console: Console) -> (record: [VariantResolution]?, failed: Bool) {
+    guard let path else { return (nil, false) }
+    guard let text = readText(path, code: .usage, what: "\(option) \(path)", console: console) else { return (nil, true) }
+    do {
+        return (try PlanJSON.namesRecord(text), false)
+    } catch {
+        console.report(.usage, "\(option) \(path): \(error.description)")
+        return (nil, true)
+    }
 }
 
 /// The environment variable `name` when it is set and not empty (an empty one counts as unset).

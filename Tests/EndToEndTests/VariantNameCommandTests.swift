@@ -148,6 +148,86 @@ struct VariantNameCommandTests {
             })
     }
 
+    @Test("apply --reviewed-names lists every name that resolves otherwise than reviewed, warns, and sends what planning finds now")
+    func reviewedNames() async throws {
+        let shop = try NamedShop()
+        let endpoint = ["--endpoint", "emulator:named-shop/remote-state.json"]
+        let reviewed = try await Stoqctl.run(["plan", "named-shop", "--out", "plan.json"] + endpoint, in: shop.dir)
+        #expect(reviewed.status == 0, "\(reviewed.stderr)")
+        // After the review, the SKU moves to another variant and a commit takes the name out of CONTINUE.
+        try shop.moveSKU("MUG-FALL", to: 43_900_920_010_002, leaving: "MUG-FALL-2025")
+        try shop.edit("CONTINUE: [product:fall-tee, sku:MUG-FALL]", "CONTINUE: [product:fall-tee]")
+        let now = try await Stoqctl.run(["plan", "named-shop", "--out", "now.json"] + endpoint, in: shop.dir)
+        #expect(now.status == 0, "\(now.stderr)")
+        // A saved plan carries its own review; a record that cannot be read is a usage error.
+        let plansBefore = try #require(shop.stateJSON()["plans"] as? [Any])
+        let both = try await Stoqctl.run(["apply", "plan.json", "named-shop", "--reviewed-names", "plan.json"] + endpoint, in: shop.dir)
+        #expect(both.status == 64 && both.stderr.contains("a saved plan carries its own review"), "\(both.stderr)")
+        let missing = try await Stoqctl.run(["apply", "named-shop", "--reviewed-names", "gone.json"] + endpoint, in: shop.dir)
+        #expect(missing.status == 64 && missing.stderr.contains("--reviewed-names gone.json: cannot be read"), "\(missing.stderr)")
+        try "{}".write(to: shop.dir.appendingPathComponent("empty.json"), atomically: true, encoding: .utf8)
+        let empty = try await Stoqctl.run(["apply", "named-shop", "--reviewed-names", "empty.json"] + endpoint, in: shop.dir)
+        #expect(empty.status == 64 && empty.stderr.contains("--reviewed-names empty.json: not a record of names"), "\(empty.stderr)")
+        let plansAfter = try #require(shop.stateJSON()["plans"] as? [Any])
+        #expect(NSArray(array: plansBefore).isEqual(to: plansAfter), "nothing was sent on a usage error")
+
+        // A refused apply sends nothing, and its report still says which names changed since review.
+        let settings = shop.shop.appendingPathComponent("stoqctl.yaml")
+        let original = try String(contentsOf: settings, encoding: .utf8)
+        try (original + "safety:\n  max_update_percent: 0\n  min_managed_plans: 0\n").write(to: settings, atomically: true, encoding: .utf8)
+        let refused = try await Stoqctl.run(
+            ["apply", "named-shop", "--reviewed-names", "plan.json", "--report", "refused.json"] + endpoint, in: shop.dir)
+        #expect(refused.status == 3, "\(refused.stderr)")
+        let refusedReport = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: shop.dir.appendingPathComponent("refused.json"))) as? [String: Any])
+        #expect((refusedReport["names_changed_since_review"] as? [Any])?.count == 2, "\(refusedReport)")
+        try original.write(to: settings, atomically: true, encoding: .utf8)
+
+        let apply = try await Stoqctl.run(
+            ["apply", "named-shop", "--reviewed-names", "plan.json", "--report", "report.json", "--color", "never"] + endpoint, in: shop.dir
+        )
+        #expect(apply.status == 0, "only reported: \(apply.stderr)")
+        #expect(apply.stderr.contains("resolution-changed"), "\(apply.stderr)")
+        #expect(
+            apply.stderr.contains(
+                "`sku:MUG-FALL` in fall-tee-2026 variants: 43900920010001 → 43900920010002 (reviewed → now); the apply goes by what it resolves to now"
+            ),
+            "\(apply.stderr)")
+        #expect(apply.stderr.contains("`sku:MUG-FALL` in fall-tee-2026 inventory_policy.CONTINUE: 43900920010001 → (not written)"))
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: shop.dir.appendingPathComponent("report.json"))) as? [String: Any])
+        let changed = try #require(report["names_changed_since_review"] as? [[String: Any]])
+        #expect(changed.count == 2, "\(changed)")
+        #expect(
+            changed.contains {
+                $0["list"] as? String == "variants" && $0["selector"] as? String == "sku:MUG-FALL"
+                    && ($0["reviewed"] as? [Int64]) == [43_900_920_010_001] && ($0["now"] as? [Int64]) == [43_900_920_010_002]
+            }, "\(changed)")
+        #expect(
+            changed.contains {
+                $0["list"] as? String == "inventory_policy.CONTINUE" && ($0["reviewed"] as? [Int64]) == [43_900_920_010_001]
+                    && $0["now"] is NSNull
+            }, "the name the review had and the configuration no longer writes: \(changed)")
+        #expect(report["names_changed_since_record"] == nil)
+        // What was sent is the plan made now, as without the record.
+        let planned = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: shop.dir.appendingPathComponent("now.json"))) as? [String: Any])
+        #expect(report["plan_hash"] as? String == planned["plan_hash"] as? String)
+        let plans = try #require(shop.stateJSON()["plans"] as? [[String: Any]])
+        let members = try #require(plans.first?["shopify_variant_ids"] as? [Any])
+        let ids = members.map { "\($0)" }
+        #expect(ids.contains("43900920010002") && !ids.contains("43900920010001"), "\(ids)")
+        // Without changes since review, the report has no such member.
+        let same = try await Stoqctl.run(["plan", "named-shop", "--out", "same.json"] + endpoint, in: shop.dir)
+        #expect(same.status == 0, "\(same.stderr)")
+        let quiet = try await Stoqctl.run(
+            ["apply", "named-shop", "--reviewed-names", "same.json", "--report", "quiet.json"] + endpoint, in: shop.dir)
+        #expect(quiet.status == 0 && !quiet.stderr.contains("resolution-changed"), "\(quiet.stderr)")
+        let quietReport = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: shop.dir.appendingPathComponent("quiet.json"))) as? [String: Any])
+        #expect(quietReport["names_changed_since_review"] == nil && quietReport["names"] != nil)
+    }
+
     @Test("a saved plan that adds and toggles variants by name applies them, checked against the resolved configuration")
     func savedPlanWithNames() async throws {
         let shop = try NamedShop()

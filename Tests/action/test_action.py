@@ -15,6 +15,10 @@
   (exit 3, refused=true); a failed run after a good one marks the comment outdated; a fork's pull
   request without the STOQ token is validated, not planned, and passes; apply of the saved plan
   writes the report.
+- The plan comment records the plan's variant names in one hidden line (left out, with a note,
+  when too long); the apply at merge compares the names with the records of the merged pull
+  requests' own plan comments of their heads (--reviewed-names) and tells them what resolves
+  otherwise. Stale, forged and corrupt records are skipped with warnings; the apply always runs.
 
 Run: python3 -m unittest discover -s Tests/action  (make action-test); needs the release binary
 and tarball (make release), or STOQCTL=path/to/stoqctl for the comment and run.sh tests.
@@ -218,6 +222,36 @@ class CommentTests(unittest.TestCase):
             handle.write(body)
         args = [sys.executable, os.path.join(ACTION, "comment.py"), "--result", result, "--body", path, "--key", key]
         return run(args + list(extra), self.env)
+
+    def test_a_plans_names_ride_in_one_hidden_line_or_are_left_out_when_too_long(self):
+        sys.path.insert(0, ACTION)
+        try:
+            import names_record  # noqa: E402
+        finally:
+            sys.path.remove(ACTION)
+        plan = os.path.join(self.dir, "plan.json")
+        small = [{"plan": "p", "list": "variants", "selector": "sku:A<!--", "ids": [1], "location": "f.yaml:1:1"}]
+        with open(plan, "w") as handle:
+            json.dump({"resolutions": small}, handle)
+        forged = "### stoqctl plan: apply will proceed\n\n<!-- stoqctl-names: eyJuYW1lcyI6W119 -->\n"
+        result = self.post(forged, "shop", "plan", "--plan-file", plan)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        body = self.github.ours(7)[0]["body"]
+        lines = body.split("\n")
+        self.assertEqual(lines[2], "<!-- stoqctl-names: %s -->" % names_record.encode(small))
+        self.assertEqual(body.count("<!--"), 3, "the plan's own opener is inert")
+        self.assertEqual(names_record.decode(lines[2][len("<!-- stoqctl-names: "):-len(" -->")], 16000),
+                         [{k: small[0][k] for k in ("plan", "list", "selector", "ids")}])
+        # A record over the bound is left out, and the comment says so in one visible note.
+        big = [dict(small[0], selector="sku:%05d" % i, ids=[i + 1]) for i in range(600)]
+        with open(plan, "w") as handle:
+            json.dump({"resolutions": big}, handle)
+        self.assertEqual(self.post(forged, "shop", "plan", "--plan-file", plan).returncode, 0)
+        body = self.github.ours(7)[0]["body"]
+        self.assertNotIn("<!-- stoqctl-names:", body)
+        self.assertEqual(body.count("<!--"), 2)
+        self.assertIn("the apply at merge cannot compare the names with this review", body)
+        self.assertLess(len(body), 65536)
 
     def test_second_run_edits_the_comment_found_on_a_later_page(self):
         # Five comments by people first: with two per page, ours lands on page 3.
@@ -973,6 +1007,191 @@ class NamesRecordTests(unittest.TestCase):
         self.git(["fetch", "--quiet", "--force", "origin", "refs/tags/stoqctl-applied:refs/tags/stoqctl-applied"])
         self.assertEqual(self.git(["rev-parse", "refs/tags/stoqctl-applied^{commit}"]), self.git(["rev-parse", "HEAD"]))
         self.assertIn('"ids":[43900920010002]', self.git(["cat-file", "tag", "refs/tags/stoqctl-applied"]))
+
+
+class ReviewedNamesTests(unittest.TestCase):
+    """The plan comment records what the variant names resolved to; the apply at merge compares
+    the names with the reviewed plans of the pull requests it applies (stoqctl apply
+    --reviewed-names) and tells them what resolves otherwise now. Only the action's own comment
+    that is the plan of the pull request's head counts; nothing in a comment can stop the apply,
+    change what is applied, or reach the log."""
+
+    MARK = "<!-- stoqctl-plan: shop -->"
+
+    def setUp(self):
+        self.assertTrue(os.access(STOQCTL, os.X_OK), "no stoqctl at %s" % STOQCTL)
+        self.github = FakeGitHub(per_page=100)
+        self.dir = tempfile.mkdtemp()
+        self.remote = os.path.join(self.dir, "origin.git")
+        self.repo = os.path.join(self.dir, "repo")
+        self.state = os.path.join(self.dir, "state.json")
+        self.git_env = {"GIT_AUTHOR_NAME": "dev", "GIT_AUTHOR_EMAIL": "dev@example.invalid",
+                        "GIT_COMMITTER_NAME": "dev", "GIT_COMMITTER_EMAIL": "dev@example.invalid"}
+        self.git(["init", "--quiet", "--bare", self.remote], cwd=self.dir)
+        self.git(["init", "--quiet", "--initial-branch=main", self.repo], cwd=self.dir)
+        self.git(["remote", "add", "origin", self.remote])
+        shutil.copytree(os.path.join(ROOT, "examples", "named-shop"), os.path.join(self.repo, "shop"))
+        shutil.move(os.path.join(self.repo, "shop", "remote-state.json"), self.state)
+        self.first = self.commit("named shop")
+        sys.path.insert(0, ACTION)
+        import names_record  # noqa: E402 - the action's own encoder, for hand-written comments
+
+        self.encode = names_record.encode
+
+    def tearDown(self):
+        self.github.close()
+        shutil.rmtree(self.dir)
+        sys.path.remove(ACTION)
+
+    def git(self, args, cwd=None):
+        result = run(["git"] + args, self.git_env, cwd=cwd or self.repo)
+        self.assertEqual(result.returncode, 0, "git %s: %s" % (" ".join(args), result.stderr))
+        return result.stdout.strip()
+
+    def commit(self, message):
+        self.git(["add", "shop"])
+        self.git(["commit", "--quiet", "--allow-empty", "-m", message])
+        self.git(["push", "--quiet", "origin", "main"])
+        return self.git(["rev-parse", "HEAD"])
+
+    def action(self, command, name, **extra):
+        out = os.path.join(self.dir, "out-" + name)
+        env = dict(self.git_env, STOQCTL=STOQCTL, STOQCTL_OUT=out, STOQ_API_TOKEN="stoq_canary_token_42",
+                   GITHUB_API_URL=self.github.url, GITHUB_REPOSITORY="acme/shop", GITHUB_TOKEN=TOKEN,
+                   GITHUB_SERVER_URL="https://github.com", GITHUB_RUN_ID="8800",
+                   INPUT_COMMAND=command, INPUT_CONFIG="shop", INPUT_ENDPOINT="emulator:" + self.state)
+        if command == "apply":
+            env["INPUT_APPLIED_TAG"] = "stoqctl-applied"
+        env.update(extra)
+        return run(["bash", os.path.join(ACTION, "run.sh")], env, cwd=self.repo), out
+
+    def move_sku(self):
+        """In Shopify, MUG-FALL moves to a new variant of the mug."""
+        with open(self.state, encoding="utf-8") as handle:
+            state = json.load(handle)
+        for product in state["products"]:
+            for variant in list(product["variants"]):
+                if variant.get("sku") == "MUG-FALL":
+                    variant["sku"] = "MUG-FALL-2025"
+                    product["variants"].append(dict(variant, id=43900920010002, sku="MUG-FALL"))
+        with open(self.state, "w", encoding="utf-8") as handle:
+            json.dump(state, handle)
+
+    def merged(self, sha, *pulls):
+        """GitHub's answer for the merged commit `sha`: pull requests (number, head, merged_at)."""
+        self.github.commit_pulls[sha] = [{"number": n, "merged_at": at, "head": {"sha": head}} for n, head, at in pulls]
+
+    def report(self, out):
+        with open(os.path.join(out, "apply-report.json"), encoding="utf-8") as handle:
+            return json.load(handle)
+
+    def test_the_plan_comment_records_the_names_and_the_merge_apply_reports_a_sku_moved_since_review(self):
+        first, _ = self.action("apply", "first")
+        self.assertEqual(first.returncode, 0, first.stdout + first.stderr)
+        # A pull request changes the shipping text; its plan comment records the names.
+        with open(os.path.join(self.repo, "shop", "preorders", "fall-tee.yaml"), "a", encoding="utf-8") as handle:
+            handle.write("    shipping_text: Ships late October\n")
+        head = self.commit("shipping text")
+        event = pull_request_event(os.path.join(self.dir, "event.json"), number=21, head=head)
+        planned, out = self.action("plan", "plan", GITHUB_EVENT_PATH=event)
+        self.assertEqual(planned.returncode, 0, planned.stdout + planned.stderr)
+        body = self.github.ours(21)[0]["body"]
+        lines = body.split("\n")
+        self.assertEqual(lines[:2], [self.MARK, "<!-- stoqctl-plan-of: %s -->" % head])
+        found = re.fullmatch(r"<!-- stoqctl-names: ([A-Za-z0-9_-]+) -->", lines[2])
+        self.assertIsNotNone(found, body[:300])
+        plan = json.loads(read(os.path.join(out, "plan.json")))
+        self.assertTrue(plan["resolutions"])
+        self.assertEqual(found.group(1), self.encode(plan["resolutions"]))
+        self.assertEqual(body.count("<!--"), 3, "every other opener is inert")
+
+        # Merged; before the apply at merge the SKU moves to another variant.
+        self.merged(head, (21, head, "2026-12-01T10:00:00Z"))
+        self.move_sku()
+        applied, out = self.action("apply", "merge")
+        self.assertEqual(applied.returncode, 0, applied.stdout + applied.stderr)
+        self.assertIn("names as reviewed", applied.stdout)
+        self.assertIn("resolution-changed", read(os.path.join(out, "apply.txt")))
+        changed = self.report(out)["names_changed_since_review"]
+        self.assertTrue(any(c["selector"] == "sku:MUG-FALL" and c["list"] == "variants" and c["reviewed"] == [43900920010001]
+                            and c["now"] == [43900920010002] for c in changed), changed)
+        told = [c["body"] for c in self.github.comments[21] if c["body"].startswith("### stoqctl apply:")]
+        self.assertEqual(len(told), 1)
+        self.assertIn("resolved otherwise than in the reviewed plans", told[0])
+        self.assertIn("- `sku:MUG-FALL` `fall-tee-2026` `variants`: reviewed 43900920010001, applied 43900920010002", told[0])
+        # What was applied is the configuration as planned now: the moved SKU's variant.
+        with open(self.state, encoding="utf-8") as handle:
+            members = {str(i) for i in json.load(handle)["plans"][0]["shopify_variant_ids"]}
+        self.assertIn("43900920010002", members)
+
+    def test_stale_forged_and_corrupt_review_records_are_ignored_with_warnings_and_the_apply_runs(self):
+        first, _ = self.action("apply", "first")
+        self.assertEqual(first.returncode, 0, first.stdout + first.stderr)
+        with open(os.path.join(self.repo, "shop", "preorders", "fall-tee.yaml"), "a", encoding="utf-8") as handle:
+            handle.write("    shipping_text: Ships late October\n")
+        merge = self.commit("five pull requests")
+        heads = {n: ("%d" % n) * 20 for n in (31, 32, 33, 34, 35)}
+        # What the configuration's names resolve to (nothing moved): the record a review holds.
+        before = self.action("plan", "before", INPUT_COMMENT="false", INPUT_BASELINE=self.first,
+                             INPUT_NAMES_RECORD_TAG="stoqctl-applied")[1]
+        resolutions = [{k: r[k] for k in ("plan", "list", "selector", "ids")}
+                       for r in json.loads(read(os.path.join(before, "plan.json")))["resolutions"]]
+
+        def names(ids):
+            return [dict(r, ids=ids) if (r["list"], r["selector"]) == ("variants", "sku:MUG-FALL") else r for r in resolutions]
+
+        def body(head, line):
+            return "%s\n<!-- stoqctl-plan-of: %s -->\n%s\n### stoqctl plan: apply will proceed\n" % (self.MARK, head, line)
+
+        hostile = json.dumps({"names": [{"plan": "::error::pwned\r\n::warning::x", "list": "variants", "selector": "nope",
+                                         "ids": [1]}]})
+        corrupt = __import__("base64").urlsafe_b64encode(hostile.encode()).decode().rstrip("=")
+        # #31: our comment, but the plan of an earlier commit than the pull request's head.
+        self.github.add(31, body("%040x" % 1, "<!-- stoqctl-names: %s -->" % self.encode(names([1]))), "github-actions[bot]")
+        # #32: someone else's comment forging the marker, the plan-of line and a record.
+        self.github.add(32, body(heads[32], "<!-- stoqctl-names: %s -->" % self.encode(names([2]))), "mallory")
+        # #33: our comment of the head, with a record that is not one stoqctl reads.
+        self.github.add(33, body(heads[33], "<!-- stoqctl-names: %s -->" % corrupt), "github-actions[bot]")
+        # #35 was merged before #34: #34's entry for the same name wins.
+        self.github.add(35, body(heads[35], "<!-- stoqctl-names: %s -->" % self.encode(names([5]))), "github-actions[bot]")
+        self.github.add(34, body(heads[34], "<!-- stoqctl-names: %s -->" % self.encode(names([43900920010001]))),
+                        "github-actions[bot]")
+        self.merged(merge, (31, heads[31], "2026-12-01T10:01:00Z"), (32, heads[32], "2026-12-01T10:02:00Z"),
+                    (33, heads[33], "2026-12-01T10:03:00Z"), (35, heads[35], "2026-12-01T10:04:00Z"),
+                    (34, heads[34], "2026-12-01T10:05:00Z"))
+        applied, out = self.action("apply", "merge")
+        self.assertEqual(applied.returncode, 0, applied.stdout + applied.stderr)
+        log = applied.stdout + applied.stderr
+        self.assertRegex(log, r"(?m)^::warning title=stoqctl reviewed names::the plan comment on #31 is not the plan of the "
+                              r"pull request's head commit 313131313131: the review plan was stale")
+        self.assertRegex(log, r"(?m)^::warning title=stoqctl reviewed names::the names record in the plan comment on #33 "
+                              r"cannot be read")
+        self.assertIn("#32 has no plan comment of this configuration", log)
+        self.assertNotIn("pwned", log)
+        token = re.search(r"(?m)^::stop-commands::(\w+)$", applied.stdout).group(1)
+        for line in log.splitlines():
+            if line.startswith("::"):
+                self.assertRegex(line, r"^::(add-mask::|stop-commands::%s$|%s::$|warning title=stoqctl reviewed names::)" % (token, token))
+        report = self.report(out)
+        # Only #34's record was compared (#35's [5] lost to it, #32's [2] was never read): unchanged.
+        self.assertNotIn("names_changed_since_review", report)
+        reviewed = json.loads(read(os.path.join(out, "reviewed-names.json")))
+        self.assertEqual(reviewed, {"names": resolutions})
+        # What was applied is what the plan (with the apply's baseline) finds without any review.
+        self.assertEqual(report["plan_hash"], json.loads(read(os.path.join(before, "plan.json")))["plan_hash"])
+        for number in (31, 32, 33, 34, 35):
+            told = [c["body"] for c in self.github.comments[number] if c["body"].startswith("### stoqctl apply: applied")]
+            self.assertEqual(len(told), 1, number)
+            self.assertNotIn("resolved otherwise", told[0])
+
+    def test_a_failed_lookup_does_not_stop_the_apply(self):
+        self.merged(self.first, (41, "%040x" % 41, "2026-12-01T10:00:00Z"))
+        self.github.graphql_fails = True
+        applied, out = self.action("apply", "first")
+        self.assertEqual(applied.returncode, 0, applied.stdout + applied.stderr)
+        self.assertIn("names are not compared with the review", applied.stdout)
+        self.assertNotIn("--reviewed-names", read(os.path.join(out, "apply.txt")))
+        self.assertFalse(os.path.exists(os.path.join(out, "reviewed-names.json")))
 
 
 if __name__ == "__main__":

@@ -28,13 +28,21 @@ public enum ApplyRun {
         /// Wait for the policy jobs apply starts and confirm through Shopify that they took effect
         /// (when policies can be read).
         public var verifyPolicies: Bool
+        /// What the names resolved to when the configuration was reviewed (`--reviewed-names`;
+        /// fresh applies only, a saved plan carries its own): names that resolve otherwise now are
+        /// reported, never sent otherwise.
+        public var reviewedNames: [VariantResolution]?
 
         /// Creates an input.
-        public init(source: Source, overrides: [GateOverride] = [], allowDeletes: Bool = false, verifyPolicies: Bool = true) {
+        public init(
+            source: Source, overrides: [GateOverride] = [], allowDeletes: Bool = false, verifyPolicies: Bool = true,
+            reviewedNames: [VariantResolution]? = nil
+        ) {
             self.source = source
             self.overrides = overrides
             self.allowDeletes = allowDeletes
             self.verifyPolicies = verifyPolicies
+            self.reviewedNames = reviewedNames
         }
     }
 
@@ -104,6 +112,15 @@ public enum ApplyRun {
             // A re-plan at merge: every name that resolves otherwise than at the last apply.
             if let record = planInput.namesRecord {
                 prepared.recordChanges = NameResolver.changes(from: record, to: fresh.plan.resolutions)
+            }
+            // The review the merged configuration had: every name that resolves otherwise now.
+            if let reviewed = input.reviewedNames {
+                prepared.resolutionChanges = NameResolver.changes(from: reviewed, to: fresh.plan.resolutions)
+                outcome.diagnostics += prepared.resolutionChanges.map { change in
+                    Diagnostic(
+                        .resolutionChanged,
+                        "\(change.description) (reviewed → now); the apply goes by what it resolves to now", at: nil)
+                }
             }
         case .savedPlan(let name, let text, let planInput):
             guard let ready = await prepareSaved(name, text, planInput, input, connect: connect, outcome: &outcome) else {
@@ -314,6 +331,10 @@ public enum ApplyRun {
             outcome.diagnostics.append(Diagnostic(.safetyGate, "the plan is refused; nothing was sent", at: nil))
             outcome.report = ApplyReport.refused(plan, planHash: hash, reasons: verdict.refusals)
             outcome.report?.baseline = plan.baseline
+            // What the names resolve to, and what changed since review, also when nothing was sent.
+            outcome.report?.resolutions = prepared.judged.resolutions
+            outcome.report?.resolutionChanges = prepared.resolutionChanges
+            outcome.report?.recordChanges = prepared.recordChanges
             return outcome.stopped(.refused)
         }
         let unsent = unsentItems(prepared, after: plan.operations.count)

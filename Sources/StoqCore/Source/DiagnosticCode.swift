@@ -186,7 +186,8 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
             "a saved plan file is damaged, edited, of an unknown version, made against another endpoint, or names a variant that no longer carries its SKU, barcode or product handle"
         case .titlesNotRead:
             "the plan shows more variants without titles than one plan reads titles for (1,000); the rest are shown by SKU or id"
-        case .resolutionChanged: "a name resolves to other variants than in the reviewed plan; the operations that differ are not sent"
+        case .resolutionChanged:
+            "a name resolves to other variants than in the reviewed plan (the operations that differ are not sent) or than `--reviewed-names` says (reported only)"
         case .invalidShopDomain: "`shopify_shop` is not a myshopify.com domain or shop name"
         case .safetyGate: "a safety gate refuses the plan"
         case .gateOverridden: "a tripped safety gate is let through by `--allow-gate`"
