@@ -158,7 +158,8 @@ public struct ApplyReport: Sendable {
                     figures.map { f in
                         .object([
                             ("requests", .integer(Int64(f.requests))), ("points", .integer(Int64(f.points))),
-                            ("budget_waited_seconds", .number(String(format: "%.3f", f.budgetWaited.inSeconds))),
+                            ("wait_wall_seconds", .number(String(format: "%.3f", f.budgetWaitWall.inSeconds))),
+                            ("wait_summed_seconds", .number(String(format: "%.3f", f.budgetWaited.inSeconds))),
                             ("peak_in_flight", .integer(Int64(f.peakInFlight))),
                             ("others_points_seen", .integer(Int64(f.othersSeen))),
                             (

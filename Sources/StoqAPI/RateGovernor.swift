@@ -84,8 +84,11 @@ public actor RateGovernor {
     public struct Statistics: Sendable, Hashable {
         /// Requests sent and points spent.
         public var requests = 0, points = 0
-        /// Time requests spent waiting for budget (summed over requests that waited).
+        /// Time requests spent held back (for budget, a slot or a pause), summed over requests:
+        /// eight requests waiting one second each add eight seconds.
         public var budgetWaited = Duration.zero
+        /// Wall time during which at least one request was held back: at most the run's length.
+        public var budgetWaitWall = Duration.zero
         /// Most requests in flight at once.
         public var peakInFlight = 0
         /// Pauses of every request (429s).
@@ -107,6 +110,9 @@ public actor RateGovernor {
     private var budgetWaiters: [CheckedContinuation<Void, Never>] = []
     private var pausedUntil = WireInstant(sinceEpoch: .zero)
     private var stats = Statistics()
+    /// Requests inside ``acquire(cost:)`` now, and since when at least one has been.
+    private var held = 0
+    private var heldSince = WireInstant(sinceEpoch: .zero)
     /// Points others spent in the server's window, as its last answer said, until `externalUntil`.
     private var external = 0
     private var externalUntil = WireInstant(sinceEpoch: .zero)
@@ -151,7 +157,14 @@ public actor RateGovernor {
     /// Waits for a slot and `cost` points, then counts them as spent.
     public func acquire(cost: Int) async throws {
         let asked = clock.now
-        defer { stats.budgetWaited += max(.zero, asked.duration(to: clock.now)) }
+        held += 1
+        if held == 1 { heldSince = asked }
+        defer {
+            let now = clock.now
+            stats.budgetWaited += max(.zero, asked.duration(to: now))
+            held -= 1
+            if held == 0 { stats.budgetWaitWall += max(.zero, heldSince.duration(to: now)) }
+        }
         while true {
             try Task.checkCancellation()
             guard inFlight < allowedInFlight else {

@@ -10,8 +10,11 @@ import StoqWire
 // points, 429s and 409s are counted where they arrive, at the server; the wall time is compared
 // with the window bound (the start of the last window the points need: floor(points / 360) × 60 s).
 //
-//   stoqctl-bench api [--plans 1000] [--latency 0.05] [--window rolling|fixed] [--only plan|apply|cache]
+//   stoqctl-bench api [--plans 1000] [--latency 0.05] [--window rolling|fixed] [--only plan|plan250|apply|cache]
 //                     [--429 0.01]
+//
+// Without --only, the four questions run at once, each against its own emulator: plan at 50 ms
+// (cold, then warm read cache), plan at 250 ms, and apply at 50 ms with 429 bursts (1 %).
 
 struct APIBenchOptions {
     var plans = 1_000
@@ -86,94 +89,139 @@ func runAPIBench(_ args: [String]) async throws {
     defer { try? FileManager.default.removeItem(at: bench.dir) }
     let options = bench.options
     print(
-        "stoqctl-bench api: \(options.plans) plans, emulator over HTTP on 127.0.0.1, 360 points / \(options.window.rawValue) 60 s, latency \(Int(options.latency * 1000)) ms\(options.burst > 0 ? ", 429 bursts (Retry-After 1 s) with probability \(options.burst)" : "")"
+        "stoqctl-bench api: \(options.plans) plans, emulator over HTTP on 127.0.0.1, 360 points / \(options.window.rawValue) 60 s\(options.burst > 0 ? ", 429 bursts (Retry-After 1 s) with probability \(options.burst) in the apply" : "")"
     )
+    print("Each run has its own emulator (its own budget) and its own client; without --only they run at once.")
     print("")
-    print("run                      requests  points  429s  409s  wall (s)  bound (s)  ratio")
-    if options.only == nil || options.only == "plan" || options.only == "cache" { try await bench.plan() }
-    if options.only == nil || options.only == "apply" { try await bench.apply() }
+    // Rate-bound runs spend their time waiting for the budget, not computing: run side by side,
+    // each against its own server, they measure what each would alone, in the time of the longest.
+    var runs: [(String, @Sendable () async throws -> [String])] = []
+    if options.only == nil || options.only == "plan" || options.only == "cache" {
+        runs.append(("plan", { try await bench.plan(latency: options.latency, cache: true) }))
+    }
+    if options.only == nil || options.only == "plan250" {
+        runs.append(("plan250", { try await bench.plan(latency: options.only == nil ? 0.25 : options.latency, cache: false) }))
+    }
+    if options.only == nil || options.only == "apply" {
+        runs.append(("apply", { try await bench.apply(latency: options.latency, burst: options.only == nil ? 0.01 : options.burst) }))
+    }
+    let started = Date()
+    let results = try await withThrowingTaskGroup(of: (Int, [String]).self) { group in
+        for (i, run) in runs.enumerated() { group.addTask { (i, try await run.1()) } }
+        var out: [(Int, [String])] = []
+        for try await r in group { out.append(r) }
+        return out.sorted { $0.0 < $1.0 }.flatMap(\.1)
+    }
+    print("run                                requests  points  429s  409s  wall (s)  bound (s)  ratio  estimate (s)")
+    for line in results { print(line) }
+    print("")
+    print(String(format: "bench wall: %.1f s", Date().timeIntervalSince(started)))
 }
 
 /// The runs of `stoqctl-bench api`, each against its own emulator served over HTTP.
-struct APIBench {
+struct APIBench: Sendable {
     let options: APIBenchOptions
     /// Where the read cache of the `cache` runs lives (removed afterwards).
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stoqctl-bench-api-\(getpid())")
 
-    /// Plan of an unchanged shop (with `--only cache`: twice, with a cold and then a warm read cache).
-    func plan() async throws {
+    /// Plan of an unchanged shop at `latency`; with `cache`, twice: with a cold and then a warm
+    /// read cache (the cold one is the plain plan's figure: it reads everything).
+    func plan(latency: Double, cache: Bool) async throws -> [String] {
         let shop = apiShop(plans: options.plans, changed: 0, grown: 0)
-        let (emulator, port, server) = try await serve(shop.state)
+        let (emulator, port, server) = try await serve(shop.state, latency: latency, burst: 0)
+        defer { server.cancel() }
         let cacheDir = dir.appendingPathComponent("cache").path
-        for pass in options.only == "cache" ? ["plan, cold cache", "plan, warm cache"] : ["plan, unchanged shop"] {
-            var opened = try connection(port: port)
-            if options.only == "cache" { opened.cache = ReadCache(root: cacheDir, endpoint: opened.endpoint) }
+        var rows: [String] = []
+        let ms = Int(latency * 1000)
+        for pass in cache ? ["plan \(ms) ms, cold cache", "plan \(ms) ms, warm cache"] : ["plan \(ms) ms"] {
+            var (opened, transport) = try connection(port: port)
+            if cache { opened.cache = ReadCache(root: cacheDir, endpoint: opened.endpoint) }
             let conn = opened
             let since = await emulator.requestLog.count
             let started = Date()
             let outcome = await PlanRun.run(PlanRun.Input(config: files(shop.config))) { _, _ in conn }
             let seconds = Date().timeIntervalSince(started)
-            if let failure = outcome.failure { print("plan failed: \(failure) \(outcome.diagnostics.map { Sanitiser.shown($0.message) })") }
-            await report(pass, emulator, since: since, seconds: seconds)
-            if let estimate = outcome.plan?.estimatedSeconds { print("  (plan estimate for its apply: ~\(estimate) s)") }
+            await transport.shutdown()
+            if let failure = outcome.failure {
+                rows.append("\(pass): failed: \(failure) \(outcome.diagnostics.map { Sanitiser.shown($0.message) })")
+            }
+            rows.append(await report(pass, emulator, since: since, seconds: seconds, estimate: nil))
         }
-        server.cancel()
+        return rows
     }
 
-    /// Apply: 300 updates, 20,000 variants added and declared CONTINUE (100 plans × 200).
-    func apply() async throws {
+    /// Apply: 300 updates, 20,000 variants added and declared CONTINUE (100 plans × 200), the
+    /// apply's own plan included; its estimate is that of a `plan` of the same shop just before.
+    func apply(latency: Double, burst: Double) async throws -> [String] {
         let shop = apiShop(plans: options.plans, changed: options.plans * 3 / 10, grown: options.plans / 10)
-        let (emulator, port, server) = try await serve(shop.state)
-        let conn = try connection(port: port)
+        let (emulator, port, server) = try await serve(shop.state, latency: latency, burst: burst)
+        defer { server.cancel() }
+        // The estimate `plan` prints for this apply, from a plan run against a copy of the shop
+        // (so its reads do not spend the apply's budget).
+        let (twin, twinPort, twinServer) = try await serve(shop.state, latency: latency, burst: 0)
+        let (twinConnection, twinTransport) = try connection(port: twinPort)
+        let planned = await PlanRun.run(PlanRun.Input(config: files(shop.config))) { _, _ in twinConnection }
+        await twinTransport.shutdown()
+        twinServer.cancel()
+        _ = twin
+        let (conn, transport) = try connection(port: port)
         let since = await emulator.requestLog.count
         let started = Date()
-        let outcome = await ApplyRun.run(
-            ApplyRun.Input(source: .configuration(PlanRun.Input(config: files(shop.config))))
-        ) {
-            _, _ in
+        let outcome = await ApplyRun.run(ApplyRun.Input(source: .configuration(PlanRun.Input(config: files(shop.config))))) { _, _ in
             conn
         } events: { _ in
         }
         let seconds = Date().timeIntervalSince(started)
+        await transport.shutdown()
+        var rows: [String] = []
+        let label = "apply \(Int(latency * 1000)) ms\(burst > 0 ? ", 429 bursts" : "")"
+        rows.append(await report(label, emulator, since: since, seconds: seconds, estimate: planned.plan?.applyEstimate.seconds))
         if let report = outcome.report {
-            print("  apply: \(report.summaryLine)")
+            rows.append("  \(report.summaryLine)")
+            if let f = report.figures {
+                rows.append(
+                    String(
+                        format:
+                            "  governor: %d requests, %d points; waited for budget %.1f s of wall time (%.1f s summed over requests); peak in flight %d",
+                        f.requests, f.points, f.budgetWaitWall.inSeconds, f.budgetWaited.inSeconds, f.peakInFlight))
+            }
         } else {
-            print("  apply failed: \(outcome.diagnostics.map { Sanitiser.shown($0.message) })")
+            rows.append("  apply failed: \(outcome.diagnostics.map { Sanitiser.shown($0.message) })")
         }
-        await report("apply (plan + writes)", emulator, since: since, seconds: seconds)
-        server.cancel()
+        return rows
     }
 
     /// An emulator holding `state`, served on a free port of 127.0.0.1.
-    func serve(_ state: String) async throws -> (Emulator, Int, Task<Void, any Error>) {
+    func serve(_ state: String, latency: Double, burst: Double) async throws -> (Emulator, Int, Task<Void, any Error>) {
         var configuration = EmulatorConfiguration()
         configuration.rateLimitWindowKind = options.window
-        configuration.faults.latency = options.latency
-        configuration.faults.rateLimitBurst = options.burst
+        configuration.faults.latency = latency
+        configuration.faults.rateLimitBurst = burst
         configuration.faults.burstLength = 3
         let emulator = try Emulator(stateBytes: Array(state.utf8), configuration: configuration)
         let (port, server) = await serveOnFreePort(emulator)
         return (emulator, port, server)
     }
 
-    func connection(port: Int) throws -> ShopConnection {
+    /// A connection to the emulator on `port`, and its transport (shut it down when done).
+    func connection(port: Int) throws -> (ShopConnection, HTTPTransport) {
         let base = "http://127.0.0.1:\(port)\(Emulator.basePath)"
         let transport = try HTTPTransport(baseURL: base)
         let client = StoqClient(transport: transport, token: APIToken.emulator, governor: RateGovernor(budget: RateBudget()))
-        return ShopConnection(client: client, endpoint: base, description: "bench emulator")
+        return (ShopConnection(client: client, endpoint: base, description: "bench emulator"), transport)
     }
 
     /// One row of the table: what the server saw since request `since`, against the window bound.
-    func report(_ label: String, _ emulator: Emulator, since: Int, seconds: Double) async {
+    func report(_ label: String, _ emulator: Emulator, since: Int, seconds: Double, estimate: Int?) async -> String {
         let log = Array(await emulator.requestLog.dropFirst(since)).filter { !$0.shopify }
         let points = log.filter { $0.status != 429 }.reduce(0) { $0 + $1.cost }
         let bound = Double(points / 360) * 60
         let ratio = bound > 0 ? String(format: "%.3f", seconds / bound) : "-"
-        print(
-            label.padding(toLength: 24, withPad: " ", startingAt: 0)
-                + String(
-                    format: " %8d  %6d  %4d  %4d  %8.1f  %9.0f  %@", log.count, points, log.filter { $0.status == 429 }.count,
-                    log.filter { $0.status == 409 }.count, seconds, bound, ratio))
+        return label.padding(toLength: 34, withPad: " ", startingAt: 0)
+            + String(
+                format: " %8d  %6d  %4d  %4d  %8.1f  %9.0f  %5@  %@", log.count, points, log.filter { $0.status == 429 }.count,
+                log.filter { $0.status == 409 }.count, seconds, bound, ratio,
+                estimate.map { String(format: "%d (%.2f×)", $0, Double($0) / max(seconds, 0.001)) } ?? "-")
     }
 
     func files(_ config: String) -> ConfigInput {

@@ -295,6 +295,7 @@ public enum PlanRun {
             return outcome
         }
         plan.endpoint = connection.endpoint
+        plan.reads.stoqRequests = fetched.listRequests + fetched.planRequests
         outcome.planned = desired
         plan.resolutions = resolutions
         if let record = input.namesRecord { plan.moves = NameResolver.moves(in: plan, previous: record) }
@@ -314,6 +315,13 @@ public enum PlanRun {
                         .remoteValueUnreadable,
                         "the titles of the members of \(read.failed) plan\(read.failed == 1 ? "" : "s") could not be read from STOQ; they are shown by id",
                         at: nil))
+            }
+        }
+        if let read = outcome.policyRead, let reader = connection.policies {
+            plan.reads.shopifyPoints = read.points
+            if let limits = await reader.client.budget.limits() {
+                plan.reads.shopifyBucket = limits.maximum
+                plan.reads.shopifyRestoreRate = limits.restoreRate
             }
         }
         outcome.plan = plan

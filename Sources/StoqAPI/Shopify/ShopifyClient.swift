@@ -65,6 +65,13 @@ public actor ShopifyBudget {
         self.maxConcurrency = maxConcurrency
     }
 
+    /// The bucket's size and restore rate (points per second) as the last answer told them; nil
+    /// before any answer.
+    public func limits() -> (maximum: Double, restoreRate: Double)? {
+        guard let maximum, restoreRate > 0 else { return nil }
+        return (maximum, restoreRate)
+    }
+
     /// Points estimated available now.
     private func estimate(_ now: WireInstant) -> Double {
         guard let maximum else { return .infinity }

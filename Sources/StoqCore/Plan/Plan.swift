@@ -366,6 +366,31 @@ public struct Plan: Sendable, Hashable {
     public var resolutions: [VariantResolution] = []
     /// Names whose variant changed since it became a member: shown as one move each.
     public var moves: [VariantMove] = []
+    /// What planning read, which an apply of this plan reads again before it writes.
+    public var reads = Reads()
+
+    /// The reads of a plan run: what an apply repeats, as it plans again from live reads.
+    ///
+    /// Counted in the estimate of everything the apply does. Not part of the plan hash: a warm
+    /// read cache or another Shopify plan changes them, never what is sent.
+    public struct Reads: Sendable, Hashable {
+        /// STOQ requests (list pages and plans read in full; plans a read cache stood in for are
+        /// not counted), 1 point each.
+        public var stoqRequests = 0
+        /// Shopify query cost points (policies, names, titles).
+        public var shopifyPoints = 0
+        /// Shopify's bucket size and restore rate (points per second) as its answers told them;
+        /// 0 when nothing was read (Shopify's standard plan's, 1,000 and 100, are assumed then).
+        public var shopifyBucket = 0.0, shopifyRestoreRate = 0.0
+
+        /// No reads.
+        public init(stoqRequests: Int = 0, shopifyPoints: Int = 0, shopifyBucket: Double = 0, shopifyRestoreRate: Double = 0) {
+            self.stoqRequests = stoqRequests
+            self.shopifyPoints = shopifyPoints
+            self.shopifyBucket = shopifyBucket
+            self.shopifyRestoreRate = shopifyRestoreRate
+        }
+    }
 
     /// Creates a plan (operations are sorted into run order).
     public init(
@@ -503,19 +528,27 @@ public struct Plan: Sendable, Hashable {
         return s
     }
 
-    /// Seconds an apply of this plan is expected to take (at least 1 when there is anything to
-    /// send): ``ApplyEstimate`` with its nominal latency, concurrency and job duration.
-    public var estimatedSeconds: Int { ApplyEstimate().seconds(self) }
+    /// Seconds an apply of this plan is expected to take once it has planned.
+    ///
+    /// At least 1 when there is anything to send: ``ApplyEstimate`` of the writes alone. Part of
+    /// the plan hash, so it depends on the operations only.
+    public var estimatedSeconds: Int { ApplyEstimate().estimate(self, includingReads: false).seconds }
+
+    /// Everything an apply of this plan does, reads of the shop included: ``ApplyEstimate``.
+    public var applyEstimate: ApplyEstimate.Result { ApplyEstimate().estimate(self, includingReads: true) }
 }
 
-/// How long an apply takes, modelled from what it sends and what slows it: the rate budget
-/// (points of writes, of the read of each plan before it is written, and of reading a plan whose
-/// job must end), latency hidden by the requests in flight, and the plans' own chains (one plan's
-/// requests go in order, and a membership or policy call after a toggle waits for its job).
+/// How long an apply takes, modelled from what it does and what slows it: the rate budget
+/// (points of the planning reads it repeats, of its writes, of the read of each plan before it is
+/// written, and of reading a plan whose job must end), latency hidden by the requests in flight,
+/// the plans' own chains (one plan's requests go in order, and a membership or policy call after
+/// a toggle waits for its job), and Shopify's cost bucket for the policies, names and titles it
+/// reads and the toggles it confirms.
 ///
 /// `rate`: the windows the points need before the last one opens, `floor((points − 1) / budget)`
 /// windows, plus the requests of the last window at `concurrency` in flight; `chain`: the longest
-/// plan's requests one after another plus its job waits. The estimate is the larger of the two.
+/// plan's requests one after another plus its job waits; `shopify`: the Shopify points beyond a
+/// full bucket at its restore rate. The estimate is the largest of the three.
 public struct ApplyEstimate: Sendable, Hashable {
     /// Seconds per request (STOQ over the internet; the emulator in-process is far faster).
     public var latency = 0.15
@@ -523,18 +556,52 @@ public struct ApplyEstimate: Sendable, Hashable {
     public var concurrency = 8
     /// Seconds a policy job runs.
     public var jobSeconds = 2.0
+    /// Shopify's bucket and restore rate when the plan read none (a standard plan's).
+    public var shopifyBucket = 1_000.0, shopifyRestoreRate = 100.0
 
     /// The defaults.
     public init() {}
 
-    /// The estimate for `plan`, in whole seconds.
-    public func seconds(_ plan: Plan) -> Int {
-        guard !plan.operations.isEmpty else { return 0 }
-        var requests = 0
-        var points = 0
+    /// What an apply does, and how long it takes.
+    public struct Result: Sendable, Hashable {
+        /// STOQ requests and points of the planning reads it repeats (0 without them).
+        public var readRequests = 0, readPoints = 0
+        /// STOQ requests and points of the operations, with the reads that wait out policy jobs
+        /// (and, in the hashed figure, the read that checks a saved plan's values before writing).
+        public var writeRequests = 0, writePoints = 0
+        /// Toggles whose effect is confirmed in Shopify, and the Shopify points of everything
+        /// read there (planning and confirmations).
+        public var confirmations = 0, shopifyPoints = 0
+        /// Whole seconds: at least 1 when there is anything to do.
+        public var seconds = 0
+
+        /// STOQ points in all.
+        public var points: Int { readPoints + writePoints }
+    }
+
+    /// The estimate for `plan`, in whole seconds (the writes and confirmations only).
+    public func seconds(_ plan: Plan) -> Int { estimate(plan, includingReads: false).seconds }
+
+    /// The estimate for `plan`, of everything the apply does or of its writes alone.
+    ///
+    /// With `includingReads`, everything counts: the planning reads it repeats (``Plan/reads``),
+    /// and the wait for its last policy jobs and their confirmation in Shopify. Without, the
+    /// writes alone, as saved plans have always recorded them (the figure is part of the plan
+    /// hash, so it never changes for the same operations).
+    public func estimate(_ plan: Plan, includingReads: Bool) -> Result {
+        var result = Result()
+        if includingReads {
+            result.readRequests = plan.reads.stoqRequests
+            result.readPoints = plan.reads.stoqRequests
+            result.shopifyPoints = plan.reads.shopifyPoints
+        }
+        guard !plan.operations.isEmpty || result.readRequests > 0 else { return result }
         var chains: [PlanRef: (requests: Int, waits: Int)] = [:]
         for (ref, _, ops) in plan.byPlan {
-            var chain = (requests: 1, waits: 0)  // the read before the first write
+            // The read before the first write: a saved plan's compare-and-set (counted in the
+            // hashed figure; the estimate of everything assumes an apply of the configuration,
+            // which writes from its own planning reads).
+            var chain = (requests: includingReads ? 0 : 1, waits: 0)
             var toggled = false
             for op in ops {
                 for request in op.requests {
@@ -544,20 +611,35 @@ public struct ApplyEstimate: Sendable, Hashable {
                         toggled = false
                     }
                     chain.requests += 1
-                    points += request.cost
+                    result.writePoints += request.cost
                     if request.endpoint == .toggleInventoryPolicy { toggled = true }
                 }
+                if includingReads, op.kind == .setInventoryPolicy, op.isChange, plan.policiesVerified {
+                    // Confirmed once its job ends: one read of the plan, then Shopify reads the variants.
+                    result.confirmations += 1
+                    result.shopifyPoints += op.variantIDs.count
+                }
             }
-            requests += chain.requests
-            points += chain.requests - ops.reduce(0) { $0 + $1.requests.count }  // reads cost 1 point
+            if includingReads, toggled, plan.policiesVerified {
+                chain.waits += 1
+                chain.requests += 1
+            }
+            result.writeRequests += chain.requests
+            result.writePoints += chain.requests - ops.reduce(0) { $0 + $1.requests.count }  // reads cost 1 point
             chains[ref] = chain
         }
+        let requests = result.readRequests + result.writeRequests
+        let points = result.points
         let windows = Double(max(0, points - 1) / max(1, plan.budgetPoints))
         let perWindow = Double(plan.budgetPoints) * Double(requests) / Double(max(1, points))
         let lastRequests = max(0, Double(requests) - windows * perWindow)
         let rate = windows * plan.budgetWindow + (lastRequests / Double(concurrency)).rounded(.up) * latency
         let chain = chains.values.map { Double($0.requests) * latency + Double($0.waits) * jobSeconds }.max() ?? 0
-        return max(1, Int(max(rate, chain).rounded(.up)))
+        let bucket = plan.reads.shopifyBucket > 0 ? plan.reads.shopifyBucket : shopifyBucket
+        let restore = plan.reads.shopifyRestoreRate > 0 ? plan.reads.shopifyRestoreRate : shopifyRestoreRate
+        let shopify = max(0, Double(result.shopifyPoints) - bucket) / restore
+        result.seconds = max(1, Int(max(rate, chain, shopify).rounded(.up)))
+        return result
     }
 }
 

@@ -118,6 +118,15 @@ public enum PlanJSON {
         static let location = "location"
         static let ids = "ids"
         static let moves = "moves"
+        static let reads = "reads"
+        static let stoqRequests = "stoq_requests"
+        static let shopifyPoints = "shopify_points"
+        static let shopifyBucket = "shopify_bucket"
+        static let shopifyRestoreRate = "shopify_restore_rate"
+        static let applyEstimate = "apply_estimate"
+        static let readPoints = "read_points"
+        static let writePoints = "write_points"
+        static let confirmations = "confirmations"
         static let from = "from"
         static let to = "to"
     }
@@ -142,7 +151,7 @@ public enum PlanJSON {
             (Key.deletesNeedingAllowDeletes, .array(plan.blockedDeletes.map(remotePlan))),
             (Key.unmanagedPlans, .array(plan.unmanaged.map(remotePlan))),
             (Key.targets, .array(plan.targets.map(JSONValue.string))),
-        ] + permissionChanges(plan) + variantNames(plan)
+        ] + permissionChanges(plan) + variantNames(plan) + reads(plan)
     }
 
     /// `variants`, `resolutions` and `moves`, each only when the plan has some (plans that show
@@ -164,6 +173,33 @@ public enum PlanJSON {
             out.append((Key.moves, .array(plan.moves.map(move))))
         }
         return out
+    }
+
+    /// `reads`: what planning read (which an apply repeats) and the estimate of everything an apply does.
+    ///
+    /// Only when the plan was made from reads. Not part of the plan hash.
+    static func reads(_ plan: Plan) -> [(String, JSONValue)] {
+        let r = plan.reads
+        guard r.stoqRequests > 0 || r.shopifyPoints > 0 else { return [] }
+        let e = plan.applyEstimate
+        return [
+            (
+                Key.reads,
+                .object([
+                    (Key.stoqRequests, .integer(Int64(r.stoqRequests))), (Key.shopifyPoints, .integer(Int64(r.shopifyPoints))),
+                    (Key.shopifyBucket, .integer(Int64(r.shopifyBucket.rounded()))),
+                    (Key.shopifyRestoreRate, .integer(Int64(r.shopifyRestoreRate.rounded()))),
+                    (
+                        Key.applyEstimate,
+                        .object([
+                            (Key.points, .integer(Int64(e.points))), (Key.readPoints, .integer(Int64(e.readPoints))),
+                            (Key.writePoints, .integer(Int64(e.writePoints))), (Key.confirmations, .integer(Int64(e.confirmations))),
+                            (Key.shopifyPoints, .integer(Int64(e.shopifyPoints))), (Key.estimatedSeconds, .integer(Int64(e.seconds))),
+                        ])
+                    ),
+                ])
+            )
+        ]
     }
 
     static func variant(_ v: CatalogueVariant) -> JSONValue {
@@ -211,7 +247,7 @@ public enum PlanJSON {
     /// without it do the same, so they have the same hash, and an override pinned in review holds
     /// whichever way the apply is run.
     static func hash(body: [(String, JSONValue)]) -> String {
-        "sha256:" + ContentHash.sha256(JSONValue.object(body.filter { $0.0 != Key.moves }).renderCompact())
+        "sha256:" + ContentHash.sha256(JSONValue.object(body.filter { $0.0 != Key.moves && $0.0 != Key.reads }).renderCompact())
     }
 
     /// The plan's content hash (`sha256:` and 64 hex digits): the same inputs always give the
@@ -763,6 +799,20 @@ public enum PlanJSON {
                             selector: try selector(r, path), location: try location(r, Key.location, path),
                             ids: try ids(r, Key.ids, path)))
                 }
+            }
+            if let r = json[Key.reads] {
+                guard r.objectValue != nil else { throw fail(".\(Key.reads)", "expected an object") }
+                let path = ".\(Key.reads)"
+                // Figures for the estimate only, bounded so that no file can make it overflow.
+                let figure = { (key: String) throws(PlanFileError) -> Int in
+                    let value = try self.integer(r, key, path)
+                    guard (0...1_000_000_000).contains(value) else { throw fail("\(path).\(key)", "expected 0 to 1,000,000,000") }
+                    return Int(value)
+                }
+                plan.reads.stoqRequests = try figure(Key.stoqRequests)
+                plan.reads.shopifyPoints = try figure(Key.shopifyPoints)
+                plan.reads.shopifyBucket = Double(try figure(Key.shopifyBucket))
+                plan.reads.shopifyRestoreRate = Double(try figure(Key.shopifyRestoreRate))
             }
             if json[Key.moves] != nil {
                 for (i, m) in try array(json, Key.moves, "").enumerated() {

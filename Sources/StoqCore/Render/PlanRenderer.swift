@@ -197,7 +197,16 @@ public enum PlanText {
             // Fields, variants and whole plans alike; a difference of both kinds counts in both.
             parts.append("differences: \(count(s.fromConfig)) from the configuration, \(count(s.fromRemote)) drift")
         }
-        parts.append("API cost \(count(s.points)) points (~\(plan.estimatedSeconds) s at \(plan.budgetPoints) points/\(minute))")
+        let e = plan.applyEstimate
+        if e.readRequests > 0 || e.shopifyPoints > 0 {
+            // Everything apply does: it plans again from live reads, then writes and confirms.
+            let shopify = e.shopifyPoints > 0 ? " and \(count(e.shopifyPoints)) Shopify points" : ""
+            parts.append(
+                "API cost \(count(e.points)) points (\(count(e.readPoints)) to read the shop, \(count(e.writePoints)) to write)\(shopify); ~\(e.seconds) s at \(plan.budgetPoints) points/\(minute)"
+            )
+        } else {
+            parts.append("API cost \(count(s.points)) points (~\(plan.estimatedSeconds) s at \(plan.budgetPoints) points/\(minute))")
+        }
         return "Plan: " + parts.joined(separator: "; ") + "."
     }
 }
