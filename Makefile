@@ -23,12 +23,9 @@ format:
 lint:
 	swift format lint --recursive Sources Tests Package.swift
 
-bench-api:       ## plan and apply of 1,000 plans over HTTP at 360/60 with 50 ms latency: points, 429s, 409s, wall vs bound (~10 min)
+bench-api:       ## plan (50 ms with a cold then warm cache; 250 ms) and apply (50 ms, 429 bursts) of 1,000 plans over HTTP at 360/60, at once: points, 429s, 409s, wall vs bound, estimate (~7 min)
 	swift build -c release --product stoqctl-bench
 	.build/release/stoqctl-bench api --latency 0.05
-	.build/release/stoqctl-bench api --latency 0.25 --only plan
-	.build/release/stoqctl-bench api --latency 0.05 --only cache
-	.build/release/stoqctl-bench api --latency 0.05 --only apply --429 0.01
 
 bench-names:     ## plans naming 1,000 / 5,000 / 20,000 variants by sku:, resolved over HTTP at a standard plan's and Plus's Shopify cost limits: queries, points, THROTTLED, wall vs bound (~10 min)
 	swift build -c release --product stoqctl-bench

@@ -100,7 +100,15 @@ func runAPIBench(_ args: [String]) async throws {
         runs.append(("plan", { try await bench.plan(latency: options.latency, cache: true) }))
     }
     if options.only == nil || options.only == "plan250" {
-        runs.append(("plan250", { try await bench.plan(latency: options.only == nil ? 0.25 : options.latency, cache: false) }))
+        // At 250 ms the last window's requests take their latency over the requests in flight:
+        // the default 8, and 32 (`--concurrency 32`, which the connection pool follows).
+        for inFlight in [8, 32] {
+            runs.append(
+                (
+                    "plan250-\(inFlight)",
+                    { try await bench.plan(latency: options.only == nil ? 0.25 : options.latency, cache: false, concurrency: inFlight) }
+                ))
+        }
     }
     if options.only == nil || options.only == "apply" {
         runs.append(("apply", { try await bench.apply(latency: options.latency, burst: options.only == nil ? 0.01 : options.burst) }))
@@ -126,15 +134,16 @@ struct APIBench: Sendable {
 
     /// Plan of an unchanged shop at `latency`; with `cache`, twice: with a cold and then a warm
     /// read cache (the cold one is the plain plan's figure: it reads everything).
-    func plan(latency: Double, cache: Bool) async throws -> [String] {
+    func plan(latency: Double, cache: Bool, concurrency: Int = 8) async throws -> [String] {
         let shop = apiShop(plans: options.plans, changed: 0, grown: 0)
         let (emulator, port, server) = try await serve(shop.state, latency: latency, burst: 0)
         defer { server.cancel() }
         let cacheDir = dir.appendingPathComponent("cache").path
         var rows: [String] = []
         let ms = Int(latency * 1000)
-        for pass in cache ? ["plan \(ms) ms, cold cache", "plan \(ms) ms, warm cache"] : ["plan \(ms) ms"] {
-            var (opened, transport) = try connection(port: port)
+        let inFlight = concurrency == 8 ? "" : ", --concurrency \(concurrency)"
+        for pass in cache ? ["plan \(ms) ms, cold cache", "plan \(ms) ms, warm cache"] : ["plan \(ms) ms\(inFlight)"] {
+            var (opened, transport) = try connection(port: port, concurrency: concurrency)
             if cache { opened.cache = ReadCache(root: cacheDir, endpoint: opened.endpoint) }
             let conn = opened
             let since = await emulator.requestLog.count
@@ -157,25 +166,31 @@ struct APIBench: Sendable {
         let (emulator, port, server) = try await serve(shop.state, latency: latency, burst: burst)
         defer { server.cancel() }
         // The estimate `plan` prints for this apply, from a plan run against a copy of the shop
-        // (so its reads do not spend the apply's budget).
-        let (twin, twinPort, twinServer) = try await serve(shop.state, latency: latency, burst: 0)
-        let (twinConnection, twinTransport) = try connection(port: twinPort)
-        let planned = await PlanRun.run(PlanRun.Input(config: files(shop.config))) { _, _ in twinConnection }
-        await twinTransport.shutdown()
-        twinServer.cancel()
-        _ = twin
+        // (its own budget, at the same time, so it neither spends the apply's points nor adds
+        // to the bench's time).
+        let config = files(shop.config)
+        async let estimate: Int? = {
+            let (twin, twinPort, twinServer) = try await serve(shop.state, latency: latency, burst: 0)
+            defer { twinServer.cancel() }
+            let (twinConnection, twinTransport) = try connection(port: twinPort)
+            let planned = await PlanRun.run(PlanRun.Input(config: config)) { _, _ in twinConnection }
+            await twinTransport.shutdown()
+            _ = twin
+            return planned.plan?.applyEstimate.seconds
+        }()
         let (conn, transport) = try connection(port: port)
         let since = await emulator.requestLog.count
         let started = Date()
-        let outcome = await ApplyRun.run(ApplyRun.Input(source: .configuration(PlanRun.Input(config: files(shop.config))))) { _, _ in
+        let outcome = await ApplyRun.run(ApplyRun.Input(source: .configuration(PlanRun.Input(config: config)))) { _, _ in
             conn
         } events: { _ in
         }
         let seconds = Date().timeIntervalSince(started)
         await transport.shutdown()
+        let estimated = try await estimate
         var rows: [String] = []
         let label = "apply \(Int(latency * 1000)) ms\(burst > 0 ? ", 429 bursts" : "")"
-        rows.append(await report(label, emulator, since: since, seconds: seconds, estimate: planned.plan?.applyEstimate.seconds))
+        rows.append(await report(label, emulator, since: since, seconds: seconds, estimate: estimated))
         if let report = outcome.report {
             rows.append("  \(report.summaryLine)")
             if let f = report.figures {
@@ -204,10 +219,13 @@ struct APIBench: Sendable {
     }
 
     /// A connection to the emulator on `port`, and its transport (shut it down when done).
-    func connection(port: Int) throws -> (ShopConnection, HTTPTransport) {
+    func connection(port: Int, concurrency: Int = 8) throws -> (ShopConnection, HTTPTransport) {
         let base = "http://127.0.0.1:\(port)\(Emulator.basePath)"
-        let transport = try HTTPTransport(baseURL: base)
-        let client = StoqClient(transport: transport, token: APIToken.emulator, governor: RateGovernor(budget: RateBudget()))
+        // As `--concurrency N` sets them: N requests in flight, N connections in the pool.
+        let transport = try HTTPTransport(baseURL: base, maxConnections: concurrency)
+        var budget = RateBudget()
+        budget.maxConcurrency = concurrency
+        let client = StoqClient(transport: transport, token: APIToken.emulator, governor: RateGovernor(budget: budget))
         return (ShopConnection(client: client, endpoint: base, description: "bench emulator"), transport)
     }
 
