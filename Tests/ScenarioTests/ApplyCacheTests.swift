@@ -209,3 +209,104 @@ struct ApplyCacheTests {
         #expect(after.reads.isEmpty, "the update's answer replaced the entry")
     }
 }
+
+@Suite("The bench's apply (1,000 plans, 300 updates, 20,000 variants added) with and without a warm read cache")
+struct ApplyCacheBenchTests {
+    /// The bench's workload (`stoqctl-bench api`, `apiShop`): `plans` plans of 20 variants; the
+    /// first `changed` get another `shipping_text`, the first `grown` 200 more variants declared
+    /// CONTINUE.
+    static func workload(plans: Int, changed: Int, grown: Int) -> (state: String, input: PlanRun.Input) {
+        var items: [String] = []
+        var yaml = "version: 1\nselling_plans:\n"
+        var next: Int64 = 41_000_000_000_000
+        for p in 0..<plans {
+            let ids = (0..<20).map { _ -> Int64 in
+                next += 3
+                return next
+            }
+            items.append(
+                #"{"id": "pl-\#(p)", "internal_name": "plan-\#(p)", "name": "Plan \#(p)", "enabled": true, "billing_type": "exact_time", "billing_at": "2026-10-01T09:00:00.000Z", "delivery_type": "asap", "pricing_type": "percentage", "pricing_percentage": 10.0, "product_variants_source": "custom", "shipping_text": "Ships soon", "shopify_variant_ids": [\#(ids.map(String.init).joined(separator: ", "))]}"#
+            )
+            var variants = ids
+            var declared: [Int64] = []
+            if p < grown {
+                for _ in 0..<200 {
+                    next += 3
+                    variants.append(next)
+                    declared.append(next)
+                }
+            }
+            yaml += """
+                  - internal_name: plan-\(p)
+                    name: "Plan \(p)"
+                    enabled: true
+                    billing_type: exact_time
+                    billing_at: 2026-10-01T09:00:00Z
+                    delivery_type: asap
+                    pricing_type: percentage
+                    pricing_percentage: 10
+                    product_variants_source: custom
+                    shipping_text: \(p < changed ? "\"Ships later\"" : "\"Ships soon\"")
+                    variants: [\(variants.map(String.init).joined(separator: ", "))]
+
+                """
+            if !declared.isEmpty {
+                yaml += "    inventory_policy:\n      CONTINUE: [\(declared.map(String.init).joined(separator: ", "))]\n"
+            }
+        }
+        let settings =
+            "version: 1\ninventory_policy_source: declared\nsafety:\n  max_update_percent: 100\n  max_policy_flips: 1000000\n"
+        let input = PlanRun.Input(
+            config: ConfigInput(files: [
+                (SourceFile(path: "shop/plans.yaml", text: yaml), .config),
+                (SourceFile(path: "shop/stoqctl.yaml", text: settings), .settings),
+            ]))
+        return ("{\"plans\": [\(items.joined(separator: ",\n"))]}", input)
+    }
+
+    /// Applies the workload, with a cache warmed by a plan of it when `warm`: the requests and
+    /// points STOQ saw before the first write (planning reads), and in all.
+    static func measure(warm: Bool) async throws -> (planning: (requests: Int, points: Int), all: (requests: Int, points: Int)) {
+        let (state, input) = workload(plans: 1_000, changed: 300, grown: 100)
+        let shop = try ScenarioShop(remoteJSON: state)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("stoqctl-apply-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let cache = warm ? ReadCache(root: url.path, endpoint: "emulator:bench") : nil
+        let connect: Connect = { _, _ in
+            var connection = ShopConnection(client: shop.client, endpoint: "emulator:bench", description: "bench")
+            connection.cache = cache
+            return connection
+        }
+        if warm {
+            let planned = await PlanRun.run(input, connect: connect)
+            #expect(planned.plan != nil)
+            await shop.emulator.clearLog()
+        }
+        let outcome = await ApplyRun.run(ApplyRun.Input(source: .configuration(input), verifyPolicies: false), connect: connect)
+        #expect(outcome.status == .success, "\(outcome.diagnostics.map(\.message).prefix(3))")
+        let log = await shop.emulator.requestLog.filter { !$0.shopify && $0.status != 429 }
+        let planning = log.prefix { $0.method == "GET" }
+        if warm {
+            // The next plan: the updated plans' entries are their updates' answers; the grown
+            // plans' last writes were adds and toggles, so those 100 are read live.
+            await shop.emulator.clearLog()
+            let next = await PlanRun.run(input, connect: connect)
+            #expect(next.plan?.changes.isEmpty == true)
+            #expect(await shop.emulator.requestLog.filter { !$0.shopify }.count == 4 + 100)
+        }
+        return ((planning.count, planning.reduce(0) { $0 + $1.cost }), (log.count, log.reduce(0) { $0 + $1.cost }))
+    }
+
+    @Test(
+        "planning reads: 1,004 requests live, the 4 list pages with a warm cache; the writes are the same; the next plan reads the grown plans"
+    )
+    func bench() async throws {
+        let live = try await Self.measure(warm: false)
+        let cached = try await Self.measure(warm: true)
+        print("apply, no cache:   planning \(live.planning), all \(live.all)")
+        print("apply, warm cache: planning \(cached.planning), all \(cached.all)")
+        #expect(live.planning == (1_004, 1_004))
+        #expect(cached.planning == (4, 4))
+        #expect(live.all.requests - live.planning.requests == cached.all.requests - cached.planning.requests)
+    }
+}
