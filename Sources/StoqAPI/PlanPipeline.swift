@@ -147,6 +147,8 @@ struct PlanPipeline {
                 lastAnswer = nil
                 let outcome = try await applier.execute(toSend, planID: planID, jobStarted: &jobStarted)
                 lastAnswer = op.kind == .update ? outcome?.body : nil
+                // A create that adopted a plan already there: no entry of it may outlive this apply.
+                if op.kind == .create, let id = outcome?.planID { applier.cache?.forget(id) }
                 planID = outcome?.planID ?? planID
                 item.planID = planID
                 item.adopted = outcome?.adopted ?? false
