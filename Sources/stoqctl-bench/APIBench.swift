@@ -10,7 +10,7 @@ import StoqWire
 // points, 429s and 409s are counted where they arrive, at the server; the wall time is compared
 // with the window bound (the start of the last window the points need: floor(points / 360) × 60 s).
 //
-//   stoqctl-bench api [--plans 1000] [--latency 0.05] [--window rolling|fixed] [--only plan|apply|cache]
+//   stoqctl-bench api [--plans 1000] [--latency 0.05] [--window rolling|fixed] [--only plan|apply|cache|apply-cache]
 //                     [--429 0.01]
 
 struct APIBenchOptions {
@@ -92,6 +92,7 @@ func runAPIBench(_ args: [String]) async throws {
     print("run                      requests  points  429s  409s  wall (s)  bound (s)  ratio")
     if options.only == nil || options.only == "plan" || options.only == "cache" { try await bench.plan() }
     if options.only == nil || options.only == "apply" { try await bench.apply() }
+    if options.only == "apply-cache" { try await bench.apply(warmCache: true) }
 }
 
 /// The runs of `stoqctl-bench api`, each against its own emulator served over HTTP.
@@ -120,11 +121,21 @@ struct APIBench {
         server.cancel()
     }
 
-    /// Apply: 300 updates, 20,000 variants added and declared CONTINUE (100 plans × 200).
-    func apply() async throws {
+    /// Apply: 300 updates, 20,000 variants added and declared CONTINUE (100 plans × 200); with
+    /// `warmCache` (`--only apply-cache`), through a read cache a plan of the same configuration
+    /// filled first (not measured).
+    func apply(warmCache: Bool = false) async throws {
         let shop = apiShop(plans: options.plans, changed: options.plans * 3 / 10, grown: options.plans / 10)
         let (emulator, port, server) = try await serve(shop.state)
-        let conn = try connection(port: port)
+        var opened = try connection(port: port)
+        if warmCache {
+            opened.cache = ReadCache(root: dir.appendingPathComponent("apply-cache").path, endpoint: opened.endpoint)
+            let warming = opened
+            _ = await PlanRun.run(PlanRun.Input(config: files(shop.config))) { _, _ in warming }
+            // The next window starts with the whole budget, as an apply some time after the plan would.
+            try await Task.sleep(for: .seconds(60))
+        }
+        let conn = opened
         let since = await emulator.requestLog.count
         let started = Date()
         let outcome = await ApplyRun.run(
@@ -140,7 +151,7 @@ struct APIBench {
         } else {
             print("  apply failed: \(outcome.diagnostics.map { Sanitiser.shown($0.message) })")
         }
-        await report("apply (plan + writes)", emulator, since: since, seconds: seconds)
+        await report(warmCache ? "apply, warm cache" : "apply (plan + writes)", emulator, since: since, seconds: seconds)
         server.cancel()
     }
 
