@@ -152,6 +152,8 @@ struct APIBench {
             print("  apply failed: \(outcome.diagnostics.map { Sanitiser.shown($0.message) })")
         }
         await report(warmCache ? "apply, warm cache" : "apply (plan + writes)", emulator, since: since, seconds: seconds)
+        // A debug build checks that the HTTP client was shut down before it goes.
+        await (conn.client.transport as? HTTPTransport)?.shutdown()
         server.cancel()
     }
 
