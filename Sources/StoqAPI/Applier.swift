@@ -234,13 +234,21 @@ public struct Applier: Sendable {
     /// The apply lock, asked before every request that writes: once it is lost nothing more is
     /// sent, and the remaining operations fail with its reason.
     public let lease: (any WriteLease)?
+    /// The read cache: before its first write to a plan the plan's entry is removed, and after its
+    /// last write, when that was an update whose answer shows the whole plan, the answer is kept
+    /// (``ReadCache``).
+    public let cache: ReadCache?
 
     /// Creates an applier.
-    public init(client: StoqClient, policies: PolicyReader? = nil, verifyPolicies: Bool = true, lease: (any WriteLease)? = nil) {
+    public init(
+        client: StoqClient, policies: PolicyReader? = nil, verifyPolicies: Bool = true, lease: (any WriteLease)? = nil,
+        cache: ReadCache? = nil
+    ) {
         self.client = client
         self.policies = policies
         self.verifyPolicies = verifyPolicies
         self.lease = lease
+        self.cache = cache
     }
 
     /// Called as each operation finishes (for progress output and the running report).
@@ -317,7 +325,7 @@ public struct Applier: Sendable {
                 jobStarted = false
             }
             let done = try await client.perform(request, planID: target)
-            result = PerformResult(planID: done.planID, adopted: done.adopted || (result?.adopted ?? false))
+            result = PerformResult(planID: done.planID, adopted: done.adopted || (result?.adopted ?? false), body: done.body)
             if request.endpoint == .toggleInventoryPolicy { jobStarted = true }
         }
         return result

@@ -1,4 +1,5 @@
 import StoqCore
+import StoqWire
 
 /// One plan's operations as an ``Applier`` runs them, in plan order, with what later operations
 /// depend on: the plan's id, the first failure, the live plan compared against, and the policy
@@ -29,6 +30,12 @@ struct PlanPipeline {
     var jobMayRun = false
     /// True once this apply sent a toggle whose job has not been seen to end.
     var jobStarted = false
+    /// Read cache: true once the plan's entry was removed before this apply's first write to it.
+    var forgotten = false
+    /// Read cache: the members of the removed entry's body (nil when there was none).
+    var keptMembers: Set<String>?
+    /// Read cache: the answer to the last write to the plan when it was an update, else nil.
+    var lastAnswer: JSONValue?
     /// Toggle items waiting for their job and Shopify's confirmation.
     var unconfirmed: [ApplyReport.Item] = []
     /// The items reported so far.
@@ -76,7 +83,18 @@ struct PlanPipeline {
             await report(item)
         }
         await confirm()
+        rememberLastAnswer()
         return items
+    }
+
+    /// Read cache: keeps the answer to the plan's last write when it shows the whole plan as it is
+    /// now (an update, every operation applied or in place); else the entry stays removed.
+    func rememberLastAnswer() {
+        guard let cache = applier.cache, forgotten, failure == nil, let id = planID, let answer = lastAnswer,
+            let members = keptMembers,
+            items.allSatisfy({ $0.status == .applied })
+        else { return }
+        cache.keep(written: answer, id: id, members: members)
     }
 
     /// Compare-and-set: reads the live plan before the first write; notes whether a job may run.
@@ -120,7 +138,17 @@ struct PlanPipeline {
                 }
             }
             if !toSend.requests.isEmpty {
+                if let cache = applier.cache, !forgotten {
+                    // The entry is stale from the first write on: read live next time unless the
+                    // last write's answer replaces it.
+                    if let id = planID { keptMembers = cache.forget(id) }
+                    forgotten = true
+                }
+                lastAnswer = nil
                 let outcome = try await applier.execute(toSend, planID: planID, jobStarted: &jobStarted)
+                lastAnswer = op.kind == .update ? outcome?.body : nil
+                // A create that adopted a plan already there: no entry of it may outlive this apply.
+                if op.kind == .create, let id = outcome?.planID { applier.cache?.forget(id) }
                 planID = outcome?.planID ?? planID
                 item.planID = planID
                 item.adopted = outcome?.adopted ?? false

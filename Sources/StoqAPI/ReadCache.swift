@@ -2,10 +2,11 @@ import Foundation
 import StoqCore
 import StoqWire
 
-/// Full plan bodies kept between runs, so a plan of an unchanged shop costs only its list pages.
+/// Full plan bodies kept between runs, so a plan or an apply of an unchanged shop costs only its
+/// list pages.
 ///
 /// A plan read in full is stored with the `updated_at` it had and a digest of its body; the next
-/// plan lists the shop (the list shows every plan's id, `internal_name`, `updated_at` and
+/// run lists the shop (the list shows every plan's id, `internal_name`, `updated_at` and
 /// membership) and reads again every plan whose entry does not stand in for it.
 ///
 /// The rule: an entry stands in for a read only when all of these hold; otherwise the plan is read
@@ -14,17 +15,32 @@ import StoqWire
 ///   entry edited or damaged after it was written is never used);
 /// - its body's `id`, `internal_name` and `updated_at` are the list entry's;
 /// - its membership is the list entry's: the same count, and the same variant ids when the list
-///   shows them;
+///   shows them; for an apply (``Purpose/apply``) the list must show them: a count alone never
+///   stands in, since membership writes are computed from the ids;
 /// - `--refresh` was not given.
 ///
-/// Plans with a running job are never kept. The cache serves planning only: `apply` of a
-/// configuration reads live, and `apply` of a saved plan plans again from live reads and sends
-/// only reviewed operations, compare-and-set against the values they were planned from. What an
-/// entry the rule cannot catch (a change in STOQ that left `updated_at` and membership as they
-/// were, or an entry rewritten with a matching digest) can do: make a plan show a difference that
-/// is not there, or hide one. It cannot make a wrong write: at apply the first is a conflict or
-/// already in place, the second an operation the review did not see, reported as a conflict and
-/// not sent.
+/// An entry is written only from a live answer with no job running: a full read, or the answer to
+/// an apply's own last write to the plan when that is an update carrying every member the entry it
+/// replaces had. Before its first write to a plan, an apply removes the plan's entry, so an apply
+/// that stops part-way, or whose last write to a plan was not an update (membership, a policy
+/// toggle and its job, a delete), leaves the plan to be read live next time.
+///
+/// Why this may stand in for an apply's read: what a kept body decides is which writes are not
+/// sent (a value equal to the configuration's is not written). Membership is checked against the
+/// list itself; every other field STOQ returns is trusted through `updated_at`, on the assumption
+/// that STOQ moves `updated_at` with every change of a field it returns (its dashboard's edits and
+/// its API's writes included). What the apply writes anyway does not depend on the entry: values
+/// that differ are written whatever else the entry holds, write-only fields STOQ never returns
+/// (never compared, with or without a cache) go with a create or an update made for another
+/// reason, and unverified policies are sent every time. A job running now is not in the list: a
+/// policy operation planned from an entry is sent without the check against Shopify a running job
+/// calls for (the toggle is idempotent) and a membership write waits out the job, as without a
+/// cache. If the assumption is false (a change that leaves `updated_at` and membership as they
+/// were), the entry hides that change: plan shows no difference and apply does not write it, until
+/// the plan's `updated_at` moves or a run with `--refresh` (or without the cache) reads it live.
+/// An entry rewritten with a matching digest can do the same. `apply` of a saved plan never reads
+/// through the cache: it plans again from live reads and sends only reviewed operations,
+/// compare-and-set against the values they were planned from.
 ///
 /// Layout: `DIR/SHOP/plans/ID.json`, where SHOP is the first 16 hex digits of the SHA-256 of the
 /// endpoint (without user info or query) and each file is
@@ -36,6 +52,17 @@ public struct ReadCache: Sendable {
     public let directory: URL
     /// True to read every plan live while still writing what was read (`--refresh`).
     public let refresh: Bool
+    /// What the entries stand in for reads of.
+    public var purpose: Purpose = .plan
+
+    /// What a run reads the shop for; an apply asks more of an entry than a plan.
+    public enum Purpose: Sendable, Hashable {
+        /// Planning (`plan`, `fetch`, `export`): what is shown, never what is written.
+        case plan
+        /// Planning what an apply writes: an entry stands in only when the list shows the plan's
+        /// variant ids.
+        case apply
+    }
 
     /// The version of the entry files.
     public static let formatVersion: Int64 = 2
@@ -60,6 +87,7 @@ public struct ReadCache: Sendable {
             entry["format_version"]?.int64Value == Self.formatVersion, entry["updated_at"]?.stringValue == updated,
             let plan = entry["plan"], entry["sha256"]?.stringValue == ContentHash.sha256(plan.renderCompact())
         else { return nil }
+        guard purpose == .plan || summary.variantIDs != nil else { return nil }
         return Self.agrees(plan, with: summary) ? plan : nil
     }
 
@@ -75,6 +103,32 @@ public struct ReadCache: Sendable {
         guard keptCount == summary.variantCount else { return false }
         if let listed = summary.variantIDs, Set(listed) != Set(keptIDs ?? []) { return false }
         return true
+    }
+
+    /// Removes the entry of the plan `id` (an apply, before its first write to the plan): the
+    /// names of the members its body had, or nil when there was no usable entry.
+    @discardableResult
+    public func forget(_ id: String) -> Set<String>? {
+        let url = file(id)
+        let members = FileManager.default.contents(atPath: url.path).flatMap { data -> Set<String>? in
+            guard let entry = try? JSONValue.parse(String(decoding: data, as: UTF8.self)),
+                entry["format_version"]?.int64Value == Self.formatVersion, let plan = entry["plan"]?.objectValue
+            else { return nil }
+            return Set(plan.map(\.0))
+        }
+        try? FileManager.default.removeItem(at: url)
+        return members
+    }
+
+    /// Keeps `body`, the answer to an apply's last write to the plan `id` (an update), in place of
+    /// the entry ``forget(_:)`` removed: only when it is that plan's and carries every member in
+    /// `members`, the removed entry's (an answer that shows less than a read is not kept).
+    public func keep(written body: JSONValue, id: String, members: Set<String>) {
+        guard let object = body.objectValue, !members.isEmpty,
+            members.isSubset(of: Set(object.map(\.0))),
+            body["id"]?.stringValue == id || body["id"]?.int64Value.map(String.init) == id
+        else { return }
+        keep(body, id: id)
     }
 
     /// Keeps `body`, a plan read in full.

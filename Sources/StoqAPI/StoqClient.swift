@@ -360,13 +360,14 @@ public struct StoqClient: Sendable {
             guard let id = result.plan["id"]?.stringValue else {
                 throw StoqError(kind: .decoding, endpoint: endpoint.label, message: "the created plan has no id")
             }
-            return PerformResult(planID: id, adopted: result.adopted)
+            return PerformResult(planID: id, adopted: result.adopted, body: result.plan)
         }
         guard let id = planID else {
             throw StoqError(kind: .decoding, endpoint: endpoint.label, message: "no plan id to act on")
         }
-        _ = try await deliver(request, to: id)
-        return PerformResult(planID: id, adopted: false)
+        let done = try await deliver(request, to: id)
+        let body = endpoint == .update ? done.response.flatMap { try? JSONValue.parse($0.body) } : nil
+        return PerformResult(planID: id, adopted: false, body: body)
     }
 
     /// The wire request for `request` on the plan `planID`: its endpoint's method and path, its
@@ -425,6 +426,8 @@ public struct PerformResult: Sendable, Equatable {
     public var planID: String
     /// True when a create found its plan already there (a lost earlier response) and adopted it.
     public var adopted: Bool
+    /// The plan object STOQ answered with: a create's or an update's (nil for other requests).
+    public var body: JSONValue? = nil
 }
 
 /// The outcome of ``StoqClient/create(internalName:fields:)``.

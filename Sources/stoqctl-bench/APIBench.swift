@@ -10,11 +10,13 @@ import StoqWire
 // points, 429s and 409s are counted where they arrive, at the server; the wall time is compared
 // with the window bound (the start of the last window the points need: floor(points / 360) × 60 s).
 //
-//   stoqctl-bench api [--plans 1000] [--latency 0.05] [--window rolling|fixed] [--only plan|plan250|apply|cache]
+//   stoqctl-bench api [--plans 1000] [--latency 0.05] [--window rolling|fixed]
+//                     [--only plan|plan250|apply|cache|apply-cache]
 //                     [--429 0.01]
 //
-// Without --only, the four questions run at once, each against its own emulator: plan at 50 ms
-// (cold, then warm read cache), plan at 250 ms, and apply at 50 ms with 429 bursts (1 %).
+// Without --only, the questions run at once, each against its own emulator: plan at 50 ms (cold,
+// then warm read cache), plan at 250 ms (8 and 32 in flight), apply at 50 ms with 429 bursts
+// (1 %), and apply at 50 ms through a read cache a plan warmed.
 
 struct APIBenchOptions {
     var plans = 1_000
@@ -113,6 +115,9 @@ func runAPIBench(_ args: [String]) async throws {
     if options.only == nil || options.only == "apply" {
         runs.append(("apply", { try await bench.apply(latency: options.latency, burst: options.only == nil ? 0.01 : options.burst) }))
     }
+    if options.only == nil || options.only == "apply-cache" {
+        runs.append(("apply-cache", { try await bench.apply(latency: options.latency, burst: 0, warmCache: true) }))
+    }
     let started = Date()
     let results = try await withThrowingTaskGroup(of: (Int, [String]).self) { group in
         for (i, run) in runs.enumerated() { group.addTask { (i, try await run.1()) } }
@@ -161,10 +166,13 @@ struct APIBench: Sendable {
 
     /// Apply: 300 updates, 20,000 variants added and declared CONTINUE (100 plans × 200), the
     /// apply's own plan included; its estimate is that of a `plan` of the same shop just before.
-    func apply(latency: Double, burst: Double) async throws -> [String] {
+    /// With `warmCache`, through a read cache a plan of the same configuration filled first (not
+    /// measured), a window before the apply.
+    func apply(latency: Double, burst: Double, warmCache: Bool = false) async throws -> [String] {
         let shop = apiShop(plans: options.plans, changed: options.plans * 3 / 10, grown: options.plans / 10)
         let (emulator, port, server) = try await serve(shop.state, latency: latency, burst: burst)
         defer { server.cancel() }
+        let cacheRoot = dir.appendingPathComponent("apply-cache-\(Int(latency * 1000))").path
         // The estimate `plan` prints for this apply, from a plan run against a copy of the shop
         // (its own budget, at the same time, so it neither spends the apply's points nor adds
         // to the bench's time).
@@ -172,13 +180,28 @@ struct APIBench: Sendable {
         async let estimate: Int? = {
             let (twin, twinPort, twinServer) = try await serve(shop.state, latency: latency, burst: 0)
             defer { twinServer.cancel() }
-            let (twinConnection, twinTransport) = try connection(port: twinPort)
-            let planned = await PlanRun.run(PlanRun.Input(config: config)) { _, _ in twinConnection }
+            var (twinConnection, twinTransport) = try connection(port: twinPort)
+            if warmCache {
+                // As `plan --cache` would estimate it: a warm cache of the twin's own.
+                twinConnection.cache = ReadCache(root: cacheRoot + "-twin", endpoint: twinConnection.endpoint)
+                let warming = twinConnection
+                _ = await PlanRun.run(PlanRun.Input(config: config)) { _, _ in warming }
+            }
+            let twinReady = twinConnection
+            let planned = await PlanRun.run(PlanRun.Input(config: config)) { _, _ in twinReady }
             await twinTransport.shutdown()
             _ = twin
             return planned.plan?.applyEstimate.seconds
         }()
-        let (conn, transport) = try connection(port: port)
+        var (opened, transport) = try connection(port: port)
+        if warmCache {
+            opened.cache = ReadCache(root: cacheRoot, endpoint: opened.endpoint)
+            let warming = opened
+            _ = await PlanRun.run(PlanRun.Input(config: config)) { _, _ in warming }
+            // The next window starts with the whole budget, as an apply some time after the plan would.
+            try await Task.sleep(for: .seconds(60))
+        }
+        let conn = opened
         let since = await emulator.requestLog.count
         let started = Date()
         let outcome = await ApplyRun.run(ApplyRun.Input(source: .configuration(PlanRun.Input(config: config)))) { _, _ in
@@ -189,7 +212,7 @@ struct APIBench: Sendable {
         await transport.shutdown()
         let estimated = try await estimate
         var rows: [String] = []
-        let label = "apply \(Int(latency * 1000)) ms\(burst > 0 ? ", 429 bursts" : "")"
+        let label = "apply \(Int(latency * 1000)) ms\(burst > 0 ? ", 429 bursts" : "")\(warmCache ? ", warm cache" : "")"
         rows.append(await report(label, emulator, since: since, seconds: seconds, estimate: estimated))
         if let report = outcome.report {
             rows.append("  \(report.summaryLine)")

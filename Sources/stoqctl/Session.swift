@@ -41,7 +41,7 @@ struct RemoteOptions: ParsableArguments {
         help: ArgumentHelp(
             "Keep plan bodies read from STOQ in this directory and read again only plans that changed.",
             discussion:
-                "Default: $STOQCTL_CACHE_DIR; off when neither is set. A plan is not read again when its entry is as it was kept and its id, internal_name, updated_at and membership are the list entry's, so an unchanged shop plans with its list pages only. Apply of a configuration never uses it; apply of a saved plan reads each plan again before writing."
+                "Default: $STOQCTL_CACHE_DIR; off when neither is set. A plan is not read again when its entry is as it was kept and its id, internal_name, updated_at and membership are the list entry's, so an unchanged shop plans with its list pages only. Apply of a configuration uses it only where the list shows the plan's variant ids, removes the entry of every plan it writes before writing, and keeps an update's answer as the new entry; apply of a saved plan reads each plan live."
         ),
         completion: .directory)
     var cache: String?

@@ -94,3 +94,62 @@ struct ReadCacheTests {
         #expect(cache.body(for: renamed) == nil)
     }
 }
+
+@Suite("The read cache for an apply: membership must be listed; a write removes the entry, an update's whole answer replaces it")
+struct ReadCacheApplyTests {
+    let listed = RemotePlanSummary(
+        id: "id-9", internalName: "p-9", name: "", variantCount: 2, updatedAt: "2026-01-01T00:00:00Z", variantIDs: [1, 2])
+    let body = JSONValue.object([
+        ("id", .string("id-9")), ("internal_name", .string("p-9")), ("updated_at", .string("2026-01-01T00:00:00Z")),
+        ("shipping_text", .string("Ships soon")), ("shopify_variant_ids", .array([.integer(1), .integer(2)])),
+    ])
+
+    func cache() throws -> ReadCache {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("stoqctl-cache-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return ReadCache(root: url.path, endpoint: "https://stoq.example/api")
+    }
+
+    @Test("a list entry with a count and no variant ids stands in for a plan's read, never for an apply's")
+    func countOnly() throws {
+        var cache = try cache()
+        cache.keep(body, id: "id-9")
+        var counted = listed
+        counted.variantIDs = nil
+        #expect(cache.body(for: counted) != nil, "planning: the count agrees")
+        cache.purpose = .apply
+        #expect(cache.body(for: counted) == nil, "apply: a swapped member with the same count would be a missed write")
+        #expect(cache.body(for: listed) == body, "apply: the listed ids are the entry's")
+        var swapped = listed
+        swapped.variantIDs = [1, 3]
+        #expect(cache.body(for: swapped) == nil)
+    }
+
+    @Test("forget removes the entry; only a whole answer of that plan replaces it")
+    func forgetAndKeepWritten() throws {
+        let cache = try cache()
+        cache.keep(body, id: "id-9")
+        let members = try #require(cache.forget("id-9"))
+        #expect(members == ["id", "internal_name", "updated_at", "shipping_text", "shopify_variant_ids"])
+        #expect(cache.body(for: listed) == nil)
+        #expect(cache.forget("id-9") == nil, "nothing left to remove")
+
+        // An answer that shows less than the read did is not kept: the plan is read live next time.
+        let partial = JSONValue.object([
+            ("id", .string("id-9")), ("internal_name", .string("p-9")), ("updated_at", .string("2026-01-01T00:00:00Z")),
+        ])
+        cache.keep(written: partial, id: "id-9", members: members)
+        #expect(cache.body(for: listed) == nil)
+        // Another plan's answer is not kept either.
+        cache.keep(written: body, id: "id-8", members: members)
+        #expect(cache.forget("id-8") == nil)
+        // The whole answer is.
+        cache.keep(written: body, id: "id-9", members: members)
+        #expect(cache.body(for: listed) == body)
+        // With a job running it is not: its outcome is not in the body yet.
+        var running = body.objectValue ?? []
+        running.append(("ongoing_job", .bool(true)))
+        cache.keep(written: .object(running), id: "id-9", members: members)
+        #expect(cache.body(for: listed) == nil)
+    }
+}

@@ -14,7 +14,8 @@
   the job summary, annotations and outputs, reading the shop once; a refused plan fails the step
   (exit 3, refused=true); a failed run after a good one marks the comment outdated; a fork's pull
   request without the STOQ token is validated, not planned, and passes; apply of the saved plan
-  writes the report.
+  writes the report; with STOQCTL_CACHE_DIR (action.yml sets it from the cache input, restored and
+  saved with the pinned actions/cache) the read cache is kept and an apply leaves it current.
 - The plan comment records the plan's variant names in one hidden line (left out, with a note,
   when too long); the apply at merge compares the names with the records of the merged pull
   requests' own plan comments of their heads (--reviewed-names) and tells them what resolves
@@ -745,6 +746,38 @@ class RunTests(unittest.TestCase):
         again = self.action("plan", comment="false")
         self.assertEqual(self.outputs_dict()["has-changes"], "false", again.stdout + again.stderr)
         self.assertEqual(self.github.requests, [])
+
+    def test_the_read_cache_is_kept_between_runs_and_an_apply_leaves_it_current(self):
+        cache = os.path.join(self.dir, "read-cache")
+        self.env["STOQCTL_CACHE_DIR"] = cache
+        planned = self.action("plan", comment="false")
+        self.assertEqual(planned.returncode, 0, planned.stdout + planned.stderr)
+        self.assertTrue(glob.glob(os.path.join(cache, "*", "plans", "*.json")), "the plan kept the bodies it read")
+        applied = self.action("apply")
+        self.assertEqual(applied.returncode, 0, applied.stdout + applied.stderr)
+        again = self.action("plan", comment="false")
+        self.assertEqual(self.outputs_dict()["has-changes"], "false", again.stdout + again.stderr)
+
+    def test_action_yml_restores_and_saves_the_read_cache_with_the_pinned_action_and_passes_it_to_stoqctl(self):
+        text = read(os.path.join(ROOT, "action.yml"))
+        pinned = re.search(r"uses: actions/cache@([0-9a-f]{40}) ", text).group(1)
+        steps = {name: body for name, body in re.findall(r"    - name: ([^\n]+)\n((?:      .*\n|\s*\n)+)", text)}
+        restore, save = steps["Restore the read cache"], steps["Save the read cache"]
+        self.assertIn("uses: actions/cache/restore@%s " % pinned, restore)
+        self.assertIn("uses: actions/cache/save@%s " % pinned, save)
+        path = "path: ${{ runner.temp }}/stoqctl-read-cache\n"
+        self.assertIn(path, restore)
+        self.assertIn(path, save)
+        key = re.search(r"key: (.+)\n", restore).group(1)
+        self.assertEqual(re.search(r"key: (.+)\n", save).group(1), key, "the run saves under the key it restored with")
+        self.assertIn("${{ github.run_id }}", key)
+        prefix = re.search(r"restore-keys: (.+)\n", restore).group(1)
+        self.assertTrue(key.startswith(prefix) and "${{ inputs.config }}" in prefix, "the newest cache of this configuration")
+        # A pull_request_target run has the default branch's scope and a pull request's files: it never saves.
+        self.assertIn("github.event_name != 'pull_request_target'", save)
+        self.assertIn("always()", save)
+        self.assertIn("STOQCTL_CACHE_DIR: ${{ inputs.cache == 'true' && format('{0}/stoqctl-read-cache', runner.temp) || '' }}",
+                      steps["stoqctl ${{ inputs.command }}"])
 
     def test_a_missing_plan_file_for_apply_is_a_clear_error(self):
         result = self.action("apply", plan_file=os.path.join(self.dir, "nope.json"))

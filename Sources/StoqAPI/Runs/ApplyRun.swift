@@ -106,7 +106,9 @@ public enum ApplyRun {
         var prepared: Prepared
         switch input.source {
         case .configuration(let planInput):
-            guard let fresh = await planFresh(planInput, input, connect: connect, outcome: &outcome) else { return outcome }
+            guard let fresh = await planFresh(planInput, input, readsThroughCache: true, connect: connect, outcome: &outcome) else {
+                return outcome
+            }
             prepared = Prepared(
                 judged: fresh.plan, executed: fresh.plan, hash: PlanJSON.hash(fresh.plan), connection: fresh.connection, mode: .fresh)
             // A re-plan at merge: every name that resolves otherwise than at the last apply.
@@ -131,8 +133,11 @@ public enum ApplyRun {
         return await execute(prepared, input, outcome: outcome, events: events)
     }
 
-    /// Loads the configuration and its baseline, connects, and plans from live reads.
-    static func planFresh(_ planInput: PlanRun.Input, _ input: Input, connect: Connect, outcome: inout Outcome) async -> (
+    /// Loads the configuration and its baseline, connects, and plans: from live reads, or with
+    /// `readsThroughCache` through the connection's read cache under the apply's rule.
+    static func planFresh(
+        _ planInput: PlanRun.Input, _ input: Input, readsThroughCache: Bool, connect: Connect, outcome: inout Outcome
+    ) async -> (
         plan: Plan, connection: ShopConnection, desired: DesiredState
     )? {
         var planInput = planInput
@@ -144,13 +149,20 @@ public enum ApplyRun {
         outcome.diagnostics = prepared.diagnostics
         outcome.baselineSources = prepared.baselineSources
         outcome.shop = prepared.shop
-        guard var ready else {
+        guard let ready else {
             outcome.status = prepared.failure ?? .failure
             return nil
         }
-        // What is written is planned from live reads only, never from kept bodies.
-        ready.connection.cache = nil
-        let planned = await PlanRun.plan(ready.config, planInput, baseline: ready.baseline, connection: ready.connection, outcome: prepared)
+        // A configuration is planned through the read cache under the apply's rule (``ReadCache``);
+        // a saved plan from live reads only. Either way the applier keeps the cache's entries of
+        // the plans it writes from going stale.
+        var reading = ready.connection
+        if readsThroughCache {
+            reading.cache?.purpose = .apply
+        } else {
+            reading.cache = nil
+        }
+        let planned = await PlanRun.plan(ready.config, planInput, baseline: ready.baseline, connection: reading, outcome: prepared)
         outcome.diagnostics = planned.diagnostics
         guard let plan = planned.plan, let desired = planned.planned else {
             outcome.status = planned.failure ?? .failure
@@ -172,7 +184,9 @@ public enum ApplyRun {
             outcome.refuse(name, error.message)
             return nil
         }
-        guard var fresh = await planFresh(planInput, input, connect: connect, outcome: &outcome) else { return nil }
+        guard var fresh = await planFresh(planInput, input, readsThroughCache: false, connect: connect, outcome: &outcome) else {
+            return nil
+        }
         if let recorded = saved.baseline, fresh.plan.baseline?.commit != recorded.commit {
             let now = fresh.plan.baseline.map { "against \($0.description)" } ?? "without one"
             outcome.refuse(
@@ -351,7 +365,8 @@ public enum ApplyRun {
         if !plan.operations.isEmpty {
             let sequencer = InPlanOrder(total: total, events: events)
             let applier = Applier(
-                client: connection.client, policies: connection.policies, verifyPolicies: input.verifyPolicies, lease: connection.lease)
+                client: connection.client, policies: connection.policies, verifyPolicies: input.verifyPolicies, lease: connection.lease,
+                cache: connection.cache)
             report = await applier.apply(plan, mode: prepared.mode) { item, _, _ in
                 await sequencer.add(item)
             }

@@ -13,7 +13,8 @@ public struct ShopConnection: Sendable {
     /// Reads variants' inventory policies from Shopify; nil when policies cannot be read, so
     /// declared policies are unverified.
     public var policies: PolicyReader?
-    /// Plan bodies kept between runs (`--cache`); planning reads through it, apply never.
+    /// Plan bodies kept between runs (`--cache`): planning reads through it, an apply of a
+    /// configuration too under a stricter rule, an apply of a saved plan never (``ReadCache``).
     public var cache: ReadCache?
     /// Where reads of the shop and of Shopify's policies show how far they are.
     public var progress: ProgressMeter = .silent
