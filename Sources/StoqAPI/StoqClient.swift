@@ -171,12 +171,51 @@ public struct StoqClient: Sendable {
     }
 
     /// Every plan the list returns, page by page at the largest page size, and the pages read.
+    ///
+    /// When the first page says how many pages there are, the others are read at once (the rate
+    /// governor still paces them); otherwise one after another until one says it is the last.
     public func listAll(name: String? = nil) async throws(StoqError) -> (items: [JSONValue], pages: Int) {
+        let first = try await listPage(page: 1, perPage: pageSize, name: name)
+        if let total = first.totalPages, total > 1, total <= Self.concurrentListPages, first.hasMore(page: 1) {
+            let rest: [(Int, ListPage)]
+            do {
+                rest = try await withThrowingTaskGroup(of: (Int, ListPage).self) { group in
+                    for page in 2...total {
+                        group.addTask { (page, try await self.listPage(page: page, perPage: self.pageSize, name: name)) }
+                    }
+                    var out: [(Int, ListPage)] = []
+                    for try await r in group { out.append(r) }
+                    return out.sorted { $0.0 < $1.0 }
+                }
+            } catch let error as StoqError {
+                throw error
+            } catch {
+                throw StoqError(kind: .transport(.connection("\(error)")), endpoint: StoqEndpoint.list.label, message: "")
+            }
+            var items = first.items
+            var previousFirstID = first.items.first?["id"]?.stringValue
+            for (_, p) in rest {
+                // A server that ignores `page` returns page 1 again: stop there.
+                let firstID = p.items.first?["id"]?.stringValue
+                if firstID != nil, firstID == previousFirstID { break }
+                previousFirstID = firstID
+                items += p.items
+                if p.items.isEmpty { break }
+            }
+            return (items, total)
+        }
         var items: [JSONValue] = []
         var page = 1
         var previousFirstID: String?
+        var next: ListPage? = first
         while true {
-            let p = try await listPage(page: page, perPage: pageSize, name: name)
+            let p: ListPage
+            if let known = next {
+                p = known
+                next = nil
+            } else {
+                p = try await listPage(page: page, perPage: pageSize, name: name)
+            }
             // A server that ignores `page` would return page 1 forever.
             let firstID = p.items.first?["id"]?.stringValue
             if page > 1, firstID != nil, firstID == previousFirstID { break }
@@ -187,6 +226,10 @@ public struct StoqClient: Sendable {
         }
         return (items, page)
     }
+
+    /// The most pages a list reads at once once the first page gives their number (a larger
+    /// number is read page by page).
+    static let concurrentListPages = 100
 
     /// `GET /preorders/{id}` — the full plan object.
     public func get(id: String) async throws(StoqError) -> JSONValue {

@@ -103,8 +103,8 @@ func runAPIBench(_ args: [String]) async throws {
     }
     if options.only == nil || options.only == "plan250" {
         // At 250 ms the last window's requests take their latency over the requests in flight:
-        // the default 8, and 32 (`--concurrency 32`, which the connection pool follows).
-        for inFlight in [8, 32] {
+        // the default 8, and 32 and 64 (`--concurrency N`, which the connection pool follows).
+        for inFlight in [8, 32, 64] {
             runs.append(
                 (
                     "plan250-\(inFlight)",
@@ -164,9 +164,10 @@ struct APIBench: Sendable {
         return rows
     }
 
-    /// Apply: 300 updates, 20,000 variants added and declared CONTINUE (100 plans × 200), the
-    /// apply's own plan included; its estimate is that of a `plan` of the same shop just before.
-    /// With `warmCache`, through a read cache a plan of the same configuration filled first (not
+    /// Apply: 300 updates, 20,000 variants added and declared CONTINUE (100 plans × 200).
+    ///
+    /// The apply's own plan is included; its estimate is that of a `plan` of the same shop. With
+    /// `warmCache`, through a read cache a plan of the same configuration filled first (not
     /// measured), a window before the apply.
     func apply(latency: Double, burst: Double, warmCache: Bool = false) async throws -> [String] {
         let shop = apiShop(plans: options.plans, changed: options.plans * 3 / 10, grown: options.plans / 10)
