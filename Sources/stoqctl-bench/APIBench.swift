@@ -103,8 +103,9 @@ func runAPIBench(_ args: [String]) async throws {
     }
     if options.only == nil || options.only == "plan250" {
         // At 250 ms the last window's requests take their latency over the requests in flight:
-        // the default 8, and 32 and 64 (`--concurrency N`, which the connection pool follows).
-        for inFlight in [8, 32, 64] {
+        // 8 (the old default), the default 16, 32 and 64 (`--concurrency N`, which the
+        // connection pool follows).
+        for inFlight in [8, 16, 32, 64] {
             runs.append(
                 (
                     "plan250-\(inFlight)",
@@ -139,14 +140,14 @@ struct APIBench: Sendable {
 
     /// Plan of an unchanged shop at `latency`; with `cache`, twice: with a cold and then a warm
     /// read cache (the cold one is the plain plan's figure: it reads everything).
-    func plan(latency: Double, cache: Bool, concurrency: Int = 8) async throws -> [String] {
+    func plan(latency: Double, cache: Bool, concurrency: Int = 16) async throws -> [String] {
         let shop = apiShop(plans: options.plans, changed: 0, grown: 0)
         let (emulator, port, server) = try await serve(shop.state, latency: latency, burst: 0)
         defer { server.cancel() }
         let cacheDir = dir.appendingPathComponent("cache").path
         var rows: [String] = []
         let ms = Int(latency * 1000)
-        let inFlight = concurrency == 8 ? "" : ", --concurrency \(concurrency)"
+        let inFlight = concurrency == 16 ? "" : ", --concurrency \(concurrency)"
         for pass in cache ? ["plan \(ms) ms, cold cache", "plan \(ms) ms, warm cache"] : ["plan \(ms) ms\(inFlight)"] {
             var (opened, transport) = try connection(port: port, concurrency: concurrency)
             if cache { opened.cache = ReadCache(root: cacheDir, endpoint: opened.endpoint) }
@@ -243,7 +244,7 @@ struct APIBench: Sendable {
     }
 
     /// A connection to the emulator on `port`, and its transport (shut it down when done).
-    func connection(port: Int, concurrency: Int = 8) throws -> (ShopConnection, HTTPTransport) {
+    func connection(port: Int, concurrency: Int = 16) throws -> (ShopConnection, HTTPTransport) {
         let base = "http://127.0.0.1:\(port)\(Emulator.basePath)"
         // As `--concurrency N` sets them: N requests in flight, N connections in the pool.
         let transport = try HTTPTransport(baseURL: base, maxConnections: concurrency)

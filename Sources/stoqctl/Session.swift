@@ -22,8 +22,8 @@ struct RemoteOptions: ParsableArguments {
     @Option(help: "Rate limit to keep to, as POINTS/SECONDS (STOQ's is 360/60).")
     var rateLimit: String = "360/60"
 
-    @Option(help: "Most requests in flight at once.")
-    var concurrency: Int = 8
+    @Option(help: "Most requests in flight at once (the HTTP connection pool keeps as many connections).")
+    var concurrency: Int = 16
 
     @Option(help: "Seconds to wait for a connection.")
     var connectTimeout: Double = 5

@@ -370,7 +370,13 @@ public enum ApplyRun {
             report = await applier.apply(plan, mode: prepared.mode) { item, _, _ in
                 await sequencer.add(item)
             }
-            report.estimatedSeconds = plan.estimatedSeconds
+            // What the report's `seconds` measure (from the first write): a saved plan's figure
+            // (with its compare-and-set reads); for a fresh plan, the writes, job waits and
+            // confirmations without the planning reads already done.
+            var writes = plan
+            writes.reads = Plan.Reads()
+            report.estimatedSeconds =
+                prepared.mode == .fresh ? ApplyEstimate().estimate(writes, includingReads: true).seconds : plan.estimatedSeconds
             report.figures = await connection.client.governor.statistics
         }
         for item in unsent {
