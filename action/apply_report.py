@@ -43,8 +43,11 @@ def commits(old, new):
 
 def merged_pulls(github, shas):
     """The merged pull requests that brought `shas` in, as GitHub lists them (each once), in the
-    order they were merged (by `merged_at`, then number)."""
+    order they were merged (by `merged_at`, then number); those GitHub says were merged into
+    another branch than the one being applied (`GITHUB_REF_NAME`) are left out."""
     pulls = {}
+    # Only pull requests merged into the branch being applied (not, say, into a stacked branch).
+    branch = os.environ.get("GITHUB_REF_NAME", "")
     for sha in shas:
         listed, _ = github.request("GET", "%s/repos/%s/commits/%s/pulls" % (github.api, github.repository, sha))
         for pull in listed or []:
@@ -52,6 +55,10 @@ def merged_pulls(github, shas):
                 continue
             number = pull.get("number")
             merged = pull.get("merged_at")
+            base = pull.get("base")
+            base_ref = base.get("ref") if isinstance(base, dict) else None
+            if branch and isinstance(base_ref, str) and base_ref != branch:
+                continue
             if isinstance(merged, str) and merged and isinstance(number, int) and not isinstance(number, bool):
                 pulls.setdefault(number, pull)
     return sorted(pulls.values(), key=lambda pull: (pull["merged_at"], pull["number"]))

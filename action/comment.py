@@ -49,6 +49,7 @@ import os
 import re
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import names_record
@@ -329,8 +330,11 @@ class GitHub:
             req.add_header("Authorization", "Bearer " + self.token)
         if data is not None:
             req.add_header("Content-Type", "application/json")
+        # The token goes only to the API's own origin: a `Link` or a redirect elsewhere is refused.
+        if not same_origin(url, self.api):
+            raise SystemExit("stoqctl comment: refusing to send the token to another host than %s" % self.api)
         try:
-            with urllib.request.urlopen(req, timeout=30) as response:
+            with NO_REDIRECTS.open(req, timeout=30) as response:
                 text = response.read().decode("utf-8")
                 return json.loads(text) if text else None, response.headers.get("Link", "")
         except urllib.error.HTTPError as error:
@@ -384,13 +388,31 @@ class GitHub:
 
 
 def one_line(text):
-    return " ".join(text.split())
+    """`text` on one line, without control characters (a GitHub answer is printed to the log)."""
+    return " ".join("".join(c if c.isprintable() or c.isspace() else " " for c in text).split())
 
 
 def hint(code):
     if code in (401, 403):
         return " (the workflow needs `permissions: pull-requests: write`, and a fork's pull request gets a read-only token)"
     return ""
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Redirects are not followed: urllib would carry the Authorization header to wherever they
+    lead. A 3xx from GitHub's API is then an error like any other."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+NO_REDIRECTS = urllib.request.build_opener(_NoRedirects)
+
+
+def same_origin(url, base):
+    """True when `url` has the scheme, host and port of `base`."""
+    a, b = urllib.parse.urlsplit(url), urllib.parse.urlsplit(base)
+    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
 
 
 def next_link(header):

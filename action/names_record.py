@@ -82,6 +82,10 @@ def decode(text, limit):
         raise ValueError("not JSON")
     if not isinstance(value, dict) or set(value) != {"names"}:
         raise ValueError("not a record of names")
+    # JSON may spell a lone surrogate (`\ud800`); Python reads it, stoqctl refuses it (and with it
+    # the apply it is passed to), so it is not a record.
+    if re.search(r"[\ud800-\udfff]", json.dumps(value, ensure_ascii=False)):
+        raise ValueError("a lone surrogate")
     if record(value["names"]) is None or entries(value["names"]) != value["names"]:
         raise ValueError("a name stoqctl would not read")
     return value["names"]

@@ -98,8 +98,9 @@ struct RemoteOptions: ParsableArguments {
 
     func validate() throws {
         let parts = rateLimit.split(separator: "/")
-        guard parts.count == 2, let points = Int(parts[0]), points > 0, let seconds = Double(parts[1]), seconds > 0 else {
-            throw ValidationError("--rate-limit must be POINTS/SECONDS, e.g. 360/60")
+        guard parts.count == 2, let points = Int(parts[0]), points > 0, let seconds = Double(parts[1]), seconds > 0, seconds <= 86_400
+        else {
+            throw ValidationError("--rate-limit must be POINTS/SECONDS with at most 86,400 seconds, e.g. 360/60")
         }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         if tokenFile == "-", shopifyTokenFile == "-" {

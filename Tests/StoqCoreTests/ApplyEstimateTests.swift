@@ -56,6 +56,19 @@ struct ApplyEstimateTests {
         #expect(plan.applyEstimate.seconds == 40)
     }
 
+    @Test("a saved plan's budget window beyond a day is refused, not trusted to an estimate that would trap")
+    func hostileWindow() throws {
+        let text = PlanJSON.render(try Self.plan())
+        #expect(text.contains("\"window_seconds\": 60"))
+        for bad in ["1e300", "86401", "0"] {
+            let edited = text.replacingOccurrences(of: "\"window_seconds\": 60", with: "\"window_seconds\": \(bad)")
+            #expect(throws: PlanFileError.self) { try PlanJSON.decode(edited) }
+        }
+        var plan = try Self.plan()
+        plan.budgetWindow = .infinity
+        #expect(plan.applyEstimate.seconds == 1_000_000_000, "bounded, never a trap")
+    }
+
     @Test("a saved plan whose reads are out of range is refused, not trusted")
     func hostileReads() throws {
         var plan = try Self.plan()

@@ -1229,3 +1229,40 @@ class ReviewedNamesTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class HardeningTests(unittest.TestCase):
+    """What a hostile server or comment could do to the action's own Python, checked directly."""
+
+    def setUp(self):
+        sys.path.insert(0, ACTION)
+        import comment  # noqa: E402
+        import names_record  # noqa: E402
+
+        sys.path.remove(ACTION)
+        self.comment = comment
+        self.names_record = names_record
+
+    def test_the_token_goes_only_to_the_apis_own_origin(self):
+        api = "https://api.github.com"
+        self.assertTrue(self.comment.same_origin("https://api.github.com/repos/a/b/issues/1/comments?page=2", api))
+        for elsewhere in ("http://api.github.com/x", "https://api.github.com.evil.example/x", "https://evil.example/x",
+                          "https://api.github.com:8443/x"):
+            self.assertFalse(self.comment.same_origin(elsewhere, api), elsewhere)
+        github = self.comment.GitHub(api, "https://api.github.com/graphql", "a/b", "SECRET")
+        with self.assertRaises(SystemExit) as refused:
+            github.request("GET", "https://evil.example/steal")
+        self.assertNotIn("SECRET", str(refused.exception))
+
+    def test_a_record_with_a_lone_surrogate_is_not_a_record(self):
+        good = [{"plan": "p", "list": "variants", "selector": "sku:A", "ids": [1]}]
+        encoded = self.names_record.encode(good)
+        self.assertEqual(self.names_record.decode(encoded, 16000), good)
+        raw = json.dumps({"names": [{"plan": "a\ud800", "list": "variants", "selector": "sku:A", "ids": [1]}]})
+        import base64
+        text = base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
+        with self.assertRaises(ValueError):
+            self.names_record.decode(text, 16000)
+
+    def test_a_github_error_printed_to_the_log_holds_no_control_character(self):
+        self.assertEqual(self.comment.one_line("bad\x1b[2J\n::error::x\r\ty"), "bad [2J ::error::x y")

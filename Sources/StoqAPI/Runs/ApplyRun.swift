@@ -143,7 +143,6 @@ public enum ApplyRun {
         var planInput = planInput
         planInput.overrides = input.overrides
         planInput.allowDeletes = input.allowDeletes
-        planInput.readsMemberTitles = false
         let (prepared, ready) = await PlanRun.prepare(planInput, connect: connect)
         outcome.config = prepared.config
         outcome.diagnostics = prepared.diagnostics

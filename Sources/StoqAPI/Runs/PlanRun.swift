@@ -102,8 +102,9 @@ public enum PlanRun {
         var read = MemberTitleReads()
         read.untitled = ordered.dropFirst(memberTitlePlanLimit).reduce(0) { $0 + $1.ids.count }
         var titles: [Int64: CatalogueVariant] = [:]
-        await withTaskGroup(of: (Bool, [Int64: CatalogueVariant]).self) { group in
-            for w in ordered.prefix(memberTitlePlanLimit) {
+        var answers: [(Int, Bool, [Int64: CatalogueVariant])] = []
+        await withTaskGroup(of: (Int, Bool, [Int64: CatalogueVariant]).self) { group in
+            for (index, w) in ordered.prefix(memberTitlePlanLimit).enumerated() {
                 group.addTask {
                     do throws(StoqError) {
                         var found: [Int64: CatalogueVariant] = [:]
@@ -115,17 +116,20 @@ public enum PlanRun {
                             found[vid] = CatalogueVariant(
                                 id: vid, title: title, productTitle: product, productID: item["shopify_product_id"]?.int64Value)
                         }
-                        return (true, found)
+                        return (index, true, found)
                     } catch {
-                        return (false, [:])
+                        return (index, false, [:])
                     }
                 }
             }
-            for await (ok, found) in group {
-                read.plans += 1
-                if !ok { read.failed += 1 }
-                titles.merge(found) { a, _ in a }
-            }
+            for await answer in group { answers.append(answer) }
+        }
+        // In plan order, whatever order the answers came in: a variant removed from two plans
+        // keeps the first plan's titles, so the same shop always gives the same plan.
+        for (_, ok, found) in answers.sorted(by: { $0.0 < $1.0 }) {
+            read.plans += 1
+            if !ok { read.failed += 1 }
+            titles.merge(found) { first, _ in first }
         }
         read.titled = titles.count
         return (titles, read)
@@ -151,10 +155,6 @@ public enum PlanRun {
         /// What the configuration's names resolved to before (`--names-record`): names whose
         /// variant changed since are shown as moves.
         public var namesRecord: [VariantResolution]?
-        /// Without Shopify, whether the titles of removed members are read from STOQ (a plan
-        /// reads them for its reviewer; apply, which spends the same STOQ budget on its writes,
-        /// does not).
-        public var readsMemberTitles = true
 
         /// Creates an input.
         public init(config: ConfigInput) { self.config = config }
@@ -305,7 +305,9 @@ public enum PlanRun {
             outcome.policyRead?.queries += titles.queries
             outcome.policyRead?.points += titles.points
             outcome.policyRead?.throttled += titles.throttled
-        } else if input.readsMemberTitles {
+        } else {
+            // Apply reads them too (at most 10 points): the titles are part of the plan hash, so
+            // a plan and an apply of the same shop must show the same.
             let (titles, read) = await memberTitles(of: plan, remote: fetched.state, client: connection.client)
             plan.variantInfo = titles
             outcome.memberTitleReads = read

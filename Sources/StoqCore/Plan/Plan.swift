@@ -638,7 +638,9 @@ public struct ApplyEstimate: Sendable, Hashable {
         let bucket = plan.reads.shopifyBucket > 0 ? plan.reads.shopifyBucket : shopifyBucket
         let restore = plan.reads.shopifyRestoreRate > 0 ? plan.reads.shopifyRestoreRate : shopifyRestoreRate
         let shopify = max(0, Double(result.shopifyPoints) - bucket) / restore
-        result.seconds = max(1, Int(max(rate, chain, shopify).rounded(.up)))
+        // Bounded, so that no figure a saved plan carries (a window of 1e300 seconds) can trap.
+        let seconds = max(rate, chain, shopify)
+        result.seconds = seconds.isFinite ? max(1, Int(min(seconds, 1e9).rounded(.up))) : 1_000_000_000
         return result
     }
 }

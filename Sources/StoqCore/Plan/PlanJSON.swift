@@ -747,8 +747,10 @@ public enum PlanJSON {
             for (i, d) in try array(json, Key.unmanagedPlans, "").enumerated() {
                 unmanaged.append(try remotePlan(d, ".\(Key.unmanagedPlans)[\(i)]"))
             }
-            guard let window = try member(budget, Key.windowSeconds, budgetPath).numberText.flatMap(Double.init), window > 0 else {
-                throw fail("\(budgetPath).\(Key.windowSeconds)", "expected a positive number")
+            guard let window = try member(budget, Key.windowSeconds, budgetPath).numberText.flatMap(Double.init), window > 0,
+                window <= 86_400
+            else {
+                throw fail("\(budgetPath).\(Key.windowSeconds)", "expected a positive number of seconds, at most 86,400")
             }
             var plan = Plan(
                 operations: operations, blockedDeletes: blocked, unmanaged: unmanaged, unverifiable: unverifiable,

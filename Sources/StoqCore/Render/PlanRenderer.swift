@@ -192,7 +192,7 @@ public enum PlanText {
             let n = s.unverifiedPolicyVariants
             parts.append("\(count(n)) declared polic\(n == 1 ? "y" : "ies") sent unverified in \(calls(s.unverifiedPolicyCalls))")
         }
-        let minute = plan.budgetWindow == 60 ? "min" : "\(Int(plan.budgetWindow)) s"
+        let minute = plan.budgetWindow == 60 ? "min" : "\(String(format: "%.0f", plan.budgetWindow)) s"
         if plan.baseline != nil {
             // Fields, variants and whole plans alike; a difference of both kinds counts in both.
             parts.append("differences: \(count(s.fromConfig)) from the configuration, \(count(s.fromRemote)) drift")
