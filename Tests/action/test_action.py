@@ -785,7 +785,41 @@ class RunTests(unittest.TestCase):
         self.assertIn("does not exist; download the reviewed plan first", result.stdout)
 
 
-class MergeHandoffTests(unittest.TestCase):
+class GitRepoCase(unittest.TestCase):
+    """A test with a bare `origin`, a clone-like `repo` on main, a state file path and the fake
+    GitHub API: what the merge-time tests share."""
+
+    GIT_ENV = {"GIT_AUTHOR_NAME": "dev", "GIT_AUTHOR_EMAIL": "dev@example.invalid",
+               "GIT_COMMITTER_NAME": "dev", "GIT_COMMITTER_EMAIL": "dev@example.invalid"}
+
+    def setUp(self):
+        self.assertTrue(os.access(STOQCTL, os.X_OK), "no stoqctl at %s" % STOQCTL)
+        self.github = FakeGitHub(per_page=100)
+        self.dir = tempfile.mkdtemp()
+        self.remote = os.path.join(self.dir, "origin.git")
+        self.repo = os.path.join(self.dir, "repo")
+        self.state = os.path.join(self.dir, "state.json")
+        self.git_env = dict(self.GIT_ENV)
+        self.git(["init", "--quiet", "--bare", self.remote], cwd=self.dir)
+        self.git(["init", "--quiet", "--initial-branch=main", self.repo], cwd=self.dir)
+        self.git(["remote", "add", "origin", self.remote])
+
+    def copy_named_shop(self):
+        """examples/named-shop as `shop/` of the repository, its state file beside it."""
+        shutil.copytree(os.path.join(ROOT, "examples", "named-shop"), os.path.join(self.repo, "shop"))
+        shutil.move(os.path.join(self.repo, "shop", "remote-state.json"), self.state)
+
+    def tearDown(self):
+        self.github.close()
+        shutil.rmtree(self.dir)
+
+    def git(self, args, cwd=None):
+        result = run(["git"] + args, self.git_env, cwd=cwd or self.repo)
+        self.assertEqual(result.returncode, 0, "git %s: %s" % (" ".join(args), result.stderr))
+        return result.stdout.strip()
+
+
+class MergeHandoffTests(GitRepoCase):
     """The apply on merge with applied-tag, simulated with a real git remote and the emulator.
 
     Merges 1, 2 and 3 land on main; the run for merge 2 is cancelled (GitHub cancels a waiting run
@@ -802,27 +836,8 @@ selling_plans:
 {c}"""
 
     def setUp(self):
-        self.assertTrue(os.access(STOQCTL, os.X_OK), "no stoqctl at %s" % STOQCTL)
-        self.github = FakeGitHub(per_page=100)
-        self.dir = tempfile.mkdtemp()
-        self.remote = os.path.join(self.dir, "origin.git")
-        self.repo = os.path.join(self.dir, "repo")
-        self.state = os.path.join(self.dir, "state.json")
-        self.git_env = {"GIT_AUTHOR_NAME": "dev", "GIT_AUTHOR_EMAIL": "dev@example.invalid",
-                        "GIT_COMMITTER_NAME": "dev", "GIT_COMMITTER_EMAIL": "dev@example.invalid"}
-        self.git(["init", "--quiet", "--bare", self.remote], cwd=self.dir)
-        self.git(["init", "--quiet", "--initial-branch=main", self.repo], cwd=self.dir)
-        self.git(["remote", "add", "origin", self.remote])
+        super().setUp()
         self.commits = [self.commit("Plan A", "Ships in May", "", "the shop as it starts")]
-
-    def tearDown(self):
-        self.github.close()
-        shutil.rmtree(self.dir)
-
-    def git(self, args, cwd=None):
-        result = run(["git"] + args, self.git_env, cwd=cwd or self.repo)
-        self.assertEqual(result.returncode, 0, "git %s: %s" % (" ".join(args), result.stderr))
-        return result.stdout.strip()
 
     def commit(self, a, b, c, message, number=None):
         os.makedirs(os.path.join(self.repo, "shop"), exist_ok=True)
@@ -945,35 +960,17 @@ selling_plans:
         self.assertEqual(read(self.state), before)
 
 
-class NamesRecordTests(unittest.TestCase):
+class NamesRecordTests(GitRepoCase):
     """The applied tag carries what the variant names resolved to at the last apply, so the next
     plan shows a SKU that moved to another variant as one move."""
 
     def setUp(self):
-        self.assertTrue(os.access(STOQCTL, os.X_OK), "no stoqctl at %s" % STOQCTL)
-        self.dir = tempfile.mkdtemp()
-        self.remote = os.path.join(self.dir, "origin.git")
-        self.repo = os.path.join(self.dir, "repo")
-        self.state = os.path.join(self.dir, "state.json")
-        self.git_env = {"GIT_AUTHOR_NAME": "dev", "GIT_AUTHOR_EMAIL": "dev@example.invalid",
-                        "GIT_COMMITTER_NAME": "dev", "GIT_COMMITTER_EMAIL": "dev@example.invalid"}
-        self.git(["init", "--quiet", "--bare", self.remote], cwd=self.dir)
-        self.git(["init", "--quiet", "--initial-branch=main", self.repo], cwd=self.dir)
-        self.git(["remote", "add", "origin", self.remote])
-        shutil.copytree(os.path.join(ROOT, "examples", "named-shop"), os.path.join(self.repo, "shop"))
-        shutil.move(os.path.join(self.repo, "shop", "remote-state.json"), self.state)
+        super().setUp()
+        self.copy_named_shop()
         self.git(["add", "shop"])
         self.git(["commit", "--quiet", "-m", "named shop"])
         self.git(["push", "--quiet", "origin", "main"])
         self.head = self.git(["rev-parse", "HEAD"])
-
-    def tearDown(self):
-        shutil.rmtree(self.dir)
-
-    def git(self, args, cwd=None):
-        result = run(["git"] + args, self.git_env, cwd=cwd or self.repo)
-        self.assertEqual(result.returncode, 0, "git %s: %s" % (" ".join(args), result.stderr))
-        return result.stdout.strip()
 
     def action(self, command, **inputs):
         out = os.path.join(self.dir, "out-" + command)
@@ -1042,7 +1039,7 @@ class NamesRecordTests(unittest.TestCase):
         self.assertIn('"ids":[43900920010002]', self.git(["cat-file", "tag", "refs/tags/stoqctl-applied"]))
 
 
-class ReviewedNamesTests(unittest.TestCase):
+class ReviewedNamesTests(GitRepoCase):
     """The plan comment records what the variant names resolved to; the apply at merge compares
     the names with the reviewed plans of the pull requests it applies (stoqctl apply
     --reviewed-names) and tells them what resolves otherwise now. Only the action's own comment
@@ -1052,19 +1049,8 @@ class ReviewedNamesTests(unittest.TestCase):
     MARK = "<!-- stoqctl-plan: shop -->"
 
     def setUp(self):
-        self.assertTrue(os.access(STOQCTL, os.X_OK), "no stoqctl at %s" % STOQCTL)
-        self.github = FakeGitHub(per_page=100)
-        self.dir = tempfile.mkdtemp()
-        self.remote = os.path.join(self.dir, "origin.git")
-        self.repo = os.path.join(self.dir, "repo")
-        self.state = os.path.join(self.dir, "state.json")
-        self.git_env = {"GIT_AUTHOR_NAME": "dev", "GIT_AUTHOR_EMAIL": "dev@example.invalid",
-                        "GIT_COMMITTER_NAME": "dev", "GIT_COMMITTER_EMAIL": "dev@example.invalid"}
-        self.git(["init", "--quiet", "--bare", self.remote], cwd=self.dir)
-        self.git(["init", "--quiet", "--initial-branch=main", self.repo], cwd=self.dir)
-        self.git(["remote", "add", "origin", self.remote])
-        shutil.copytree(os.path.join(ROOT, "examples", "named-shop"), os.path.join(self.repo, "shop"))
-        shutil.move(os.path.join(self.repo, "shop", "remote-state.json"), self.state)
+        super().setUp()
+        self.copy_named_shop()
         self.first = self.commit("named shop")
         sys.path.insert(0, ACTION)
         import names_record  # noqa: E402 - the action's own encoder, for hand-written comments
@@ -1072,14 +1058,8 @@ class ReviewedNamesTests(unittest.TestCase):
         self.encode = names_record.encode
 
     def tearDown(self):
-        self.github.close()
-        shutil.rmtree(self.dir)
+        super().tearDown()
         sys.path.remove(ACTION)
-
-    def git(self, args, cwd=None):
-        result = run(["git"] + args, self.git_env, cwd=cwd or self.repo)
-        self.assertEqual(result.returncode, 0, "git %s: %s" % (" ".join(args), result.stderr))
-        return result.stdout.strip()
 
     def commit(self, message):
         self.git(["add", "shop"])
