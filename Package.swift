@@ -74,7 +74,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .executableTarget(name: "stoqctl-bench", dependencies: ["StoqCore", "StoqAPI", "StoqEmulator", "StoqWire"], swiftSettings: strict),
+        .executableTarget(
+            name: "stoqctl-bench", dependencies: ["StoqCore", "StoqAPI", "StoqEmulator", "StoqWire", "StoqTestSupport"],
+            swiftSettings: strict),
         .target(name: "StoqTestSupport", path: "Tests/Support", swiftSettings: strict),
         .testTarget(name: "StoqCoreTests", dependencies: ["StoqCore", "StoqWire", "StoqTestSupport"], swiftSettings: strict),
         .testTarget(

@@ -3,6 +3,7 @@ import Logging
 import StoqAPI
 import StoqCore
 import StoqEmulator
+import StoqTestSupport
 import StoqWire
 
 // `stoqctl-bench api`: plan and apply of a 1,000-plan shop against the emulator served over HTTP
@@ -38,51 +39,6 @@ struct APIBenchOptions {
             return true
         }
     }
-}
-
-/// The shop in STOQ (JSON state) and the configuration (YAML) for the bench: `changed` plans differ
-/// in `shipping_text`, `grown` plans get 200 new variants each, declared CONTINUE (sent unverified).
-func apiShop(plans: Int, changed: Int, grown: Int) -> (state: String, config: String) {
-    var items: [String] = []
-    var yaml = "version: 1\nselling_plans:\n"
-    var next: Int64 = 41_000_000_000_000
-    for p in 0..<plans {
-        let ids = (0..<20).map { _ -> Int64 in
-            next += 3
-            return next
-        }
-        let idList = ids.map(String.init).joined(separator: ", ")
-        items.append(
-            #"{"id": "pl-\#(p)", "internal_name": "plan-\#(p)", "name": "Plan \#(p)", "enabled": true, "billing_type": "exact_time", "billing_at": "2026-10-01T09:00:00.000Z", "delivery_type": "asap", "pricing_type": "percentage", "pricing_percentage": 10.0, "product_variants_source": "custom", "shipping_text": "Ships soon", "shopify_variant_ids": [\#(idList)]}"#
-        )
-        var variants = ids
-        var declared: [Int64] = []
-        if p < grown {
-            for _ in 0..<200 {
-                next += 3
-                variants.append(next)
-                declared.append(next)
-            }
-        }
-        yaml += """
-              - internal_name: plan-\(p)
-                name: "Plan \(p)"
-                enabled: true
-                billing_type: exact_time
-                billing_at: 2026-10-01T09:00:00Z
-                delivery_type: asap
-                pricing_type: percentage
-                pricing_percentage: 10
-                product_variants_source: custom
-                shipping_text: \(p < changed ? "\"Ships later\"" : "\"Ships soon\"")
-                variants: [\(variants.map(String.init).joined(separator: ", "))]
-
-            """
-        if !declared.isEmpty {
-            yaml += "    inventory_policy:\n      CONTINUE: [\(declared.map(String.init).joined(separator: ", "))]\n"
-        }
-    }
-    return ("{\"plans\": [\(items.joined(separator: ",\n"))]}", yaml)
 }
 
 func runAPIBench(_ args: [String]) async throws {
@@ -141,7 +97,7 @@ struct APIBench: Sendable {
     /// Plan of an unchanged shop at `latency`; with `cache`, twice: with a cold and then a warm
     /// read cache (the cold one is the plain plan's figure: it reads everything).
     func plan(latency: Double, cache: Bool, concurrency: Int = 16) async throws -> [String] {
-        let shop = apiShop(plans: options.plans, changed: 0, grown: 0)
+        let shop = RateWorkload.shop(plans: options.plans, changed: 0, grown: 0)
         let (emulator, port, server) = try await serve(shop.state, latency: latency, burst: 0)
         defer { server.cancel() }
         let cacheDir = dir.appendingPathComponent("cache").path
@@ -154,7 +110,7 @@ struct APIBench: Sendable {
             let conn = opened
             let since = await emulator.requestLog.count
             let started = Date()
-            let outcome = await PlanRun.run(PlanRun.Input(config: files(shop.config))) { _, _ in conn }
+            let outcome = await PlanRun.run(PlanRun.Input(config: files(shop))) { _, _ in conn }
             let seconds = Date().timeIntervalSince(started)
             await transport.shutdown()
             if let failure = outcome.failure {
@@ -171,14 +127,14 @@ struct APIBench: Sendable {
     /// `warmCache`, through a read cache a plan of the same configuration filled first (not
     /// measured), a window before the apply.
     func apply(latency: Double, burst: Double, warmCache: Bool = false) async throws -> [String] {
-        let shop = apiShop(plans: options.plans, changed: options.plans * 3 / 10, grown: options.plans / 10)
+        let shop = RateWorkload.shop(plans: options.plans, changed: options.plans * 3 / 10, grown: options.plans / 10)
         let (emulator, port, server) = try await serve(shop.state, latency: latency, burst: burst)
         defer { server.cancel() }
         let cacheRoot = dir.appendingPathComponent("apply-cache-\(Int(latency * 1000))").path
         // The estimate `plan` prints for this apply, from a plan run against a copy of the shop
         // (its own budget, at the same time, so it neither spends the apply's points nor adds
         // to the bench's time).
-        let config = files(shop.config)
+        let config = files(shop)
         async let estimate: Int? = {
             let (twin, twinPort, twinServer) = try await serve(shop.state, latency: latency, burst: 0)
             defer { twinServer.cancel() }
@@ -267,11 +223,10 @@ struct APIBench: Sendable {
                 estimate.map { String(format: "%d (%.2f×)", $0, Double($0) / max(seconds, 0.001)) } ?? "-")
     }
 
-    func files(_ config: String) -> ConfigInput {
-        let settings = "version: 1\ninventory_policy_source: declared\nsafety:\n  max_update_percent: 100\n  max_policy_flips: 1000000\n"
-        return ConfigInput(files: [
-            (SourceFile(path: "shop/plans.yaml", text: config), .config),
-            (SourceFile(path: "shop/stoqctl.yaml", text: settings), .settings),
+    func files(_ shop: (state: String, config: String, settings: String)) -> ConfigInput {
+        ConfigInput(files: [
+            (SourceFile(path: "shop/plans.yaml", text: shop.config), .config),
+            (SourceFile(path: "shop/stoqctl.yaml", text: shop.settings), .settings),
         ])
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import StoqAPI
 import StoqCore
 import StoqEmulator
+import StoqTestSupport
 import StoqWire
 import Testing
 
@@ -212,56 +213,15 @@ struct ApplyCacheTests {
 
 @Suite("The bench's apply (1,000 plans, 300 updates, 20,000 variants added) with and without a warm read cache")
 struct ApplyCacheBenchTests {
-    /// The bench's workload (`stoqctl-bench api`, `apiShop`): `plans` plans of 20 variants; the
-    /// first `changed` get another `shipping_text`, the first `grown` 200 more variants declared
-    /// CONTINUE.
+    /// The bench's workload (`stoqctl-bench api`: ``RateWorkload``) as a plan input.
     static func workload(plans: Int, changed: Int, grown: Int) -> (state: String, input: PlanRun.Input) {
-        var items: [String] = []
-        var yaml = "version: 1\nselling_plans:\n"
-        var next: Int64 = 41_000_000_000_000
-        for p in 0..<plans {
-            let ids = (0..<20).map { _ -> Int64 in
-                next += 3
-                return next
-            }
-            items.append(
-                #"{"id": "pl-\#(p)", "internal_name": "plan-\#(p)", "name": "Plan \#(p)", "enabled": true, "billing_type": "exact_time", "billing_at": "2026-10-01T09:00:00.000Z", "delivery_type": "asap", "pricing_type": "percentage", "pricing_percentage": 10.0, "product_variants_source": "custom", "shipping_text": "Ships soon", "shopify_variant_ids": [\#(ids.map(String.init).joined(separator: ", "))]}"#
-            )
-            var variants = ids
-            var declared: [Int64] = []
-            if p < grown {
-                for _ in 0..<200 {
-                    next += 3
-                    variants.append(next)
-                    declared.append(next)
-                }
-            }
-            yaml += """
-                  - internal_name: plan-\(p)
-                    name: "Plan \(p)"
-                    enabled: true
-                    billing_type: exact_time
-                    billing_at: 2026-10-01T09:00:00Z
-                    delivery_type: asap
-                    pricing_type: percentage
-                    pricing_percentage: 10
-                    product_variants_source: custom
-                    shipping_text: \(p < changed ? "\"Ships later\"" : "\"Ships soon\"")
-                    variants: [\(variants.map(String.init).joined(separator: ", "))]
-
-                """
-            if !declared.isEmpty {
-                yaml += "    inventory_policy:\n      CONTINUE: [\(declared.map(String.init).joined(separator: ", "))]\n"
-            }
-        }
-        let settings =
-            "version: 1\ninventory_policy_source: declared\nsafety:\n  max_update_percent: 100\n  max_policy_flips: 1000000\n"
+        let shop = RateWorkload.shop(plans: plans, changed: changed, grown: grown)
         let input = PlanRun.Input(
             config: ConfigInput(files: [
-                (SourceFile(path: "shop/plans.yaml", text: yaml), .config),
-                (SourceFile(path: "shop/stoqctl.yaml", text: settings), .settings),
+                (SourceFile(path: "shop/plans.yaml", text: shop.config), .config),
+                (SourceFile(path: "shop/stoqctl.yaml", text: shop.settings), .settings),
             ]))
-        return ("{\"plans\": [\(items.joined(separator: ",\n"))]}", input)
+        return (shop.state, input)
     }
 
     /// Applies the workload, with a cache warmed by a plan of it when `warm`: the requests and
