@@ -142,7 +142,7 @@ func measureNames(
     let stoq = try HTTPTransport(baseURL: base + Emulator.basePath)
     let shopify = try HTTPTransport(baseURL: base)
     let reader = PolicyReader(
-        client: ShopifyClient(transport: shopify, path: ShopifyClient.graphQLPath(version: ShopifyClient.defaultVersion), token: .emulator),
+        client: ShopifyClient.emulated(transport: shopify),
         source: "bench emulator")
     let connection = ShopConnection(
         client: StoqClient(transport: stoq, token: APIToken.emulator, governor: RateGovernor(budget: RateBudget())),

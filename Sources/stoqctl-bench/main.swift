@@ -324,9 +324,7 @@ func measurePolicies(differing: Int, restore: Double) async throws {
     let transport = InProcessTransport(responder: { await emulator.respond($0) })
     let client = StoqClient(transport: transport, token: .emulator, governor: RateGovernor(clock: clock), clock: clock)
     let reader = PolicyReader(
-        client: ShopifyClient(
-            transport: transport, path: ShopifyClient.graphQLPath(version: ShopifyClient.defaultVersion), token: .emulator,
-            budget: ShopifyBudget(clock: clock), clock: clock), source: "emulator")
+        client: ShopifyClient.emulated(transport: transport, clock: clock), source: "emulator")
     let ids = desired.plans.flatMap { $0.inventoryPolicy.values.flatMap { $0.map(\.value) } }
 
     let differed = denied

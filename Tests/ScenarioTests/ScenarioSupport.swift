@@ -25,9 +25,7 @@ struct ScenarioShop {
         self.client = StoqClient(
             transport: transport, token: APIToken.emulator, governor: RateGovernor(clock: clock), clock: clock)
         self.policies = PolicyReader(
-            client: ShopifyClient(
-                transport: transport, path: ShopifyClient.graphQLPath(version: ShopifyClient.defaultVersion), token: .emulator,
-                budget: ShopifyBudget(clock: clock), clock: clock), source: "emulator")
+            client: ShopifyClient.emulated(transport: transport, clock: clock), source: "emulator")
     }
 
     /// Fetch and plan.

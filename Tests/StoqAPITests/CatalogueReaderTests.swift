@@ -95,9 +95,7 @@ final class FakeCatalogue: @unchecked Sendable {
 
     func reader() -> CatalogueReader {
         let transport = InProcessTransport(responder: { [self] (request: WireRequest) -> WireResponse? in respond(request) })
-        let client = ShopifyClient(
-            transport: transport, path: ShopifyClient.graphQLPath(version: ShopifyClient.defaultVersion), token: .emulator,
-            budget: ShopifyBudget(clock: clock), clock: clock)
+        let client = ShopifyClient.emulated(transport: transport, clock: clock)
         return CatalogueReader(client: client, source: "test")
     }
 

@@ -19,9 +19,7 @@ struct CatalogueHarness {
         self.emulator = emulator
         let transport = InProcessTransport(responder: { await emulator.respond($0) })
         reader = CatalogueReader(
-            client: ShopifyClient(
-                transport: transport, path: ShopifyClient.graphQLPath(version: ShopifyClient.defaultVersion), token: .emulator,
-                budget: ShopifyBudget(clock: clock), clock: clock), source: "emulator")
+            client: ShopifyClient.emulated(transport: transport, clock: clock), source: "emulator")
     }
 
     /// The Shopify queries the emulator received, by operation name (`VariantSearch`, …), with

@@ -21,9 +21,7 @@ struct ShopifyHarness {
         self.clock = clock
         let transport = InProcessTransport(responder: { await emulator.respond($0) })
         reader = PolicyReader(
-            client: ShopifyClient(
-                transport: transport, path: ShopifyClient.graphQLPath(version: ShopifyClient.defaultVersion), token: .emulator,
-                budget: ShopifyBudget(clock: clock), clock: clock), source: "emulator")
+            client: ShopifyClient.emulated(transport: transport, clock: clock), source: "emulator")
     }
 }
 

@@ -175,6 +175,14 @@ public struct ShopifyClient: Sendable {
     /// The Admin API version stoqctl speaks (Shopify supports each quarterly version for a year).
     public static let defaultVersion = "2026-10"
 
+    /// A client of the emulator's Shopify side over `transport` (in-process or HTTP): the default
+    /// API version's path, the emulator's token, and a budget of its own on `clock`.
+    public static func emulated(transport: any Transport, clock: any WireClock = SystemClock()) -> ShopifyClient {
+        ShopifyClient(
+            transport: transport, path: graphQLPath(version: defaultVersion), token: .emulator, budget: ShopifyBudget(clock: clock),
+            clock: clock)
+    }
+
     /// Creates a client.
     public init(
         transport: any Transport, path: String, token: APIToken, budget: ShopifyBudget = ShopifyBudget(),
