@@ -341,10 +341,13 @@ public struct ShopifyClient: Sendable {
 
     /// `extensions.cost.throttleStatus`, when the response carries it.
     static func throttleStatus(_ json: JSONValue?) -> (maximum: Double, available: Double, restoreRate: Double)? {
-        guard let status = json?["extensions"]?["cost"]?["throttleStatus"],
-            let maximum = status["maximumAvailable"]?.numberText.flatMap(Double.init),
-            let available = status["currentlyAvailable"]?.numberText.flatMap(Double.init),
-            let rate = status["restoreRate"]?.numberText.flatMap(Double.init)
+        // A server's figures, bounded: `1e999` reads as infinity, and nothing downstream (the
+        // budget's waits, a plan's estimate and its JSON) should meet one.
+        let status = json?["extensions"]?["cost"]?["throttleStatus"]
+        let figure = { (key: String) -> Double? in
+            status?[key]?.numberText.flatMap(Double.init).map { $0.isFinite ? min(max($0, 0), 1e9) : 1e9 }
+        }
+        guard let maximum = figure("maximumAvailable"), let available = figure("currentlyAvailable"), let rate = figure("restoreRate")
         else { return nil }
         return (maximum, available, rate)
     }
