@@ -17,7 +17,8 @@ struct ThrottleStatusTests {
         #expect(plan.applyEstimate.seconds >= 1)
         #expect(PlanJSON.render(plan).contains("\"shopify_bucket\": 1000000000"))
         let normal = try JSONValue.parse(
-            #"{"extensions": {"cost": {"throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 1990, "restoreRate": 100.0}}}}"#)
+            #"{"extensions": {"cost": {"throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 1990, "restoreRate": 100.0}}}}"#
+        )
         #expect(try #require(ShopifyClient.throttleStatus(normal)) == (2_000, 1_990, 100))
     }
 }

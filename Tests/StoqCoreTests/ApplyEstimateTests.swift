@@ -20,6 +20,7 @@ struct ApplyEstimateTests {
         #expect(e.readPoints == 1_004 && e.writePoints == 0 && e.points == 1_004)
         // floor(1,003 / 360) = 2 windows, then 284 requests at 8 in flight and 0.15 s each.
         #expect(e.seconds == 126)
+        #expect(e.readSeconds == 126, "reads alone: all of it")
         #expect(plan.estimatedSeconds == 0, "nothing to send: the hashed figure is the writes'")
     }
 
@@ -34,6 +35,7 @@ struct ApplyEstimateTests {
         #expect(e.readPoints == 2_000 && e.writePoints == plan.summary.points)
         #expect(e.points == 2_000 + plan.summary.points)
         #expect(e.seconds > writesOnly.seconds)
+        #expect(e.readSeconds > 0 && e.readSeconds <= e.seconds, "the reads' share of the whole")
         // 2,000 + 4 points: floor(2,003 / 360) = 5 windows.
         #expect(e.seconds >= 300 && e.seconds <= 310, "\(e.seconds)")
         #expect(PlanJSON.hash(plan) == hash, "what planning read never changes the hash")

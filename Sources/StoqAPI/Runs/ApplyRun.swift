@@ -372,10 +372,9 @@ public enum ApplyRun {
             // What the report's `seconds` measure (from the first write): a saved plan's figure
             // (with its compare-and-set reads); for a fresh plan, the estimate of everything less
             // that of the planning reads already done (they spent the budget the writes start with).
-            var readsOnly = Plan(operations: [], budgetPoints: plan.budgetPoints, budgetWindow: plan.budgetWindow)
-            readsOnly.reads = plan.reads
-            let afterReads = plan.applyEstimate.seconds - ApplyEstimate().estimate(readsOnly, includingReads: true).seconds
-            report.estimatedSeconds = prepared.mode == .fresh ? max(1, afterReads) : plan.estimatedSeconds
+            let everything = plan.applyEstimate
+            report.estimatedSeconds =
+                prepared.mode == .fresh ? max(1, everything.seconds - everything.readSeconds) : plan.estimatedSeconds
             report.figures = await connection.client.governor.statistics
         }
         for item in unsent {

@@ -574,9 +574,27 @@ public struct ApplyEstimate: Sendable, Hashable {
         public var confirmations = 0, shopifyPoints = 0
         /// Whole seconds: at least 1 when there is anything to do.
         public var seconds = 0
+        /// Of them, what the planning reads alone need (0 without them): an apply's writes start
+        /// once these are done, with the budget they left.
+        public var readSeconds = 0
 
         /// STOQ points in all.
         public var points: Int { readPoints + writePoints }
+    }
+
+    /// Seconds STOQ's budget needs for `points` over `requests`: the windows before the last one
+    /// opens, then the last window's requests at `concurrency` in flight.
+    func rateSeconds(points: Int, requests: Int, _ plan: Plan) -> Double {
+        let windows = Double(max(0, points - 1) / max(1, plan.budgetPoints))
+        let perWindow = Double(plan.budgetPoints) * Double(requests) / Double(max(1, points))
+        let lastRequests = max(0, Double(requests) - windows * perWindow)
+        return windows * plan.budgetWindow + (lastRequests / Double(concurrency)).rounded(.up) * latency
+    }
+
+    /// Whole seconds, at least 1, bounded, so that no figure a saved plan carries (a window of
+    /// 1e300 seconds) can trap.
+    static func wholeSeconds(_ seconds: Double) -> Int {
+        seconds.isFinite ? max(1, Int(min(seconds, 1e9).rounded(.up))) : 1_000_000_000
     }
 
     /// The estimate for `plan`, in whole seconds (the writes and confirmations only).
@@ -628,19 +646,14 @@ public struct ApplyEstimate: Sendable, Hashable {
             result.writePoints += chain.requests - ops.reduce(0) { $0 + $1.requests.count }  // reads cost 1 point
             chains[ref] = chain
         }
-        let requests = result.readRequests + result.writeRequests
-        let points = result.points
-        let windows = Double(max(0, points - 1) / max(1, plan.budgetPoints))
-        let perWindow = Double(plan.budgetPoints) * Double(requests) / Double(max(1, points))
-        let lastRequests = max(0, Double(requests) - windows * perWindow)
-        let rate = windows * plan.budgetWindow + (lastRequests / Double(concurrency)).rounded(.up) * latency
+        let rate = rateSeconds(points: result.points, requests: result.readRequests + result.writeRequests, plan)
         let chain = chains.values.map { Double($0.requests) * latency + Double($0.waits) * jobSeconds }.max() ?? 0
         let bucket = plan.reads.shopifyBucket > 0 ? plan.reads.shopifyBucket : shopifyBucket
         let restore = plan.reads.shopifyRestoreRate > 0 ? plan.reads.shopifyRestoreRate : shopifyRestoreRate
         let shopify = max(0, Double(result.shopifyPoints) - bucket) / restore
-        // Bounded, so that no figure a saved plan carries (a window of 1e300 seconds) can trap.
-        let seconds = max(rate, chain, shopify)
-        result.seconds = seconds.isFinite ? max(1, Int(min(seconds, 1e9).rounded(.up))) : 1_000_000_000
+        result.seconds = Self.wholeSeconds(max(rate, chain, shopify))
+        result.readSeconds =
+            result.readRequests > 0 ? Self.wholeSeconds(rateSeconds(points: result.readPoints, requests: result.readRequests, plan)) : 0
         return result
     }
 }
