@@ -311,6 +311,7 @@ public enum PlanRun {
             let (titles, read) = await memberTitles(of: plan, remote: fetched.state, client: connection.client)
             plan.variantInfo = titles
             outcome.memberTitleReads = read
+            plan.reads.stoqRequests += read.plans  // an apply reads them again
             if read.failed > 0 {
                 outcome.diagnostics.append(
                     Diagnostic(
