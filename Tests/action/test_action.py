@@ -1234,6 +1234,45 @@ class HardeningTests(unittest.TestCase):
             github.request("GET", "https://evil.example/steal")
         self.assertNotIn("SECRET", str(refused.exception))
 
+    def test_a_redirect_is_not_followed_with_the_token(self):
+        seen = []
+
+        class Elsewhere(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                seen.append(self.headers.get("Authorization"))
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"[]")
+
+            def log_message(self, *args):
+                pass
+
+        elsewhere = http.server.HTTPServer(("127.0.0.1", 0), Elsewhere)
+        target = "http://127.0.0.1:%d/steal" % elsewhere.server_address[1]
+
+        class Redirecting(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(302)
+                self.send_header("Location", target)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        api = http.server.HTTPServer(("127.0.0.1", 0), Redirecting)
+        for server in (elsewhere, api):
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            base = "http://127.0.0.1:%d" % api.server_address[1]
+            github = self.comment.GitHub(base, base + "/graphql", "a/b", "SECRET")
+            with self.assertRaises(SystemExit):
+                github.request("GET", base + "/repos/a/b/issues/1/comments")
+            self.assertEqual(seen, [], "the redirect's target got a request")
+        finally:
+            for server in (elsewhere, api):
+                server.shutdown()
+                server.server_close()
+
     def test_a_record_with_a_lone_surrogate_is_not_a_record(self):
         good = [{"plan": "p", "list": "variants", "selector": "sku:A", "ids": [1]}]
         encoded = self.names_record.encode(good)
