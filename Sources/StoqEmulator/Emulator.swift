@@ -46,6 +46,8 @@ public struct EmulatorConfiguration: Sendable {
     public var shopifyRestoreRate = 100.0
     /// Required `X-Shopify-Access-Token`; nil accepts any non-empty token.
     public var shopifyToken: String?
+    /// The store's `myshopifyDomain`, as the Shopify side's `shop` answers it.
+    public var shopifyDomain = "emulator.myshopify.com"
 
     /// Defaults as documented in Docs/Emulator.md.
     public init() {}
@@ -404,7 +406,7 @@ public actor Emulator {
         }
         let now = clock.now.secondsSinceEpoch
         guard shopifyPoints(now) >= Double(query.requestedCost) else { return shopifyThrottled(requested: query.requestedCost) }
-        var executor = ShopifyExecutor(data: ShopifyData(state: state))
+        var executor = ShopifyExecutor(data: ShopifyData(state: state, domain: configuration.shopifyDomain))
         let data = executor.run(query)
         let actual = max(1, executor.actualCost)
         shopifyAvailable = (shopifyAvailable ?? configuration.shopifyBucketSize) - Double(actual)

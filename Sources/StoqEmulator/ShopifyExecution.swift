@@ -26,8 +26,13 @@ struct VariantView {
 /// ("Default Title" when K is 0), no SKU or barcode; it is not in the search index.
 final class ShopifyData {
     let state: EmulatorState
+    /// The store's `myshopifyDomain`.
+    let domain: String
 
-    init(state: EmulatorState) { self.state = state }
+    init(state: EmulatorState, domain: String = "emulator.myshopify.com") {
+        self.state = state
+        self.domain = domain
+    }
 
     /// Variant ids that are members of a plan.
     private(set) lazy var members: Set<Int64> = Set(state.plans.flatMap(\.variantIDs))
@@ -152,6 +157,8 @@ struct ShopifyPage {
 /// An object a GraphQL answer describes.
 indirect enum ShopifyObject {
     case root
+    /// The store: its domain and `shop_id`.
+    case shop(domain: String, id: Int64)
     case variant(VariantView)
     case product(ProductView)
     case collection(CatalogueCollection)
@@ -172,6 +179,7 @@ indirect enum ShopifyObject {
     var typeName: String {
         switch self {
         case .root: "QueryRoot"
+        case .shop: "Shop"
         case .variant: "ProductVariant"
         case .product: "Product"
         case .collection: "Collection"
@@ -230,6 +238,8 @@ struct ShopifyExecutor {
         case (.root, "product"):
             let id = f.id.flatMap { try? ShopifyGraphQL.globalID($0) }
             return answer(id?.type == "Product" ? id.flatMap { data.product($0.id) }.map { .product($0) } : nil, f.selections)
+        case (.root, "shop"):
+            return answer(.shop(domain: data.domain, id: data.state.shopID), f.selections)
         case (.root, _):
             let items = data.search(f.name, f.search).map { ($0.object, $0.id, $0.id) }
             return connection(ShopifyPage(nodeType: Self.nodeType(f.kind), items, first: f.first, after: f.after), f)
@@ -292,6 +302,14 @@ struct ShopifyExecutor {
             case "legacyResourceId": return .string(String(c.id))
             case "handle": return .string(c.handle)
             case "title": return .string(c.title)
+            default: return .null
+            }
+        case .shop(let domain, let id):
+            switch name {
+            case "id": return .string("gid://shopify/Shop/\(id)")
+            case "myshopifyDomain": return .string(domain)
+            // The store's name: the domain's first label (`acme-eu` for acme-eu.myshopify.com).
+            case "name": return .string(String(domain.prefix { $0 != "." }))
             default: return .null
             }
         case .other(let gid, _):

@@ -36,7 +36,9 @@ extension ShopifyGraphQL {
                 "products": FieldDefinition(kind: .connection("Product"), arguments: search),
                 "collections": FieldDefinition(kind: .connection("Collection"), arguments: search),
                 "product": FieldDefinition(kind: .object("Product"), arguments: ["id": "ID!"]),
+                "shop": FieldDefinition(kind: .object("Shop")),
             ],
+            "Shop": ["id": scalar, "name": scalar, "myshopifyDomain": scalar],
             "Node": ["id": scalar],
             "ProductVariant": [
                 "id": scalar, "sku": scalar, "barcode": scalar, "title": scalar, "displayName": scalar, "inventoryPolicy": scalar,
@@ -60,9 +62,9 @@ extension ShopifyGraphQL {
         return types
     }()
 
-    /// Points one object of `type` costs: 1 for a node (variant, product, collection), nothing for
-    /// connections, edges and page info.
-    static func objectCost(_ type: String) -> Int { nodeTypes.contains(type) || type == "Node" ? 1 : 0 }
+    /// Points one object of `type` costs: 1 for a node (variant, product, collection) and for the
+    /// shop, nothing for connections, edges and page info.
+    static func objectCost(_ type: String) -> Int { nodeTypes.contains(type) || type == "Node" || type == "Shop" ? 1 : 0 }
 
     /// Whether a fragment on `condition` applies where an object of `type` is.
     static func applies(_ condition: String, to type: String) -> Bool {
