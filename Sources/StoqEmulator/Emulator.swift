@@ -151,19 +151,33 @@ public actor Emulator {
 
     /// Handles one request (the HTTP server and the in-process transport both call this).
     public func handle(_ request: WireRequest) async -> EmulatorOutcome {
+        await handleLogged(request).outcome
+    }
+
+    /// Handles one request and gives its log entry too (requests in flight at once finish in any
+    /// order, so the log's last entry may be another's).
+    func handleLogged(_ request: WireRequest) async -> (outcome: EmulatorOutcome, entry: LoggedRequest) {
         inFlight += 1
         maxInFlight = max(maxInFlight, inFlight)
         defer { inFlight -= 1 }
         let arrival = clock.now.secondsSinceEpoch
-        let shopify = request.path.hasPrefix(Self.shopifyPath)
-        let path = request.path.hasPrefix(Self.basePath) ? String(request.path.dropFirst(Self.basePath.count)) : request.path
+        let shopify = Self.isShopify(request)
         let cost = shopify ? 0 : request.isRead ? 1 : 2
         var entry = LoggedRequest(
             method: request.method.rawValue, target: request.target, status: nil, cost: cost, time: arrival, fault: nil, mutated: false)
         entry.shopify = shopify
         entry.body = request.body
-        defer { log.append(entry) }
+        let outcome = await handle(request, shopify: shopify, entry: &entry)
+        log.append(entry)
+        return (outcome, entry)
+    }
 
+    /// Whether a request goes to the Shopify side (the Admin API prefix) rather than STOQ's.
+    static func isShopify(_ request: WireRequest) -> Bool { request.path.hasPrefix(shopifyPath) }
+
+    private func handle(_ request: WireRequest, shopify: Bool, entry: inout LoggedRequest) async -> EmulatorOutcome {
+        let path = request.path.hasPrefix(Self.basePath) ? String(request.path.dropFirst(Self.basePath.count)) : request.path
+        let cost = entry.cost
         // Latency first, as the network would add it.
         let f = configuration.faults
         var delay = f.latency + (f.jitter > 0 ? (random.unit() * 2 - 1) * f.jitter : 0)
@@ -208,9 +222,7 @@ public actor Emulator {
             entry.throttled = shopifyCharge.throttled
         }
         if !shopify { final.headers += rateLimitHeaders() }
-        if shopify, let version = request.path.dropFirst(Self.shopifyPath.count).split(separator: "/").first {
-            final.headers.append(HTTPField(name: .xShopifyAPIVersion, value: Self.servedVersion(version)))
-        }
+        if shopify { Self.addVersionHeader(&final, request) }
         entry.status = final.status.code
         // Only a request that was handled can have its response lost.
         if handled, f.lost > 0, random.unit() < f.lost {
@@ -219,6 +231,13 @@ public actor Emulator {
             return .dropped
         }
         return .response(final)
+    }
+
+    /// `X-Shopify-API-Version`: the version that answered a Shopify request.
+    static func addVersionHeader(_ response: inout WireResponse, _ request: WireRequest) {
+        if let version = request.path.dropFirst(shopifyPath.count).split(separator: "/").first {
+            response.headers.append(HTTPField(name: .xShopifyAPIVersion, value: servedVersion(version)))
+        }
     }
 
     private var mutationCount = 0
@@ -388,9 +407,7 @@ public actor Emulator {
     private func shopifyGraphQL(_ request: WireRequest) -> WireResponse {
         guard let token = request.header(.xShopifyAccessToken), !token.isEmpty,
             configuration.shopifyToken == nil || configuration.shopifyToken == token
-        else {
-            return json(401, .object([("errors", .string("[API] Invalid API key or access token (unrecognized login or wrong password)"))]))
-        }
+        else { return Self.unauthorized(shopify: true) }
         guard request.path.hasSuffix("/graphql.json"), request.path.split(separator: "/").count == 4 else {
             return json(404, .object([("errors", .string("Not Found"))]))
         }
@@ -445,7 +462,18 @@ public actor Emulator {
     // MARK: Responses
 
     private func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> WireResponse {
+        Self.json(status, value)
+    }
+
+    private static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> WireResponse {
         WireResponse(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: value.bytes)
+    }
+
+    /// The 401 for a missing or wrong token: STOQ's, or Shopify's on the Admin API.
+    static func unauthorized(shopify: Bool) -> WireResponse {
+        shopify
+            ? json(401, .object([("errors", .string("[API] Invalid API key or access token (unrecognized login or wrong password)"))]))
+            : json(401, .object([("error", .string("Unauthorized"))]))
     }
 
     private func errorResponse(_ status: HTTPResponse.Status, _ message: String) -> WireResponse {
@@ -486,7 +514,7 @@ public actor Emulator {
     private func route(method: HTTPRequest.Method, path: String, request: WireRequest) -> WireResponse {
         guard let token = request.header(.xAuthToken), !token.isEmpty,
             configuration.token == nil || configuration.token == token
-        else { return errorResponse(401, "Unauthorized") }
+        else { return Self.unauthorized(shopify: false) }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         guard parts.first == "preorders" else { return errorResponse(404, "Not found") }
         switch (method, parts.count) {

@@ -61,6 +61,10 @@ struct EmulatorState: Sendable {
             throw LoadError(description: "state file is not JSON: \(error)")
         }
         guard json.objectValue != nil else { throw LoadError(description: "state file must hold a JSON object") }
+        // Loaded as one shop, it would be an empty one, and written back over the shops.
+        guard json["shops"] == nil else {
+            throw LoadError(description: "state file holds several shops (\"shops\"); only stoqctl emulator serves such a file")
+        }
         var state = EmulatorState()
         state.shopID = json["shop_id"]?.int64Value ?? 1
         for item in json["plans"]?.arrayValue ?? [] {
