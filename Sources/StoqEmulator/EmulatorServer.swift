@@ -18,7 +18,7 @@ struct EmulatorContext: RequestContext {
 /// The error thrown after closing a connection on purpose.
 struct ConnectionDropped: Error {}
 
-/// Serves an ``Emulator`` over HTTP/1.1 with Hummingbird, on 127.0.0.1 only.
+/// Serves an ``Emulator`` or ``EmulatorShops`` over HTTP/1.1 with Hummingbird, on 127.0.0.1 only.
 public enum EmulatorServer {
     /// Runs until cancelled, or until SIGINT or SIGTERM, after which it finishes the requests in
     /// flight and returns (so the caller can write the state).
@@ -32,6 +32,37 @@ public enum EmulatorServer {
         onReady: @escaping @Sendable (Int) async -> Void,
         afterRequest: @escaping @Sendable () async -> Void = {}
     ) async throws {
+        try await serve(
+            port: port, logger: logger, onReady: onReady,
+            handle: { request in
+                let outcome = await emulator.handle(request)
+                await afterRequest()
+                return outcome
+            })
+    }
+
+    /// Runs the shops of a state file until cancelled, or until SIGINT or SIGTERM, as the
+    /// emulator's `run` does.
+    /// - Parameters:
+    ///   - afterRequest: called after every request with the shop that answered it and its log entry.
+    public static func run(
+        _ shops: EmulatorShops, port: Int, logger: Logger,
+        onReady: @escaping @Sendable (Int) async -> Void,
+        afterRequest: @escaping @Sendable (ShopRequest) async -> Void = { _ in }
+    ) async throws {
+        try await serve(
+            port: port, logger: logger, onReady: onReady,
+            handle: { request in
+                let handled = await shops.handleLogged(request)
+                await afterRequest(handled)
+                return handled.outcome
+            })
+    }
+
+    private static func serve(
+        port: Int, logger: Logger, onReady: @escaping @Sendable (Int) async -> Void,
+        handle: @escaping @Sendable (WireRequest) async -> EmulatorOutcome
+    ) async throws {
         let responder = CallbackResponder<EmulatorContext> { request, context in
             let body = try await request.body.collect(upTo: 64 << 20)
             let wire = WireRequest(
@@ -40,8 +71,7 @@ public enum EmulatorServer {
                 query: WireHeaders.parseQuery(Substring(request.uri.query ?? "")),
                 headers: request.headers,
                 body: Array(buffer: body))
-            let outcome = await emulator.handle(wire)
-            await afterRequest()
+            let outcome = await handle(wire)
             switch outcome {
             case .dropped:
                 try? await context.channel.close()

@@ -30,7 +30,10 @@ struct EmulatorCommand: StoqctlCommand {
               stoqctl emulator --state s.json --latency 50ms --rate-limit 60/10
               stoqctl emulator --state s.json --faults 5xx=0.05,drop=0.02 --seed 7
 
-            Any non-empty X-Auth-Token is accepted unless --token is given.
+            Any non-empty X-Auth-Token is accepted unless --token is given. A state
+            file with "shops" serves several shops on one port, each with its own
+            tokens (taken from the file, so --token and --shopify-token are refused),
+            state and rate limits: a request reaches the shop whose token it carries.
 
             """ + ExitStatus.helpSection([.success, .failure, .usage]))
 
@@ -139,12 +142,20 @@ struct EmulatorCommand: StoqctlCommand {
                     : "emulator state file \(path) cannot be read")
             return .failure
         }
-        let emulator: Emulator
+        let emulator: EmulatorShops
         do {
-            emulator = try Emulator(stateBytes: bytes, configuration: try emulatorConfiguration())
+            emulator = try EmulatorShops(stateBytes: bytes, configuration: try emulatorConfiguration())
         } catch {
             console.report(.emulatorState, "\(path): \(error)")
             return .failure
+        }
+        let names = emulator.names
+        if !names.isEmpty, token != nil || shopifyToken != nil {
+            console.report(
+                .usage,
+                "\(token != nil ? "--token" : "--shopify-token") cannot be used with \(path): it holds several shops, whose tokens it gives"
+            )
+            return .usage
         }
         let saver = StateSaver(path: path)
         do throws(RunFailureText) {
@@ -161,12 +172,16 @@ struct EmulatorCommand: StoqctlCommand {
             try await EmulatorServer.run(
                 emulator, port: port, logger: logger,
                 onReady: { bound in
+                    let shops = names.isEmpty ? "" : "; shops: \(names.joined(separator: ", "))"
                     console.result(
-                        "stoqctl emulator listening on http://127.0.0.1:\(bound)/api/v1/external (state: \(path)); Shopify Admin GraphQL at http://127.0.0.1:\(bound)/admin/api/\(ShopifyClient.defaultVersion)/graphql.json\n"
+                        "stoqctl emulator listening on http://127.0.0.1:\(bound)/api/v1/external (state: \(path)\(shops)); Shopify Admin GraphQL at http://127.0.0.1:\(bound)/admin/api/\(ShopifyClient.defaultVersion)/graphql.json\n"
                     )
                 },
-                afterRequest: {
-                    if logRequests, let last = await emulator.requestLog.last { console.log("\(last)") }
+                afterRequest: { handled in
+                    if logRequests {
+                        let shop = names.isEmpty ? "" : "[\(handled.shop ?? "no shop")] "
+                        console.log("\(shop)\(handled.entry)")
+                    }
                     await saver.changed(emulator, console: console)
                 })
             await saver.flush(emulator, console: console)
@@ -196,7 +211,7 @@ struct EmulatorCommand: StoqctlCommand {
 actor StateSaver {
     let path: String
     var last: String?
-    /// The emulator's mutation count at the last write.
+    /// The shops' mutation count at the last write.
     var saved = 0
     var pending = false
     /// Longest delay between a change and its write.
@@ -217,7 +232,7 @@ actor StateSaver {
     }
 
     /// After a request: when it changed the shop, writes it within ``interval``.
-    func changed(_ emulator: Emulator, console: Console) async {
+    func changed(_ emulator: EmulatorShops, console: Console) async {
         guard await emulator.mutations != saved, !pending else { return }
         pending = true
         Task {
@@ -227,7 +242,7 @@ actor StateSaver {
     }
 
     /// Writes the state now if it changed; a failed write stops the emulator.
-    func flush(_ emulator: Emulator, console: Console) async {
+    func flush(_ emulator: EmulatorShops, console: Console) async {
         pending = false
         let mutations = await emulator.mutations
         guard mutations != saved else { return }

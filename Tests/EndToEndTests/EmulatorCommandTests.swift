@@ -49,6 +49,61 @@ struct EmulatorCommandTests {
         #expect(retryAfter != nil)
     }
 
+    @Test("a two-shop state file is served on one port: each token reaches its shop, --token is refused, --log names the shop")
+    func servesTwoShops() async throws {
+        let dir = try temporaryDirectory()
+        let state = dir.appendingPathComponent("shops.json")
+        try """
+        {"shops": {
+          "eu": {"stoq_token": "stoq-eu-e2e", "shopify_token": "shpat-eu-e2e", "shopify_domain": "acme-eu.myshopify.com",
+                 "state": {"shop_id": 1, "plans": [{"id": "eu-1", "name": "EU plan"}]}},
+          "us": {"stoq_token": "stoq-us-e2e", "shopify_token": "shpat-us-e2e", "shopify_domain": "acme-us.myshopify.com",
+                 "state": {"shop_id": 2}}}}
+        """.write(to: state, atomically: true, encoding: .utf8)
+        let refused = try await Stoqctl.run(["emulator", "--state", state.path, "--port", "0", "--token", "x"])
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("--token cannot be used with \(state.path): it holds several shops"))
+
+        let process = Process()
+        process.executableURL = Stoqctl.executable
+        process.arguments = ["emulator", "--state", state.path, "--port", "0", "--log"]
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        defer { process.terminate() }
+        let firstLine = try #require(readLine(from: out.fileHandleForReading))
+        #expect(firstLine.contains("(state: \(state.path); shops: eu, us)"), "\(firstLine)")
+        let base = try #require(firstLine.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+
+        func send(_ method: String, _ path: String, token: String, body: String? = nil) async throws -> (Int, String) {
+            var request = URLRequest(url: try #require(URL(string: base + path)))
+            request.httpMethod = method
+            request.setValue(token, forHTTPHeaderField: "X-Auth-Token")
+            request.httpBody = body.map { Data($0.utf8) }
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        }
+        let eu = try await send("GET", "/preorders", token: "stoq-eu-e2e")
+        #expect(eu.0 == 200 && eu.1.contains("EU plan"))
+        let created = try await send("POST", "/preorders", token: "stoq-us-e2e", body: #"{"selling_plan": {"name": "US new"}}"#)
+        #expect(created.0 == 200)
+        let wrong = try await send("GET", "/preorders", token: "stoq-xx-e2e")
+        #expect(wrong.0 == 401 && !wrong.1.contains("e2e"))
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("[eu] GET /api/v1/external/preorders → 200"), "\(log)")
+        #expect(log.contains("[us] POST /api/v1/external/preorders → 200"))
+        #expect(log.contains("[no shop] GET /api/v1/external/preorders → 401"))
+        #expect(!log.contains("e2e"), "no token in the log")
+        let written = try String(contentsOf: state, encoding: .utf8)
+        #expect(written.hasPrefix("{\n  \"shops\": {\n    \"eu\": {"))
+        #expect(written.contains("US new") && written.contains("acme-us.myshopify.com"))
+    }
+
     @Test("fetch reads the example shop through the in-process emulator and leaves the state file alone")
     func fetchExample() async throws {
         let dir = try temporaryDirectory()
