@@ -18,10 +18,11 @@ public enum RemoteDecoding {
             }
         }
         let updated: Timestamp? = json["updated_at"]?.stringValue.flatMap { try? Timestamp.parse($0).get() }
-        let plan = RemotePlan(
+        var plan = RemotePlan(
             id: id, internalName: json["internal_name"]?.stringValue ?? "", fields: fields,
             variantIDs: json["shopify_variant_ids"]?.arrayValue?.compactMap(\.int64Value) ?? [],
             ongoingJob: json["ongoing_job"]?.boolValue ?? false, updatedAt: updated)
+        plan.shopID = ShopIdentity.shopID(in: json)
         return (plan, problems)
     }
 
@@ -30,11 +31,13 @@ public enum RemoteDecoding {
     public static func summary(_ json: JSONValue) -> RemotePlanSummary? {
         guard let id = json["id"]?.stringValue ?? json["id"]?.int64Value.map(String.init) else { return nil }
         if let discarded = json["discarded_at"], !discarded.isNull { return nil }
-        return RemotePlanSummary(
+        var summary = RemotePlanSummary(
             id: id, internalName: json["internal_name"]?.stringValue ?? "", name: json["name"]?.stringValue ?? "",
             variantCount: Int(
                 json["selling_plan_product_variants_count"]?.int64Value
                     ?? Int64(json["shopify_variant_ids"]?.arrayValue?.count ?? 0)),
             updatedAt: json["updated_at"]?.stringValue, variantIDs: json["shopify_variant_ids"]?.arrayValue?.compactMap(\.int64Value))
+        summary.shopID = ShopIdentity.shopID(in: json)
+        return summary
     }
 }

@@ -189,6 +189,22 @@ public actor EmulatorShops {
         }
     }
 
+    /// Handles one request of an in-process caller that works for the shop called `name`.
+    ///
+    /// The request carries that shop's tokens in place of its own (the caller holds the state file, and
+    /// with it the tokens), then goes the way every request goes. Nil when the connection was
+    /// dropped or the file has no such shop.
+    public func respond(_ request: WireRequest, asShop name: String) async -> WireResponse? {
+        guard let shop = shops.first(where: { $0.name == name }) else { return nil }
+        var request = request
+        if Emulator.isShopify(request) {
+            request.headers[.xShopifyAccessToken] = String(decoding: shop.shopifyToken, as: UTF8.self)
+        } else {
+            request.headers[.xAuthToken] = String(decoding: shop.stoqToken, as: UTF8.self)
+        }
+        return await respond(request)
+    }
+
     /// Handles one request, and says which shop answered it and how it was logged.
     public func handleLogged(_ request: WireRequest) async -> ShopRequest {
         if let single {

@@ -120,17 +120,79 @@ struct ApplyCommand: StoqctlCommand {
             console.finish(.usage)
             return .usage
         }
-        let savedPlan = savedPlanPath.flatMap { file in readSavedPlan(file, console: console).map { (file, $0) } }
+        var savedPlan = savedPlanPath.flatMap { file in readSavedPlan(file, console: console).map { (file, $0) } }
         if savedPlanPath != nil, savedPlan == nil { return .failure }
+        let configInput = readConfiguration(configPaths)
+        let loaded = ConfigPipeline.run(configInput)
+        if let (file, text) = savedPlan {
+            switch Self.shopPart(of: text, file: file, shops: planning.shops) {
+            case .failure(let failure):
+                console.report([failure.diagnostic])
+                console.finish(failure.status)
+                return failure.status
+            case .success(let part): savedPlan = (file, part)
+            }
+        }
+        let shops: [String]
+        switch ShopsRun.shops(of: loaded.desired, selected: planning.shops) {
+        case .failure(let failure):
+            console.report([failure.diagnostic])
+            console.finish(failure.status)
+            return failure.status
+        case .success(let chosen): shops = loaded.hasErrors ? Array(chosen.prefix(1)) : chosen
+        }
+        if shops.count > 1 {
+            return await executeShops(
+                shops, configInput: configInput, loaded: loaded, record: record.record, reviewed: reviewed.record, console: console)
+        }
+        return await apply(
+            shop: shops.first, configInput: configInput, loaded: loaded, savedPlan: savedPlan, record: record.record,
+            reviewed: reviewed.record, console: console)
+    }
+
+    /// The text of the plan `text` holds for the shop `--shop` names: `text` itself for a plan
+    /// of one shop, or that shop's part of a plan of several.
+    static func shopPart(of text: String, file: String, shops: [String]) -> Result<String, RunFailure> {
+        let parts: [(shop: String, text: String)]
+        do {
+            guard let found = try PlanJSON.shopParts(text) else { return .success(text) }
+            parts = found
+        } catch {
+            return .failure(RunFailure(.savedPlanRefused, "\(file): \(error.message); nothing was sent"))
+        }
+        let names = parts.map(\.shop)
+        guard shops.count == 1, let shop = shops.first else {
+            return .failure(
+                RunFailure(
+                    .usage,
+                    "\(file) holds the plans of \(names.count) shops (\(names.joined(separator: ", "))); apply one with --shop NAME (a CI matrix runs one job per shop)",
+                    status: .usage))
+        }
+        guard let part = parts.first(where: { $0.shop == shop }) else {
+            return .failure(
+                RunFailure(
+                    .savedPlanRefused,
+                    "\(file) has no plan for shop `\(shop)` (it has \(names.joined(separator: ", "))); nothing was sent"))
+        }
+        return .success(part.text)
+    }
+
+    /// Applies one shop: the repository's only one (`shop` nil), or the shop of several named.
+    func apply(
+        shop: String?, configInput: ConfigInput, loaded: ConfigResult, savedPlan: (String, String)?, record: [VariantResolution]?,
+        reviewed: [VariantResolution]?, console: Console, label: String = "", barrier: ShopBarrier? = nil
+    ) async -> ExitStatus {
         let slot = SessionSlot(
             remote, console: console, repository: repositoryRoot(configPaths),
             savedPlan: savedPlan.map { (name: $0.0, endpoint: ApplyCommand.plannedEndpoint($0.1)) })
         let lock = ApplyLocking(locking, console: console)
-        var input = PlanRun.Input(config: readConfiguration(configPaths))
+        var input = PlanRun.Input(config: configInput)
+        input.loaded = loaded
+        input.shop = shop
         input.targets = planning.targets
         input.budget = remote.budget
         input.baseline = planning.baselineRef
-        input.namesRecord = record.record
+        input.namesRecord = record
         input.readBaseline = BaselineReader.reader(for: configPaths, runnerRef: planning.baselineRef)
         let source: ApplyRun.Source
         if let (file, text) = savedPlan {
@@ -138,43 +200,48 @@ struct ApplyCommand: StoqctlCommand {
         } else {
             source = .configuration(input)
         }
-        let partial = PartialReport(path: report, shop: { lock.shop?.description })
+        let reportPath = label.isEmpty ? report : report.map { Self.reportPath($0, shop: shop ?? "") }
+        let partial = PartialReport(path: reportPath, shop: { lock.shop?.description })
         // Written first when a signal ends apply (the lock is released after it).
-        if report != nil { SignalExit.shared.add { await partial.flush() } }
+        if reportPath != nil { SignalExit.shared.add { await partial.flush() } }
         let render = TextPlanRenderer(color: color.enabled)
+        var applyInput = ApplyRun.Input(
+            source: source, overrides: planning.overrides, allowDeletes: planning.allowDeletes, verifyPolicies: wait,
+            reviewedNames: reviewed)
+        if let barrier, let shop { applyInput.beforeWriting = { ids in await barrier.arrive(shop, ids: ids) } }
         let outcome = await ApplyRun.run(
-            ApplyRun.Input(
-                source: source, overrides: planning.overrides, allowDeletes: planning.allowDeletes, verifyPolicies: wait,
-                reviewedNames: reviewed.record),
+            applyInput,
             connect: lock.connect(through: slot)
         ) { event in
             switch event {
             case .planned(let plan, let verdict, let saved):
-                console.result(render.render(plan, verdict: verdict))
+                console.result(Self.labelled(render.render(plan, verdict: verdict), label))
                 if let saved {
                     let baseline = plan.baseline.map { ", attributed against the baseline \($0.description)" } ?? ""
                     console.result(
-                        "\nApplying the saved plan \(saved) (\(verdict.shortHash)\(baseline)); each operation is checked against STOQ first.\n"
+                        label
+                            + "\nApplying the saved plan \(saved) (\(verdict.shortHash)\(baseline)); each operation is checked against STOQ first.\n"
                     )
                 }
                 await partial.start(planHash: verdict.planHash)
             case .applying(let count):
-                console.result("\nApplying \(count) operation\(count == 1 ? "" : "s")…\n")
+                console.result("\n\(label)Applying \(count) operation\(count == 1 ? "" : "s")…\n")
             case .finished(let item, let done, let total):
                 await partial.add(item)
-                console.progress("[\(done)/\(total)] \(Self.describe(item))")
+                console.progress("\(label)[\(done)/\(total)] \(Self.describe(item))")
             }
         }
         await partial.finish()
         console.show(sources: (outcome.config?.sources ?? []) + outcome.baselineSources)
-        console.reportRun(outcome.diagnostics, config: outcome.config)
+        let diagnostics = shop.map { name in outcome.diagnostics.map { ShopSessions.named($0, shop: name) } } ?? outcome.diagnostics
+        console.reportRun(diagnostics, config: outcome.config)
         var status = outcome.status
         if var result = outcome.report {
             result.shop = lock.shop?.description
             if !result.items.isEmpty, outcome.verdict?.refuses != true {
-                console.result("\n" + result.summaryLine + "\n")
+                console.result("\n" + label + result.summaryLine + "\n")
             }
-            if let report, let failed = write(result.json(), to: report, option: "--report", console: console) {
+            if let reportPath, let failed = write(result.json(), to: reportPath, option: "--report", console: console) {
                 status = max(status, failed)
             }
         }
@@ -183,6 +250,51 @@ struct ApplyCommand: StoqctlCommand {
         await lock.release()
         console.finish(status)
         return status
+    }
+
+    /// Every shop of `shops` applied at once, each as `apply --shop NAME` would apply it (its own
+    /// connection, lock, baseline, cache and report), its output lines marked with its name.
+    func executeShops(
+        _ shops: [String], configInput: ConfigInput, loaded: ConfigResult, record: [VariantResolution]?, reviewed: [VariantResolution]?,
+        console: Console
+    ) async -> ExitStatus {
+        if let usage = ShopSessions.checkSingleTokenFiles(remote, shops: shops) {
+            console.report(.usage, usage)
+            console.finish(.usage)
+            return .usage
+        }
+        let barrier = ShopBarrier(shops: shops)
+        let statuses = await withTaskGroup(of: ExitStatus.self) { group in
+            for shop in shops {
+                group.addTask {
+                    let status = await apply(
+                        shop: shop, configInput: configInput, loaded: loaded, savedPlan: nil, record: record, reviewed: reviewed,
+                        console: console, label: "[\(shop)] ", barrier: barrier)
+                    await barrier.leave(shop)
+                    return status
+                }
+            }
+            var all: [ExitStatus] = []
+            for await status in group { all.append(status) }
+            return all
+        }
+        let status = statuses.max() ?? .success
+        console.finish(status)
+        return status
+    }
+
+    /// `text` with `label` before each line (nothing without a label).
+    static func labelled(_ text: String, _ label: String) -> String {
+        guard !label.isEmpty else { return text }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : label + $0 }.joined(separator: "\n")
+    }
+
+    /// `report.eu.json` for `report.json` and shop `eu`: one report per shop.
+    static func reportPath(_ path: String, shop: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        let ext = url.pathExtension
+        let base = ext.isEmpty ? path : String(path.dropLast(ext.count + 1))
+        return ext.isEmpty ? "\(base).\(shop)" : "\(base).\(shop).\(ext)"
     }
 
     /// The endpoint a saved plan's text records, if it records one (the plan is checked fully

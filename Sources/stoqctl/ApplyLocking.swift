@@ -80,6 +80,8 @@ final class ApplyLocking: @unchecked Sendable {
     var timing = ApplyLease.Timing()
     private let mutex = NSLock()
     private var held: ApplyLease?
+    /// The lock file a held lease shares with other applies of this process (``SharedLeases``).
+    private var sharedKey: String?
     private var identity: ShopIdentity?
 
     init(_ options: LockOptions, console: Console, environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -141,7 +143,17 @@ final class ApplyLocking: @unchecked Sendable {
                 "--lock git: \(recorded) is the emulator's state file, read once when apply starts; it is locked by \(path).lock (--lock auto) or --lock file:PATH",
                 status: .usage)
         }
-        try await take(lock, shop: ShopIdentity(.endpoint, recorded))
+        // The shops of one run share the state file, and so its lock: taken once, released by
+        // the last of them.
+        let shop = ShopIdentity(.endpoint, recorded)
+        let lease = try await SharedLeases.shared.acquire(lock.path) { () async throws(RunFailure) -> ApplyLease in
+            try await self.acquire(lock, shop: shop)
+        }
+        mutex.withLock {
+            held = lease
+            sharedKey = lock.path
+        }
+        releaseOnSignals()
     }
 
     /// The lock `--lock` chooses for `shop` at an HTTP endpoint; nil for `--lock none`.
@@ -196,9 +208,53 @@ final class ApplyLocking: @unchecked Sendable {
 
     /// Gives the lock up; a warning when it could not be.
     func release() async {
-        guard let lease = mutex.withLock({ held }) else { return }
+        let (taken, key) = mutex.withLock { () -> (ApplyLease?, String?) in
+            defer { held = nil }
+            return (held, sharedKey)
+        }
+        guard let lease = taken else { return }
+        if let key, await !SharedLeases.shared.lastUser(key) { return }
         if let warning = await lease.release() {
             console.report([Diagnostic(.applyLockFailed, warning, at: nil, severity: .warning)])
         }
+    }
+}
+
+/// Leases this process shares: the applies of several shops kept in one emulator state file take
+/// its lock once (the first one takes it, the others wait for that and share it) and the last one
+/// to finish releases it.
+actor SharedLeases {
+    static let shared = SharedLeases()
+    private var leases: [String: (task: Task<ApplyLease, any Error>, users: Int)] = [:]
+
+    /// The lease of `key`, taken with `take` by the first caller.
+    func acquire(_ key: String, take: @escaping @Sendable () async throws(RunFailure) -> ApplyLease) async throws(RunFailure)
+        -> ApplyLease
+    {
+        let task: Task<ApplyLease, any Error>
+        if let existing = leases[key] {
+            task = existing.task
+            leases[key]?.users += 1
+        } else {
+            task = Task { try await take() }
+            leases[key] = (task, 1)
+        }
+        do {
+            return try await task.value
+        } catch {
+            _ = lastUser(key)
+            throw (error as? RunFailure) ?? RunFailure(.applyLockFailed, "\(error)")
+        }
+    }
+
+    /// One user of `key` is done: true when it was the last, who releases the lease.
+    func lastUser(_ key: String) -> Bool {
+        guard let entry = leases[key] else { return true }
+        if entry.users <= 1 {
+            leases[key] = nil
+            return true
+        }
+        leases[key]?.users -= 1
+        return false
     }
 }

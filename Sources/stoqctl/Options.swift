@@ -90,6 +90,13 @@ struct PlanningOptions: ParsableArguments {
     @Option(name: .customLong("target"), help: "Limit to this plan's internal_name (repeatable).")
     var targets: [String] = []
 
+    @Option(
+        name: .customLong("shop"),
+        help: ArgumentHelp(
+            "In a repository of several shops (`shops:` in stoqctl.yaml), only this shop (repeatable).",
+            discussion: "Without it, every shop: each on its own connection, token and rate budget, all at once."))
+    var shops: [String] = []
+
     @OptionGroup var judging: JudgingOptions
 
     /// `--allow-deletes`.

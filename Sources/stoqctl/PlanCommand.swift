@@ -85,8 +85,22 @@ struct PlanCommand: StoqctlCommand {
             console.finish(.usage)
             return .usage
         }
+        let configInput = readConfiguration(paths)
+        let loaded = ConfigPipeline.run(configInput)
+        if loaded.desired.hasShops, !loaded.hasErrors {
+            return await executeShops(configInput, loaded: loaded, record: record.record, console: console)
+        }
         let slot = SessionSlot(remote, console: console, repository: repositoryRoot(paths))
-        var input = PlanRun.Input(config: readConfiguration(paths))
+        var input = PlanRun.Input(config: configInput)
+        input.loaded = loaded
+        input.shop = planning.shops.first
+        if planning.shops.count > 1 {
+            console.report(
+                .usage,
+                "--shop is given \(planning.shops.count) times, but stoqctl.yaml has no `shops:`: this repository describes one shop")
+            console.finish(.usage)
+            return .usage
+        }
         input.targets = planning.targets
         input.allowDeletes = planning.allowDeletes
         input.overrides = planning.overrides
@@ -128,6 +142,59 @@ struct PlanCommand: StoqctlCommand {
             }
         }
         if let closing = await slot.close() { status = max(status, closing) }
+        console.finish(status)
+        return status
+    }
+
+    /// A repository of several shops: every shop (or those `--shop` names) planned at once, each
+    /// on its own connection, shown grouped by shop.
+    func executeShops(_ configInput: ConfigInput, loaded: ConfigResult, record: [VariantResolution]?, console: Console) async
+        -> ExitStatus
+    {
+        let shops: [String]
+        switch ShopsRun.shops(of: loaded.desired, selected: planning.shops) {
+        case .failure(let failure):
+            console.report([failure.diagnostic])
+            console.finish(failure.status)
+            return failure.status
+        case .success(let chosen): shops = chosen
+        }
+        if let usage = ShopSessions.checkSingleTokenFiles(remote, shops: shops) {
+            console.report(.usage, usage)
+            console.finish(.usage)
+            return .usage
+        }
+        let sessions = ShopSessions(remote, console: console, repository: repositoryRoot(paths), shops: shops)
+        var input = PlanRun.Input(config: configInput)
+        input.targets = planning.targets
+        input.allowDeletes = planning.allowDeletes
+        input.overrides = planning.overrides
+        input.budget = remote.budget
+        input.baseline = planning.baselineRef
+        input.namesRecord = record
+        input.readBaseline = BaselineReader.reader(for: paths, runnerRef: planning.baselineRef)
+        let results = await ShopsRun.plan(input, shops: shops, loaded: loaded, connect: sessions.connect)
+        var status = ExitStatus.success
+        var parts: [ShopPart] = []
+        console.show(sources: loaded.sources + results.flatMap(\.outcome.baselineSources))
+        console.reportRun(ShopSessions.diagnostics(of: results.map { ($0.shop, $0.outcome.diagnostics) }), config: loaded)
+        for (shop, outcome) in results {
+            let domain = loaded.desired.forShop(shop)?.settings.shopifyShop.flatMap { ShopDomain.normalize($0.value) }
+            status = max(status, outcome.status(detailedExitcode: detailedExitcode, counting: changes.attribution))
+            if changes != .all, outcome.failure == nil, outcome.plan?.baseline == nil {
+                console.report(
+                    .usage, "--changes \(changes.rawValue) needs a baseline (--baseline, STOQCTL_BASELINE or baseline: in stoqctl.yaml)")
+                status = max(status, .usage)
+            }
+            let failure = outcome.diagnostics.first { $0.severity == .error }.map { ShopSessions.named($0, shop: shop).message }
+            parts.append(ShopPart(shop: shop, domain: domain, plan: outcome.plan, verdict: outcome.verdict, failure: failure))
+        }
+        let shown = ShopsPlan.render(parts, format: output.format, color: output.color.enabled)
+        console.result(shown)
+        if let out, let failed = write(PlanJSON.renderShops(parts), to: out, option: "--out", console: console) {
+            status = max(status, failed)
+        }
+        if let closing = await sessions.close() { status = max(status, closing) }
         console.finish(status)
         return status
     }

@@ -121,15 +121,12 @@ struct RemoteOptions: ParsableArguments {
 /// or tokens.
 final class Session: Sendable {
     let connection: ShopConnection
-    private let emulator: Emulator?
+    /// The in-process emulator's state file, when the session uses one (``EmulatorFiles``).
     private let stateFile: String?
-    private let stateBefore: String?
 
-    private init(connection: ShopConnection, emulator: Emulator? = nil, stateFile: String? = nil, stateBefore: String? = nil) {
+    private init(connection: ShopConnection, stateFile: String? = nil) {
         self.connection = connection
-        self.emulator = emulator
         self.stateFile = stateFile
-        self.stateBefore = stateBefore
     }
 
     /// What a session is opened from: the options, the policy, and for a saved plan its name and
@@ -153,9 +150,10 @@ final class Session: Sendable {
         }
         if let root = options.cacheDirectory {
             var connection = session.connection
-            connection.cache = ReadCache(root: root, endpoint: connection.endpoint, refresh: options.refresh)
-            session = Session(
-                connection: connection, emulator: session.emulator, stateFile: session.stateFile, stateBefore: session.stateBefore)
+            // Shops of one repository share STOQ's endpoint: each keeps its own entries.
+            let key = request.settings?.shop.map { "\(connection.endpoint) shop:\($0.name.value)" } ?? connection.endpoint
+            connection.cache = ReadCache(root: root, endpoint: key, refresh: options.refresh)
+            session = Session(connection: connection, stateFile: session.stateFile)
         }
         return session
     }
@@ -167,33 +165,35 @@ final class Session: Sendable {
             savedPlan: request.savedPlan)
     }
 
-    /// The in-process emulator over the state file at `path`.
+    /// The in-process emulator over the state file at `path`: the file is opened once per
+    /// process (``EmulatorFiles``), so the shops of one run share it; a shop of a repository of
+    /// several gets its own shop of a multi-shop file, or the one shop of a single-shop file.
     private static func openEmulator(path: String, create: Bool, _ request: Request) async throws(RunFailure) -> Session {
         guard !path.isEmpty else { throw RunFailure(.usage, "--endpoint emulator: needs a state file", status: .usage) }
-        let bytes: [UInt8]
-        if let data = FileManager.default.contents(atPath: path) {
-            bytes = Array(data)
-        } else if FileManager.default.fileExists(atPath: path) {
-            throw RunFailure(.emulatorState, "emulator state file \(path) cannot be read")
-        } else if create {
-            bytes = []
+        let shops = try await EmulatorFiles.shared.open(path: path, create: create)
+        let transport: InProcessTransport
+        if let single = shops.single {
+            transport = InProcessTransport(responder: { await single.respond($0) })
+        } else if let shop = request.settings?.shop {
+            let name = shop.name.value
+            guard shops.shop(named: name) != nil else {
+                _ = try? await EmulatorFiles.shared.close(path: path)
+                throw RunFailure(
+                    .emulatorState,
+                    "shop `\(shop.name.value)`: the emulator state file \(path) has no shop of that name (it has \(shops.names.joined(separator: ", ")))"
+                )
+            }
+            // In process the state file's tokens stand in for the runner's: a demo needs none.
+            transport = InProcessTransport(responder: { await shops.respond($0, asShop: name) })
         } else {
+            _ = try? await EmulatorFiles.shared.close(path: path)
             throw RunFailure(
                 .emulatorState,
-                "emulator state file \(path) does not exist; to start an empty shop there, use --endpoint emulator:new:\(path)")
+                "the emulator state file \(path) holds several shops (\(shops.names.joined(separator: ", "))); a configuration uses them through `shops:` in stoqctl.yaml"
+            )
         }
-        var configuration = EmulatorConfiguration()
-        // In-process runs are demos and tests: keep policy jobs short so 409 waits are brief.
-        configuration.jobDuration = 0.5
-        let emulator: Emulator
-        do {
-            emulator = try Emulator(stateBytes: bytes, configuration: configuration)
-        } catch {
-            throw RunFailure(.emulatorState, "\(path): \(error)")
-        }
-        let transport = InProcessTransport(responder: { await emulator.respond($0) })
         var retry = RetryPolicy()
-        retry.expectedJobDuration = .seconds(configuration.jobDuration)
+        retry.expectedJobDuration = .seconds(EmulatorFiles.jobDuration)
         let governor = RateGovernor(budget: request.options.budget)
         let client = StoqClient(transport: transport, token: .emulator, governor: governor, retry: retry, logger: request.logger)
         var policies: PolicyReader?
@@ -208,7 +208,7 @@ final class Session: Sendable {
         let endpoint = Endpoint.emulator(path: path, create: create).recorded
         return Session(
             connection: ShopConnection(client: client, endpoint: endpoint, description: "emulator (\(path))", policies: policies),
-            emulator: emulator, stateFile: path, stateBefore: create && bytes.isEmpty ? nil : await emulator.stateJSON())
+            stateFile: path)
     }
 
     /// STOQ over HTTP at `url`, with the runner's token.
@@ -217,13 +217,19 @@ final class Session: Sendable {
     /// failure is shut down before the failure is thrown.
     private static func openHTTP(_ url: String, _ request: Request) async throws(RunFailure) -> Session {
         let options = request.options
-        let token = try stoqToken(options)
+        let token = try stoqToken(options, shop: request.settings?.shop)
         var policies: PolicyReader?
         switch request.settings?.policySource ?? .auto {
         case .declared: policies = nil
         case .auto: policies = try shopifyReader(request)
         case .shopify:
             guard let reader = try shopifyReader(request) else {
+                if let shop = request.settings?.shop {
+                    throw RunFailure(
+                        .missingShopifyCredentials,
+                        "shop `\(shop.name.value)`: inventory_policy_source: shopify needs its Shopify token: set \(shop.shopifyTokenVariable.value) (`shopify_token_env` of the shop in stoqctl.yaml); nothing was sent"
+                    )
+                }
                 throw RunFailure(
                     .missingShopifyCredentials,
                     "inventory_policy_source: shopify needs the shop (shopify_shop in stoqctl.yaml, SHOPIFY_SHOP, or --shopify-endpoint) and a token (SHOPIFY_ADMIN_TOKEN or --shopify-token-file); nothing was sent"
@@ -282,7 +288,7 @@ final class Session: Sendable {
         } else {
             return nil
         }
-        guard let token = try shopifyToken(options) else { return nil }
+        guard let token = try shopifyToken(options, shop: request.settings?.shop) else { return nil }
         try request.policy.checkHost(url, service: .shopify, chooser: chooser)
         let path: String
         (url, path) = try graphQLAddress(url, version: version(request.settings))
@@ -307,9 +313,20 @@ final class Session: Sendable {
         return (parts.string ?? url, path)
     }
 
-    /// STOQ's token: `--token-file`, else `STOQ_API_TOKEN`.
-    static func stoqToken(_ options: RemoteOptions) throws(RunFailure) -> APIToken {
+    /// STOQ's token: `--token-file`, else `STOQ_API_TOKEN`; for a shop of several, `--token-file`
+    /// else the shop's own variable.
+    static func stoqToken(_ options: RemoteOptions, shop: ShopSettings? = nil) throws(RunFailure) -> APIToken {
         if let file = options.tokenFile { return try TokenSource.read(file, option: "--token-file", code: .missingToken) }
+        if let shop {
+            let variable = shop.stoqTokenVariable.value
+            guard let token = try TokenSource.environment(variable, in: ProcessInfo.processInfo.environment, code: .missingToken) else {
+                throw RunFailure(
+                    .missingToken,
+                    "shop `\(shop.name.value)`: no STOQ API token: set \(variable) (`stoq_token_env` of the shop in stoqctl.yaml), or plan this shop alone with --shop \(shop.name.value) --token-file FILE"
+                )
+            }
+            return token
+        }
         guard let token = try TokenSource.environment("STOQ_API_TOKEN", in: ProcessInfo.processInfo.environment, code: .missingToken) else {
             throw RunFailure(
                 .missingToken,
@@ -319,28 +336,100 @@ final class Session: Sendable {
     }
 
     /// Shopify's token: `--shopify-token-file`, else `SHOPIFY_ADMIN_TOKEN`; nil without either.
-    static func shopifyToken(_ options: RemoteOptions) throws(RunFailure) -> APIToken? {
+    static func shopifyToken(_ options: RemoteOptions, shop: ShopSettings? = nil) throws(RunFailure) -> APIToken? {
         if let file = options.shopifyTokenFile {
             return try TokenSource.read(file, option: "--shopify-token-file", code: .missingShopifyCredentials)
+        }
+        if let shop {
+            return try TokenSource.environment(
+                shop.shopifyTokenVariable.value, in: ProcessInfo.processInfo.environment, code: .missingShopifyCredentials)
         }
         return try TokenSource.environment("SHOPIFY_ADMIN_TOKEN", in: ProcessInfo.processInfo.environment, code: .missingShopifyCredentials)
     }
 
-    /// Writes the emulator's state back if it changed, and closes connections.
+    /// Closes connections, and writes the emulator's state back if it changed and no other
+    /// session of this process still uses it.
     ///
     /// A state that cannot be written fails the command: the changes would be lost.
     func close() async throws(RunFailure) {
         await connection.client.transport.shutdown()
         await connection.policies?.client.transport.shutdown()
-        guard let emulator, let stateFile else { return }
-        let after = await emulator.stateJSON()
-        guard after != stateBefore else { return }
+        guard let stateFile else { return }
+        try await EmulatorFiles.shared.close(path: stateFile)
+    }
+}
+
+/// The emulator state files this process has open: each read once, shared by every session that
+/// opens it (the shops of a run of several), and written back when the last one closes.
+actor EmulatorFiles {
+    static let shared = EmulatorFiles()
+    /// In-process runs are demos and tests: keep policy jobs short so 409 waits are brief.
+    static let jobDuration = 0.5
+
+    private struct Open {
+        var shops: EmulatorShops
+        var before: String?
+        var users: Int
+    }
+    private var files: [String: Open] = [:]
+
+    /// The shops of the state file at `path`, read on the first open (`create`: a missing file
+    /// starts an empty shop).
+    func open(path: String, create: Bool) async throws(RunFailure) -> EmulatorShops {
+        if var open = files[path] {
+            open.users += 1
+            files[path] = open
+            return open.shops
+        }
+        let bytes: [UInt8]
+        if let data = FileManager.default.contents(atPath: path) {
+            bytes = Array(data)
+        } else if FileManager.default.fileExists(atPath: path) {
+            throw RunFailure(.emulatorState, "emulator state file \(path) cannot be read")
+        } else if create {
+            bytes = []
+        } else {
+            throw RunFailure(
+                .emulatorState,
+                "emulator state file \(path) does not exist; to start an empty shop there, use --endpoint emulator:new:\(path)")
+        }
+        var configuration = EmulatorConfiguration()
+        configuration.jobDuration = Self.jobDuration
+        let shops: EmulatorShops
         do {
-            try Data(after.utf8).write(to: URL(fileURLWithPath: stateFile), options: .atomic)
+            shops = try EmulatorShops(stateBytes: bytes, configuration: configuration)
+        } catch {
+            throw RunFailure(.emulatorState, "\(path): \(error)")
+        }
+        // A new empty shop is written even unchanged; another state only when it changed.
+        let before = create && bytes.isEmpty ? nil : await shops.stateJSON()
+        if var open = files[path] {
+            // Another session opened it while this one read the file: share that one.
+            open.users += 1
+            files[path] = open
+            return open.shops
+        }
+        files[path] = Open(shops: shops, before: before, users: 1)
+        return shops
+    }
+
+    /// One user of `path` is done; the last one writes the state back if it changed.
+    func close(path: String) async throws(RunFailure) {
+        guard var open = files[path] else { return }
+        open.users -= 1
+        guard open.users == 0 else {
+            files[path] = open
+            return
+        }
+        files[path] = nil
+        let after = await open.shops.stateJSON()
+        guard after != open.before else { return }
+        do {
+            try Data(after.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
             throw RunFailure(
                 .emulatorState,
-                "the emulator state could not be written to \(stateFile) (\(error.localizedDescription)); its changes are lost")
+                "the emulator state could not be written to \(path) (\(error.localizedDescription)); its changes are lost")
         }
     }
 }

@@ -103,6 +103,27 @@ let locationCases: [LocationCase] = [
             ("shop/b.yaml", "version: 1\nselling_plans:\n  - internal_name: ⚑fall\n", .config),
         ]),
     LocationCase(.duplicateID, "version: 1\nselling_plans:\n  - internal_name: a\n    id: ⚐abc\n  - internal_name: b\n    id: ⚑abc\n"),
+    // Several shops: an unknown shop, an id in an offer for two shops, a token variable that
+    // names another kind of secret.
+    LocationCase(
+        .unknownShop,
+        files: [
+            ("shop/stoqctl.yaml", "version: 1\nshops:\n  us: {shopify_shop: acme-us}\n  eu: {shopify_shop: acme-eu}\n", .settings),
+            ("shop/a.yaml", "version: 1\nselling_plans:\n  - internal_name: a\n    overrides:\n      ⚑uk:\n        name: A\n", .config),
+        ]),
+    LocationCase(
+        .shopSpecificID,
+        files: [
+            ("shop/stoqctl.yaml", "version: 1\nshops:\n  us: {shopify_shop: acme-us}\n  eu: {shopify_shop: acme-eu}\n", .settings),
+            (
+                "shop/a.yaml",
+                "version: 1\nselling_plans:\n  - internal_name: a\n    product_variants_source: custom\n    variants: [sku:A, ⚑42]\n",
+                .config
+            ),
+        ]),
+    LocationCase(
+        .invalidTokenVariable,
+        "version: 1\nshops:\n  us:\n    shopify_shop: acme-us\n    stoq_token_env: ⚑GITHUB_TOKEN\n", role: .settings),
     LocationCase(
         .policyBothContinueAndDeny,
         """

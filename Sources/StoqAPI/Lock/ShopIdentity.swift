@@ -97,7 +97,7 @@ public struct ShopIdentity: Sendable, Hashable, CustomStringConvertible {
     /// `shop_id` of a plan object, as text (STOQ sends a number).
     static func shopID(in plan: JSONValue) -> String? {
         if let number = plan["shop_id"]?.int64Value { return String(number) }
-        if let text = plan["shop_id"]?.stringValue, !text.isEmpty { return text }
+        if let text = plan["shop_id"]?.stringValue, !text.isEmpty { return String(text.prefix(64)) }
         return nil
     }
 }

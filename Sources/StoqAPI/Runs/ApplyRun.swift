@@ -32,6 +32,10 @@ public enum ApplyRun {
         /// fresh applies only, a saved plan carries its own): names that resolve otherwise now are
         /// reported, never sent otherwise.
         public var reviewedNames: [VariantResolution]?
+        /// Asked once the plan is made and before anything is written, with the STOQ `shop_id`s the
+        /// shop showed: a refusal stops the apply with nothing sent (an apply of several shops at
+        /// once refuses two shops that reach one store, ``ShopBarrier``).
+        public var beforeWriting: (@Sendable (Set<String>) async -> RunFailure?)?
 
         /// Creates an input.
         public init(
@@ -74,6 +78,8 @@ public enum ApplyRun {
         public var baselineSources: [SourceFile] = []
         /// The exit status.
         public var status: ExitStatus = .success
+        /// STOQ's `shop_id`s the shop showed while planning (a shop of several).
+        public var stoqShopIDs: Set<String> = []
     }
 
     /// A plan ready to judge and execute.
@@ -130,6 +136,11 @@ public enum ApplyRun {
             }
             prepared = ready
         }
+        if let check = input.beforeWriting, let failure = await check(outcome.stoqShopIDs) {
+            outcome.diagnostics.append(failure.diagnostic)
+            outcome.status = failure.status
+            return outcome
+        }
         return await execute(prepared, input, outcome: outcome, events: events)
     }
 
@@ -163,6 +174,7 @@ public enum ApplyRun {
         }
         let planned = await PlanRun.plan(ready.config, planInput, baseline: ready.baseline, connection: reading, outcome: prepared)
         outcome.diagnostics = planned.diagnostics
+        outcome.stoqShopIDs = planned.stoqShopIDs
         guard let plan = planned.plan, let desired = planned.planned else {
             outcome.status = planned.failure ?? .failure
             return nil
@@ -192,6 +204,13 @@ public enum ApplyRun {
                 name,
                 "it was attributed against the baseline \(recorded.description) and this apply is attributed \(now); apply it with --baseline naming the same commit, so the gates count what they counted in review"
             )
+            return nil
+        }
+        if saved.shop != planInput.shop {
+            let file = saved.shop.map { "shop `\($0)`" } ?? "a repository of one shop"
+            let now = planInput.shop.map { "shop `\($0)`" } ?? "a repository of one shop"
+            outcome.refuse(
+                name, "it is the plan of \(file), and this apply writes to \(now); a shop's part of a plan applies only to that shop")
             return nil
         }
         if let planned = saved.endpoint, planned != fresh.connection.endpoint {

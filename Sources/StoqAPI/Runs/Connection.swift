@@ -217,7 +217,7 @@ enum RunSteps {
     /// Nil without one; a failure when it cannot be read or has errors, never silently ignored.
     /// Its warnings are not returned: they were reported when it was the configuration.
     static func loadBaseline(
-        _ ref: String?, settings: Settings, read: ReadBaseline?
+        _ ref: String?, settings: Settings, read: ReadBaseline?, shop: String? = nil
     ) async -> Result<(Baseline?, [SourceFile]), RunFailure> {
         guard let ref = ref ?? settings.baseline?.value else { return .success((nil, [])) }
         guard let read else { return .failure(RunFailure(.baselineUnreadable, "--baseline \(ref): no way to read a baseline here")) }
@@ -237,7 +237,11 @@ enum RunSteps {
             failure.sources = loaded.sources
             return .failure(failure)
         }
-        return .success((Baseline(desired: loaded.desired, info: files.info), loaded.sources))
+        guard let shop else { return .success((Baseline(desired: loaded.desired, info: files.info), loaded.sources)) }
+        // A shop the baseline does not describe (added since, or a baseline from before `shops:`)
+        // had nothing declared there: each of its differences is a change of the configuration.
+        let desired = loaded.desired.forShop(shop) ?? DesiredState(settings: settings, files: loaded.desired.files)
+        return .success((Baseline(desired: desired, info: files.info), loaded.sources))
     }
 
     /// One warning per plan whose values could not all be read.

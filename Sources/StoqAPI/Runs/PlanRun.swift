@@ -155,6 +155,12 @@ public enum PlanRun {
         /// What the configuration's names resolved to before (`--names-record`): names whose
         /// variant changed since are shown as moves.
         public var namesRecord: [VariantResolution]?
+        /// In a repository of several shops: the shop to plan (`--shop`); the configuration is
+        /// narrowed to it (``DesiredState/forShop(_:)``), its baseline too.
+        public var shop: String?
+        /// The configuration already loaded and validated from `config` (a run of several shops
+        /// loads it once); nil to load it here.
+        public var loaded: ConfigResult?
 
         /// Creates an input.
         public init(config: ConfigInput) { self.config = config }
@@ -181,6 +187,9 @@ public enum PlanRun {
         public var memberTitleReads = MemberTitleReads()
         /// Files of the baseline, for source lines under its diagnostics.
         public var baselineSources: [SourceFile] = []
+        /// STOQ's `shop_id`s the shop's list showed: the store the token reached (a run of several
+        /// shops refuses two shops that reach the same one).
+        public var stoqShopIDs: Set<String> = []
 
         /// The exit status when only changes of `attribution` count for `--detailed-exitcode`
         /// (`.both`: every change).
@@ -214,14 +223,22 @@ public enum PlanRun {
     /// Loads and validates the configuration, reads its baseline and connects (plan and apply
     /// alike); without a `Ready`, the outcome says what stopped it.
     static func prepare(_ input: Input, connect: Connect) async -> (Outcome, Ready?) {
-        let config = ConfigPipeline.run(input.config)
+        var config = input.loaded ?? ConfigPipeline.run(input.config)
         var outcome = Outcome(config: config, diagnostics: config.diagnostics)
         guard !config.hasErrors else {
             outcome.failure = .failure
             return (outcome, nil)
         }
+        switch ShopChecks.narrow(config.desired, to: input.shop) {
+        case .failure(let failure): return (outcome.failing(failure), nil)
+        case .success(let narrowed):
+            config.desired = narrowed
+            outcome.config = config
+        }
         let baseline: Baseline?
-        switch await RunSteps.loadBaseline(input.baseline, settings: config.desired.settings, read: input.readBaseline) {
+        switch await RunSteps.loadBaseline(
+            input.baseline, settings: config.desired.settings, read: input.readBaseline, shop: input.shop)
+        {
         case .failure(let failure):
             outcome.baselineSources = failure.sources
             outcome.diagnostics += failure.context
@@ -237,6 +254,9 @@ public enum PlanRun {
             return (outcome.failing(error), nil)
         }
         outcome.shop = connection.description
+        if let failure = await ShopChecks.shopifyDomain(of: config.desired.settings.shop, reader: connection.policies) {
+            return (outcome.failing(failure), nil)
+        }
         return (outcome, Ready(config: config, baseline: baseline, connection: connection))
     }
 
@@ -283,6 +303,15 @@ public enum PlanRun {
                     state: policies, queries: read.queries, points: read.points, throttled: read.throttled)
             }
         }
+        if desired.settings.shop != nil {
+            switch await ShopChecks.stoqShopIDs(fetched.state, client: connection.client) {
+            case .failure(let failure): return outcome.failing(failure)
+            case .success(let (ids, reads)):
+                fetched.planRequests += reads
+                if let failure = ShopChecks.stoqShop(ids, shop: desired.settings.shop) { return outcome.failing(failure) }
+                outcome.stoqShopIDs = ids
+            }
+        }
         var options = PlanOptions()
         options.allowDeletes = input.allowDeletes
         options.targets = input.targets
@@ -295,6 +324,7 @@ public enum PlanRun {
             return outcome
         }
         plan.endpoint = connection.endpoint
+        plan.shop = desired.settings.shop?.name.value
         plan.reads.stoqRequests = fetched.listRequests + fetched.planRequests
         outcome.planned = desired
         plan.resolutions = resolutions

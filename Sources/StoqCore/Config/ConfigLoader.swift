@@ -23,11 +23,15 @@ public enum ConfigLoader {
     /// Keys of the settings file's top level.
     static let settingsTopLevel = [
         "version", "endpoint", "prune", "ignore_fields", "plans", "safety", "chunks",
-        "inventory_policy_source", "shopify_shop", "shopify_api_version", "baseline", "limits",
+        "inventory_policy_source", "shopify_shop", "shopify_api_version", "baseline", "limits", "shops",
     ]
     /// Keys of one selling plan.
     static let planKeys =
         ["internal_name", "id"] + PlanField.names + ["variants", "inventory_policy", "inventory_policy_on_removal", "ignore_fields"]
+        + ["shops", "overrides"]
+    /// Keys an `overrides.<shop>` mapping may hold: every key of an offer but its identity and
+    /// the shop keys.
+    static let overrideKeys = planKeys.filter { !["internal_name", "shops", "overrides"].contains($0) }
 
     /// Loads `files` (each with its role) under `limits`.
     /// - Returns: the desired state (plans that loaded) and all diagnostics, in stable order.
@@ -126,6 +130,66 @@ public enum ConfigLoader {
 
     static func plan(_ reader: inout NodeReader, _ node: YAMLNode) -> SellingPlanSpec? {
         guard let entries = reader.entries(of: node, what: "a selling plan", allowed: planKeys) else { return nil }
+        let shared = entries.filter { $0.key != "shops" && $0.key != "overrides" }
+        guard var spec = plan(&reader, node, entries: shared, requireName: true) else { return nil }
+        for entry in shared { spec.writtenKeys[entry.key] = reader.location(entry.keyNode) }
+        if let shops = entries.first(where: { $0.key == "shops" }) {
+            spec.shopsKeyLocation = reader.location(shops.keyNode)
+            spec.shops = shopNames(&reader, shops.value, what: "shops")
+        }
+        if let overrides = entries.first(where: { $0.key == "overrides" }) {
+            let names = mappingKeys(overrides.value)
+            for entry in reader.entries(of: overrides.value, what: "`overrides`", allowed: names) ?? [] {
+                guard ShopSettings.isName(entry.key) else {
+                    reader.report(.unknownShop, "`\(entry.key)` is not a shop name (a-z, 0-9, `-`, `_`)", at: entry.keyNode)
+                    continue
+                }
+                guard
+                    let own = reader.entries(
+                        of: entry.value, what: "the override for shop `\(entry.key)`", allowed: overrideKeys,
+                        unknownKeyHint: { key in
+                            key == "internal_name" ? "; an offer keeps one `internal_name` in every shop" : nil
+                        })
+                else { continue }
+                let replaced = Set(own.map(\.key))
+                let merged = shared.filter { !replaced.contains($0.key) } + own
+                guard var shopSpec = plan(&reader, node, entries: merged, requireName: false) else { continue }
+                shopSpec.writtenKeys = [:]
+                var keys: [String: SourceLocation] = [:]
+                for key in own { keys[key.key] = reader.location(key.keyNode) }
+                spec.overrides.append(
+                    ShopOverride(shop: Located(entry.key, at: reader.location(entry.keyNode)), keys: keys, spec: shopSpec))
+            }
+        }
+        return spec
+    }
+
+    /// The keys of a mapping node, as written (non-scalar keys are reported by the reader).
+    static func mappingKeys(_ node: YAMLNode) -> [String] {
+        guard case .mapping(let pairs) = node.content else { return [] }
+        return pairs.compactMap { $0.key.scalar?.text }
+    }
+
+    /// A list of shop names (`shops: [us, eu]`), each with its location.
+    static func shopNames(_ reader: inout NodeReader, _ node: YAMLNode, what: String) -> [Located<String>] {
+        guard case .sequence(let items) = node.content, !items.isEmpty else {
+            reader.report(.typeMismatch, "`\(what)` must be a non-empty list of shop names, but this is \(reader.describe(node))", at: node)
+            return []
+        }
+        var result: [Located<String>] = []
+        for item in items {
+            guard case .string(let name)? = reader.resolve(item), ShopSettings.isName(name) else {
+                reader.report(
+                    .unknownShop, "`\(what)` lists shop names (a-z, 0-9, `-`, `_`), but this is \(reader.describe(item))", at: item)
+                continue
+            }
+            result.append(Located(name, at: reader.location(item)))
+        }
+        return result
+    }
+
+    /// The offer `entries` write (the shared keys, or an override's merged with them).
+    static func plan(_ reader: inout NodeReader, _ node: YAMLNode, entries: [NodeReader.Entry], requireName: Bool) -> SellingPlanSpec? {
         var internalName: Located<String>?
         var id: Located<String>?
         var fields: [PlanField: DeclaredField] = [:]
@@ -177,7 +241,7 @@ public enum ConfigLoader {
             }
         }
         guard let internalName else {
-            if !entries.contains(where: { $0.key == "internal_name" }) {
+            if requireName, !entries.contains(where: { $0.key == "internal_name" }) {
                 reader.report(
                     .missingRequiredKey, "a selling plan needs an `internal_name` (its identity, unique across all files)", at: node)
             }

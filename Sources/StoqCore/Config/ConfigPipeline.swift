@@ -37,7 +37,7 @@ public enum ConfigPipeline {
     /// - Returns: the desired state and every diagnostic, sorted by location.
     public static func run(_ files: [(SourceFile, SourceRole)], limits: LoadLimits = .standard) -> (DesiredState, [Diagnostic]) {
         var (state, diagnostics) = ConfigLoader.load(files, limits: limits)
-        diagnostics += Validator.validate(state)
+        diagnostics += ShopRules.validate(state)
         return (state, Diagnostics.capped(diagnostics.sorted(by: Diagnostic.stableOrder)))
     }
 

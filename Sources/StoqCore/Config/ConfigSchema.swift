@@ -178,11 +178,88 @@ public enum ConfigSchema {
                 ref("field_list", "Fields of this plan that are never compared or sent.", example: .array([.string("shipping_text")]))
             ),
         ]
+        let overridable = properties.filter { ConfigLoader.overrideKeys.contains($0.0) }
+        properties += [
+            (
+                "shops",
+                .object([
+                    ("description", .string("The shops (keys of `shops:` in stoqctl.yaml) this offer is for; every shop when left out.")),
+                    ("type", .string("array")), ("minItems", .integer(1)), ("items", shopName), ("uniqueItems", .bool(true)),
+                    ("examples", .array([.array([.string("us"), .string("eu")])])),
+                ])
+            ),
+            (
+                "overrides",
+                .object([
+                    ("description", .string("Per shop, keys that replace the shared ones for that shop (ids are written here).")),
+                    ("type", .string("object")),
+                    ("propertyNames", shopName),
+                    (
+                        "additionalProperties",
+                        .object([
+                            ("type", .string("object")), ("properties", .object(overridable)), ("additionalProperties", .bool(false)),
+                        ])
+                    ),
+                    ("examples", .array([.object([("eu", .object([("shipping_text", .string("Ships from Rotterdam"))]))])])),
+                ])
+            ),
+        ]
         return .object([
             ("type", .string("object")),
             ("required", .array([.string("internal_name")])),
             ("properties", .object(properties)),
             ("additionalProperties", .bool(false)),
+        ])
+    }
+
+    /// A shop's name, as `shops:` keys it.
+    static let shopName = JSONValue.object([("type", .string("string")), ("pattern", .string("^[a-z0-9][a-z0-9_-]{0,39}$"))])
+
+    /// The schema of the `shops` key (the stores of a repository that describes several).
+    static var shopsSetting: JSONValue {
+        let variable = { (prefix: String) -> JSONValue in
+            .object([("type", .string("string")), ("pattern", .string("^\(prefix)[A-Z0-9_]*TOKEN[A-Z0-9_]*$"))])
+        }
+        let shop: JSONValue = .object([
+            ("type", .string("object")),
+            (
+                "properties",
+                .object([
+                    (
+                        "shopify_shop",
+                        .object([("description", .string("The store's myshopify.com domain.")), ("type", .string("string"))])
+                    ),
+                    ("stoq_token_env", variable("STOQ_")),
+                    ("shopify_token_env", variable("SHOPIFY_")),
+                    ("stoq_shop_id", .object([("type", .string("integer")), ("minimum", .integer(1))])),
+                    ("safety", .object([("$ref", .string("#/properties/safety"))])),
+                ])
+            ),
+            ("required", .array([.string("shopify_shop")])),
+            ("additionalProperties", .bool(false)),
+        ])
+        return .object([
+            (
+                "description",
+                .string(
+                    "The stores this repository describes, by name: each one's domain, the environment variables holding its tokens, and its own safety."
+                )
+            ),
+            ("type", .string("object")), ("minProperties", .integer(1)), ("propertyNames", shopName), ("additionalProperties", shop),
+            (
+                "examples",
+                .array([
+                    .object([
+                        (
+                            "eu",
+                            .object([
+                                ("shopify_shop", .string("acme-eu")), ("stoq_token_env", .string("STOQ_API_TOKEN_EU")),
+                                ("shopify_token_env", .string("SHOPIFY_ADMIN_TOKEN_EU")),
+                            ])
+                        )
+                    ])
+                ])
+            ),
         ])
     }
 
@@ -304,6 +381,8 @@ public enum ConfigSchema {
                     )
                 },
                 example: .object([(ConfigLoader.limitKeys[0], .integer(1_048_576))]))
+        case "shops":
+            return shopsSetting
         default:
             preconditionFailure("stoqctl.yaml key `\(key)` has no schema")
         }

@@ -10,8 +10,11 @@ extension ConfigLoader {
         else { return nil }
         var settings = Settings()
         settings.path = reader.document.path
+        var shopsEntry: NodeReader.Entry?
         for entry in entries {
             switch entry.key {
+            case "shops":
+                shopsEntry = entry
             case "endpoint":
                 guard let url = reader.string(entry, what: "endpoint", allowEmpty: false) else { continue }
                 if url.hasPrefix("https://") || url.hasPrefix("http://") || url.hasPrefix("emulator:") {
@@ -69,7 +72,94 @@ extension ConfigLoader {
             default: break
             }
         }
+        if let shopsEntry {
+            // After the loop: a shop's `safety:` starts from the shared one, wherever it is written.
+            settings.shopsLocation = reader.location(shopsEntry.keyNode)
+            settings.shops = shops(&reader, shopsEntry.value, base: settings.safety)
+            if let shop = settings.shopifyShop {
+                reader.sink.add(
+                    .unknownKey,
+                    "`shopify_shop` names the one shop of a repository without `shops:`; with `shops:`, each shop names its own `shopify_shop`",
+                    at: shop.location)
+                settings.shopifyShop = nil
+            }
+        }
         return settings
+    }
+
+    /// Keys of one shop under `shops:`.
+    static let shopKeys = ["shopify_shop", "stoq_token_env", "shopify_token_env", "stoq_shop_id", "safety"]
+
+    /// `shops:`: each store's name, domain, token variables, STOQ shop id and safety.
+    static func shops(_ reader: inout NodeReader, _ node: YAMLNode, base: SafetySettings) -> [ShopSettings] {
+        let names = mappingKeys(node)
+        guard let entries = reader.entries(of: node, what: "`shops`", allowed: names) else { return [] }
+        if entries.isEmpty {
+            reader.report(.typeMismatch, "`shops` must name at least one shop (or be left out for a repository of one shop)", at: node)
+        }
+        var result: [ShopSettings] = []
+        var variables: [String: (shop: String, location: SourceLocation)] = [:]
+        for entry in entries {
+            guard ShopSettings.isName(entry.key) else {
+                reader.report(
+                    .unknownShop, "`\(entry.key)` is not a shop name: 1 to 40 of a-z, 0-9, `-` and `_`, starting with a letter or digit",
+                    at: entry.keyNode)
+                continue
+            }
+            var shop = ShopSettings(name: Located(entry.key, at: reader.location(entry.keyNode)))
+            let inner = reader.entries(of: entry.value, what: "shop `\(entry.key)`", allowed: shopKeys) ?? []
+            for setting in inner {
+                let what = "shops.\(entry.key).\(setting.key)"
+                switch setting.key {
+                case "shopify_shop":
+                    guard let text = reader.string(setting, what: what, allowEmpty: false) else { continue }
+                    if ShopDomain.normalize(text) != nil {
+                        shop.shopifyShop = Located(text, at: reader.location(setting.value))
+                    } else {
+                        reader.report(
+                            .invalidShopDomain, "`\(what)` must be the shop's myshopify.com domain or its name, but is `\(text)`",
+                            at: setting.value)
+                    }
+                case "stoq_token_env", "shopify_token_env":
+                    guard let text = reader.string(setting, what: what, allowEmpty: false) else { continue }
+                    let prefix = setting.key == "stoq_token_env" ? "STOQ_" : "SHOPIFY_"
+                    guard ShopSettings.isTokenVariable(text, prefix: prefix) else {
+                        reader.report(
+                            .invalidTokenVariable,
+                            "`\(what)` must name an environment variable that starts with `\(prefix)` and holds `TOKEN` (upper case, digits, `_`), such as `\(prefix)\(setting.key == "stoq_token_env" ? "API" : "ADMIN")_TOKEN_\(ShopSettings.variableSuffix(entry.key))`; the repository may not point a token at another secret of the runner",
+                            at: setting.value)
+                        continue
+                    }
+                    let located = Located(text, at: reader.location(setting.value))
+                    if setting.key == "stoq_token_env" { shop.stoqTokenVariable = located } else { shop.shopifyTokenVariable = located }
+                case "stoq_shop_id":
+                    if case .some(.some(let id)) = reader.integer(setting.value, what: what, range: 1...Int64.max) {
+                        shop.stoqShopID = Located(id, at: reader.location(setting.value))
+                    }
+                default:
+                    var safety = safety(&reader, setting.value, base: base)
+                    safety.approvals = base.approvals + safety.approvals.filter { !base.approvals.contains($0) }
+                    shop.safety = safety
+                }
+            }
+            if shop.shopifyShop == nil, case .mapping = entry.value.content {
+                reader.report(
+                    .missingRequiredKey, "shop `\(entry.key)` needs `shopify_shop`: its myshopify.com domain, the store it is",
+                    at: entry.value)
+            }
+            for variable in [shop.stoqTokenVariable, shop.shopifyTokenVariable] {
+                if let other = variables[variable.value] {
+                    reader.sink.add(
+                        .invalidTokenVariable,
+                        "shops `\(other.shop)` and `\(entry.key)` both read a token from `\(variable.value)`: each shop needs its own token, so one store's token is never used for another",
+                        at: variable.location, notes: [DiagnosticNote("`\(other.shop)` reads it here", at: other.location)])
+                } else {
+                    variables[variable.value] = (entry.key, variable.location)
+                }
+            }
+            result.append(shop)
+        }
+        return result
     }
 
     static func planSettings(_ reader: inout NodeReader, _ node: YAMLNode) -> [String: PlanSettings] {
@@ -91,8 +181,9 @@ extension ConfigLoader {
         return result
     }
 
-    static func safety(_ reader: inout NodeReader, _ node: YAMLNode) -> SafetySettings {
-        var s = SafetySettings()
+    static func safety(_ reader: inout NodeReader, _ node: YAMLNode, base: SafetySettings = SafetySettings()) -> SafetySettings {
+        var s = base
+        s.approvals = []
         let thresholds = SafetySettings.thresholds
         for entry in reader.entries(of: node, what: "`safety`", allowed: safetyKeys) ?? [] {
             if entry.key == "approvals" {

@@ -1,5 +1,5 @@
 /// "Did you mean" suggestions for misspelled keys and values.
-enum Suggest {
+public enum Suggest {
     /// The candidate closest to `word` by edit distance (case-insensitive), if close enough to be
     /// a plausible typo: at most 1 edit for short words, a third of the length for longer ones.
     static func closest(to word: String, in candidates: [String]) -> String? {
@@ -46,7 +46,7 @@ enum Suggest {
     }
 
     /// ` (did you mean `x`?)` or nothing.
-    static func hint(for word: String, in candidates: [String]) -> String {
+    public static func hint(for word: String, in candidates: [String]) -> String {
         guard let s = closest(to: word, in: candidates), s != word else { return "" }
         return "; did you mean `\(s)`?"
     }

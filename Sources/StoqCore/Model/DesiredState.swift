@@ -83,6 +83,20 @@ public struct SellingPlanSpec: Sendable, Hashable {
     /// the field is declared once the handle is resolved.
     public var sourceHandle: SourceHandle?
 
+    /// In a repository of several shops: the shops this offer is for (`shops:`); nil for every shop.
+    public var shops: [Located<String>]?
+    /// Location of the `shops` key, when written.
+    public var shopsKeyLocation: SourceLocation?
+    /// `overrides.<shop>`: the offer as that shop gets it (the shared keys with the override's
+    /// keys in their place), in file order.
+    public var overrides: [ShopOverride] = []
+    /// Keys written in the shared part, with the location of each key: what the per-shop id rule
+    /// looks at.
+    public var writtenKeys: [String: SourceLocation] = [:]
+
+    /// The override for `shop`, if any.
+    public func override(for shop: String) -> ShopOverride? { overrides.first { $0.shop.value == shop } }
+
     /// The declared field, if any.
     public subscript(field: PlanField) -> DeclaredField? { fields[field] }
 
@@ -91,6 +105,24 @@ public struct SellingPlanSpec: Sendable, Hashable {
     public var hasNames: Bool {
         sourceHandle != nil || (variantSelectors ?? []).contains { $0.value.isName }
             || policySelectors.values.contains { $0.contains { $0.value.isName } }
+    }
+}
+
+/// `overrides.<shop>` of an offer: the shop, the keys it overrides and the offer as that shop gets
+/// it.
+public struct ShopOverride: Sendable, Hashable {
+    /// The shop, where its name is written under `overrides:`.
+    public var shop: Located<String>
+    /// The keys the override writes, with their locations.
+    public var keys: [String: SourceLocation]
+    /// The whole offer for this shop: the shared keys, with the override's in their place.
+    public var spec: SellingPlanSpec
+
+    /// Creates one.
+    public init(shop: Located<String>, keys: [String: SourceLocation], spec: SellingPlanSpec) {
+        self.shop = shop
+        self.keys = keys
+        self.spec = spec
     }
 }
 
@@ -232,8 +264,63 @@ public struct PlanSettings: Sendable, Hashable {
     }
 }
 
+/// One entry of `shops:` in stoqctl.yaml: a store of a repository that describes several.
+public struct ShopSettings: Sendable, Hashable {
+    /// The shop's name (the key under `shops:`), as plans, locks and tags name it.
+    public var name: Located<String>
+    /// Its myshopify.com domain (`shopify_shop`), required.
+    public var shopifyShop: Located<String>?
+    /// The environment variable holding its STOQ token (`stoq_token_env`).
+    public var stoqTokenVariable: Located<String>
+    /// The environment variable holding its Shopify Admin API token (`shopify_token_env`).
+    public var shopifyTokenVariable: Located<String>
+    /// STOQ's `shop_id` its token must reach (`stoq_shop_id`), when written.
+    public var stoqShopID: Located<Int64>?
+    /// Its safety thresholds and approvals: the shared `safety:` with this shop's keys in their
+    /// place and its approvals added.
+    public var safety: SafetySettings?
+
+    /// Creates one with the default token variables, `STOQ_API_TOKEN_<NAME>` and
+    /// `SHOPIFY_ADMIN_TOKEN_<NAME>`.
+    public init(name: Located<String>) {
+        self.name = name
+        let suffix = Self.variableSuffix(name.value)
+        stoqTokenVariable = Located("STOQ_API_TOKEN_\(suffix)", at: name.location)
+        shopifyTokenVariable = Located("SHOPIFY_ADMIN_TOKEN_\(suffix)", at: name.location)
+    }
+
+    /// `EU_WEST` for `eu-west`.
+    public static func variableSuffix(_ name: String) -> String {
+        String(name.uppercased().map { $0 == "-" ? "_" : $0 })
+    }
+
+    /// True for a shop name: 1 to 40 of `a-z`, `0-9`, `-` and `_`, starting with a letter or digit.
+    public static func isName(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, text.unicodeScalars.count <= 40 else { return false }
+        let allowed = { (c: Unicode.Scalar) in (c >= "a" && c <= "z") || (c >= "0" && c <= "9") }
+        return allowed(first) && text.unicodeScalars.allSatisfy { allowed($0) || $0 == "-" || $0 == "_" }
+    }
+
+    /// True for a variable a token may be read from.
+    ///
+    /// Upper-case letters, digits and `_`, starting with `prefix` and holding `TOKEN`. The repository names it, so it may not name any other
+    /// secret of the runner (`GITHUB_TOKEN`, a cloud key): that value would be sent to STOQ or Shopify.
+    public static func isTokenVariable(_ text: String, prefix: String) -> Bool {
+        text.hasPrefix(prefix) && text.contains("TOKEN") && text.count <= 100
+            && text.unicodeScalars.allSatisfy { ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9") || $0 == "_" }
+    }
+}
+
 /// The contents of `stoqctl.yaml` (all optional; defaults otherwise).
 public struct Settings: Sendable, Hashable {
+    /// `shops:`: the stores of a repository that describes several, in file order (empty for a
+    /// repository of one shop).
+    public var shops: [ShopSettings] = []
+    /// Location of the `shops` key, when written.
+    public var shopsLocation: SourceLocation?
+    /// The shop a configuration was narrowed to (``DesiredState/forShop(_:)``); nil before.
+    public var shop: ShopSettings?
+
     /// STOQ API base URL, when set in the file.
     public var endpoint: Located<String>?
     /// Delete remote plans no file declares (still needs `--allow-deletes`).
@@ -283,6 +370,32 @@ public struct DesiredState: Sendable, Hashable {
 
     /// Ids pinned by some plan's `id:`.
     public var pinnedIDs: Set<String> { Set(plans.compactMap(\.id?.value)) }
+
+    /// True when `stoqctl.yaml` describes several shops (`shops:`).
+    public var hasShops: Bool { !settings.shops.isEmpty }
+
+    /// The names of the shops, in file order.
+    public var shopNames: [String] { settings.shops.map(\.name.value) }
+
+    /// The configuration of the shop called `name`, as a repository of that one shop would write it.
+    ///
+    /// The offers for that shop (each with its override in place), its domain, tokens and
+    /// safety. Nil for a name `shops:` does not hold.
+    public func forShop(_ name: String) -> DesiredState? {
+        guard let shop = settings.shops.first(where: { $0.name.value == name }) else { return nil }
+        var settings = settings
+        settings.shop = shop
+        settings.shopifyShop = shop.shopifyShop
+        if let safety = shop.safety { settings.safety = safety }
+        var plans: [SellingPlanSpec] = []
+        for plan in self.plans where plan.shops?.contains(where: { $0.value == name }) ?? true {
+            var spec = plan.override(for: name)?.spec ?? plan
+            spec.shops = nil
+            spec.overrides = []
+            plans.append(spec)
+        }
+        return DesiredState(plans: plans, settings: settings, files: files)
+    }
 
     /// Creates a state.
     public init(plans: [SellingPlanSpec] = [], settings: Settings = Settings(), files: [String] = []) {

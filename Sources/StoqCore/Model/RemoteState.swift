@@ -15,6 +15,8 @@ public struct RemotePlan: Sendable, Hashable {
     public var ongoingJob: Bool
     /// When STOQ last changed the plan.
     public var updatedAt: Timestamp?
+    /// STOQ's `shop_id` (text; STOQ sends a number), when returned: which store the token reached.
+    public var shopID: String?
 
     /// Creates a remote plan.
     public init(
@@ -44,6 +46,9 @@ public struct RemotePlanSummary: Sendable, Hashable {
     public var updatedAt: String?
     /// Membership as listed, when listed.
     public var variantIDs: [Int64]?
+    /// STOQ's `shop_id` as listed (text; STOQ sends a number), when listed: which store the
+    /// token reached.
+    public var shopID: String?
 
     /// Creates a summary.
     public init(

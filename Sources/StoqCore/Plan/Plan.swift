@@ -346,6 +346,9 @@ public struct Plan: Sendable, Hashable {
     public var safety: SafetySettings
     /// The STOQ endpoint the plan was made against (a saved plan applies only there).
     public var endpoint: String?
+    /// In a repository of several shops: the shop this plan is for (its part of the plan applies
+    /// only to that shop); nil for a repository of one shop.
+    public var shop: String?
     /// Where the policies were read (`acme.myshopify.com`), or nil when they could not be read and
     /// declared policies are sent unverified.
     public var policySource: String?

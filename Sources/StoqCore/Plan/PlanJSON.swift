@@ -28,6 +28,9 @@ public enum PlanJSON {
         static let formatVersion = "format_version"
         static let planHash = "plan_hash"
         static let endpoint = "endpoint"
+        static let shop = "shop"
+        static let shopPlans = "shop_plans"
+        static let shops = "shops"
         static let inventoryPolicySource = "inventory_policy_source"
         static let unknownVariants = "unknown_variants"
         static let variantID = "variant_id"
@@ -138,20 +141,20 @@ public enum PlanJSON {
     /// `requestContent` false leaves out each request's `body` and `query`, as files written before
     /// they were shown have them: only to read such a file back.
     static func body(_ plan: Plan, requestContent: Bool = true) -> [(String, JSONValue)] {
-        [
-            (Key.formatVersion, .integer(Int64(Plan.formatVersion))),
-            (Key.endpoint, plan.endpoint.map(JSONValue.string) ?? .null),
-            (Key.inventoryPolicySource, plan.policySource.map(JSONValue.string) ?? .null),
-            (Key.baseline, baseline(plan.baseline)),
-            (Key.summary, summary(plan)),
-            (Key.safety, safety(plan)),
-            (Key.operations, .array(plan.operations.map { operation($0, requestContent: requestContent) })),
-            (Key.unverifiableFields, .array(plan.unverifiable.map(unverifiable))),
-            (Key.unknownVariants, .array(plan.unknownVariants.map(unknownVariant))),
-            (Key.deletesNeedingAllowDeletes, .array(plan.blockedDeletes.map(remotePlan))),
-            (Key.unmanagedPlans, .array(plan.unmanaged.map(remotePlan))),
-            (Key.targets, .array(plan.targets.map(JSONValue.string))),
-        ] + permissionChanges(plan) + variantNames(plan) + reads(plan)
+        [(Key.formatVersion, .integer(Int64(Plan.formatVersion)))]
+            + (plan.shop.map { [(Key.shop, JSONValue.string($0))] } ?? []) + [
+                (Key.endpoint, plan.endpoint.map(JSONValue.string) ?? .null),
+                (Key.inventoryPolicySource, plan.policySource.map(JSONValue.string) ?? .null),
+                (Key.baseline, baseline(plan.baseline)),
+                (Key.summary, summary(plan)),
+                (Key.safety, safety(plan)),
+                (Key.operations, .array(plan.operations.map { operation($0, requestContent: requestContent) })),
+                (Key.unverifiableFields, .array(plan.unverifiable.map(unverifiable))),
+                (Key.unknownVariants, .array(plan.unknownVariants.map(unknownVariant))),
+                (Key.deletesNeedingAllowDeletes, .array(plan.blockedDeletes.map(remotePlan))),
+                (Key.unmanagedPlans, .array(plan.unmanaged.map(remotePlan))),
+                (Key.targets, .array(plan.targets.map(JSONValue.string))),
+            ] + permissionChanges(plan) + variantNames(plan) + reads(plan)
     }
 
     /// `variants`, `resolutions` and `moves`, each only when the plan has some (plans that show
@@ -759,6 +762,7 @@ public enum PlanJSON {
                 policySource: try optionalString(json, Key.inventoryPolicySource, ""), unknownVariants: unknown,
                 policiesChecked: Int(clamping: try integer(try member(json, Key.summary, ""), Key.policiesChecked, ".\(Key.summary)")))
             plan.baseline = try baseline(json)
+            if json[Key.shop] != nil { plan.shop = try string(json, Key.shop, "") }
             if json[Key.permissionChanges] != nil {
                 for (i, c) in try array(json, Key.permissionChanges, "").enumerated() {
                     let path = ".\(Key.permissionChanges)[\(i)]"

@@ -52,6 +52,9 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     case policyVariantNotInPlan = "policy-variant-not-in-plan"
     case unknownPlanReference = "unknown-plan-reference"
     case invalidShopDomain = "invalid-shop-domain"
+    case unknownShop = "unknown-shop"
+    case shopSpecificID = "shop-specific-id"
+    case invalidTokenVariable = "invalid-token-variable"
     // Planning
     case ambiguousRemotePlan = "ambiguous-remote-plan"
     case unknownTarget = "unknown-target"
@@ -68,6 +71,7 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
     case shopifyUnreachable = "shopify-unreachable"
     case shopifyRequestFailed = "shopify-request-failed"
     case missingShopifyCredentials = "missing-shopify-credentials"
+    case shopMismatch = "shop-mismatch"
     case policyNotApplied = "policy-not-applied"
     case remoteValueUnreadable = "remote-value-unreadable"
     case savedPlanRefused = "saved-plan-refused"
@@ -177,6 +181,8 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .shopifyRequestFailed: "Shopify's Admin API answered with an error (HTTP or GraphQL), after any retries"
         case .missingShopifyCredentials:
             "`inventory_policy_source: shopify` needs the shop (`shopify_shop`, `SHOPIFY_SHOP` or `--shopify-endpoint`) and a token (`SHOPIFY_ADMIN_TOKEN` or `--shopify-token-file`)"
+        case .shopMismatch:
+            "a shop's token reaches another store than the one named: STOQ's `shop_id` is not the shop's `stoq_shop_id` or is another shop's, or Shopify's domain is not its `shopify_shop`"
         case .policyNotApplied: "after apply's policy job finished, Shopify still reports another policy for some variants"
         case .remoteValueUnreadable: "STOQ returned a value stoqctl cannot read; the field is treated as not returned"
         case .baselineUnreadable:
@@ -189,6 +195,11 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .resolutionChanged:
             "a name resolves to other variants than in the reviewed plan (the operations that differ are not sent) or than `--reviewed-names` says (reported only)"
         case .invalidShopDomain: "`shopify_shop` is not a myshopify.com domain or shop name"
+        case .unknownShop: "`shops:` or `overrides:` of an offer, or `--shop`, names a shop that `shops:` in stoqctl.yaml does not hold"
+        case .shopSpecificID:
+            "an offer for several shops writes an id (`id:`, a variant, product, collection or market id) in its shared part: ids differ between stores"
+        case .invalidTokenVariable:
+            "a shop's `stoq_token_env` or `shopify_token_env` is not a variable a token may be read from, or two shops share one"
         case .safetyGate: "a safety gate refuses the plan"
         case .gateOverridden: "a tripped safety gate is let through by `--allow-gate`"
         case .deletesNeedPermission: "the plan deletes plans and `--allow-deletes` was not given"
