@@ -153,7 +153,7 @@ struct ApplyCommand: StoqctlCommand {
     /// The text of the plan `text` holds for the shop `--shop` names: `text` itself for a plan
     /// of one shop, or that shop's part of a plan of several.
     static func shopPart(of text: String, file: String, shops: [String]) -> Result<String, RunFailure> {
-        let parts: [(shop: String, text: String)]
+        let parts: [PlanJSON.ShopEntry]
         do {
             guard let found = try PlanJSON.shopParts(text) else { return .success(text) }
             parts = found
@@ -168,13 +168,14 @@ struct ApplyCommand: StoqctlCommand {
                     "\(file) holds the plans of \(names.count) shops (\(names.joined(separator: ", "))); apply one with --shop NAME (a CI matrix runs one job per shop)",
                     status: .usage))
         }
-        guard let part = parts.first(where: { $0.shop == shop }) else {
+        guard let part = parts.first(where: { $0.shop == shop }), let planText = part.text else {
             return .failure(
                 RunFailure(
                     .savedPlanRefused,
-                    "\(file) has no plan for shop `\(shop)` (it has \(names.joined(separator: ", "))); nothing was sent"))
+                    "\(file) has no plan for shop `\(shop)` (it has \(parts.filter { $0.text != nil }.map(\.shop).joined(separator: ", "))); nothing was sent"
+                ))
         }
-        return .success(part.text)
+        return .success(planText)
     }
 
     /// Applies one shop: the repository's only one (`shop` nil), or the shop of several named.

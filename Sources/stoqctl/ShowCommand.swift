@@ -44,6 +44,13 @@ struct ShowCommand: StoqctlCommand {
             console.finish(.failure)
             return .failure
         }
+        do {
+            if let entries = try PlanJSON.shopParts(text) { return showShops(entries, console: console) }
+        } catch {
+            console.report(.savedPlanRefused, "\(plan): \(error.message)")
+            console.finish(.failure)
+            return .failure
+        }
         let decoded: (plan: Plan, hash: String)
         do {
             decoded = try PlanJSON.decode(text)
@@ -56,6 +63,37 @@ struct ShowCommand: StoqctlCommand {
             for: decoded.plan, planHash: decoded.hash, overrides: judging.overrides, allowDeletes: judging.allowDeletes)
         console.result(output.format.planRenderer(color: output.color.enabled).render(decoded.plan, verdict: verdict))
         let status = ExitStatus.shown(decoded.plan, verdict: verdict, detailedExitcode: detailedExitcode, counting: .both)
+        console.finish(status)
+        return status
+    }
+
+    /// A plan of several shops: each shop's part checked and judged as a plan of one shop, shown
+    /// grouped by shop; a shop without a plan fails the command.
+    func showShops(_ entries: [PlanJSON.ShopEntry], console: Console) -> ExitStatus {
+        var parts: [ShopPart] = []
+        var status = ExitStatus.success
+        for entry in entries {
+            var part = ShopPart(shop: entry.shop, domain: entry.domain, failure: entry.notPlanned)
+            if let text = entry.text {
+                do {
+                    let decoded = try PlanJSON.decode(text)
+                    let verdict = Safety.verdict(
+                        for: decoded.plan, planHash: decoded.hash, overrides: judging.overrides, allowDeletes: judging.allowDeletes)
+                    part.plan = decoded.plan
+                    part.verdict = verdict
+                    status = max(
+                        status, ExitStatus.shown(decoded.plan, verdict: verdict, detailedExitcode: detailedExitcode, counting: .both))
+                } catch {
+                    console.report(.savedPlanRefused, "\(plan): shop `\(entry.shop)`: \(error.message)")
+                    console.finish(.failure)
+                    return .failure
+                }
+            } else {
+                status = max(status, .failure)
+            }
+            parts.append(part)
+        }
+        console.result(ShopsPlan.render(parts, format: output.format, color: output.color.enabled))
         console.finish(status)
         return status
     }

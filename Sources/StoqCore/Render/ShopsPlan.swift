@@ -138,34 +138,61 @@ public enum ShopsPlan {
 }
 
 extension PlanJSON {
-    /// The document of several shops' plans: `shop_plans` (its format version), `shops` (each
-    /// shop's plan document, with its own `shop` and `plan_hash`) and `not_planned` (the shops
-    /// without a plan, and why).
+    /// The document of several shops' plans: `shop_plans` (its format version) and `shops`, one
+    /// entry per shop in order: its name, its `shopify_shop`, and its `plan` (a plan document with
+    /// its own `shop` and `plan_hash`, which `apply --shop` applies alone) or, when it has none,
+    /// `not_planned` (why).
     public static func renderShops(_ parts: [ShopPart]) -> String {
-        let planned = parts.compactMap(\.plan).map(document)
-        let failed = parts.filter { $0.plan == nil }.map { part -> JSONValue in
-            .object([(Key.shop, .string(part.shop)), ("reason", .string(part.failure ?? "not planned"))])
+        let entries = parts.map { part -> JSONValue in
+            var members: [(String, JSONValue)] = [(Key.shop, .string(part.shop)), ("shopify_shop", part.domain.map(JSONValue.string) ?? .null)]
+            if let plan = part.plan {
+                members.append(("plan", document(plan)))
+            } else {
+                members.append(("not_planned", .string(part.failure ?? "not planned")))
+            }
+            return .object(members)
         }
-        return JSONValue.object([(Key.shopPlans, .integer(1)), (Key.shops, .array(planned)), ("not_planned", .array(failed))]).render()
-            + "\n"
+        return JSONValue.object([(Key.shopPlans, .integer(1)), (Key.shops, .array(entries))]).render() + "\n"
     }
 
-    /// The parts of a document of several shops' plans, each as a plan document's text with its
-    /// shop; nil when `text` is not such a document (a plan of one shop, or not JSON).
-    public static func shopParts(_ text: String) throws(PlanFileError) -> [(shop: String, text: String)]? {
+    /// One shop's entry of a document of several shops' plans: its plan document's text, or why
+    /// it has none.
+    public struct ShopEntry: Sendable {
+        /// The shop's name.
+        public var shop: String
+        /// Its domain, as the document gives it.
+        public var domain: String?
+        /// Its plan document, as text (checked by ``decode(_:)`` when read).
+        public var text: String?
+        /// Why it has no plan.
+        public var notPlanned: String?
+    }
+
+    /// The entries of a document of several shops' plans; nil when `text` is not such a document
+    /// (a plan of one shop, or not JSON).
+    public static func shopParts(_ text: String) throws(PlanFileError) -> [ShopEntry]? {
         guard let json = try? JSONValue.parse(text), json[Key.shopPlans] != nil else { return nil }
         guard json[Key.shopPlans]?.int64Value == 1 else {
             throw PlanFileError("unknown shop_plans version \(json[Key.shopPlans]?.renderCompact() ?? ""): plan again with this stoqctl")
         }
-        guard let items = json[Key.shops]?.arrayValue else { throw PlanFileError("`shops` must be a list of plans") }
-        var parts: [(shop: String, text: String)] = []
+        guard let items = json[Key.shops]?.arrayValue else { throw PlanFileError("`shops` must be a list of shops' plans") }
+        var entries: [ShopEntry] = []
         for (index, item) in items.enumerated() {
             guard let shop = item[Key.shop]?.stringValue, ShopSettings.isName(shop) else {
                 throw PlanFileError("shops[\(index)] does not name its shop")
             }
-            guard !parts.contains(where: { $0.shop == shop }) else { throw PlanFileError("shop `\(shop)` has two plans in the file") }
-            parts.append((shop, item.render()))
+            guard !entries.contains(where: { $0.shop == shop }) else { throw PlanFileError("shop `\(shop)` is in the file twice") }
+            var entry = ShopEntry(shop: shop, domain: item["shopify_shop"]?.stringValue)
+            if let plan = item["plan"], plan.objectValue != nil {
+                guard plan[Key.shop]?.stringValue == shop else {
+                    throw PlanFileError("shops[\(index)]: the plan of shop `\(shop)` names another shop")
+                }
+                entry.text = plan.render()
+            } else {
+                entry.notPlanned = item["not_planned"]?.stringValue ?? "not planned"
+            }
+            entries.append(entry)
         }
-        return parts
+        return entries
     }
 }
