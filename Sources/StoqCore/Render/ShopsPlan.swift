@@ -144,7 +144,9 @@ extension PlanJSON {
     /// `not_planned` (why).
     public static func renderShops(_ parts: [ShopPart]) -> String {
         let entries = parts.map { part -> JSONValue in
-            var members: [(String, JSONValue)] = [(Key.shop, .string(part.shop)), ("shopify_shop", part.domain.map(JSONValue.string) ?? .null)]
+            var members: [(String, JSONValue)] = [
+                (Key.shop, .string(part.shop)), ("shopify_shop", part.domain.map(JSONValue.string) ?? .null),
+            ]
             if let plan = part.plan {
                 members.append(("plan", document(plan)))
             } else {
