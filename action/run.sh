@@ -24,7 +24,9 @@ set -uo pipefail
 stoqctl="${STOQCTL:-stoqctl}"
 command="${INPUT_COMMAND:-plan}"
 config="${INPUT_CONFIG:-.}"
-key="${INPUT_COMMENT_KEY:-$config}"
+shop="${INPUT_SHOP:-}"
+# One shop of several (a matrix job): its own comment, unless a key is given.
+key="${INPUT_COMMENT_KEY:-$config${shop:+ shop $shop}}"
 out="${STOQCTL_OUT:-${RUNNER_TEMP:-/tmp}/stoqctl}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mkdir -p "$out"
@@ -36,6 +38,21 @@ for secret in "${STOQ_API_TOKEN:-}" "${SHOPIFY_ADMIN_TOKEN:-}" "${GITHUB_TOKEN:-
 done
 
 output() { [ -n "${GITHUB_OUTPUT:-}" ] && echo "$1=$2" >>"$GITHUB_OUTPUT"; return 0; }
+
+# shop: one shop of a repository of several. Its tokens are the inputs', given to stoqctl as the
+# shop's default variables; the plain variables are then unset, so no other shop could read them.
+shop_args=()
+if [ -n "$shop" ]; then
+  if ! [[ "$shop" =~ ^[a-z0-9][a-z0-9_-]{0,39}$ ]]; then
+    echo "::error::shop must be a shop name of stoqctl.yaml (a-z, 0-9, - and _), not '${shop//[^a-zA-Z0-9_-]/?}'"
+    exit 64
+  fi
+  suffix="$(printf '%s' "$shop" | tr 'a-z-' 'A-Z_')"
+  [ -n "${STOQ_API_TOKEN:-}" ] && export "STOQ_API_TOKEN_$suffix=$STOQ_API_TOKEN"
+  [ -n "${SHOPIFY_ADMIN_TOKEN:-}" ] && export "SHOPIFY_ADMIN_TOKEN_$suffix=$SHOPIFY_ADMIN_TOKEN"
+  unset STOQ_API_TOKEN SHOPIFY_ADMIN_TOKEN SHOPIFY_SHOP
+  shop_args=(--shop "$shop")
+fi
 # An input as a workflow command's message: %, CR and LF escaped, so it stays one command.
 escaped() { local v="${1//%/%25}"; v="${v//$'\r'/%0D}"; printf '%s' "${v//$'\n'/%0A}"; }
 summary() { [ -n "${GITHUB_STEP_SUMMARY:-}" ] && cat >>"$GITHUB_STEP_SUMMARY"; return 0; }
@@ -87,7 +104,7 @@ names_record() {
 judge=()
 for gate in ${INPUT_ALLOW_GATES:-}; do judge+=(--allow-gate "$gate"); done
 [ "${INPUT_ALLOW_DELETES:-false}" = "true" ] && judge+=(--allow-deletes)
-args=("${judge[@]}")
+args=("${judge[@]}" "${shop_args[@]}")
 [ -n "${INPUT_ENDPOINT:-}" ] && args+=(--endpoint "$INPUT_ENDPOINT")
 # Further arguments, split on white space (no shell evaluation).
 read -r -a extra <<<"${INPUT_ARGS:-}"
@@ -228,7 +245,7 @@ apply)
   rc=${PIPESTATUS[0]}
   commands_on
   {
-    echo "### stoqctl apply: exit $rc"
+    echo "### stoqctl apply${shop:+ (shop $shop)}: exit $rc"
     echo
     # An indented code block: no line of the output, whatever it holds, can end it.
     tail -n 200 "$out/apply.txt" | sed 's/^/    /'

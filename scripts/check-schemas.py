@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Validates the example configuration against schema/ with an independent validator (jsonschema).
 
-Every YAML file under examples/shop must validate (stoqctl.yaml against the settings schema, the
+Every YAML file under examples/shop and examples/shops must validate (stoqctl.yaml against the settings schema, the
 others against the config schema), and so must an export of the example shop; a handful of
 documents with known mistakes must not, so a schema that accepts anything fails this check.
 Needs: pip install jsonschema pyyaml. Usage: scripts/check-schemas.py [STOQCTL]
@@ -55,9 +55,10 @@ def main():
             failures += 1
             print("%s: the schema accepts a document with a known mistake" % path)
 
-    for path in sorted(glob.glob(os.path.join(ROOT, "examples", "shop", "**", "*.yaml"), recursive=True)):
-        with open(path) as handle:
-            check(os.path.relpath(path, ROOT), handle.read())
+    for example in ("shop", "shops"):
+        for path in sorted(glob.glob(os.path.join(ROOT, "examples", example, "**", "*.yaml"), recursive=True)):
+            with open(path) as handle:
+                check(os.path.relpath(path, ROOT), handle.read())
 
     stoqctl = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build", "release", "stoqctl")
     with tempfile.TemporaryDirectory() as out:
@@ -82,9 +83,11 @@ def main():
     for mistake in ["enabled: \"yes\"", "billing_type: exact-time", "variants: [\"123\"]", "pricing_percentage: 120",
                     "shipping_txt: Soon", "inventory_policy: {continue: [1]}", "billing_after_n_intervals: 0"]:
         check("mistake: " + mistake, plan % mistake, expect_valid=False)
-    for mistake in ["prune: maybe", "chunks: {add_variant: 5000}", "inventory_policy_source: shopify-ish", "endpoint: ftp://x"]:
+    for mistake in ["prune: maybe", "chunks: {add_variant: 5000}", "inventory_policy_source: shopify-ish", "endpoint: ftp://x",
+                    "shops: {eu: {stoq_token_env: GITHUB_TOKEN, shopify_shop: a}}", "shops: {eu: {}}", "shops: {EU: {shopify_shop: a}}"]:
         check("stoqctl.yaml", "version: 1\n%s\n" % mistake, expect_valid=False)
     check("mistake: no version", "selling_plans: []\n", expect_valid=False)
+    check("mistake: override of internal_name", plan % "overrides: {eu: {internal_name: q}}", expect_valid=False)
 
     print("check-schemas: %d documents checked, %d failed" % (checked, failures))
     return 1 if failures else 0

@@ -141,6 +141,13 @@ struct ApplyCommand: StoqctlCommand {
             return failure.status
         case .success(let chosen): shops = loaded.hasErrors ? Array(chosen.prefix(1)) : chosen
         }
+        if shops.count > 1, savedPlan != nil {
+            console.report(
+                .usage,
+                "a saved plan is one shop's plan, and stoqctl.yaml describes \(shops.count) shops; name its shop with --shop")
+            console.finish(.usage)
+            return .usage
+        }
         if shops.count > 1 {
             return await executeShops(
                 shops, configInput: configInput, loaded: loaded, record: record.record, reviewed: reviewed.record, console: console)

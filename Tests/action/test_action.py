@@ -785,6 +785,78 @@ class RunTests(unittest.TestCase):
         self.assertIn("does not exist; download the reviewed plan first", result.stdout)
 
 
+class ShopsActionTests(unittest.TestCase):
+    """A repository of several shops: one plan comment with a section per shop, or one job per
+    shop (the shop input) with its own comment, artifact name and apply summary."""
+
+    def setUp(self):
+        self.assertTrue(os.access(STOQCTL, os.X_OK), "no stoqctl at %s: run make release-binary first" % STOQCTL)
+        self.github = FakeGitHub(per_page=100)
+        self.dir = tempfile.mkdtemp()
+        self.state = os.path.join(self.dir, "shops-state.json")
+        shutil.copy(os.path.join(ROOT, "examples", "shops", "remote-state.json"), self.state)
+        self.summary = os.path.join(self.dir, "summary.md")
+        self.outputs = os.path.join(self.dir, "outputs")
+        self.env = {"STOQCTL": STOQCTL, "STOQCTL_OUT": os.path.join(self.dir, "out"),
+                    "GITHUB_EVENT_PATH": pull_request_event(os.path.join(self.dir, "event.json")),
+                    "GITHUB_STEP_SUMMARY": self.summary, "GITHUB_OUTPUT": self.outputs, "GITHUB_API_URL": self.github.url,
+                    "GITHUB_REPOSITORY": "acme/shop", "GITHUB_TOKEN": TOKEN, "GITHUB_SHA": MERGE,
+                    "GITHUB_SERVER_URL": "https://github.com", "GITHUB_RUN_ID": "4567"}
+
+    def tearDown(self):
+        self.github.close()
+        shutil.rmtree(self.dir)
+
+    def action(self, command, **inputs):
+        env = dict(self.env, INPUT_COMMAND=command, INPUT_CONFIG="examples/shops", INPUT_ENDPOINT="emulator:" + self.state)
+        env.update({"INPUT_" + k.upper(): v for k, v in inputs.items()})
+        return run(["bash", os.path.join(ACTION, "run.sh")], env)
+
+    def test_one_plan_comment_leads_with_a_line_per_shop(self):
+        result = self.action("plan")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        comment = self.github.ours(12)
+        self.assertEqual(len(comment), 1)
+        body = comment[0]["body"]
+        self.assertTrue(body.startswith("<!-- stoqctl-plan: examples/shops -->\n"))
+        self.assertIn("### stoqctl plan: 3 shops — apply will proceed", body)
+        for shop in ("us", "eu", "uk"):
+            self.assertIn("| %s (acme-apparel" % shop, body)
+        self.assertIn("Ships early November from Rotterdam", body)
+        # Annotations name their shop; the saved plan holds each shop's part.
+        self.assertIn("title=stoqctl plan eu%3A create fall-tee-2026", result.stdout)
+        outputs = dict(line.split("=", 1) for line in read(self.outputs).splitlines())
+        saved = json.loads(read(outputs["plan-file"]))
+        self.assertEqual([entry["shop"] for entry in saved["shops"]], ["us", "eu", "uk"])
+
+    def test_a_matrix_job_plans_and_applies_its_shop_with_its_own_comment_and_token(self):
+        # action.yml gives the stoq-token input to run.sh as STOQ_API_TOKEN.
+        self.env["STOQ_API_TOKEN"] = "stoq_eu_canary_77"
+        result = self.action("plan", shop="eu")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("::add-mask::stoq_eu_canary_77", result.stdout)
+        body = self.github.ours(12)[0]["body"]
+        self.assertTrue(body.startswith("<!-- stoqctl-plan: examples/shops-shop-eu -->\n"), body[:80])
+        self.assertNotIn("acme-apparel-uk", body)
+        self.env["STOQ_API_TOKEN"] = "stoq_uk_canary_78"
+        applied = self.action("apply", shop="uk")
+        self.assertEqual(applied.returncode, 0, applied.stdout + applied.stderr)
+        self.assertIn("### stoqctl apply (shop uk): exit 0", read(self.summary))
+        report = json.loads(read(os.path.join(self.dir, "out", "apply-report.json")))
+        self.assertIn("acme-apparel-uk", json.dumps(report))
+        shops = json.loads(read(self.state))["shops"]
+        self.assertEqual(len(shops["uk"]["state"]["plans"]), 2)
+        self.assertEqual(shops["eu"]["state"]["plans"], [], "only the job's shop was applied")
+        logs = result.stdout.replace("::add-mask::stoq_eu_canary_77", "") + applied.stdout.replace("::add-mask::stoq_uk_canary_78", "")
+        self.assertNotIn("stoq_eu_canary_77", logs)
+        self.assertNotIn("stoq_uk_canary_78", logs)
+
+    def test_a_shop_input_that_is_not_a_shop_name_is_refused(self):
+        result = self.action("plan", shop="eu;rm -rf /")
+        self.assertEqual(result.returncode, 64)
+        self.assertIn("::error::shop must be a shop name", result.stdout)
+
+
 class GitRepoCase(unittest.TestCase):
     """A test with a bare `origin`, a clone-like `repo` on main, a state file path and the fake
     GitHub API: what the merge-time tests share."""

@@ -50,19 +50,25 @@ public enum ShopsRun {
 /// every other one has planned (or stopped), then any two shops whose STOQ `shop_id`s overlap are
 /// refused, so a token that reaches another shop's store writes nothing.
 public actor ShopBarrier {
+    private let order: [String]
     private var waiting: Set<String>
     private var seen: [(shop: String, ids: Set<String>)] = []
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
     /// A barrier for `shops`.
-    public init(shops: [String]) { waiting = Set(shops) }
+    public init(shops: [String]) {
+        order = shops
+        waiting = Set(shops)
+    }
 
     /// `shop` planned and showed `ids`: waits for the others, then says whether it may write.
     public func arrive(_ shop: String, ids: Set<String>) async -> RunFailure? {
         seen.append((shop, ids))
         leave(shop)
         if !waiting.isEmpty { await withCheckedContinuation { waiters.append($0) } }
-        return ShopChecks.crossed(seen)[shop]
+        // In the shops' own order, whichever arrived first: the same refusal every run.
+        let ordered = seen.sorted { (order.firstIndex(of: $0.shop) ?? 0) < (order.firstIndex(of: $1.shop) ?? 0) }
+        return ShopChecks.crossed(ordered)[shop]
     }
 
     /// `shop` stopped (or wrote nothing to wait for): the others no longer wait for it.

@@ -90,7 +90,8 @@ public enum ShopsPlan {
         head += "\n\n| shop | outcome | changes |\n|---|---|---|\n"
         for part in parts {
             let mark = part.plan == nil ? "❌ " : part.verdict?.refuses == true ? "⛔ " : ""
-            head += "| \(MarkdownPlanRenderer.escape(part.title)) | \(mark)\(part.outcome) | \(MarkdownPlanRenderer.escape(part.line)) |\n"
+            head +=
+                "| \(MarkdownPlanRenderer.escape(part.title)) | \(mark)\(part.outcome) | \(MarkdownPlanRenderer.escape(part.line.replacingOccurrences(of: "`", with: "'"))) |\n"
         }
         head += "\n"
         let shown = parts.filter { part in part.plan.map { !$0.isEmpty } ?? false || part.verdict?.refuses == true }
