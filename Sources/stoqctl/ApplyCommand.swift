@@ -271,12 +271,21 @@ struct ApplyCommand: StoqctlCommand {
             console.finish(.usage)
             return .usage
         }
+        if record != nil || reviewed != nil {
+            // A record holds one store's variant ids: against another store, every name would move.
+            console.report([
+                Diagnostic(
+                    .usage,
+                    "--names-record and --reviewed-names are not used: they record one shop's names, and this apply covers \(shops.count) shops; apply one with --shop to use them",
+                    at: nil, severity: .warning)
+            ])
+        }
         let barrier = ShopBarrier(shops: shops)
         let statuses = await withTaskGroup(of: ExitStatus.self) { group in
             for shop in shops {
                 group.addTask {
                     let status = await apply(
-                        shop: shop, configInput: configInput, loaded: loaded, savedPlan: nil, record: record, reviewed: reviewed,
+                        shop: shop, configInput: configInput, loaded: loaded, savedPlan: nil, record: nil, reviewed: nil,
                         console: console, label: "[\(shop)] ", barrier: barrier)
                     await barrier.leave(shop)
                     return status

@@ -30,6 +30,9 @@ struct Fetch: StoqctlCommand {
     @OptionGroup var output: FormatOption
     @OptionGroup var remote: RemoteOptions
 
+    @Option(help: "In a repository of several shops (`shops:` in stoqctl.yaml), the shop to read.")
+    var shop: String?
+
     func validate() throws {
         try output.check(Self.formats, command: "fetch")
     }
@@ -38,7 +41,7 @@ struct Fetch: StoqctlCommand {
         let console = Console(format: output.format, color: output.color)
         let slot = SessionSlot(remote, console: console, repository: repositoryRoot(paths))
         let started = Date()
-        let outcome = await FetchRun.run(readConfiguration(paths), connect: slot.connect)
+        let outcome = await FetchRun.run(readConfiguration(paths), shop: shop, connect: slot.connect)
         let elapsed = Date().timeIntervalSince(started)
         console.show(sources: outcome.config.sources)
         console.reportRun(outcome.diagnostics, config: outcome.config)

@@ -171,7 +171,16 @@ struct PlanCommand: StoqctlCommand {
         input.overrides = planning.overrides
         input.budget = remote.budget
         input.baseline = planning.baselineRef
-        input.namesRecord = record
+        input.namesRecord = shops.count == 1 ? record : nil
+        if record != nil, shops.count > 1 {
+            // A record holds one store's variant ids: read against another store, every name would move.
+            console.report([
+                Diagnostic(
+                    .usage,
+                    "--names-record is not used: it records one shop's names, and this plan covers \(shops.count) shops; plan one with --shop to show its moves",
+                    at: nil, severity: .warning)
+            ])
+        }
         input.readBaseline = BaselineReader.reader(for: paths, runnerRef: planning.baselineRef)
         let results = await ShopsRun.plan(input, shops: shops, loaded: loaded, connect: sessions.connect)
         var status = ExitStatus.success

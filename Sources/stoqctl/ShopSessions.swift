@@ -58,7 +58,7 @@ struct ShopSessions: Sendable {
 
     /// `diagnostic` with its shop named, when it has no location and does not name one.
     static func named(_ diagnostic: Diagnostic, shop: String) -> Diagnostic {
-        guard diagnostic.location == nil, !diagnostic.message.hasPrefix("shop"), !diagnostic.message.hasPrefix("shops") else {
+        guard diagnostic.location == nil, !diagnostic.message.hasPrefix("shop `"), !diagnostic.message.hasPrefix("shops `") else {
             return diagnostic
         }
         var named = diagnostic

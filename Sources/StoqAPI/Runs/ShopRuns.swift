@@ -19,12 +19,19 @@ public enum FetchRun {
     }
 
     /// Validates `config` and reads the shop `connect` opens.
-    public static func run(_ config: ConfigInput, connect: Connect) async -> Outcome {
-        let loaded = ConfigPipeline.run(config)
+    public static func run(_ config: ConfigInput, shop: String? = nil, connect: Connect) async -> Outcome {
+        var loaded = ConfigPipeline.run(config)
         var outcome = Outcome(config: loaded, diagnostics: loaded.diagnostics)
         guard !loaded.hasErrors else {
             outcome.status = .failure
             return outcome
+        }
+        switch ShopChecks.narrow(loaded.desired, to: shop) {
+        case .failure(let failure):
+            outcome.diagnostics.append(failure.diagnostic)
+            outcome.status = failure.status
+            return outcome
+        case .success(let narrowed): loaded.desired = narrowed
         }
         let connection: ShopConnection
         do {

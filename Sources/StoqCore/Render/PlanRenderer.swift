@@ -200,7 +200,7 @@ public enum PlanText {
         let e = plan.applyEstimate
         if e.readRequests > 0 || e.shopifyPoints > 0 {
             // Everything apply does: it plans again from live reads, then writes and confirms.
-            let shopify = e.shopifyPoints > 0 ? " and \(count(e.shopifyPoints)) Shopify points" : ""
+            let shopify = e.shopifyPoints > 0 ? " and \(count(e.shopifyPoints)) Shopify point\(e.shopifyPoints == 1 ? "" : "s")" : ""
             parts.append(
                 "API cost \(count(e.points)) points (\(count(e.readPoints)) to read the shop, \(count(e.writePoints)) to write)\(shopify); ~\(e.seconds) s at \(plan.budgetPoints) points/\(minute)"
             )
