@@ -171,6 +171,29 @@ struct ShopsExportTests {
         Self.expectRoundTrip(shops)
     }
 
+    @Test("a type choice left out in one shop is a comment naming the shop; the shops that keep it write it in their override")
+    func leftOutPerShop() throws {
+        let charge: [PlanField: FieldValue] = [.billingCheckoutChargeType: .string("percentage")]
+        let shops = [
+            ShopExport(shop: "us", plans: [Self.plan("u1", "fall-drop", charge)]),
+            ShopExport(
+                shop: "eu",
+                plans: [
+                    Self.plan(
+                        "e1", "fall-drop", charge.merging([.billingCheckoutChargePercentage: .decimal(DecimalNumber(100))]) { a, _ in a })
+                ]
+            ),
+        ]
+        let result = Exporter.export(shops: shops, repositoryShops: Self.shopNames)
+        let text = try #require(result.files.first?.text)
+        #expect(text.contains("    # in us: billing_checkout_charge_type left out: "), "\(text)")
+        #expect(
+            text.contains("      eu:\n        billing_checkout_charge_percentage: 100\n        billing_checkout_charge_type: percentage\n"),
+            "\(text)")
+        #expect(result.notes.count == 1 && result.notes[0].hasPrefix("shop `us`: plan `fall-drop`"))
+        Self.expectRoundTrip(shops)
+    }
+
     @Test("exporting some shops of the repository: every offer names the shops it is for")
     func someShops() throws {
         let shops = [ShopExport(shop: "eu", plans: [Self.plan("e1", "fall-drop", [:], variants: [21])])]
