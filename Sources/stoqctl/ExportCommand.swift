@@ -34,6 +34,17 @@ struct ExportCommand: StoqctlCommand {
             id, no timestamps. `stoqctl plan DIR` right after an export says "No
             changes."
 
+            Several shops: when DIR holds a stoqctl.yaml with `shops:`, every shop it
+            lists (or each --shop) is read at once, each on its own connection with its
+            own token variables, and each offer is written once, in one file per
+            internal_name: a key every shop with the offer writes alike is shared, a
+            shop's other value goes under `overrides.<shop>`, and ids (an `id:` pin,
+            members or policies by id, product_variants_source_id) are always under
+            the shop's override when the offer is for several shops. `shops: [...]`
+            is written when the offer is not in every shop of stoqctl.yaml. Planning
+            every shop right after says "No changes." Nothing is written unless every
+            shop was read.
+
             EXAMPLES
               stoqctl export --out shop/ \\
                   --endpoint emulator:examples/shop/remote-state.json
@@ -41,6 +52,10 @@ struct ExportCommand: StoqctlCommand {
               SHOPIFY_SHOP=acme SHOPIFY_ADMIN_TOKEN=… STOQ_API_TOKEN=… \\
                   stoqctl export --out shop/             # members by SKU
               stoqctl export > all-plans.yaml
+              # shop/stoqctl.yaml lists shops: each shop's tokens from its variables
+              STOQ_API_TOKEN_US=… STOQ_API_TOKEN_EU=… stoqctl export --out shop/ \\
+                  && stoqctl plan shop/
+              stoqctl export --out shop/ --shop eu   # eu alone: shops: [eu]
 
             """ + ExitStatus.helpSection([.success, .failure, .usage]))
 
@@ -57,10 +72,25 @@ struct ExportCommand: StoqctlCommand {
     )
     var variantIDs = false
 
+    @Option(
+        name: .customLong("shop"),
+        help: ArgumentHelp(
+            "In a repository of several shops (`shops:` in the stoqctl.yaml of --out), only this shop (repeatable).",
+            discussion: "Without it, every shop that stoqctl.yaml lists: each on its own connection and token, all at once."))
+    var shops: [String] = []
+
     @OptionGroup var remote: RemoteOptions
 
     func execute() async -> ExitStatus {
         let console = Console()
+        switch repositoryShops(console: console) {
+        case .stop(let status):
+            console.finish(status)
+            return status
+        case .shops(let loaded):
+            return await executeShops(loaded, console: console)
+        case .oneShop: break
+        }
         let slot = SessionSlot(remote, console: console)
         let outcome = await ExportRun.run(asFiles: out != nil, names: !variantIDs, connect: slot.connect)
         var status = outcome.status
@@ -96,6 +126,112 @@ struct ExportCommand: StoqctlCommand {
         return status
     }
 
+    /// What export writes into: a repository of one shop, or of several (its settings), or
+    /// nothing (the exit status, once the reason is reported).
+    enum Repository {
+        case oneShop
+        case shops(ConfigResult)
+        case stop(ExitStatus)
+    }
+
+    /// The repository being written: of several shops when `--out` holds a `stoqctl.yaml` with
+    /// `shops:`.
+    ///
+    /// That file is read alone, through the configuration pipeline. Without it, a repository of
+    /// one shop, exported as before; `--shop` without it is a usage error.
+    func repositoryShops(console: Console) -> Repository {
+        let named = shops.map { "--shop \($0)" }.joined(separator: " ")
+        guard let out else {
+            guard shops.isEmpty else {
+                console.report(
+                    .usage,
+                    "\(named): export reads the shops from stoqctl.yaml (with `shops:`) in the repository it writes, and there is no --out DIR; pass --out with the repository's directory"
+                )
+                return .stop(.usage)
+            }
+            return .oneShop
+        }
+        let path = (out as NSString).appendingPathComponent("stoqctl.yaml")
+        guard FileManager.default.fileExists(atPath: path) else {
+            guard shops.isEmpty else {
+                console.report(
+                    .usage,
+                    "\(named): \(path) does not exist; export reads the shops from stoqctl.yaml (with `shops:`) in --out, so write it first, or export one shop without --shop"
+                )
+                return .stop(.usage)
+            }
+            return .oneShop
+        }
+        let loaded = ConfigPipeline.run(readConfiguration([path]))
+        let describesShops = loaded.desired.hasShops || loaded.desired.settings.shopsLocation != nil
+        guard describesShops || !shops.isEmpty else { return .oneShop }
+        guard !loaded.hasErrors else {
+            console.show(sources: loaded.sources)
+            console.reportRun(loaded.diagnostics, config: loaded)
+            return .stop(.failure)
+        }
+        guard describesShops else {
+            console.report(
+                .usage,
+                "\(named): \(path) has no `shops:`; this repository describes one shop, exported without --shop")
+            return .stop(.usage)
+        }
+        return .shops(loaded)
+    }
+
+    /// A repository of several shops: every shop (or those `--shop` names) read at once, each on
+    /// its own connection with its own tokens, and written as one set of files.
+    func executeShops(_ loaded: ConfigResult, console: Console) async -> ExitStatus {
+        guard let out else { return .usage }
+        let chosen: [String]
+        switch ShopsRun.shops(of: loaded.desired, selected: shops) {
+        case .failure(let failure):
+            console.report([failure.diagnostic])
+            console.finish(failure.status)
+            return failure.status
+        case .success(let names): chosen = names
+        }
+        if let usage = ShopSessions.checkSingleTokenFiles(remote, shops: chosen) {
+            console.report(.usage, usage)
+            console.finish(.usage)
+            return .usage
+        }
+        console.show(sources: loaded.sources)
+        console.reportRun(loaded.diagnostics, config: loaded)
+        let sessions = ShopSessions(remote, console: console, repository: repositoryRoot([out]), shops: chosen)
+        let outcome = await ExportRun.run(shops: chosen, of: loaded.desired, names: !variantIDs, connect: sessions.connect)
+        var status = outcome.status
+        if let closing = await sessions.close() { status = max(status, closing) }
+        let diagnostics = ShopSessions.diagnostics(of: outcome.shops.map { ($0.shop, $0.outcome.diagnostics) })
+        guard status == .success, let result = outcome.files else {
+            console.report(diagnostics)
+            console.finish(status)
+            return status
+        }
+        do {
+            let others = try Self.write(result, into: out, overwrite: overwrite, settings: false)
+            console.report(diagnostics + outcome.diagnostics)
+            if !others.isEmpty {
+                console.report(
+                    .exportOtherFiles,
+                    "\(out) also holds \(others.count) other configuration file\(others.count == 1 ? "" : "s") (\(others.prefix(3).joined(separator: ", "))\(others.count > 3 ? ", …" : "")); plan reads them too"
+                )
+            }
+            var text =
+                "Exported \(result.exported) plan\(result.exported == 1 ? "" : "s") to \(out) (\(result.files.count) file\(result.files.count == 1 ? "" : "s")) from \(chosen.count) shop\(chosen.count == 1 ? "" : "s"):\n"
+            for (shop, one) in outcome.shops {
+                text +=
+                    "  \(shop): \(one.listed) plan\(one.listed == 1 ? "" : "s") listed by \(one.shop ?? "STOQ") in \(one.requests) requests\(Self.shopifySummary(one)).\n"
+            }
+            console.result(text)
+        } catch {
+            console.report(diagnostics + [error.diagnostic])
+            status = error.status
+        }
+        console.finish(status)
+        return status
+    }
+
     /// What the summary says about Shopify: the reads' cost and how the members were written
     /// (empty when Shopify was not asked anything).
     static func shopifySummary(_ outcome: ExportRun.Outcome) -> String {
@@ -112,7 +248,7 @@ struct ExportCommand: StoqctlCommand {
     }
 
     /// Writes the files under `out`; returns the other configuration files found there.
-    static func write(_ result: ExportResult, into out: String, overwrite: Bool) throws(RunFailure) -> [String] {
+    static func write(_ result: ExportResult, into out: String, overwrite: Bool, settings: Bool = true) throws(RunFailure) -> [String] {
         let root = URL(fileURLWithPath: out)
         let existing = result.files.map { root.appendingPathComponent($0.path) }.filter { FileManager.default.fileExists(atPath: $0.path) }
         if !existing.isEmpty, !overwrite {
@@ -123,7 +259,7 @@ struct ExportCommand: StoqctlCommand {
             )
         }
         let written = Set(result.files.map { root.appendingPathComponent($0.path).standardizedFileURL.path })
-        let others = ConfigFiles(paths: [out], limits: .standard).files.map(\.0.path).filter {
+        let others = ConfigFiles(paths: [out], limits: .standard).files.filter { settings || $0.1 != .settings }.map(\.0.path).filter {
             !written.contains(URL(fileURLWithPath: $0).standardizedFileURL.path)
         }
         do {

@@ -81,6 +81,14 @@ public enum ExportRun {
         public var naming: VariantNaming?
         /// The exit status.
         public var status: ExitStatus = .success
+
+        /// The outcome, stopped by `failure`.
+        func failing(_ failure: RunFailure) -> Outcome {
+            var outcome = self
+            outcome.diagnostics += failure.context + [failure.diagnostic]
+            outcome.status = max(outcome.status, failure.status)
+            return outcome
+        }
     }
 
     /// Reads the shop `connect` opens and exports it as files (`asFiles`) or as one document.
@@ -91,22 +99,141 @@ public enum ExportRun {
     /// members are written by id.
     public static func run(asFiles: Bool, names: Bool = true, connect: Connect) async -> Outcome {
         var outcome = Outcome()
+        guard let read = await read(names: names, settings: nil, connect: connect, into: &outcome) else { return outcome }
+        let result: ExportResult
+        if asFiles {
+            result = Exporter.export(read.plans, policies: read.policies, naming: outcome.naming)
+            outcome.files = result
+        } else {
+            let (text, r) = Exporter.document(read.plans, policies: read.policies, naming: outcome.naming)
+            outcome.document = text
+            result = r
+        }
+        outcome.diagnostics += diagnostics(of: result)
+        return outcome
+    }
+
+    /// What an export of several shops produced.
+    public struct ShopsOutcome: Sendable {
+        /// Each shop's read, in the order asked: its diagnostics (not naming the shop), counts and
+        /// status.
+        public var shops: [(shop: String, outcome: Outcome)] = []
+        /// The files, when every shop was read.
+        public var files: ExportResult?
+        /// What the export left out, each naming its shop.
+        public var diagnostics: [Diagnostic] = []
+        /// The exit status: the worst of the shops'.
+        public var status: ExitStatus = .success
+    }
+
+    /// Reads every shop of `shops` (of the repository `desired`, with `shops:`) at once, each on
+    /// the connection `connect(shop)` opens with the shop's own settings, then exports them as
+    /// one set of files (``Exporter/export(shops:repositoryShops:)``).
+    ///
+    /// As plan does, a shop whose tokens reach another store than the one stoqctl.yaml names, or
+    /// two shops that reach the same STOQ store, are refused. Files are made only when every shop
+    /// was read: an export missing a shop would say its offers are not there.
+    public static func run(
+        shops: [String], of desired: DesiredState, names: Bool = true, connect: @escaping @Sendable (String) -> Connect
+    ) async -> ShopsOutcome {
+        var result = ShopsOutcome()
+        let read: [(shop: String, outcome: Outcome, read: Read?)] = await withTaskGroup(of: (Int, Outcome, Read?).self) { group in
+            for (index, shop) in shops.enumerated() {
+                let settings = desired.forShop(shop)?.settings
+                group.addTask {
+                    var outcome = Outcome()
+                    guard let settings else {
+                        return (index, outcome.failing(RunFailure(.unknownShop, "stoqctl.yaml has no shop `\(shop)`", status: .usage)), nil)
+                    }
+                    let read = await Self.read(names: names, settings: settings, connect: connect(shop), into: &outcome)
+                    return (index, outcome, read)
+                }
+            }
+            var done: [(Int, Outcome, Read?)] = []
+            for await one in group { done.append(one) }
+            return done.sorted { $0.0 < $1.0 }.map { (shop: shops[$0.0], outcome: $0.1, read: $0.2) }
+        }
+        let crossed = ShopChecks.crossed(read.compactMap { one in one.read.map { (one.shop, $0.stoqShopIDs) } })
+        var exports: [ShopExport] = []
+        for (shop, outcome, shopRead) in read {
+            var outcome = outcome
+            if let failure = crossed[shop] { outcome = outcome.failing(failure) }
+            if let shopRead, crossed[shop] == nil {
+                exports.append(ShopExport(shop: shop, plans: shopRead.plans, policies: shopRead.policies, naming: outcome.naming))
+            }
+            result.status = max(result.status, outcome.status)
+            result.shops.append((shop, outcome))
+        }
+        guard result.status == .success else { return result }
+        let files = Exporter.export(shops: exports, repositoryShops: desired.shopNames)
+        result.files = files
+        result.diagnostics = diagnostics(of: files)
+        return result
+    }
+
+    /// What one shop's read gave the export.
+    struct Read: Sendable {
+        var plans: [RemotePlan]
+        var policies: PolicyState?
+        var stoqShopIDs: Set<String> = []
+    }
+
+    /// The export's warnings, and one summary of the type choices left out.
+    static func diagnostics(of result: ExportResult) -> [Diagnostic] {
+        var diagnostics = result.warnings.map { Diagnostic(.exportLeftOut, $0, at: nil) }
+        if !result.notes.isEmpty {
+            let n = result.notes.count
+            diagnostics.append(
+                Diagnostic(
+                    .exportTypeChoiceLeftOut,
+                    "\(n) type choice\(n == 1 ? "" : "s") left out (unmanaged) because STOQ returned the field \(n == 1 ? "it requires" : "they require") empty, e.g. \(result.notes[0]); each is a comment in its file",
+                    at: nil))
+        }
+        return diagnostics
+    }
+
+    /// Reads the shop `connect` opens with `settings` (nil: a repository of one shop, as before).
+    ///
+    /// Every plan and, when Shopify can be read, the members' policies and names; records what it
+    /// did in `outcome`. Nil after a failure (recorded in `outcome`).
+    ///
+    /// With a shop's settings (a repository of several), the shop's tokens are checked to reach
+    /// the stores stoqctl.yaml names, as plan checks them.
+    static func read(names: Bool, settings: Settings?, connect: Connect, into outcome: inout Outcome) async -> Read? {
         let connection: ShopConnection
         do {
-            connection = try await connect(nil, nil)
+            connection = try await connect(settings, nil)
         } catch {
-            outcome.diagnostics.append(error.diagnostic)
-            outcome.status = error.status
-            return outcome
+            outcome = outcome.failing(error)
+            return nil
         }
         outcome.shop = connection.description
-        let fetched: Fetcher.Result
+        if let failure = await ShopChecks.shopifyDomain(of: settings?.shop, reader: connection.policies) {
+            outcome = outcome.failing(failure)
+            return nil
+        }
+        var fetched: Fetcher.Result
         do {
             fetched = try await Fetcher(client: connection.client, cache: connection.cache, progress: connection.progress).fetchAll()
         } catch {
             outcome.diagnostics.append(error.diagnostic("reading the shop failed"))
             outcome.status = .failure
-            return outcome
+            return nil
+        }
+        var stoqShopIDs = Set<String>()
+        if let shop = settings?.shop {
+            switch await ShopChecks.stoqShopIDs(fetched.state, client: connection.client) {
+            case .failure(let failure):
+                outcome = outcome.failing(failure)
+                return nil
+            case .success(let (ids, reads)):
+                fetched.planRequests += reads
+                if let failure = ShopChecks.stoqShop(ids, shop: shop) {
+                    outcome = outcome.failing(failure)
+                    return nil
+                }
+                stoqShopIDs = ids
+            }
         }
         outcome.diagnostics += RunSteps.warnings(fetched)
         outcome.listed = fetched.state.listed.count
@@ -119,7 +246,7 @@ public enum ExportRun {
             case .failure(let failure):
                 outcome.diagnostics.append(failure.diagnostic)
                 outcome.status = failure.status
-                return outcome
+                return nil
             case .success(let read):
                 policies = read.policies
                 outcome.naming = read.naming
@@ -132,7 +259,7 @@ public enum ExportRun {
             case .failure(let failure):
                 outcome.diagnostics.append(failure.diagnostic)
                 outcome.status = failure.status
-                return outcome
+                return nil
             case .success(let read):
                 policies = read?.state
                 outcome.policySource = read?.state.source
@@ -140,25 +267,7 @@ public enum ExportRun {
                 outcome.shopifyPoints = read?.points ?? 0
             }
         }
-        let result: ExportResult
-        if asFiles {
-            result = Exporter.export(fetched.state.managed, policies: policies, naming: outcome.naming)
-            outcome.files = result
-        } else {
-            let (text, r) = Exporter.document(fetched.state.managed, policies: policies, naming: outcome.naming)
-            outcome.document = text
-            result = r
-        }
-        outcome.diagnostics += result.warnings.map { Diagnostic(.exportLeftOut, $0, at: nil) }
-        if !result.notes.isEmpty {
-            let n = result.notes.count
-            outcome.diagnostics.append(
-                Diagnostic(
-                    .exportTypeChoiceLeftOut,
-                    "\(n) type choice\(n == 1 ? "" : "s") left out (unmanaged) because STOQ returned the field \(n == 1 ? "it requires" : "they require") empty, e.g. \(result.notes[0]); each is a comment in its file",
-                    at: nil))
-        }
-        return outcome
+        return Read(plans: fetched.state.managed, policies: policies, stoqShopIDs: stoqShopIDs)
     }
 
     /// The members' policies and names: the members read by id (SKUs, policies), then their

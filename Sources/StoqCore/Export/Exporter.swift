@@ -114,6 +114,15 @@ public enum Exporter {
     static func planBlock(
         _ plan: RemotePlan, pinID: Bool, policies: PolicyState?, naming: VariantNaming? = nil
     ) -> (text: String, warnings: [String], notes: [String]) {
+        let offer = offer(plan, pinID: pinID, policies: policies, naming: naming)
+        var out = "  - internal_name: \(YAMLText.scalar(plan.internalName))\n"
+        out += ExportedOffer.render(offer.entries, comments: offer.leftOut, indent: "    ")
+        return (out, offer.warnings, offer.notes)
+    }
+
+    /// One plan as structured data: the keys export writes (in order), the type choices left out
+    /// (each a comment) and the warnings and notes about what was left out.
+    public static func offer(_ plan: RemotePlan, pinID: Bool, policies: PolicyState?, naming: VariantNaming? = nil) -> ExportedOffer {
         var warnings: [String] = []
         var fields: [PlanField: FieldValue] = [:]
         for field in PlanField.allCases where !field.isWriteOnly {
@@ -155,22 +164,16 @@ public enum Exporter {
             "plan `\(comment(plan.internalName))`: `\(field.rawValue)` left out (unmanaged): \(why)"
         }
 
-        var out = "  - internal_name: \(YAMLText.scalar(plan.internalName))\n"
-        if pinID { out += "    id: \(YAMLText.quoted(plan.id))\n" }
+        var entries: [ExportedEntry] = []
+        if pinID { entries.append(ExportedEntry(key: "id", value: .pin(plan.id))) }
         for field in PlanField.allCases {
             guard let value = fields[field] else { continue }
-            out += "    \(field.rawValue): \(YAMLText.value(value))\n"
+            entries.append(ExportedEntry(key: field.rawValue, value: .field(value)))
         }
-        for (field, why) in dropped.sorted(by: { $0.key < $1.key }) {
-            out += "    # \(field.rawValue) left out: \(comment(why))\n"
-        }
+        let leftOut = dropped.sorted(by: { $0.key < $1.key }).map { field, why in "\(field.rawValue) left out: \(comment(why))" }
         if fields[.productVariantsSource] == .string("custom") {
             let ids = Array(Set(plan.variantIDs)).sorted()
-            if ids.isEmpty {
-                out += "    variants: []\n"
-            } else {
-                out += "    variants:\n" + ids.map { member($0, naming: naming, indent: "      ") }.joined()
-            }
+            entries.append(ExportedEntry(key: "variants", value: .members(ids.map { ExportedMember($0, naming: naming) })))
             if let policies, !ids.isEmpty {
                 var byPolicy: [InventoryPolicy: [Int64]] = [:]
                 for id in ids {
@@ -183,23 +186,15 @@ public enum Exporter {
                     )
                 }
                 if !byPolicy.isEmpty {
-                    out += "    inventory_policy:\n"
-                    for policy in InventoryPolicy.allCases {
-                        guard let members = byPolicy[policy] else { continue }
-                        out += "      \(policy.rawValue):\n" + members.map { member($0, naming: naming, indent: "        ") }.joined()
+                    let groups = InventoryPolicy.allCases.compactMap { policy in
+                        byPolicy[policy].map { ExportedPolicyGroup(policy: policy, members: $0.map { ExportedMember($0, naming: naming) }) }
                     }
+                    entries.append(ExportedEntry(key: "inventory_policy", value: .policies(groups)))
                 }
             }
         }
-        return (out, warnings, notes)
-    }
-
-    /// One item of a variant list: `- sku:X` (quoted when YAML needs it), or `- ID`, with the
-    /// reason it is not named as a comment.
-    static func member(_ id: Int64, naming: VariantNaming?, indent: String) -> String {
-        if let sku = naming?.skus[id] { return "\(indent)- \(YAMLText.scalar("sku:" + sku))\n" }
-        if let why = naming?.reasons[id] { return "\(indent)- \(id)  # \(comment(why))\n" }
-        return "\(indent)- \(id)\n"
+        return ExportedOffer(
+            internalName: plan.internalName, id: plan.id, entries: entries, leftOut: leftOut, warnings: warnings, notes: notes)
     }
 
     /// Why the config could not hold `value` for `field`, or nil when it can.
