@@ -322,7 +322,7 @@ final class Session: Sendable {
             guard let token = try TokenSource.environment(variable, in: ProcessInfo.processInfo.environment, code: .missingToken) else {
                 throw RunFailure(
                     .missingToken,
-                    "shop `\(shop.name.value)`: no STOQ API token: set \(variable) (`stoq_token_env` of the shop in stoqctl.yaml), or plan this shop alone with --shop \(shop.name.value) --token-file FILE"
+                    "shop `\(shop.name.value)`: no STOQ API token: set \(variable) (`stoq_token_env` of the shop in stoqctl.yaml), or give this one shop its token with --shop \(shop.name.value) --token-file FILE"
                 )
             }
             return token
