@@ -188,7 +188,7 @@ struct ApplyCommand: StoqctlCommand {
     /// Applies one shop: the repository's only one (`shop` nil), or the shop of several named.
     func apply(
         shop: String?, configInput: ConfigInput, loaded: ConfigResult, savedPlan: (String, String)?, record: [VariantResolution]?,
-        reviewed: [VariantResolution]?, console: Console, label: String = "", barrier: ShopBarrier? = nil
+        reviewed: [VariantResolution]?, console: Console, label: String = "", barrier: ShopBarrier? = nil, targets: [String]? = nil
     ) async -> ExitStatus {
         let slot = SessionSlot(
             remote, console: console, repository: repositoryRoot(configPaths),
@@ -197,7 +197,7 @@ struct ApplyCommand: StoqctlCommand {
         var input = PlanRun.Input(config: configInput)
         input.loaded = loaded
         input.shop = shop
-        input.targets = planning.targets
+        input.targets = targets ?? planning.targets
         input.budget = remote.budget
         input.baseline = planning.baselineRef
         input.namesRecord = record
@@ -280,13 +280,15 @@ struct ApplyCommand: StoqctlCommand {
                     at: nil, severity: .warning)
             ])
         }
-        let barrier = ShopBarrier(shops: shops)
+        // With --target, the shops that get a target (a target no shop gets: every shop, to say so).
+        let targeted = ShopsRun.targeted(shops, in: loaded.desired, targets: planning.targets)
+        let barrier = ShopBarrier(shops: targeted.map(\.shop))
         let statuses = await withTaskGroup(of: ExitStatus.self) { group in
-            for shop in shops {
+            for (shop, targets) in targeted {
                 group.addTask {
                     let status = await apply(
                         shop: shop, configInput: configInput, loaded: loaded, savedPlan: nil, record: nil, reviewed: nil,
-                        console: console, label: "[\(shop)] ", barrier: barrier)
+                        console: console, label: "[\(shop)] ", barrier: barrier, targets: targets)
                     await barrier.leave(shop)
                     return status
                 }

@@ -177,6 +177,24 @@ struct ShopsRunTests {
         #expect(await PlanRun.run(input, connect: Self.connect(["eu": right], policies: true)("eu")).plan != nil)
     }
 
+    @Test("--target covers the shops that get the target; a target no shop gets is every shop's error")
+    func targets() async throws {
+        let input = Self.input()
+        let desired = ConfigPipeline.run(input.config).desired
+        #expect(ShopsRun.targeted(["us", "eu"], in: desired, targets: ["us-only"]).map(\.shop) == ["us"])
+        #expect(ShopsRun.targeted(["us", "eu"], in: desired, targets: ["fall-drop"]).map(\.shop) == ["us", "eu"])
+        #expect(ShopsRun.targeted(["us", "eu"], in: desired, targets: ["nope"]).map(\.targets) == [["nope"], ["nope"]])
+        var targeted = input
+        targeted.targets = ["us-only"]
+        let us = try Self.shop(id: 101)
+        let eu = try Self.shop(id: 202)
+        let results = await ShopsRun.plan(
+            targeted, shops: ["us", "eu"], loaded: ConfigPipeline.run(input.config), connect: Self.connect(["us": us, "eu": eu]))
+        #expect(results.map(\.shop) == ["us"])
+        #expect(results.first?.outcome.plan?.operations.map(\.plan.internalName) == ["us-only"])
+        #expect(await eu.emulator.requestLog.isEmpty, "a shop without the target is not read")
+    }
+
     @Test("a shop's part of a saved plan applies to that shop only")
     func savedPart() async throws {
         let eu = try Self.shop(id: 202)

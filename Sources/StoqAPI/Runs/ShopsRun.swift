@@ -16,6 +16,23 @@ public enum ShopsRun {
         return .success(chosen.isEmpty ? desired.shopNames : chosen)
     }
 
+    /// The shops of `shops` that a run with `--target` covers, each with the targets it gets.
+    ///
+    /// Those that get at least one of the targets. A target no shop gets is left to every shop, so
+    /// each reports it unknown (once, as one diagnostic).
+    public static func targeted(_ shops: [String], in desired: DesiredState, targets: [String]) -> [(shop: String, targets: [String])] {
+        guard !targets.isEmpty else { return shops.map { ($0, []) } }
+        let perShop = shops.map { shop in
+            (shop, Set(desired.forShop(shop)?.plans.map(\.internalName.value) ?? []))
+        }
+        let everywhere = perShop.reduce(into: Set<String>()) { $0.formUnion($1.1) }
+        if targets.contains(where: { !everywhere.contains($0) }) { return shops.map { ($0, targets) } }
+        return perShop.compactMap { shop, names in
+            let mine = targets.filter(names.contains)
+            return mine.isEmpty ? nil : (shop, mine)
+        }
+    }
+
     /// Plans every shop of `shops` at once, `connect(shop)` opening each shop's own connection;
     /// outcomes in the order of `shops`.
     ///
@@ -25,9 +42,13 @@ public enum ShopsRun {
         _ input: PlanRun.Input, shops: [String], loaded: ConfigResult, connect: @escaping @Sendable (String) -> Connect
     ) async -> [(shop: String, outcome: PlanRun.Outcome)] {
         var outcomes: [(shop: String, outcome: PlanRun.Outcome)] = await withTaskGroup(of: (Int, PlanRun.Outcome).self) { group in
+            let targets = Dictionary(targeted(shops, in: loaded.desired, targets: input.targets).map { ($0.shop, $0.targets) }) { a, _ in a
+            }
             for (index, shop) in shops.enumerated() {
+                guard let mine = targets[shop] else { continue }
                 var one = input
                 one.shop = shop
+                one.targets = mine
                 one.loaded = loaded
                 group.addTask { (index, await PlanRun.run(one, connect: connect(shop))) }
             }
