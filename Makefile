@@ -1,5 +1,5 @@
 # Developer tasks. The test command is the one CI runs (.ci/run).
-.PHONY: rebuild-check build test bench record-goldens format lint deps bench-api release-binary release check-bare action-test lint-workflows check-schemas check-markdown ci-extras bench-names
+.PHONY: rebuild-check build test bench record-goldens format lint deps bench-api bench-shops release-binary release check-bare action-test lint-workflows check-schemas check-markdown ci-extras bench-names
 
 deps:            ## install libyaml (Debian/Ubuntu) if it is missing
 	@pkg-config --exists yaml-0.1 || (apt-get update && apt-get install -y libyaml-dev pkg-config)
@@ -26,6 +26,11 @@ lint:
 bench-api:       ## plan (50 ms with a cold then warm cache; 250 ms) and apply (50 ms, 429 bursts) of 1,000 plans over HTTP at 360/60, at once: points, 429s, 409s, wall vs bound, estimate (~7 min)
 	swift build -c release --product stoqctl-bench
 	.build/release/stoqctl-bench api --latency 0.05
+
+bench-shops:     ## a repository of 5 shops × 300 plans planned and applied at once by the release stoqctl against `stoqctl emulator` at 50 ms, vs one shop; peak RSS and comment size of a plan of 50 shops × 1,000 plans (~6 min; peak RSS needs GNU time)
+	swift build -c release --product stoqctl-bench
+	swift build -c release --product stoqctl
+	.build/release/stoqctl-bench shops --latency 0.05
 
 bench-names:     ## plans naming 1,000 / 5,000 / 20,000 variants by sku:, resolved over HTTP at a standard plan's and Plus's Shopify cost limits: queries, points, THROTTLED, wall vs bound (~10 min)
 	swift build -c release --product stoqctl-bench

@@ -10,6 +10,7 @@ import StoqWire
 //   stoqctl-bench [--plans N] [--variants N] [--runs N] [--keep DIR]
 //   stoqctl-bench api …   (rate-limit bench over HTTP: see APIBench.swift)
 //   stoqctl-bench names … (variants named by SKU, resolved through Shopify's cost limit: see NamesBench.swift)
+//   stoqctl-bench shops … (several shops planned and applied by the stoqctl binary: see ShopsBench.swift)
 //   stoqctl-bench policies (only the verified policies on a virtual clock, which the full run ends with)
 
 struct Options {
@@ -104,6 +105,10 @@ if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "policies" {
         try await measurePolicies(differing: 500, restore: restore)
         try await measurePolicies(differing: 0, restore: restore)
     }
+    exit(0)
+}
+if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "shops" {
+    try runShopsBench(Array(CommandLine.arguments.dropFirst(2)))
     exit(0)
 }
 if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "names" {
