@@ -228,5 +228,10 @@ struct ShopsRunTests {
         #expect(comment.count <= ShopsPlan.commentBudget)
         for name in names { #expect(comment.contains("| acme-\(name).myshopify.com") == false && comment.contains("| \(name) (")) }
         #expect(comment.contains("do not fit in this comment"), "40 creates × 50 shops do not all fit")
+        // The room is used: as many shops' sections as fit, in order, the rest named.
+        let sections = comment.components(separatedBy: "<details><summary>shop-").count - 1
+        #expect(sections >= 15, "\(sections) sections in \(comment.count) characters")
+        #expect(comment.count > 50_000)
+        #expect(comment.contains("<details><summary>shop-01 (acme-shop-01.myshopify.com)"))
     }
 }

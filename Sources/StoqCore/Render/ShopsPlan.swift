@@ -46,6 +46,8 @@ public struct ShopPart: Sendable {
 public enum ShopsPlan {
     /// GitHub's comment limit.
     public static let commentBudget = 65_536
+    /// The least room a shop's section is given: a plan's summary, its counts and a few changes.
+    static let smallestSection = 2_500
 
     /// `parts` in `format`.
     public static func render(_ parts: [ShopPart], format: OutputFormat, color: Bool = false) -> String {
@@ -97,14 +99,17 @@ public enum ShopsPlan {
         let shown = parts.filter { part in part.plan.map { !$0.isEmpty } ?? false || part.verdict?.refuses == true }
         var sections = ""
         var left: [String] = []
-        let room = budget - head.count - 600
-        let share = shown.isEmpty ? 0 : room / shown.count
-        for part in shown {
+        // The closing note may name every shop left out: its room is kept aside.
+        var room = budget - head.count - 300 - shown.reduce(0) { $0 + $1.shop.count + 2 }
+        for (index, part) in shown.enumerated() {
             guard let plan = part.plan, let verdict = part.verdict else { continue }
             let open = "<details><summary>\(MarkdownPlanRenderer.escape(part.title)): \(part.outcome)</summary>\n\n"
             let close = "\n</details>\n\n"
+            // An equal share of what is left, and never less than a short plan needs: what a
+            // small plan leaves goes to the shops after it, and shops that no longer fit are named.
+            let share = max(room / (shown.count - index), Self.smallestSection)
             let inner = share - open.count - close.count
-            guard inner >= 2_000 else {
+            guard share <= room else {
                 left.append(part.shop)
                 continue
             }
@@ -114,6 +119,7 @@ public enum ShopsPlan {
                 continue
             }
             sections += open + body + close
+            room -= open.count + body.count + close.count
         }
         var out = head + sections
         if !left.isEmpty {
