@@ -104,6 +104,19 @@ struct ShopsRunTests {
         for name in ["us", "eu", "uk"] { #expect(shown.contains(name)) }
     }
 
+    @Test("a shop's domain and why it has no plan are outside text: one line each, no workflow command", arguments: OutputFormat.allCases)
+    func hostilePartText(_ format: OutputFormat) {
+        // What `show` reads from a forged document, or a server's answer quoted in a failure.
+        let part = ShopPart(
+            shop: "eu", domain: "x\n::error title=pwn::owned", failure: "y\r\n::warning title=z::forged\u{1B}]0;t\u{07}")
+        let shown = ShopsPlan.render([part], format: format)
+        for line in shown.split(separator: "\n") {
+            #expect(!line.drop { $0 == " " }.hasPrefix("::"), "\(line)")
+            #expect(!line.unicodeScalars.contains { Sanitiser.isHidden($0) && $0 != "\t" }, "\(line)")
+        }
+        if format != .json { #expect(shown.split(separator: "\n").contains { $0.contains("not planned") && $0.contains("forged") }) }
+    }
+
     static func parts(_ results: [(shop: String, outcome: PlanRun.Outcome)]) -> [ShopPart] {
         results.map { ShopPart(shop: $0.shop, domain: "acme-\($0.shop).myshopify.com", plan: $0.outcome.plan, verdict: $0.outcome.verdict) }
     }
