@@ -125,4 +125,24 @@ struct ShopsCommandTests {
         process.waitUntilExit()
         #expect(try Data(contentsOf: state) == before, "nothing was written to any store")
     }
+
+    @Test("shops applied at once under one --lock file:PATH share it, instead of waiting for each other")
+    func oneLockFile() async throws {
+        let dir = try temporaryDirectory()
+        let (process, base, _) = try Self.serve(dir)
+        defer { process.terminate() }
+        let lock = dir.appendingPathComponent("apply.lock").path
+        // Each shop waiting for the lock another shop of this run holds until every shop planned
+        // would wait out --lock-wait: with 0, every shop but one was refused at once.
+        let apply = try await Stoqctl.run(
+            Self.arguments("apply", dir, base: base, ["--lock", "file:\(lock)", "--lock-wait", "0"]), environment: Self.environment())
+        #expect(apply.status == 0, "\(apply.stderr)")
+        for shop in ["us", "eu", "uk"] { #expect(apply.stdout.contains("[\(shop)] Apply finished"), "\(shop)") }
+        #expect(!apply.stderr.contains("holds the apply lock"), "\(apply.stderr)")
+        // Released when the run ended: the next apply takes it at once.
+        let again = try await Stoqctl.run(
+            Self.arguments("apply", dir, base: base, ["--lock", "file:\(lock)", "--lock-wait", "0", "--shop", "eu"]),
+            environment: Self.environment())
+        #expect(again.status == 0, "\(again.stderr)")
+    }
 }
