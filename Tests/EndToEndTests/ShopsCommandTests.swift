@@ -145,4 +145,18 @@ struct ShopsCommandTests {
             environment: Self.environment())
         #expect(again.status == 0, "\(again.stderr)")
     }
+
+    @Test("plan --shop A --shop B of a repository of several shops with an error shows the error")
+    func invalidWithShops() async throws {
+        let dir = try temporaryDirectory()
+        let repo = dir.appendingPathComponent("repo")
+        try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shops"), to: repo)
+        let settings = repo.appendingPathComponent("stoqctl.yaml")
+        try (String(contentsOf: settings, encoding: .utf8) + "bogus_key: 1\n").write(to: settings, atomically: true, encoding: .utf8)
+        let plan = try await Stoqctl.run(
+            ["plan", repo.path, "--endpoint", "emulator:\(repo.path)/remote-state.json", "--shop", "us", "--shop", "eu"])
+        #expect(plan.status == 1, "\(plan.stderr)")
+        #expect(plan.stderr.contains("bogus_key"), "\(plan.stderr)")
+        #expect(!plan.stderr.contains("has no `shops:`"), "\(plan.stderr)")
+    }
 }
