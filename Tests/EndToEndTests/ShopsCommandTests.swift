@@ -159,4 +159,20 @@ struct ShopsCommandTests {
         #expect(plan.stderr.contains("bogus_key"), "\(plan.stderr)")
         #expect(!plan.stderr.contains("has no `shops:`"), "\(plan.stderr)")
     }
+
+    @Test("apply of a saved plan of several shops with one shop named twice applies that shop's part")
+    func savedPlanShopTwice() async throws {
+        let dir = try temporaryDirectory()
+        let repo = dir.appendingPathComponent("repo")
+        try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shops"), to: repo)
+        let endpoint = "emulator:\(repo.path)/remote-state.json"
+        let saved = dir.appendingPathComponent("plan.json").path
+        let plan = try await Stoqctl.run(["plan", repo.path, "--endpoint", endpoint, "--out", saved])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let apply = try await Stoqctl.run([
+            "apply", saved, repo.path, "--endpoint", endpoint, "--lock", "none", "--shop", "eu", "--shop", "eu",
+        ])
+        #expect(apply.status == 0, "\(apply.stderr)")
+        #expect(apply.stdout.contains("Applying the saved plan"), "\(apply.stdout)")
+    }
 }
