@@ -88,6 +88,26 @@ struct ShopsRunTests {
         #expect(usLog.count == 1 && euLog.count == 1)
     }
 
+    @Test("--target an offer for some shops only: planned there, nothing to do in the others; a name no shop has is unknown")
+    func targetOfSomeShops() async throws {
+        let us = try Self.shop(id: 101)
+        let eu = try Self.shop(id: 202, plans: #"[{"id": "p1", "internal_name": "fall-drop", "name": "Old"}]"#)
+        var input = Self.input()
+        input.targets = ["us-only"]
+        let loaded = ConfigPipeline.run(input.config)
+        let results = await ShopsRun.plan(input, shops: ["us", "eu"], loaded: loaded, connect: Self.connect(["us": us, "eu": eu]))
+        let usPlan = try #require(results[0].outcome.plan, "\(results[0].outcome.diagnostics.map(\.message))")
+        let euPlan = try #require(results[1].outcome.plan, "\(results[1].outcome.diagnostics.map(\.message))")
+        #expect(usPlan.operations.map(\.plan.internalName) == ["us-only"])
+        // Not everything: eu's fall-drop differs, and is not what was asked for.
+        #expect(euPlan.isEmpty)
+        input.targets = ["nowhere"]
+        let unknown = await ShopsRun.plan(input, shops: ["us", "eu"], loaded: loaded, connect: Self.connect(["us": us, "eu": eu]))
+        for (shop, outcome) in unknown {
+            #expect(outcome.plan == nil && outcome.diagnostics.contains { $0.code == .unknownTarget }, "\(shop)")
+        }
+    }
+
     @Test("every format groups the plan by shop, leading with one line per shop", arguments: OutputFormat.allCases)
     func formats(_ format: OutputFormat) async throws {
         let us = try Self.shop(id: 101)
