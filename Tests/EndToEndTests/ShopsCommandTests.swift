@@ -175,4 +175,26 @@ struct ShopsCommandTests {
         #expect(apply.status == 0, "\(apply.stderr)")
         #expect(apply.stdout.contains("Applying the saved plan"), "\(apply.stdout)")
     }
+
+    @Test("a runner's Shopify address at another myshopify.com store than the shop's is refused before its token is sent")
+    func shopifyEndpointOfAnotherStore() async throws {
+        let dir = try temporaryDirectory()
+        let repo = dir.appendingPathComponent("repo")
+        try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shops"), to: repo)
+        let endpoint = "emulator:\(repo.path)/remote-state.json"
+        for (flag, environment) in [
+            (["--shopify-endpoint", "http://acme-apparel.myshopify.com"], [:]),
+            ([], ["SHOPIFY_ADMIN_URL": "http://ACME-APPAREL.myshopify.com/admin/api/2026-10/graphql.json"]),
+        ] {
+            let plan = try await Stoqctl.run(
+                ["plan", repo.path, "--endpoint", endpoint, "--shop", "eu"] + flag,
+                environment: environment.merging(["SHOPIFY_ADMIN_TOKEN_EU": "canary-shpat-eu-e2e"]) { a, _ in a })
+            #expect(plan.status == 1, "\(plan.stderr)")
+            #expect(
+                plan.stderr.contains(
+                    "points at acme-apparel.myshopify.com, another store than its `shopify_shop` acme-apparel-eu.myshopify.com"),
+                "\(plan.stderr)")
+            #expect(!(plan.stdout + plan.stderr).contains("-e2e"))
+        }
+    }
 }
