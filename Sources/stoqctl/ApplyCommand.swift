@@ -168,7 +168,9 @@ struct ApplyCommand: StoqctlCommand {
             return .failure(RunFailure(.savedPlanRefused, "\(file): \(error.message); nothing was sent"))
         }
         let names = parts.map(\.shop)
-        guard shops.count == 1, let shop = shops.first else {
+        // `--shop eu --shop eu` names one shop, as everywhere else.
+        let named = shops.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        guard named.count == 1, let shop = named.first else {
             return .failure(
                 RunFailure(
                     .usage,

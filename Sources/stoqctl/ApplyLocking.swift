@@ -108,7 +108,13 @@ final class ApplyLocking: @unchecked Sendable {
             if case .http = endpoint, let lock = try self.lock(for: shop) {
                 // With --lock file:PATH both names are that one file: there is nothing to pass through.
                 let oneFile = if case .file = self.options.choice { true } else { false }
-                if shop.source == .stoqShopID, !oneFile, let before = try self.lock(for: ShopIdentity(.endpoint, connection.endpoint)) {
+                if oneFile, let file = lock as? FileLock {
+                    // One file for every shop: the shops of one run take it once and share it, as
+                    // they share an emulator's state file (each taking it would wait for the other).
+                    try await self.share(file, shop: shop)
+                } else if shop.source == .stoqShopID, !oneFile,
+                    let before = try self.lock(for: ShopIdentity(.endpoint, connection.endpoint))
+                {
                     // A shop without a configured domain is named by its endpoint until it has a
                     // plan. The first apply of an empty shop holds that lock while it creates
                     // plans; passing through it here makes a later apply wait for it.
@@ -145,7 +151,12 @@ final class ApplyLocking: @unchecked Sendable {
         }
         // The shops of one run share the state file, and so its lock: taken once, released by
         // the last of them.
-        let shop = ShopIdentity(.endpoint, recorded)
+        try await share(lock, shop: ShopIdentity(.endpoint, recorded))
+    }
+
+    /// Takes `lock` once for every apply of this process that shares it (``SharedLeases``), and
+    /// keeps it until the last of them releases it.
+    private func share(_ lock: FileLock, shop: ShopIdentity) async throws(RunFailure) {
         let lease = try await SharedLeases.shared.acquire(lock.path) { () async throws(RunFailure) -> ApplyLease in
             try await self.acquire(lock, shop: shop)
         }

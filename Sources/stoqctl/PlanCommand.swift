@@ -94,7 +94,8 @@ struct PlanCommand: StoqctlCommand {
         var input = PlanRun.Input(config: configInput)
         input.loaded = loaded
         input.shop = planning.shops.first
-        if planning.shops.count > 1 {
+        // A repository of several shops with errors reaches here too: its errors are the answer.
+        if planning.shops.count > 1, !loaded.desired.hasShops {
             console.report(
                 .usage,
                 "--shop is given \(planning.shops.count) times, but stoqctl.yaml has no `shops:`: this repository describes one shop")

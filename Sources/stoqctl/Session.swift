@@ -288,6 +288,7 @@ final class Session: Sendable {
         } else {
             return nil
         }
+        try checkStore(url, chooser: chooser, shop: request.settings?.shop)
         guard let token = try shopifyToken(options, shop: request.settings?.shop) else { return nil }
         try request.policy.checkHost(url, service: .shopify, chooser: chooser)
         let path: String
@@ -296,6 +297,20 @@ final class Session: Sendable {
         return PolicyReader(
             client: ShopifyClient(transport: transport, path: path, token: token, retry: options.retry, logger: request.logger),
             source: source)
+    }
+
+    /// A shop of several never sends its Shopify token to another store: a runner's Shopify
+    /// address (`--shopify-endpoint`, `SHOPIFY_ADMIN_URL`) at a myshopify.com store other than the
+    /// shop's `shopify_shop` is refused before any token is read. (Another host, such as an
+    /// emulator serving every shop, is the runner's choice; the shop's domain is checked there.)
+    static func checkStore(_ url: String, chooser: Chooser, shop: ShopSettings?) throws(RunFailure) {
+        guard case .runner(let name) = chooser, let shop, let configured = shop.shopifyShop.flatMap({ ShopDomain.normalize($0.value) }),
+            let host = URLComponents(string: url)?.host?.lowercased(), host.hasSuffix(".myshopify.com"), host != configured
+        else { return }
+        throw RunFailure(
+            .shopMismatch,
+            "shop `\(shop.name.value)`: \(name) points at \(Sanitiser.shown(String(host.prefix(80)))), another store than its `shopify_shop` \(configured); its Shopify token is not sent there, and nothing was sent"
+        )
     }
 
     /// `url` split into the base URL and the GraphQL path (the versioned Admin API path when it

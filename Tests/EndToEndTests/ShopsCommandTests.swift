@@ -125,4 +125,76 @@ struct ShopsCommandTests {
         process.waitUntilExit()
         #expect(try Data(contentsOf: state) == before, "nothing was written to any store")
     }
+
+    @Test("shops applied at once under one --lock file:PATH share it, instead of waiting for each other")
+    func oneLockFile() async throws {
+        let dir = try temporaryDirectory()
+        let (process, base, _) = try Self.serve(dir)
+        defer { process.terminate() }
+        let lock = dir.appendingPathComponent("apply.lock").path
+        // Each shop waiting for the lock another shop of this run holds until every shop planned
+        // would wait out --lock-wait: with 0, every shop but one was refused at once.
+        let apply = try await Stoqctl.run(
+            Self.arguments("apply", dir, base: base, ["--lock", "file:\(lock)", "--lock-wait", "0"]), environment: Self.environment())
+        #expect(apply.status == 0, "\(apply.stderr)")
+        for shop in ["us", "eu", "uk"] { #expect(apply.stdout.contains("[\(shop)] Apply finished"), "\(shop)") }
+        #expect(!apply.stderr.contains("holds the apply lock"), "\(apply.stderr)")
+        // Released when the run ended: the next apply takes it at once.
+        let again = try await Stoqctl.run(
+            Self.arguments("apply", dir, base: base, ["--lock", "file:\(lock)", "--lock-wait", "0", "--shop", "eu"]),
+            environment: Self.environment())
+        #expect(again.status == 0, "\(again.stderr)")
+    }
+
+    @Test("plan --shop A --shop B of a repository of several shops with an error shows the error")
+    func invalidWithShops() async throws {
+        let dir = try temporaryDirectory()
+        let repo = dir.appendingPathComponent("repo")
+        try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shops"), to: repo)
+        let settings = repo.appendingPathComponent("stoqctl.yaml")
+        try (String(contentsOf: settings, encoding: .utf8) + "bogus_key: 1\n").write(to: settings, atomically: true, encoding: .utf8)
+        let plan = try await Stoqctl.run(
+            ["plan", repo.path, "--endpoint", "emulator:\(repo.path)/remote-state.json", "--shop", "us", "--shop", "eu"])
+        #expect(plan.status == 1, "\(plan.stderr)")
+        #expect(plan.stderr.contains("bogus_key"), "\(plan.stderr)")
+        #expect(!plan.stderr.contains("has no `shops:`"), "\(plan.stderr)")
+    }
+
+    @Test("apply of a saved plan of several shops with one shop named twice applies that shop's part")
+    func savedPlanShopTwice() async throws {
+        let dir = try temporaryDirectory()
+        let repo = dir.appendingPathComponent("repo")
+        try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shops"), to: repo)
+        let endpoint = "emulator:\(repo.path)/remote-state.json"
+        let saved = dir.appendingPathComponent("plan.json").path
+        let plan = try await Stoqctl.run(["plan", repo.path, "--endpoint", endpoint, "--out", saved])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let apply = try await Stoqctl.run([
+            "apply", saved, repo.path, "--endpoint", endpoint, "--lock", "none", "--shop", "eu", "--shop", "eu",
+        ])
+        #expect(apply.status == 0, "\(apply.stderr)")
+        #expect(apply.stdout.contains("Applying the saved plan"), "\(apply.stdout)")
+    }
+
+    @Test("a runner's Shopify address at another myshopify.com store than the shop's is refused before its token is sent")
+    func shopifyEndpointOfAnotherStore() async throws {
+        let dir = try temporaryDirectory()
+        let repo = dir.appendingPathComponent("repo")
+        try FileManager.default.copyItem(at: Golden.repositoryRoot.appendingPathComponent("examples/shops"), to: repo)
+        let endpoint = "emulator:\(repo.path)/remote-state.json"
+        for (flag, environment) in [
+            (["--shopify-endpoint", "http://acme-apparel.myshopify.com"], [:]),
+            ([], ["SHOPIFY_ADMIN_URL": "http://ACME-APPAREL.myshopify.com/admin/api/2026-10/graphql.json"]),
+        ] {
+            let plan = try await Stoqctl.run(
+                ["plan", repo.path, "--endpoint", endpoint, "--shop", "eu"] + flag,
+                environment: environment.merging(["SHOPIFY_ADMIN_TOKEN_EU": "canary-shpat-eu-e2e"]) { a, _ in a })
+            #expect(plan.status == 1, "\(plan.stderr)")
+            #expect(
+                plan.stderr.contains(
+                    "points at acme-apparel.myshopify.com, another store than its `shopify_shop` acme-apparel-eu.myshopify.com"),
+                "\(plan.stderr)")
+            #expect(!(plan.stdout + plan.stderr).contains("-e2e"))
+        }
+    }
 }

@@ -88,6 +88,26 @@ struct ShopsRunTests {
         #expect(usLog.count == 1 && euLog.count == 1)
     }
 
+    @Test("--target an offer for some shops only: planned there, nothing to do in the others; a name no shop has is unknown")
+    func targetOfSomeShops() async throws {
+        let us = try Self.shop(id: 101)
+        let eu = try Self.shop(id: 202, plans: #"[{"id": "p1", "internal_name": "fall-drop", "name": "Old"}]"#)
+        var input = Self.input()
+        input.targets = ["us-only"]
+        let loaded = ConfigPipeline.run(input.config)
+        let results = await ShopsRun.plan(input, shops: ["us", "eu"], loaded: loaded, connect: Self.connect(["us": us, "eu": eu]))
+        let usPlan = try #require(results[0].outcome.plan, "\(results[0].outcome.diagnostics.map(\.message))")
+        let euPlan = try #require(results[1].outcome.plan, "\(results[1].outcome.diagnostics.map(\.message))")
+        #expect(usPlan.operations.map(\.plan.internalName) == ["us-only"])
+        // Not everything: eu's fall-drop differs, and is not what was asked for.
+        #expect(euPlan.isEmpty)
+        input.targets = ["nowhere"]
+        let unknown = await ShopsRun.plan(input, shops: ["us", "eu"], loaded: loaded, connect: Self.connect(["us": us, "eu": eu]))
+        for (shop, outcome) in unknown {
+            #expect(outcome.plan == nil && outcome.diagnostics.contains { $0.code == .unknownTarget }, "\(shop)")
+        }
+    }
+
     @Test("every format groups the plan by shop, leading with one line per shop", arguments: OutputFormat.allCases)
     func formats(_ format: OutputFormat) async throws {
         let us = try Self.shop(id: 101)
@@ -102,6 +122,19 @@ struct ShopsRunTests {
         let ext = ["text": "txt", "markdown": "md", "json": "json", "github": "github.txt"][format.rawValue] ?? "txt"
         if let failure = Golden.check(shown, against: "Tests/Fixtures/shops/plan.\(ext)") { Issue.record("\(failure)") }
         for name in ["us", "eu", "uk"] { #expect(shown.contains(name)) }
+    }
+
+    @Test("a shop's domain and why it has no plan are outside text: one line each, no workflow command", arguments: OutputFormat.allCases)
+    func hostilePartText(_ format: OutputFormat) {
+        // What `show` reads from a forged document, or a server's answer quoted in a failure.
+        let part = ShopPart(
+            shop: "eu", domain: "x\n::error title=pwn::owned", failure: "y\r\n::warning title=z::forged\u{1B}]0;t\u{07}")
+        let shown = ShopsPlan.render([part], format: format)
+        for line in shown.split(separator: "\n") {
+            #expect(!line.drop { $0 == " " }.hasPrefix("::"), "\(line)")
+            #expect(!line.unicodeScalars.contains { Sanitiser.isHidden($0) && $0 != "\t" }, "\(line)")
+        }
+        if format != .json { #expect(shown.split(separator: "\n").contains { $0.contains("not planned") && $0.contains("forged") }) }
     }
 
     static func parts(_ results: [(shop: String, outcome: PlanRun.Outcome)]) -> [ShopPart] {

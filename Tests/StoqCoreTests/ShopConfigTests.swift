@@ -178,6 +178,28 @@ struct ShopConfigTests {
         #expect(shared.contains { $0.code == .missingRequiredKey && $0.message.contains("shop `nodomain` needs `shopify_shop`") })
     }
 
+    @Test("two shops that name one store (one domain, written either way, or one stoq_shop_id) are refused")
+    func oneStoreTwice() {
+        let (_, found) = ConfigPipeline.run([
+            (
+                SourceFile(
+                    path: "stoqctl.yaml",
+                    text: """
+                        version: 1
+                        shops:
+                          us: {shopify_shop: acme, stoq_shop_id: 7}
+                          us2: {shopify_shop: ACME.myshopify.com}
+                          eu: {shopify_shop: acme-eu, stoq_shop_id: 7}
+                          uk: {shopify_shop: acme-uk, stoq_shop_id: 8}
+                        """), .settings
+            )
+        ])
+        let twice = found.filter { $0.code == .shopMismatch }
+        #expect(twice.count == 2, "\(found.map(\.message))")
+        #expect(twice.contains { $0.message.contains("shops `us` and `us2` are one store (acme.myshopify.com)") && $0.notes.count == 1 })
+        #expect(twice.contains { $0.message.contains("shops `us` and `eu` are one store (STOQ shop_id 7)") && $0.location?.line == 5 })
+    }
+
     @Test("a repository of one shop: no new keys needed, and shop keys without `shops:` are refused")
     func oneShop() {
         let (state, none) = ConfigPipeline.run([

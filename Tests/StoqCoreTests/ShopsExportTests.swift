@@ -152,6 +152,21 @@ struct ShopsExportTests {
         Self.expectRoundTrip(shops)
     }
 
+    @Test("offers whose names make one file name, with one id in different stores, get a file each")
+    func fileNamesAlike() {
+        // Ids are per store: three stores may each call their plan `5`.
+        let shops = [
+            ShopExport(shop: "us", plans: [Self.plan("5", "Fall", [:])]),
+            ShopExport(shop: "eu", plans: [Self.plan("5", "fall", [:])]),
+            ShopExport(shop: "ca", plans: [Self.plan("5", "FALL", [:])]),
+        ]
+        let result = Exporter.export(shops: shops, repositoryShops: Self.shopNames)
+        #expect(result.files.count == 3 && Set(result.files.map(\.path)).count == 3, "\(result.files.map(\.path))")
+        let (state, diagnostics) = Self.load(result)
+        #expect(!diagnostics.hasErrors, "\(diagnostics.map(\.message))")
+        #expect(Set(state.plans.map(\.internalName.value)) == ["Fall", "fall", "FALL"])
+    }
+
     @Test("stable: the same bytes whatever order the shops come in; shops in stoqctl.yaml order")
     func stable() {
         let shops = [

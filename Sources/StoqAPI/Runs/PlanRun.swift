@@ -315,6 +315,11 @@ public enum PlanRun {
         var options = PlanOptions()
         options.allowDeletes = input.allowDeletes
         options.targets = input.targets
+        if desired.settings.shop != nil, !input.targets.isEmpty {
+            // An offer of the repository that is not for this shop: nothing to do here.
+            let repository = input.loaded ?? ConfigPipeline.run(input.config)
+            options.targetsOfOtherShops = Set(repository.desired.plans.map(\.internalName.value))
+        }
         options.budgetPoints = input.budget.points
         options.budgetWindow = input.budget.window.inSeconds
         let (plan, planning) = Planner.plan(desired: desired, remote: fetched.state, baseline: baseline, options: options)

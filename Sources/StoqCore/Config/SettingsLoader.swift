@@ -99,6 +99,7 @@ extension ConfigLoader {
         }
         var result: [ShopSettings] = []
         var variables: [String: (shop: String, location: SourceLocation)] = [:]
+        var stores: [String: (shop: String, location: SourceLocation)] = [:]
         for entry in entries {
             guard ShopSettings.isName(entry.key) else {
                 reader.report(
@@ -155,6 +156,21 @@ extension ConfigLoader {
                         at: variable.location, notes: [DiagnosticNote("`\(other.shop)` reads it here", at: other.location)])
                 } else {
                     variables[variable.value] = (entry.key, variable.location)
+                }
+            }
+            // Two shops of one store would write one store's plans twice, and wait for each
+            // other's apply lock (named by the domain) in an apply of both.
+            let store =
+                [shop.shopifyShop.flatMap { domain in ShopDomain.normalize(domain.value).map { ($0, domain.location) } }]
+                + [shop.stoqShopID.map { ("STOQ shop_id \($0.value)", $0.location) }]
+            for case let (key, location)? in store {
+                if let other = stores[key] {
+                    reader.sink.add(
+                        .shopMismatch,
+                        "shops `\(other.shop)` and `\(entry.key)` are one store (\(key)): each shop of `shops:` is its own store",
+                        at: location, notes: [DiagnosticNote("`\(other.shop)` names it here", at: other.location)])
+                } else {
+                    stores[key] = (entry.key, location)
                 }
             }
             result.append(shop)

@@ -42,9 +42,7 @@ public enum Exporter {
         var used = Set<String>()
         var files: [ExportedFile] = []
         for (plan, text) in blocks {
-            var name = slug(plan.internalName)
-            if used.contains(name) { name += "-" + slug(plan.id) }
-            used.insert(name)
+            let name = fileName(plan.internalName, id: plan.id, used: &used)
             let header = "# Selling plan `\(comment(plan.internalName))` (STOQ id \(comment(plan.id))), exported by stoqctl export.\n"
             files.append(ExportedFile(path: "preorders/\(name).yaml", text: schemaLine + header + "version: 1\nselling_plans:\n" + text))
         }
@@ -215,6 +213,22 @@ public enum Exporter {
             return ids.allSatisfy { $0 > 0 } ? nil : "it holds an id that is not positive"
         default: return "unexpected value type"
         }
+    }
+
+    /// The file name of `internalName` under `preorders/`: its slug, else with its id (two names
+    /// can slug alike), else with a counter (ids of several stores can be alike too); never one
+    /// in `used`, which it joins.
+    static func fileName(_ internalName: String, id: String, used: inout Set<String>) -> String {
+        var name = slug(internalName)
+        if used.contains(name) { name += "-" + slug(id) }
+        let base = name
+        var counter = 2
+        while used.contains(name) {
+            name = "\(base)-\(counter)"
+            counter += 1
+        }
+        used.insert(name)
+        return name
     }
 
     /// A file name part: lowercase letters, digits, `-`, `_` and `.`; at most 80 characters.

@@ -54,9 +54,7 @@ extension Exporter {
         var files: [ExportedFile] = []
         for name in offers.keys.sorted() {
             guard let group = offers[name], let first = group.first else { continue }
-            var file = slug(name)
-            if used.contains(file) { file += "-" + slug(first.offer.id) }
-            used.insert(file)
+            let file = fileName(name, id: first.offer.id, used: &used)
             let ids = group.map { "\(comment($0.offer.id)) in \($0.shop)" }.joined(separator: ", ")
             let header = "# Selling plan `\(comment(name))` (STOQ id \(ids)), exported by stoqctl export.\n"
             let text = schemaLine + header + "version: 1\nselling_plans:\n" + shopsBlock(name, group, repositoryShops: repositoryShops)

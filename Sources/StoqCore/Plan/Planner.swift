@@ -4,6 +4,9 @@ public struct PlanOptions: Sendable, Hashable {
     public var allowDeletes = false
     /// `--target`: limit the plan to these internal names (empty: all).
     public var targets: [String] = []
+    /// Targets a repository of several shops declares for other shops only: nothing to plan in
+    /// this shop, rather than an unknown target.
+    public var targetsOfOtherShops: Set<String> = []
     /// Budget for the time estimate.
     public var budgetPoints = 360
     /// Window for the time estimate, seconds.
@@ -31,7 +34,8 @@ public enum Planner {
         desired: DesiredState, remote: RemoteState, baseline: Baseline? = nil, options: PlanOptions = PlanOptions()
     ) -> (Plan?, [Diagnostic]) {
         let declaredNames = Set(desired.plans.map(\.internalName.value))
-        var diagnostics = options.targets.filter { !declaredNames.contains($0) }.map { target in
+        var diagnostics = options.targets.filter { !declaredNames.contains($0) && !options.targetsOfOtherShops.contains($0) }.map {
+            target in
             Diagnostic(
                 .unknownTarget,
                 "--target \(target): no plan has this internal_name\(Suggest.hint(for: target, in: declaredNames.sorted()))",

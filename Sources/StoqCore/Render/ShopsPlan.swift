@@ -30,14 +30,15 @@ public struct ShopPart: Sendable {
         return verdict.notices.isEmpty ? "apply will proceed" : "apply will proceed with overrides"
     }
 
-    /// What the plan does in one line, or why there is none.
+    /// What the plan does in one line, or why there is none (outside text: a server's answer, or a
+    /// saved document's `not_planned`, shown on one line).
     var line: String {
-        guard let plan else { return failure ?? "not planned" }
+        guard let plan else { return Sanitiser.shown(failure ?? "not planned") }
         return plan.isEmpty ? "The shop matches the configuration." : PlanText.summaryLine(plan)
     }
 
-    /// `eu (acme-eu.myshopify.com)`.
-    var title: String { domain.map { "\(shop) (\($0))" } ?? shop }
+    /// `eu (acme-eu.myshopify.com)`, on one line (a saved document's domain is outside text).
+    var title: String { Sanitiser.shown(domain.map { "\(shop) (\($0))" } ?? shop) }
 }
 
 /// A plan of several shops in every format: one line per shop first, then each shop's plan.

@@ -182,7 +182,7 @@ public enum DiagnosticCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .missingShopifyCredentials:
             "`inventory_policy_source: shopify` needs the shop (`shopify_shop`, `SHOPIFY_SHOP` or `--shopify-endpoint`) and a token (`SHOPIFY_ADMIN_TOKEN` or `--shopify-token-file`)"
         case .shopMismatch:
-            "a shop's token reaches another store than the one named: STOQ's `shop_id` is not the shop's `stoq_shop_id` or is another shop's, or Shopify's domain is not its `shopify_shop`"
+            "a shop's token reaches another store than the one named: STOQ's `shop_id` is not the shop's `stoq_shop_id` or is another shop's, or Shopify's domain is not its `shopify_shop`; or two shops of `shops:` name one `shopify_shop` or one `stoq_shop_id`"
         case .policyNotApplied: "after apply's policy job finished, Shopify still reports another policy for some variants"
         case .remoteValueUnreadable: "STOQ returned a value stoqctl cannot read; the field is treated as not returned"
         case .baselineUnreadable:
