@@ -250,7 +250,14 @@ apply)
     # An indented code block: no line of the output, whatever it holds, can end it.
     tail -n 200 "$out/apply.txt" | sed 's/^/    /'
   } | summary
-  output report-file "$report"
+  # An apply of several shops in one job writes one report per shop (apply-report.SHOP.json).
+  if [ -f "$report" ]; then
+    output report-file "$report"
+  else
+    reports=()
+    for each in "$out"/apply-report.*.json; do [ -f "$each" ] && reports+=("$each"); done
+    output report-file "${reports[*]}"
+  fi
   if [ -n "$tag" ]; then
     # What stoqctl did, for the pull requests, whatever then happens to the tag.
     applied_rc="$rc"

@@ -851,6 +851,16 @@ class ShopsActionTests(unittest.TestCase):
         self.assertNotIn("stoq_eu_canary_77", logs)
         self.assertNotIn("stoq_uk_canary_78", logs)
 
+    def test_an_apply_of_every_shop_in_one_job_outputs_each_shops_report(self):
+        applied = self.action("apply")
+        self.assertEqual(applied.returncode, 0, applied.stdout + applied.stderr)
+        outputs = dict(line.split("=", 1) for line in read(self.outputs).splitlines())
+        reports = outputs["report-file"].split(" ")
+        self.assertEqual(sorted(os.path.basename(r) for r in reports),
+                         ["apply-report.eu.json", "apply-report.uk.json", "apply-report.us.json"])
+        for report in reports:
+            self.assertIn("acme-apparel", json.dumps(json.loads(read(report))))
+
     def test_a_shop_input_that_is_not_a_shop_name_is_refused(self):
         result = self.action("plan", shop="eu;rm -rf /")
         self.assertEqual(result.returncode, 64)
