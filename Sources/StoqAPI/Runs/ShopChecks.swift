@@ -22,15 +22,17 @@ public enum ShopChecks {
                     "--shop \(name): stoqctl.yaml has no `shops:`; this repository describes one shop, planned without --shop",
                     status: .usage))
         case (let name?, true):
-            guard let narrowed = desired.forShop(name) else {
-                return .failure(
-                    RunFailure(
-                        .unknownShop,
-                        "--shop \(name): stoqctl.yaml has no shop `\(name)` (it has \(desired.shopNames.joined(separator: ", ")))\(Suggest.hint(for: name, in: desired.shopNames))",
-                        status: .usage))
-            }
+            guard let narrowed = desired.forShop(name) else { return .failure(unknown(name, in: desired)) }
             return .success(narrowed)
         }
+    }
+
+    /// The refusal of `--shop name` when `shops:` does not hold it.
+    static func unknown(_ name: String, in desired: DesiredState) -> RunFailure {
+        RunFailure(
+            .unknownShop,
+            "--shop \(name): stoqctl.yaml has no shop `\(name)` (it has \(desired.shopNames.joined(separator: ", ")))\(Suggest.hint(for: name, in: desired.shopNames))",
+            status: .usage)
     }
 
     /// STOQ's `shop_id`s in what was read of the shop (its plans' bodies, and the list when it

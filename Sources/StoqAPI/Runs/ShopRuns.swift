@@ -139,7 +139,7 @@ public enum ExportRun {
         var result = ShopsOutcome()
         let read: [(shop: String, outcome: Outcome, read: Read?)] = await withTaskGroup(of: (Int, Outcome, Read?).self) { group in
             for (index, shop) in shops.enumerated() {
-                let settings = desired.forShop(shop)?.settings
+                let settings = desired.settings(forShop: shop)
                 group.addTask {
                     var outcome = Outcome()
                     guard let settings else {

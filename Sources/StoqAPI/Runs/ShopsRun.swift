@@ -10,7 +10,11 @@ public enum ShopsRun {
     public static func shops(of desired: DesiredState, selected: [String]) -> Result<[String], RunFailure> {
         var chosen: [String] = []
         for name in selected where !chosen.contains(name) {
-            if case .failure(let failure) = ShopChecks.narrow(desired, to: name) { return .failure(failure) }
+            // Only the name is checked here (against the settings, without the offers): each
+            // shop's run narrows the configuration itself.
+            if case .failure(let failure) = ShopChecks.narrow(DesiredState(settings: desired.settings), to: name) {
+                return .failure(failure)
+            }
             chosen.append(name)
         }
         return .success(chosen.isEmpty ? desired.shopNames : chosen)

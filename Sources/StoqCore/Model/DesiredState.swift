@@ -377,16 +377,26 @@ public struct DesiredState: Sendable, Hashable {
     /// The names of the shops, in file order.
     public var shopNames: [String] { settings.shops.map(\.name.value) }
 
+    /// The entry of `shops:` called `name`, if any.
+    public func shop(named name: String) -> ShopSettings? { settings.shops.first { $0.name.value == name } }
+
+    /// The settings of the shop called `name` (its domain, tokens and safety in place), without
+    /// narrowing the offers: what ``forShop(_:)`` gives its configuration.
+    public func settings(forShop name: String) -> Settings? {
+        guard let shop = shop(named: name) else { return nil }
+        var settings = settings
+        settings.shop = shop
+        settings.shopifyShop = shop.shopifyShop
+        if let safety = shop.safety { settings.safety = safety }
+        return settings
+    }
+
     /// The configuration of the shop called `name`, as a repository of that one shop would write it.
     ///
     /// The offers for that shop (each with its override in place), its domain, tokens and
     /// safety. Nil for a name `shops:` does not hold.
     public func forShop(_ name: String) -> DesiredState? {
-        guard let shop = settings.shops.first(where: { $0.name.value == name }) else { return nil }
-        var settings = settings
-        settings.shop = shop
-        settings.shopifyShop = shop.shopifyShop
-        if let safety = shop.safety { settings.safety = safety }
+        guard let settings = settings(forShop: name) else { return nil }
         var plans: [SellingPlanSpec] = []
         for plan in self.plans where plan.shops?.contains(where: { $0.value == name }) ?? true {
             var spec = plan.override(for: name)?.spec ?? plan
