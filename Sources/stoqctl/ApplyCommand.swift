@@ -134,12 +134,14 @@ struct ApplyCommand: StoqctlCommand {
             }
         }
         let shops: [String]
-        switch ShopsRun.shops(of: loaded.desired, selected: planning.shops) {
-        case .failure(let failure):
-            console.report([failure.diagnostic])
-            console.finish(failure.status)
-            return failure.status
-        case .success(let chosen): shops = loaded.hasErrors ? Array(chosen.prefix(1)) : chosen
+        if loaded.hasErrors {
+            // One run reports the configuration's errors (and sends nothing).
+            shops = Array(loaded.desired.shopNames.prefix(1))
+        } else {
+            switch ShopSessions.choose(loaded.desired, selected: planning.shops, options: remote, console: console) {
+            case .stopped(let status): return status
+            case .shops(let chosen): shops = chosen
+            }
         }
         if shops.count > 1, savedPlan != nil {
             console.report(
@@ -268,11 +270,6 @@ struct ApplyCommand: StoqctlCommand {
         _ shops: [String], configInput: ConfigInput, loaded: ConfigResult, record: [VariantResolution]?, reviewed: [VariantResolution]?,
         console: Console
     ) async -> ExitStatus {
-        if let usage = ShopSessions.checkSingleTokenFiles(remote, shops: shops) {
-            console.report(.usage, usage)
-            console.finish(.usage)
-            return .usage
-        }
         if record != nil || reviewed != nil {
             // A record holds one store's variant ids: against another store, every name would move.
             console.report([

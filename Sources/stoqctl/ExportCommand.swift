@@ -184,17 +184,9 @@ struct ExportCommand: StoqctlCommand {
     func executeShops(_ loaded: ConfigResult, console: Console) async -> ExitStatus {
         guard let out else { return .usage }
         let chosen: [String]
-        switch ShopsRun.shops(of: loaded.desired, selected: shops) {
-        case .failure(let failure):
-            console.report([failure.diagnostic])
-            console.finish(failure.status)
-            return failure.status
-        case .success(let names): chosen = names
-        }
-        if let usage = ShopSessions.checkSingleTokenFiles(remote, shops: chosen) {
-            console.report(.usage, usage)
-            console.finish(.usage)
-            return .usage
+        switch ShopSessions.choose(loaded.desired, selected: shops, options: remote, console: console) {
+        case .stopped(let status): return status
+        case .shops(let names): chosen = names
         }
         console.show(sources: loaded.sources)
         console.reportRun(loaded.diagnostics, config: loaded)

@@ -153,17 +153,9 @@ struct PlanCommand: StoqctlCommand {
         -> ExitStatus
     {
         let shops: [String]
-        switch ShopsRun.shops(of: loaded.desired, selected: planning.shops) {
-        case .failure(let failure):
-            console.report([failure.diagnostic])
-            console.finish(failure.status)
-            return failure.status
-        case .success(let chosen): shops = chosen
-        }
-        if let usage = ShopSessions.checkSingleTokenFiles(remote, shops: shops) {
-            console.report(.usage, usage)
-            console.finish(.usage)
-            return .usage
+        switch ShopSessions.choose(loaded.desired, selected: planning.shops, options: remote, console: console) {
+        case .stopped(let status): return status
+        case .shops(let chosen): shops = chosen
         }
         let sessions = ShopSessions(remote, console: console, repository: repositoryRoot(paths), shops: shops)
         var input = PlanRun.Input(config: configInput)
@@ -189,7 +181,7 @@ struct PlanCommand: StoqctlCommand {
         console.show(sources: loaded.sources + results.flatMap(\.outcome.baselineSources))
         console.reportRun(ShopSessions.diagnostics(of: results.map { ($0.shop, $0.outcome.diagnostics) }), config: loaded)
         for (shop, outcome) in results {
-            let domain = loaded.desired.forShop(shop)?.settings.shopifyShop.flatMap { ShopDomain.normalize($0.value) }
+            let domain = loaded.desired.shop(named: shop)?.shopifyShop.flatMap { ShopDomain.normalize($0.value) }
             status = max(status, outcome.status(detailedExitcode: detailedExitcode, counting: changes.attribution))
             if changes != .all, outcome.failure == nil, outcome.plan?.baseline == nil {
                 console.report(

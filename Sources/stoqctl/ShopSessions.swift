@@ -32,6 +32,33 @@ struct ShopSessions: Sendable {
         return worst
     }
 
+    /// What ``choose(_:selected:options:console:)`` found.
+    enum Chosen {
+        /// The shops to run.
+        case shops([String])
+        /// Stopped, already reported: the status to exit with.
+        case stopped(ExitStatus)
+    }
+
+    /// The shops a command covers (`--shop`, each once, else every shop; none for a repository of
+    /// one shop without `--shop`), or, reported and finished, the status it stops with: a shop
+    /// `shops:` does not hold, or a token file for several shops.
+    static func choose(_ desired: DesiredState, selected: [String], options: RemoteOptions, console: Console) -> Chosen {
+        switch ShopsRun.shops(of: desired, selected: selected) {
+        case .failure(let failure):
+            console.report([failure.diagnostic])
+            console.finish(failure.status)
+            return .stopped(failure.status)
+        case .success(let shops):
+            if let usage = checkSingleTokenFiles(options, shops: shops) {
+                console.report(.usage, usage)
+                console.finish(.usage)
+                return .stopped(.usage)
+            }
+            return .shops(shops)
+        }
+    }
+
     /// Why the options cannot serve `shops`: a token file holds one token, so it serves one shop.
     static func checkSingleTokenFiles(_ options: RemoteOptions, shops: [String]) -> String? {
         guard shops.count > 1 else { return nil }
