@@ -1,4 +1,5 @@
 import Foundation
+import StoqTestSupport
 
 /// The repository of several shops `stoqctl-bench shops` plans and applies, and the emulator
 /// state that serves those shops: generated in code, the same every time.
@@ -63,20 +64,7 @@ struct ShopsWorkload: Sendable {
         for file in 0..<((plans + 99) / 100) {
             var text = "version: 1\nselling_plans:\n"
             for p in (file * 100)..<min(plans, file * 100 + 100) {
-                text += """
-                      - internal_name: plan-\(p)
-                        name: "Plan \(p)"
-                        enabled: true
-                        billing_type: exact_time
-                        billing_at: 2026-10-01T09:00:00Z
-                        delivery_type: asap
-                        pricing_type: percentage
-                        pricing_percentage: 10
-                        product_variants_source: custom
-                        shipping_text: "Ships soon"
-                        overrides:
-
-                    """
+                text += RateWorkload.offer(plan: p, shippingText: "Ships soon") + "    overrides:\n"
                 for shop in 0..<shops {
                     text += "      \(name(shop)):\n"
                     text += "        variants: [\(variantIDs(shop: shop, plan: p).map(String.init).joined(separator: ", "))]\n"
@@ -97,9 +85,7 @@ struct ShopsWorkload: Sendable {
             var items: [String] = []
             items.reserveCapacity(plans)
             for p in 0..<plans {
-                items.append(
-                    #"{"id": "\#(name(shop))-pl-\#(p)", "internal_name": "plan-\#(p)", "name": "Plan \#(p)", "enabled": true, "billing_type": "exact_time", "billing_at": "2026-10-01T09:00:00.000Z", "delivery_type": "asap", "pricing_type": "percentage", "pricing_percentage": 10.0, "product_variants_source": "custom", "shipping_text": "Ships soon", "shopify_variant_ids": [\#(variantIDs(shop: shop, plan: p).map(String.init).joined(separator: ", "))]}"#
-                )
+                items.append(RateWorkload.remotePlan(id: "\(name(shop))-pl-\(p)", plan: p, variantIDs: variantIDs(shop: shop, plan: p)))
             }
             shopsJSON.append(
                 #""\#(name(shop))": {"stoq_token": "\#(stoqToken(shop))", "shopify_token": "\#(shopifyToken(shop))", "shopify_domain": "\#(domain(shop))", "state": {"shop_id": \#(1_001 + shop), "plans": [\#(items.joined(separator: ",\n"))]}}"#

@@ -12,9 +12,7 @@ public enum RateWorkload {
                 next += 3
                 return next
             }
-            items.append(
-                #"{"id": "pl-\#(p)", "internal_name": "plan-\#(p)", "name": "Plan \#(p)", "enabled": true, "billing_type": "exact_time", "billing_at": "2026-10-01T09:00:00.000Z", "delivery_type": "asap", "pricing_type": "percentage", "pricing_percentage": 10.0, "product_variants_source": "custom", "shipping_text": "Ships soon", "shopify_variant_ids": [\#(ids.map(String.init).joined(separator: ", "))]}"#
-            )
+            items.append(remotePlan(id: "pl-\(p)", plan: p, variantIDs: ids))
             var variants = ids
             var declared: [Int64] = []
             if p < grown {
@@ -24,25 +22,36 @@ public enum RateWorkload {
                     declared.append(next)
                 }
             }
-            yaml += """
-                  - internal_name: plan-\(p)
-                    name: "Plan \(p)"
-                    enabled: true
-                    billing_type: exact_time
-                    billing_at: 2026-10-01T09:00:00Z
-                    delivery_type: asap
-                    pricing_type: percentage
-                    pricing_percentage: 10
-                    product_variants_source: custom
-                    shipping_text: \(p < changed ? "\"Ships later\"" : "\"Ships soon\"")
-                    variants: [\(variants.map(String.init).joined(separator: ", "))]
-
-                """
+            yaml += offer(plan: p, shippingText: p < changed ? "Ships later" : "Ships soon")
+            yaml += "    variants: [\(variants.map(String.init).joined(separator: ", "))]\n"
             if !declared.isEmpty {
                 yaml += "    inventory_policy:\n      CONTINUE: [\(declared.map(String.init).joined(separator: ", "))]\n"
             }
         }
         let settings = "version: 1\ninventory_policy_source: declared\nsafety:\n  max_update_percent: 100\n  max_policy_flips: 1000000\n"
         return ("{\"plans\": [\(items.joined(separator: ",\n"))]}", yaml, settings)
+    }
+
+    /// Plan `plan` as STOQ holds it: the workload's fields, "Ships soon", and `variantIDs`.
+    public static func remotePlan(id: String, plan p: Int, variantIDs: [Int64]) -> String {
+        #"{"id": "\#(id)", "internal_name": "plan-\#(p)", "name": "Plan \#(p)", "enabled": true, "billing_type": "exact_time", "billing_at": "2026-10-01T09:00:00.000Z", "delivery_type": "asap", "pricing_type": "percentage", "pricing_percentage": 10.0, "product_variants_source": "custom", "shipping_text": "Ships soon", "shopify_variant_ids": [\#(variantIDs.map(String.init).joined(separator: ", "))]}"#
+    }
+
+    /// Plan `plan` as the configuration declares it (an item of `selling_plans:`), without its
+    /// variants.
+    public static func offer(plan p: Int, shippingText: String) -> String {
+        """
+          - internal_name: plan-\(p)
+            name: "Plan \(p)"
+            enabled: true
+            billing_type: exact_time
+            billing_at: 2026-10-01T09:00:00Z
+            delivery_type: asap
+            pricing_type: percentage
+            pricing_percentage: 10
+            product_variants_source: custom
+            shipping_text: "\(shippingText)"
+
+        """
     }
 }
