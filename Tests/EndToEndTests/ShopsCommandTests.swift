@@ -68,7 +68,7 @@ struct ShopsCommandTests {
         for shop in ["us", "eu", "uk"] { #expect(apply.stdout.contains("[\(shop)] Apply finished"), "\(shop)") }
         let again = try await Stoqctl.run(Self.arguments("plan", dir, base: base, ["--detailed-exitcode"]), environment: Self.environment())
         #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
-        #expect(again.stdout.hasPrefix("Plan of 3 shops:\n  us: no changes.\n") || again.stdout.contains("us: no changes."))
+        for shop in ["us", "eu", "uk"] { #expect(again.stdout.contains("\n  \(shop): no changes. "), "\(again.stdout)") }
         for output in [plan, apply, again] { #expect(!(output.stdout + output.stderr).contains("-e2e"), "a token was printed") }
         // Each store got its own offers: the EU store its own shipping text, the mug not at all.
         process.terminate()
